@@ -1,0 +1,110 @@
+"""ISO weeks: parsing, labels and arithmetic.
+
+Inside the workbench a week is the ``Timestamp`` of its ISO Monday (``datetime64[ns]``), so that
+week arithmetic is plain date arithmetic: ``delay_weeks = (eta - week).days // 7``. Tables written
+for people carry the ISO label ``"2026-W48"`` instead.
+
+Input accepts an ISO week (``2026-W48``, ``2026W48``, ``2026-W48-3``) or any date pandas can read
+(``2026-11-25``, ``11/25/2026``, an Excel date); a date is normalised to the Monday of its ISO week.
+Text is parsed once per distinct value, so a 15-million-row column with 170 distinct weeks costs
+170 parses plus one vectorised ``map``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ISO_WEEK",
+    "parse_week",
+    "parse_weeks",
+    "week_label",
+    "week_labels",
+    "week_range",
+    "weeks_between",
+]
+
+ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-?([1-7]))?\s*$", re.IGNORECASE)
+
+
+def _monday(value: dt.date | pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(value).normalize()
+    return ts - pd.Timedelta(days=ts.weekday())
+
+
+def _parse_one(value: object) -> pd.Timestamp | None:
+    """One value to its ISO Monday, or None when it is not a week or a date."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+        ts = pd.Timestamp(value)
+        return None if pd.isna(ts) else _monday(ts)
+    text = str(value).strip()
+    if not text:
+        return None
+    match = ISO_WEEK.match(text)
+    if match:
+        year, week = int(match.group(1)), int(match.group(2))
+        try:
+            return pd.Timestamp(dt.date.fromisocalendar(year, week, 1))
+        except ValueError:  # week 53 in a 52-week year, week 0
+            return None
+    try:
+        ts = pd.to_datetime(text, format="mixed")
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return None if pd.isna(ts) else _monday(ts)
+
+
+def parse_week(value: object) -> pd.Timestamp:
+    """Parse one ISO week or date to the Monday of its ISO week; raise ``ValueError`` if unreadable."""
+    ts = _parse_one(value)
+    if ts is None:
+        raise ValueError(f"not an ISO week (e.g. 2026-W48) or a date: {value!r}")
+    return ts
+
+
+def parse_weeks(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`parse_week`: each value to its ISO Monday, ``NaT`` where it cannot be read.
+
+    Blank input stays ``NaT`` too; callers decide whether blank is allowed (``eta_week`` may be blank).
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ts = pd.to_datetime(values)
+        return (ts.dt.normalize() - pd.to_timedelta(ts.dt.weekday, unit="D")).astype("datetime64[ns]")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = np.array([_parse_one(u) or pd.NaT for u in uniques], dtype="datetime64[ns]")
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    has = codes >= 0
+    out[has] = parsed[codes[has]]
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def week_label(week: pd.Timestamp | dt.date) -> str:
+    """ISO label of a week, ``YYYY-Www`` (the ISO year, which differs from the calendar year near New Year)."""
+    year, number, _ = pd.Timestamp(week).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_labels(weeks: pd.Series) -> pd.Series:
+    """Vectorised :func:`week_label` (one label per distinct week, then a map)."""
+    codes, uniques = pd.factorize(weeks, use_na_sentinel=True)
+    labels = np.array([week_label(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(labels[codes], index=weeks.index, name=weeks.name, dtype="string")
+
+
+def week_range(start: pd.Timestamp, count: int) -> pd.DatetimeIndex:
+    """``count`` consecutive ISO Mondays starting at ``start``."""
+    return pd.date_range(_monday(start), periods=count, freq="7D")
+
+
+def weeks_between(later: pd.Series | pd.Timestamp, earlier: pd.Series | pd.Timestamp) -> pd.Series | int:
+    """Whole weeks from ``earlier`` to ``later`` (both ISO Mondays): ``(later - earlier).days / 7``."""
+    delta = later - earlier
+    if isinstance(delta, pd.Series):
+        return (delta.dt.days // 7).astype("Int64")
+    return int(delta.days // 7)
