@@ -7,6 +7,7 @@ error, never a silent no-op; papermill itself only warns.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,9 @@ def declared_parameters(notebook: Path) -> dict[str, Any]:
     declared = papermill.inspect_notebook(str(notebook))
     out = {}
     for name, info in declared.items():
-        try:
-            out[name] = yaml.safe_load(info["default"])
-        except yaml.YAMLError:
+        try:  # the defaults are Python literals in the notebook
+            out[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
             out[name] = info["default"]
     return out
 

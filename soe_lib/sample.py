@@ -14,7 +14,7 @@ It holds the situations S&OE exists for, and says where it planted them (``plant
 - **late inbound** orders: supplier "Oceanic Imports" slips 1-3 weeks, and one item's only near
   receipt slips from week +1 to +4, leaving it short;
 - a **capacity overload**: resource LINE-2 loses 45 % of its hours in weeks +2..+4 (maintenance);
-- a location **near its storage capacity** (the last location: capacity ~6 % above what it holds);
+- a location **near its storage capacity** (the last location holds 97 % of it today; receipts push it over);
 - a **financial plan** by family and week, 3 % above what the demand plan is worth.
 """
 
@@ -210,19 +210,27 @@ def generate_sample(
     prod = supply[supply["kind"] == "production"].merge(routings, on=["sku", "location"])
     prod["hours"] = prod["qty"] * prod["hours_per_unit"]
     for res in ("LINE-1", "LINE-2"):
-        load = prod[prod["resource"] == res].groupby("week")["hours"].sum()
-        base = float(np.ceil(load.mean() * 1.25)) if len(load) else 40.0
-        hours = np.full(SUPPLY_WEEKS, base)
-        if res == "LINE-2":
-            hours[2:5] = np.round(base * 0.55)  # planned maintenance: the overload S&OE must catch
+        load = prod[prod["resource"] == res].groupby("week")["hours"].sum().reindex(
+            horizon_weeks.strftime("%Y-%m-%d"), fill_value=0.0).to_numpy()
+        hours = np.full(SUPPLY_WEEKS, float(np.ceil(max(load.max(), 1.0) * 1.1)))
+        if res == "LINE-2":  # planned maintenance in weeks +2..+4: the overload S&OE must catch
+            hours[2:5] = np.floor(np.minimum(hours[2:5] * 0.55, load[2:5] * 0.75))
         cap_rows.append(pd.DataFrame({"resource": res, "week": week_labels(pd.Series(horizon_weeks)), "available_hours": hours}))
     capacity = pd.concat(cap_rows, ignore_index=True)
 
     # --- storage: the last location is nearly full ----------------------------------------------------
+    # units held in a week peak when its receipts land: stock brought in + receipts (at ETA)
+    eta_col = rh + delay
+    rec = np.zeros((n, SUPPLY_WEEKS + 4))
+    np.add.at(rec, (rs, eta_col), qty[rs, rh])
+    flow = rec[:, :SUPPLY_WEEKS] - plan[:, now : now + SUPPLY_WEEKS]
+    brought = on_hand[:, None] + np.concatenate([np.zeros((n, 1)), np.cumsum(flow, axis=1)[:, :-1]], axis=1)
+    held = np.clip(brought, 0, None) + rec[:, :SUPPLY_WEEKS]
+    per_loc = np.stack([held[s_loc == j].sum(axis=0) for j in range(locations)])
     last = locations - 1
-    held = on_hand[s_loc == last].sum() + qty[(s_loc == last)][:, :2].sum()
-    loc.loc[last, "storage_capacity"] = float(np.round(held * 1.06))
-    loc.loc[: last - 1, "storage_capacity"] = np.round(on_hand.sum() * 2)
+    loc["storage_capacity"] = np.round(per_loc.max(axis=1) * 2.0)
+    # fits today (97 %), overflows when the next receipts land
+    loc.loc[last, "storage_capacity"] = float(np.round(on_hand[s_loc == last].sum() / 0.97))
 
     # --- long tables ----------------------------------------------------------------------------------
     week_lbl = week_labels(pd.Series(weeks)).to_numpy()

@@ -180,7 +180,7 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
                         f"column '{col.name}' is missing (found: {', '.join(map(str, raw.columns)) or 'none'})",
                     )
                 )
-            out[col.name] = pd.Series(pd.NA, index=raw.index, dtype=_dtype(col))
+            out[col.name] = pd.Series(index=raw.index, dtype=_dtype(col))  # all missing
             continue
         values = raw[col.name]
         blank = _blank(values).to_numpy()

@@ -75,9 +75,9 @@ def parse_weeks(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         ts = pd.to_datetime(values)
-        return (ts.dt.normalize() - pd.to_timedelta(ts.dt.weekday, unit="D")).astype("datetime64[ns]")
+        return (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")).astype("datetime64[ns]")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed = np.array([_parse_one(u) or pd.NaT for u in uniques], dtype="datetime64[ns]")
+    parsed = pd.DatetimeIndex([_parse_one(u) for u in uniques], dtype="datetime64[ns]").to_numpy()
     out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
     has = codes >= 0
     out[has] = parsed[codes[has]]

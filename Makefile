@@ -1,0 +1,60 @@
+# S&OE workbench. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8866
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.test-installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup sample run demo review lab test browser bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	@# rfc3987-syntax (jsonschema's format extra, pulled in by jupyter-events) builds a grammar at every
+	@# import of nbformat/altair/papermill/voila: +5 s per kernel and per run. Nothing here validates URIs.
+	-$(BIN)/python -m pip uninstall -y -q rfc3987-syntax
+	@touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	-$(BIN)/python -m pip uninstall -y -q rfc3987-syntax
+	@touch $@
+
+setup: $(STAMP) ## create .venv with the project installed (provides the `soe` command)
+
+sample: setup ## (re)generate the built-in sample company in data/sample (see `soe sample --help`)
+	$(BIN)/soe sample --out data/sample
+
+run: setup ## run the weekly cycle on the sample company (no server)
+	$(BIN)/soe run
+
+demo: run ## run the weekly cycle, then serve the review app on 127.0.0.1
+	$(BIN)/soe review --port $(PORT)
+
+review: setup ## serve the weekly review app (Voila) on http://127.0.0.1:$(PORT)/
+	$(BIN)/soe review --port $(PORT)
+
+lab: setup ## open JupyterLab on the notebooks (127.0.0.1:8888)
+	$(BIN)/jupyter lab --no-browser --allow-root --ServerApp.ip=127.0.0.1 --port=8888 --ServerApp.root_dir=notebooks
+
+browser: ## install Debian's chromium for the browser tests when it is missing
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(TEST_STAMP) browser ## install what tests need and run the whole suite (unit, notebooks, end-to-end, browser)
+	$(BIN)/python -m pytest --nbval-lax tests notebooks
+
+bench: setup ## run the benchmarks (prints ratios against peers measured in the same run)
+	$(BIN)/python -m benchmarks
+
+lint: $(TEST_STAMP) ## ruff over the library and tests
+	$(BIN)/python -m ruff check soe_lib tests benchmarks
+
+clean: ## remove the venv, generated sample data and outputs
+	rm -rf $(VENV) data/sample outputs/[0-9]* outputs/lab outputs/failed-runs outputs/.staging outputs/.history

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from soe_lib.loading import find_sources, load_data, write_dataset
+from soe_lib.panel import history_matrix, to_matrix
+from soe_lib.weeks import parse_week
+
+from .conftest import tiny_tables, write_tables
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_every_format_loads_to_the_same_tables(tmp_path, fmt):
+    data = load_data(write_tables(tmp_path / fmt, tiny_tables(), fmt))
+    ref = load_data(write_tables(tmp_path / "ref", tiny_tables(), "csv"))
+    for name in ("products", "actuals", "supply", "inventory"):
+        pd.testing.assert_frame_equal(data.tables[name], ref.tables[name], check_dtype=False)
+    if fmt == "xlsx":
+        assert data.sources["actuals"].label == "company.xlsx[actuals]"
+
+
+def test_numeric_codes_in_parquet_become_text(tmp_path):
+    t = tiny_tables()
+    folder = write_tables(tmp_path / "d", t)
+    loc = pd.DataFrame({"location": [100.0, 200.0], "region": ["N", "S"]})
+    (folder / "locations.csv").unlink()
+    loc.to_parquet(folder / "locations.parquet")
+    data = load_data(folder, strict=False)
+    assert data.locations["location"].tolist() == ["100", "200"]  # no '100.0'
+
+
+def test_extra_columns_are_kept_and_headers_are_forgiving(tmp_path):
+    t = tiny_tables()
+    t["products"]["ABC Class"] = ["A", "B"]
+    t["products"] = t["products"].rename(columns={"sku": " SKU "})
+    data = load_data(write_tables(tmp_path / "d", t))
+    assert data.products["abc_class"].tolist() == ["A", "B"]
+
+
+def test_daily_actuals_are_summed_into_iso_weeks(tmp_path):
+    t = tiny_tables()
+    t["actuals"] = pd.DataFrame(
+        {
+            "sku": ["00123"] * 3,
+            "location": ["0100"] * 3,
+            "week": ["2026-11-16", "2026-11-18", "2026-11-22"],  # Mon, Wed, Sun of 2026-W47
+            "qty": ["1", "2", "4"],
+        }
+    )
+    data = load_data(write_tables(tmp_path / "d", t))
+    assert data.actuals[["week", "qty"]].values.tolist() == [[pd.Timestamp("2026-11-16"), 7.0]]
+    assert any(p.rule == "summed per week" and p.count == 3 for p in data.report.problems)
+
+
+def test_stray_files_are_ignored(tmp_path):
+    folder = write_tables(tmp_path / "d", tiny_tables())
+    (folder / "notes.txt").write_text("hello")
+    (folder / "planted.json").write_text("{}")
+    sources, problems = find_sources(folder)
+    assert problems == [] and set(sources) == {"products", "locations", "actuals", "demand_plan", "inventory", "supply"}
+
+
+def test_optional_tables_absent_are_empty_frames(tiny_dir):
+    data = load_data(tiny_dir)
+    assert not data.has("capacity") and data.capacity.empty and list(data.capacity.columns) == ["resource", "week", "available_hours"]
+
+
+def test_missing_eta_means_on_time(tmp_path):
+    t = tiny_tables()
+    t["supply"].loc[0, "eta_week"] = ""
+    data = load_data(write_tables(tmp_path / "d", t))
+    assert data.supply.loc[0, "eta_week"] == data.supply.loc[0, "week"]
+
+
+def test_written_dataset_reloads_identically(tmp_path, tiny_dir):
+    data = load_data(tiny_dir)
+    write_dataset(data, tmp_path / "inputs")
+    again = load_data(tmp_path / "inputs")
+    pd.testing.assert_frame_equal(again.supply, data.supply, check_dtype=False)
+    assert again.week == data.week
+
+
+def test_missing_weeks_are_zero_demand_after_the_first_actual():
+    actuals = pd.DataFrame(
+        {
+            "sku": ["A", "A", "B"],
+            "location": ["L", "L", "L"],
+            "week": [parse_week("2026-W44"), parse_week("2026-W47"), parse_week("2026-W46")],
+            "qty": [5.0, 7.0, 3.0],
+        }
+    )
+    series = pd.DataFrame({"sku": ["A", "B", "C"], "location": ["L", "L", "L"]})
+    panel = history_matrix(actuals, series, parse_week("2026-W48"), weeks_back=5)  # W43..W47
+    np.testing.assert_array_equal(panel.values[0], [np.nan, 5, 0, 0, 7])  # W45, W46 omitted = 0
+    np.testing.assert_array_equal(panel.values[1], [np.nan, np.nan, np.nan, 3, 0])  # before its first week: NaN
+    assert np.isnan(panel.values[2]).all()  # never sold
+    long = panel.to_long()
+    assert len(long) == 15 and long.loc[4, "qty"] == 7
+
+
+def test_to_matrix_sums_cells_and_drops_outside_rows():
+    weeks = pd.date_range("2026-11-23", periods=2, freq="7D")
+    frame = pd.DataFrame(
+        {"sku": ["A", "A", "Z"], "location": ["L", "L", "L"], "week": [weeks[0], weeks[0], weeks[1]], "qty": [1.0, 2.0, 9.0]}
+    )
+    m = to_matrix(frame, pd.DataFrame({"sku": ["A"], "location": ["L"]}), weeks, fill=-1)
+    np.testing.assert_array_equal(m, [[3.0, -1.0]])

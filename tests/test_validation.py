@@ -1,0 +1,197 @@
+"""One test per validation rule: each asserts the message names the file, the column, the rule and the rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from soe_lib.loading import load_data
+from soe_lib.validation import ValidationError
+
+from .conftest import tiny_tables, write_tables
+
+
+def errors_of(tmp_path, tables, **kw):
+    folder = write_tables(tmp_path / "data", tables, kw.pop("fmt", "csv"))
+    with pytest.raises(ValidationError) as info:
+        load_data(folder, **kw)
+    return info.value.report.errors
+
+
+def only(problems, rule):
+    found = [p for p in problems if p.rule == rule]
+    assert found, f"no problem with rule {rule!r} in {[str(p) for p in problems]}"
+    return found[0]
+
+
+def test_valid_tiny_company_loads_with_codes_kept_as_text(tiny_dir):
+    data = load_data(tiny_dir)
+    assert data.report.errors == []
+    assert set(data.products["sku"]) == {"00123", "HIV 1/2, Kit"}
+    assert set(data.locations["location"]) == {"0100", "DC-2"}
+    assert data.week_label == "2026-W48"  # the week after the last week of actuals
+    assert data.actuals["qty"].dtype == "float64"
+    assert pd.isna(data.locations.set_index("location").loc["DC-2", "storage_capacity"])  # blank = unlimited
+
+
+def test_missing_required_file(tmp_path):
+    t = tiny_tables()
+    del t["inventory"]
+    p = only(errors_of(tmp_path, t), "required table")
+    assert p.file == "inventory.csv" and "inventory" in str(p)
+
+
+def test_missing_required_column(tmp_path):
+    t = tiny_tables()
+    t["products"] = t["products"].drop(columns=["unit_price"])
+    p = only(errors_of(tmp_path, t), "required column")
+    assert (p.file, p.column) == ("products.csv", "unit_price")
+    assert "unit_price" in str(p) and "products.csv" in str(p)
+
+
+def test_wrong_type_names_rows_and_values(tmp_path):
+    t = tiny_tables()
+    t["actuals"].loc[2, "qty"] = "12 units"
+    p = only(errors_of(tmp_path, t), "number")
+    assert (p.file, p.column, p.rows, p.count) == ("actuals.csv", "qty", (4,), 1)  # data row 3 = spreadsheet row 4
+    assert "'12 units'" in str(p) and "actuals.csv" in str(p) and "qty" in str(p)
+
+
+def test_negative_quantity(tmp_path):
+    t = tiny_tables()
+    t["actuals"].loc[[0, 5], "qty"] = "-3"
+    p = only(errors_of(tmp_path, t), ">= 0")
+    assert (p.file, p.column, p.rows, p.count) == ("actuals.csv", "qty", (2, 7), 2)
+    assert "negative" in p.message
+
+
+def test_price_must_be_positive(tmp_path):
+    t = tiny_tables()
+    t["products"].loc[1, "unit_price"] = "0"
+    p = only(errors_of(tmp_path, t), "> 0")
+    assert (p.file, p.column, p.rows) == ("products.csv", "unit_price", (3,))
+
+
+def test_duplicate_key(tmp_path):
+    t = tiny_tables()
+    t["demand_plan"] = pd.concat([t["demand_plan"], t["demand_plan"].iloc[[4]]], ignore_index=True)
+    p = only(errors_of(tmp_path, t), "unique (sku, location, week)")
+    assert p.file == "demand_plan.csv" and p.count == 2
+    assert p.rows == (6, len(t["demand_plan"]) + 1)
+    assert "duplicate" in p.message
+
+
+def test_duplicate_product(tmp_path):
+    t = tiny_tables()
+    t["products"].loc[1, "sku"] = "00123"
+    p = only(errors_of(tmp_path, t), "unique (sku)")
+    assert (p.file, p.rows) == ("products.csv", (2, 3))
+
+
+def test_unknown_sku_reference(tmp_path):
+    t = tiny_tables()
+    t["inventory"].loc[3, "sku"] = "123"  # leading zero lost: not the same code as 00123
+    p = only(errors_of(tmp_path, t), "known sku")
+    assert (p.file, p.column, p.rows) == ("inventory.csv", "sku", (5,))
+    assert "'123'" in str(p) and "products" in p.message
+
+
+def test_unknown_location_reference(tmp_path):
+    t = tiny_tables()
+    t["supply"].loc[0, "location"] = "DC-9"
+    p = only(errors_of(tmp_path, t), "known location")
+    assert (p.file, p.column, p.rows) == ("supply.csv", "location", (2,))
+
+
+def test_unparseable_week(tmp_path):
+    t = tiny_tables()
+    t["actuals"].loc[1, "week"] = "week 45"
+    t["supply"].loc[2, "eta_week"] = "soon"
+    errs = errors_of(tmp_path, t)
+    weeks = {p.file: p for p in errs if p.rule == "week"}
+    assert weeks["actuals.csv"].column == "week" and weeks["actuals.csv"].rows == (3,)
+    assert weeks["supply.csv"].column == "eta_week" and weeks["supply.csv"].rows == (4,)
+    assert "'week 45'" in str(weeks["actuals.csv"])
+
+
+def test_empty_required_table(tmp_path):
+    t = tiny_tables()
+    t["actuals"] = t["actuals"].iloc[0:0]
+    p = only(errors_of(tmp_path, t), "not empty")
+    assert p.file == "actuals.csv"
+
+
+def test_blank_required_value(tmp_path):
+    t = tiny_tables()
+    t["products"].loc[0, "family"] = ""
+    p = only(errors_of(tmp_path, t), "not blank")
+    assert (p.file, p.column, p.rows) == ("products.csv", "family", (2,))
+
+
+def test_supply_kind_must_be_known(tmp_path):
+    t = tiny_tables()
+    t["supply"].loc[1, "kind"] = "magic"
+    p = only(errors_of(tmp_path, t), "one of production/purchase/transfer")
+    assert (p.file, p.column, p.rows) == ("supply.csv", "kind", (3,))
+
+
+def test_more_than_20_rows_shows_first_20_and_the_count(tmp_path):
+    t = tiny_tables()
+    big = pd.concat([t["actuals"]] * 8, ignore_index=True)  # 128 rows; summed duplicates are fine
+    big.loc[:29, "qty"] = "-1"
+    t["actuals"] = big
+    p = only(errors_of(tmp_path, t), ">= 0")
+    assert p.count == 30 and len(p.rows) == 20 and p.rows[0] == 2
+    assert "30 rows" in str(p) and "first 20 shown" in str(p)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    t = tiny_tables()
+    t["products"].loc[0, "unit_cost"] = "-1"
+    t["actuals"].loc[0, "qty"] = "x"
+    t["supply"].loc[0, "sku"] = "nope"
+    del t["locations"]
+    rules = {(p.file, p.rule) for p in errors_of(tmp_path, t)}
+    assert {("products.csv", ">= 0"), ("actuals.csv", "number"), ("supply.csv", "known sku"), ("locations.csv", "required table")} <= rules
+
+
+def test_two_files_for_one_table(tmp_path):
+    folder = write_tables(tmp_path / "data", tiny_tables())
+    tiny_tables()["products"].to_parquet(folder / "products.parquet")
+    with pytest.raises(ValidationError) as info:
+        load_data(folder)
+    p = only(info.value.report.errors, "one file per table")
+    assert "products.csv" in p.file and "products.parquet" in p.file
+
+
+def test_missing_data_folder_is_an_error(tmp_path):
+    with pytest.raises(ValidationError, match="does not exist"):
+        load_data(tmp_path / "nowhere")
+
+
+def test_bad_run_week_is_an_error(tiny_dir):
+    with pytest.raises(ValidationError, match="not an ISO week"):
+        load_data(tiny_dir, week="2026-W99")
+
+
+def test_sku_without_plan_is_a_warning_not_an_error(tmp_path):
+    t = tiny_tables()
+    t["demand_plan"] = t["demand_plan"][t["demand_plan"]["location"] != "DC-2"]
+    data = load_data(write_tables(tmp_path / "data", t))
+    assert data.report.errors == []
+    w = [p for p in data.report.warnings if p.rule == "plan for every item"]
+    assert w and w[0].count == 2 and "DC-2" in w[0].message
+
+
+def test_actuals_at_or_after_run_week_are_dropped_with_a_warning(tiny_dir):
+    data = load_data(tiny_dir, week="2026-W46")
+    assert data.actuals["week"].max() == pd.Timestamp("2026-11-02")  # W45
+    w = [p for p in data.report.warnings if p.rule == "before the run week"]
+    assert w and w[0].count == 8
+
+
+def test_non_strict_returns_the_report_instead_of_raising(tmp_path):
+    t = tiny_tables()
+    t["actuals"].loc[0, "qty"] = "-1"
+    data = load_data(write_tables(tmp_path / "data", t), strict=False)
+    assert not data.report.ok and data.report.to_frame()["rule"].tolist() == [">= 0"]
