@@ -66,7 +66,7 @@ def review_app(out: str | Path | None = None, week: str | None = None) -> widget
     """The meeting app: a week selector (latest successful week first) and the selected week's summary."""
     out = Path(out) if out else outputs_dir()
     weeks = available_weeks(out)
-    title = widgets.HTML(STYLE + "<h2>S&amp;OE weekly review</h2>")
+    title = widgets.HTML(STYLE)
     if not weeks:
         return widgets.VBox([title, widgets.HTML(f"<p class='soe-empty'>{EMPTY_MESSAGE}</p>")])
     selector = widgets.Dropdown(options=weeks, value=week if week in weeks else weeks[0], description="Week")

@@ -71,6 +71,14 @@ def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def weekly_run(small_sample, tmp_path_factory):
+    """One `soe run` of the small sample (result, outputs folder), shared by the tests that only read it."""
+    out = tmp_path_factory.mktemp("run") / "outputs"
+    res = run_soe("run", "--data", str(small_sample), "--out", str(out))
+    return res, out
+
+
 def run_soe(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run([*SOE, *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
 

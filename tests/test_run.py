@@ -26,10 +26,8 @@ def sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def first_run(small_sample, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "outputs"
-    res = run_soe("run", "--data", str(small_sample), "--out", str(out))
-    return res, out
+def first_run(weekly_run):
+    return weekly_run
 
 
 def test_run_succeeds_and_says_where(first_run):
