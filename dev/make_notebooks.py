@@ -64,6 +64,76 @@ health = notebook(
     ]
 )
 
+SENSING_PARAMS = PARAMS + '''
+# Demand sensing and exceptions: see parameters/sensing.yaml for what each one does.
+lookback_weeks = 13
+history_weeks = 156
+min_history_weeks = 13
+seasonal_min_weeks = 104
+seasonal_min_r2 = 0.25
+outlier_z = 6.0
+open_orders_floor_weeks = 4
+sensing_fade_weeks = 8
+backtest_lag_weeks = 1
+recent_weeks = 4
+spike_z = 4.0
+min_shift = 0.3
+bias_threshold = 0.2
+tracking_limit = 4.0
+bias_z = 3.0
+deviation_threshold = 0.25
+deviation_weeks = 4
+deviation_z = 2.0
+# The SKU-location to chart (None = the worst by money)
+focus_sku = None
+focus_location = None'''
+
+sensing = notebook(
+    [
+        ("md", "# 02 · Demand sensing\n\n**How far is actual demand running from the S&OP demand plan, and what demand should we "
+         "expect over the next weeks?** This notebook scores the plan on the last weeks of actuals, builds a short-term "
+         "*sensed* forecast for every SKU-location (exponential smoothing on recent actuals, blended with the plan by each "
+         "source's recent error, floored by the orders already booked), checks that sensing itself beats the plan and a "
+         "naive forecast on the same weeks, and lists the demand exceptions a planner should act on. Formulas: "
+         "`docs/demand-sensing.md`."),
+        ("code", SENSING_PARAMS, "parameters"),
+        ("code", "from soe_lib import charts\nfrom soe_lib.cycle import open_week\nfrom soe_lib.demand import sense_week\n\n"
+         "charts.use_offline_renderer()\nrun = open_week(data_dir, week, out_dir, horizon_weeks)\n"
+         "demand = sense_week(\n    run,\n    lookback_weeks=lookback_weeks,\n    history_weeks=history_weeks,\n"
+         "    min_history_weeks=min_history_weeks,\n    seasonal_min_weeks=seasonal_min_weeks,\n    seasonal_min_r2=seasonal_min_r2,\n"
+         "    outlier_z=outlier_z,\n    open_orders_floor_weeks=open_orders_floor_weeks,\n    sensing_fade_weeks=sensing_fade_weeks,\n"
+         "    backtest_lag_weeks=backtest_lag_weeks,\n    recent_weeks=recent_weeks,\n    spike_z=spike_z,\n    min_shift=min_shift,\n"
+         "    bias_threshold=bias_threshold,\n    tracking_limit=tracking_limit,\n    bias_z=bias_z,\n"
+         "    deviation_threshold=deviation_threshold,\n    deviation_weeks=deviation_weeks,\n    deviation_z=deviation_z,\n)\n"
+         "demand.save(run)\nprint(f\"Run week {run.label}: {len(demand.accuracy):,} SKU-locations sensed; results in {run.tables_dir}\")"),
+        ("md", "## Plan accuracy over the last weeks\n\nTotal, then by family and by location. **WAPE** = sum|A-F| / sum A "
+         "(errors do not cancel across items); **bias** = sum(F-A) / sum A, positive = the plan expected more than sold; "
+         "**tracking signal** = sum(A-F) / MAD on the summed weekly series (beyond +-4: the plan is consistently off); "
+         "**MASE** below 1 beats the seasonal-naive forecast; **FVA** > 0: the plan adds value over last week's actual."),
+        ("code", "demand.rollups[\"total\"]"),
+        ("code", "demand.rollups[\"family\"]"),
+        ("code", "demand.rollups[\"location\"]"),
+        ("md", "## Does sensing add value? The backtest\n\nFor each of the last weeks: what sensing, its statistical part, the "
+         "plan and the naive forecast (last week's actual) said before that week, scored against what sold (WAPE; lower "
+         "is better), over all series and by demand pattern. If sensing does not beat the plan on your data, lean on the plan."),
+        ("code", "demand.sensing.backtest"),
+        ("md", "## The worst series by money\n\nWhere the plan's error cost most over the lookback: sum|A-F| x unit price."),
+        ("code", "demand.worst_by_money(15)"),
+        ("md", "## Demand exceptions\n\nSpikes and drops in recent weeks (vs what the model expected, in robust standard "
+         "errors), one-off outliers (flagged and kept out of the forecast), persistent plan bias, a drifting plan "
+         "(tracking signal), sensed demand far from plan in the next weeks, and items with too little history to forecast. "
+         "Counts first, then the largest by value (deviation units x price)."),
+        ("code", "demand.exceptions.groupby([\"kind\", \"severity\"]).size().unstack(fill_value=0)"),
+        ("code", "demand.exceptions.head(20)"),
+        ("md", "## One SKU-location up close\n\nActual (circles: one-off outliers left out of the fit), the plan, the statistical "
+         "forecast, sensed demand, and booked open orders (bars). Set `focus_sku` / `focus_location` to look at another one."),
+        ("code", "charts.demand_chart(demand, *demand.focus(focus_sku, focus_location))"),
+        ("md", "## Accuracy distribution\n\nHow the plan's WAPE spreads over SKU-locations: a long right tail is usually "
+         "intermittent items, where weekly accuracy is inherently low."),
+        ("code", "charts.wape_histogram(demand.accuracy)"),
+    ]
+)
+
 review = notebook(
     [
         ("md", "# S&OE weekly review\n\nThe meeting app: pick a week (the latest successful run opens first) and walk through it. "
@@ -75,4 +145,5 @@ review = notebook(
 )
 
 nbformat.write(health, ROOT / "01_data_health.ipynb")
+nbformat.write(sensing, ROOT / "02_demand_sensing.ipynb")
 nbformat.write(review, ROOT / "05_weekly_review.ipynb")

@@ -8,7 +8,7 @@ It holds the situations S&OE exists for, and says where it planted them (``plant
 
 - demand patterns: seasonal, trending, smooth, intermittent and lumpy items;
 - a demand **spike** (last 3 weeks at ~2.6x plan) on an item with thin stock, and a **drop** (last 4
-  weeks at ~0.35x plan);
+  weeks at ~0.25x plan);
 - a one-off **outlier** week (a single huge order, 10x the usual week);
 - a **biased plan**: the Household family is planned ~25 % above what it sells;
 - **late inbound** orders: supplier "Oceanic Imports" slips 1-3 weeks, and one item's only near
@@ -39,7 +39,7 @@ RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
 PLAN_AHEAD_WEEKS = 26
 SUPPLY_WEEKS = 16
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def generate_sample(
     regular = np.flatnonzero((s_pat <= 2) & (s_loc == 0) & (np.array([f.name for f in fam])[s_sku] != "Household"))
     spike, drop, outlier, late_item = regular[:4]
     actual[spike, now - 3 : now] = np.round(plan[spike, now - 3 : now] * 2.6)
-    actual[drop, now - 4 : now] = np.round(plan[drop, now - 4 : now] * 0.35)
+    actual[drop, now - 4 : now] = np.round(plan[drop, now - 4 : now] * 0.25)
     actual[outlier, now - 6] = np.round(plan[outlier, now - 6] * 10)
     actual[:, now:] = 0  # the future is unknown
 
@@ -276,7 +276,7 @@ def generate_sample(
         "skus": skus,
         "locations": locations,
         "demand_spike": {**at(spike), "weeks": 3, "factor": 2.6},
-        "demand_drop": {**at(drop), "weeks": 4, "factor": 0.35},
+        "demand_drop": {**at(drop), "weeks": 4, "factor": 0.25},
         "outlier": {**at(outlier), "week": str(week_lbl[now - 6]), "factor": 10},
         "biased_plan": {"family": "Household", "bias": PLAN_BIAS["Household"]},
         "late_inbound": {**at(late_item), "supplier": LATE_SUPPLIER, "planned_week": str(week_lbl[now + 1]), "eta_week": str(week_lbl[now + 4])},

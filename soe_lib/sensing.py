@@ -1,0 +1,409 @@
+"""Demand sensing: a short-term sensed forecast for every SKU-location, and its own backtest.
+
+Everything works on ``(series, weeks)`` matrices: no per-series Python loop. Per run:
+
+1. **History**: the last ``history_weeks`` of actuals (missing week = 0 after the first actual, NaN before).
+2. **Pattern**: ``insufficient`` (fewer than ``min_history_weeks`` weeks), ``zero`` (never sold),
+   ``intermittent``/``lumpy`` (ADI = weeks / non-zero weeks >= 1.32; lumpy when the squared CV of the
+   non-zero sizes >= 0.49, Syntetos-Boylan), ``seasonal`` (see 4), else ``smooth``.
+3. **Outliers** (regular series): a Huber-filtered simple smoothing pass (alpha 0.2) flags weeks whose
+   residual exceeds ``outlier_z`` robust standard deviations (``sigma = 1.4826 * median|diff y| / sqrt 2``).
+   (For intermittent series sigma is the plain standard deviation.) A flagged week that stands alone (neighbours not flagged the same way) is a one-off and is replaced
+   by the filter's level before fitting; runs of flagged weeks are real shifts and are kept.
+   Bound (tested): a one-off week moves the sensed forecast by at most the smoothing of one clipped
+   residual, ``alpha_max * outlier_z * sigma`` (in practice well under 5 % of the level).
+4. **Seasonality**: series observed for at least ``seasonal_min_weeks`` get an additive Fourier profile
+   (2 harmonics of the 52.18-week year, fitted by least squares together with a linear trend on the
+   last two years before the backtest window, one matrix product for all series). It is used when it
+   explains at least ``seasonal_min_r2`` of the variance the trend leaves.
+5. **Statistical forecast**: damped-trend / simple exponential smoothing on the deseasonalised,
+   cleaned history (TSB for intermittent series), parameters chosen per series from a grid by the
+   one-step squared error *before* the backtest window (:mod:`soe_lib.smoothing`). Floored at 0.
+6. **Blend**: ``sensed = w * statistical + (1 - w) * plan`` with ``w = MAE_plan / (MAE_plan + MAE_stat)``
+   from the last ``lookback_weeks`` of out-of-sample errors (the more accurate source gets more weight;
+   equal errors give 0.5). ``w`` fades linearly to 0 over ``sensing_fade_weeks``: sensing owns the near
+   weeks, the S&OP plan the far ones. Weeks without a plan take the statistical forecast; series with
+   insufficient history take the plan.
+7. **Open orders floor**: in the first ``open_orders_floor_weeks`` weeks, ``sensed >= booked orders``.
+8. **Backtest**: for each of the last ``lookback_weeks`` weeks, what sensing would have said
+   ``backtest_lag_weeks`` before it (states strictly before the week, parameters chosen before the
+   window, blend weights from the errors of the ``lookback_weeks`` before each week); WAPE of sensing,
+   the statistical forecast, the plan and the naive forecast on the same weeks. Historical open orders
+   are not known, so the backtest blend has no floor.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
+from .loading import Dataset
+from .panel import history_matrix, to_matrix
+from .smoothing import HOLT_GRID, fit_damped, fit_tsb, phi_sum
+
+__all__ = ["SensingParams", "Sensing", "sense", "robust_sigma", "huber_outliers", "fourier_seasonality", "classify"]
+
+YEAR = 365.2425 / 7  # weeks per year
+
+
+@dataclass(frozen=True)
+class SensingParams:
+    lookback_weeks: int = 13
+    horizon_weeks: int = 13
+    history_weeks: int = 156
+    min_history_weeks: int = 13
+    seasonal_min_weeks: int = 104
+    seasonal_min_r2: float = 0.25
+    outlier_z: float = 6.0
+    open_orders_floor_weeks: int = 4
+    sensing_fade_weeks: int = 8
+    backtest_lag_weeks: int = 1
+    dtype: str = "float32"
+
+
+@dataclass
+class Sensing:
+    """What sensing computed; matrices are (series, weeks) aligned with ``series``."""
+
+    params: SensingParams
+    series: pd.DataFrame  # per series: sku, location, family, unit_price, pattern, model, alpha, beta, phi, w_stat, ...
+    history_weeks: pd.DatetimeIndex
+    horizon_weeks: pd.DatetimeIndex
+    actual: np.ndarray  # (N, H) raw history
+    plan_history: np.ndarray  # (N, H)
+    fitted: np.ndarray  # (N, 2L) out-of-sample lag forecasts for the last 2L history weeks (statistical)
+    sensed_backtest: np.ndarray  # (N, L)
+    plan: np.ndarray  # (N, Hz)
+    open_orders: np.ndarray  # (N, Hz)
+    statistical: np.ndarray  # (N, Hz)
+    sensed: np.ndarray  # (N, Hz)
+    outliers: np.ndarray  # (N, H) bool: one-off weeks cleaned before fitting
+    sigma: np.ndarray  # (N,) robust noise scale
+    backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # totals by method
+
+    def sensed_table(self) -> pd.DataFrame:
+        """One row per SKU-location per horizon week (the ``sensed_demand`` output)."""
+        n, h = self.sensed.shape
+        rows = np.repeat(np.arange(n), h)
+        out = self.series[["sku", "location"]].iloc[rows].reset_index(drop=True)
+        out["week"] = np.tile(self.horizon_weeks.to_numpy(), n)
+        out["horizon"] = np.tile(np.arange(1, h + 1), n)
+        for name, values in (
+            ("plan_qty", self.plan),
+            ("open_orders_qty", self.open_orders),
+            ("statistical_qty", self.statistical),
+            ("sensed_qty", self.sensed),
+        ):
+            out[name] = values.reshape(-1).astype("float64")
+        out["w_stat"] = (self.series["w_stat"].to_numpy()[:, None] * _fade(h, self.params.sensing_fade_weeks)[None, :]).reshape(-1)
+        return out
+
+
+def _fade(h: int, fade_weeks: int) -> np.ndarray:
+    """Weight multiplier per horizon week: 1 at week 1, falling linearly to 0 after ``fade_weeks``."""
+    if fade_weeks <= 0:
+        return np.zeros(h)
+    return np.clip(1 - np.arange(h) / fade_weeks, 0, 1)
+
+
+def robust_sigma(y: np.ndarray, floor_share: float = 0.05, floor_units: float = 0.5) -> np.ndarray:
+    """Noise scale per series: ``1.4826 * median|y[t] - y[t-1]| / sqrt(2)``, floored at 5 % of the mean and 0.5 unit."""
+    d = np.abs(np.diff(y, axis=1))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no history) are expected
+        sigma = 1.4826 * np.nanmedian(d, axis=1) / np.sqrt(2)
+        mean = np.nanmean(y, axis=1)
+    return np.fmax(np.fmax(np.nan_to_num(sigma), floor_share * np.nan_to_num(mean)), floor_units)
+
+
+def huber_outliers(y: np.ndarray, sigma: np.ndarray, z: float, alpha: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """One-off outliers and the cleaned history (see module doc, step 3).
+
+    Returns ``(isolated, cleaned)``: bool mask of one-off weeks, and ``y`` with them replaced by the
+    filter's level. The last week is never cleaned as "isolated" unless its neighbour says so; a lone
+    jump in the last week is left to the exception report (it may be the start of a shift).
+    """
+    n, t_len = y.shape
+    level = np.full(n, np.nan)
+    flag = np.zeros((n, t_len), dtype=np.int8)  # +1 high, -1 low
+    lev_hist = np.full((n, t_len), np.nan)
+    limit = z * sigma
+    for t in range(t_len):
+        yt = y[:, t]
+        obs = ~np.isnan(yt)
+        fresh = obs & np.isnan(level)
+        level = np.where(fresh, yt, level)
+        lev_hist[:, t] = level
+        resid = yt - level
+        over = obs & ~fresh & (np.abs(resid) > limit)
+        flag[:, t] = np.where(over, np.sign(resid), 0).astype(np.int8)
+        clipped = level + np.clip(resid, -limit, limit)
+        level = np.where(obs & ~fresh, level + alpha * (clipped - level), level)
+    prev = np.zeros_like(flag)
+    prev[:, 1:] = flag[:, :-1]
+    nxt = np.zeros_like(flag)
+    nxt[:, :-1] = flag[:, 1:]
+    isolated = (flag != 0) & (prev != flag) & (nxt != flag)
+    isolated[:, -1] = False  # cannot tell a one-off from the start of a shift yet
+    cleaned = np.where(isolated, lev_hist, y)
+    return isolated, cleaned
+
+
+def fourier_seasonality(
+    y: np.ndarray, eligible: np.ndarray, end: int, window: int = 104, harmonics: int = 2, min_r2: float = 0.25, extra: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Additive seasonal profile per series over weeks ``0..T+extra-1`` and the share of variance it explains.
+
+    Fitted on ``y[:, end-window:end]`` for ``eligible`` series that are fully observed there, by one
+    least-squares solve shared by all series (the design matrix is the same for all).
+    Returns ``(season (N, T+extra), r2 (N,))``; series without a useful profile get zeros.
+    """
+    n, t_len = y.shape
+    season = np.zeros((n, t_len + extra), dtype=np.float64)
+    r2 = np.zeros(n)
+    start = end - window
+    if start < 0:
+        return season, r2
+    block = y[:, start:end]
+    ok = eligible & ~np.isnan(block).any(axis=1)
+    if not ok.any():
+        return season, r2
+    t_all = np.arange(t_len + extra, dtype=np.float64)
+    waves = np.column_stack(
+        [f(2 * np.pi * k * t_all / YEAR) for k in range(1, harmonics + 1) for f in (np.cos, np.sin)]
+    )
+    t_win = t_all[start:end]
+    trend = np.column_stack([np.ones(window), (t_win - t_win.mean()) / window])
+    full = np.column_stack([trend, waves[start:end]])
+    yb = block[ok].astype(np.float64).T  # (window, n_ok)
+    coef_full, *_ = np.linalg.lstsq(full, yb, rcond=None)
+    coef_trend, *_ = np.linalg.lstsq(trend, yb, rcond=None)
+    sse_full = ((yb - full @ coef_full) ** 2).sum(axis=0)
+    sse_trend = ((yb - trend @ coef_trend) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(sse_trend > 0, 1 - sse_full / sse_trend, 0.0)
+    r2[ok] = share
+    use = np.flatnonzero(ok)[share >= min_r2]
+    season[use] = (waves @ coef_full[2:, share >= min_r2]).T
+    return season, r2
+
+
+def classify(y: np.ndarray, min_history: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pattern per series (before seasonality), weeks of history, and ADI."""
+    observed = (~np.isnan(y)).sum(axis=1)
+    nonzero = (y > 0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # series without non-zero weeks
+        adi = np.where(nonzero > 0, observed / np.maximum(nonzero, 1), np.inf)
+        sizes = np.where(y > 0, y, np.nan)
+        cv2 = np.nanvar(sizes, axis=1) / np.nanmean(sizes, axis=1) ** 2
+    pattern = np.full(len(y), "smooth", dtype=object)
+    intermittent = adi >= 1.32
+    pattern[intermittent] = np.where(np.nan_to_num(cv2[intermittent]) >= 0.49, "lumpy", "intermittent")
+    pattern[nonzero == 0] = "zero"
+    pattern[observed < min_history] = "insufficient"
+    return pattern, observed, adi
+
+
+def _rolling_mae(errors: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean of |errors| over ``window`` columns ending at each column (NaN-aware)."""
+    e = np.abs(errors)
+    valid = ~np.isnan(e)
+    cs = np.concatenate([np.zeros((len(e), 1)), np.cumsum(np.where(valid, e, 0.0), axis=1)], axis=1)
+    cn = np.concatenate([np.zeros((len(e), 1)), np.cumsum(valid, axis=1)], axis=1)
+    idx = np.arange(e.shape[1]) + 1
+    lo = np.clip(idx - window, 0, None)
+    total, count = cs[:, idx] - cs[:, lo], cn[:, idx] - cn[:, lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def blend_weight(mae_stat: np.ndarray, mae_plan: np.ndarray) -> np.ndarray:
+    """``w = MAE_plan / (MAE_plan + MAE_stat)``; 0.5 when both are 0; 0 without a statistical error; 1 without a plan error."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = mae_plan / (mae_plan + mae_stat)
+    w = np.where((mae_plan == 0) & (mae_stat == 0), 0.5, w)
+    w = np.where(np.isnan(mae_stat), 0.0, w)
+    w = np.where(np.isnan(mae_plan) & ~np.isnan(mae_stat), 1.0, w)
+    return np.nan_to_num(w, nan=0.0)
+
+
+def combine(stat: np.ndarray, plan: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``w * stat + (1 - w) * plan``, taking whichever exists where the other is missing (0 when neither)."""
+    out = w * stat + (1 - w) * plan
+    out = np.where(np.isnan(plan), stat, out)
+    out = np.where(np.isnan(stat), plan, out)
+    return np.nan_to_num(out, nan=0.0)
+
+
+def sense(data: Dataset, params: SensingParams | None = None) -> Sensing:
+    """Run demand sensing on every SKU-location of ``data`` (see the module doc for each step)."""
+    p = params or SensingParams()
+    dtype = np.dtype(p.dtype)
+    lb, lag, hz = p.lookback_weeks, p.backtest_lag_weeks, p.horizon_weeks
+    series = data.series().merge(data.products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")
+    n = len(series)
+    panel = history_matrix(data.actuals, series, data.week, p.history_weeks)
+    y = panel.values
+    h_len = y.shape[1]
+    horizon = pd.date_range(data.week, periods=hz, freq="7D")
+    plan_all = to_matrix(data.demand_plan, series, panel.weeks.append(horizon), fill=np.nan)
+    plan_hist, plan_h = plan_all[:, :h_len], plan_all[:, h_len:]
+    oo = to_matrix(data.open_orders, series, horizon)
+
+    pattern, observed, adi = classify(y, p.min_history_weeks)
+    regular = np.isin(pattern, ["smooth"])
+    intermittent = np.isin(pattern, ["intermittent", "lumpy", "zero"])
+    sigma = robust_sigma(y[:, : h_len - lb])
+    if intermittent.any():  # mostly-zero weeks make the median change 0: use the plain standard deviation
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            spread = np.nan_to_num(np.nanstd(y[intermittent, : h_len - lb], axis=1))
+        sigma[intermittent] = np.fmax(spread, sigma[intermittent])
+
+    outliers = np.zeros(y.shape, dtype=bool)
+    cleaned = y.copy()
+    if regular.any():
+        iso, clean = huber_outliers(y[regular], sigma[regular], p.outlier_z)
+        outliers[regular], cleaned[regular] = iso, clean
+
+    select_end = h_len - lb  # parameters and seasonality chosen before the backtest window
+    season, r2 = fourier_seasonality(
+        cleaned, regular & (observed >= p.seasonal_min_weeks), select_end, min_r2=p.seasonal_min_r2, extra=hz
+    )
+    seasonal = np.abs(season).sum(axis=1) > 0
+    pattern = np.where(seasonal, "seasonal", pattern)
+
+    store_from = h_len - 2 * lb - lag
+    fitted = np.full((n, 2 * lb + lag + lag), np.nan)  # lag forecasts for weeks store_from .. h_len-1+lag
+    statistical = np.full((n, hz), np.nan)
+    model = np.full(n, "none", dtype=object)
+    params_out = np.full((n, 3), np.nan)
+
+    reg = np.flatnonzero(np.isin(pattern, ["smooth", "seasonal"]))
+    if len(reg):
+        deseason = cleaned[reg] - season[reg, :h_len]
+        fit = fit_damped(deseason, HOLT_GRID, select_end=select_end, store_from=store_from, lag=lag, dtype=dtype)
+        fitted[reg] = fit.stored + season[reg, store_from : h_len + lag]
+        lvl, trd, phi = fit.state["level"], fit.state["trend"], fit.params[:, 2]
+        steps = np.stack([lvl + phi_sum(phi, h) * trd for h in range(1, hz + 1)], axis=1)
+        statistical[reg] = steps + season[reg, h_len:]
+        params_out[reg] = fit.params
+        model[reg] = np.where(fit.params[:, 1] > 0, "damped trend", "simple")
+        model[reg] = np.where(seasonal[reg], model[reg] + " + seasonal", model[reg])
+    inter = np.flatnonzero(intermittent)
+    if len(inter):
+        fit = fit_tsb(y[inter], select_end=select_end, store_from=store_from, lag=lag, dtype=dtype)
+        fitted[inter] = fit.stored
+        statistical[inter] = (fit.state["prob"] * fit.state["size"])[:, None]
+        params_out[inter, :2] = fit.params
+        model[inter] = "tsb"
+    statistical = np.clip(statistical, 0, None)
+    fitted = np.clip(fitted, 0, None)
+
+    # --- backtest: errors of each source over the last 2L weeks, weights from trailing windows ------
+    window = slice(h_len - 2 * lb, h_len)
+    stat_bt = fitted[:, lag : lag + 2 * lb]  # targets h_len-2L .. h_len-1
+    a_bt, p_bt = y[:, window], plan_hist[:, window]
+    err_stat, err_plan = a_bt - stat_bt, a_bt - p_bt
+    # weight for target week j uses errors known `lag` weeks before it: columns .. j - lag
+    mae_s, mae_p = _rolling_mae(err_stat, lb), _rolling_mae(err_plan, lb)
+    shift = lambda m: np.concatenate([np.full((n, lag), np.nan), m[:, :-lag]], axis=1)  # noqa: E731
+    w_bt = blend_weight(shift(mae_s), shift(mae_p))[:, lb:]
+    sensed_bt = combine(stat_bt[:, lb:], p_bt[:, lb:], w_bt)
+    sensed_bt = np.where(np.isin(pattern, ["insufficient"])[:, None], np.nan_to_num(p_bt[:, lb:]), sensed_bt)
+
+    # --- live blend -----------------------------------------------------------------------------------
+    w = blend_weight(mae_s[:, -1], mae_p[:, -1])
+    w = np.where(pattern == "insufficient", 0.0, w)
+    w_h = w[:, None] * _fade(hz, p.sensing_fade_weeks)[None, :]
+    sensed = combine(statistical, plan_h, w_h)
+    near = np.arange(hz) < p.open_orders_floor_weeks
+    sensed[:, near] = np.maximum(sensed[:, near], oo[:, near])
+
+    info = series.assign(
+        pattern=pattern,
+        model=model,
+        alpha=params_out[:, 0],
+        beta=params_out[:, 1],
+        phi=params_out[:, 2],
+        history_weeks=observed,
+        adi=np.where(np.isfinite(adi), adi, np.nan),
+        season_r2=r2,
+        sigma=sigma,
+        w_stat=w,
+        outlier_weeks=outliers.sum(axis=1),
+    )
+    result = Sensing(
+        params=p,
+        series=info,
+        history_weeks=panel.weeks,
+        horizon_weeks=horizon,
+        actual=y,
+        plan_history=plan_hist,
+        fitted=fitted[:, lag : lag + 2 * lb],
+        sensed_backtest=sensed_bt,
+        plan=plan_h,
+        open_orders=oo,
+        statistical=statistical,
+        sensed=sensed,
+        outliers=outliers,
+        sigma=sigma,
+    )
+    result.backtest = backtest_summary(result)
+    return result
+
+
+def backtest_table(s: Sensing) -> pd.DataFrame:
+    """Per series WAPE over the last ``lookback_weeks`` of sensing, statistical, plan and naive forecasts."""
+    lb, lag = s.params.lookback_weeks, s.params.backtest_lag_weeks
+    a = s.actual[:, -lb:]
+    plan = s.plan_history[:, -lb:]
+    naive = naive_forecast(s.actual, lag)[:, -lb:]
+    stat = s.fitted[:, lb:]
+    # score every method on the same weeks: where the plan exists and the series had started
+    keep = ~np.isnan(a) & ~np.isnan(plan)
+    a = np.where(keep, a, np.nan)
+    out = {}
+    for name, f in (("sensing", s.sensed_backtest), ("statistical", stat), ("plan", plan), ("naive", naive)):
+        parts = window_parts(a, np.where(np.isnan(f) & keep, 0.0, f))
+        out[f"{name}_abs_err"] = parts["abs_err"]
+        out[f"{name}_wape"] = metrics_from_parts(parts)["wape"]
+    out["actual_qty"] = window_parts(a, np.where(keep, 0.0, np.nan))["sum_actual"]
+    return pd.DataFrame(out, index=s.series.index)
+
+
+def backtest_summary(s: Sensing) -> pd.DataFrame:
+    """Total WAPE by method (rows: sensing, statistical, plan, naive), overall and by pattern."""
+    bt = backtest_table(s)
+    groups = {"all series": np.ones(len(bt), dtype=bool)} | {
+        f"pattern: {p}": (s.series["pattern"] == p).to_numpy() for p in sorted(s.series["pattern"].unique())
+    }
+    rows = []
+    for method in ("sensing", "statistical", "plan", "naive"):
+        row = {"method": method}
+        for label, mask in groups.items():
+            actual = bt.loc[mask, "actual_qty"].sum()
+            row[label] = bt.loc[mask, f"{method}_abs_err"].sum() / actual if actual > 0 else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def accuracy_table(s: Sensing) -> pd.DataFrame:
+    """The ``forecast_accuracy`` output: plan accuracy per series, with sensing's own backtest beside it."""
+    acc = series_accuracy(s.actual.astype(np.float64), s.plan_history, s.params.lookback_weeks)
+    bt = backtest_table(s)
+    cols = ["sku", "location", "family", "unit_price", "pattern", "model", "history_weeks", "w_stat", "outlier_weeks"]
+    out = pd.concat([s.series[cols].reset_index(drop=True), acc.reset_index(drop=True)], axis=1)
+    out["sensing_wape"] = bt["sensing_wape"].to_numpy()
+    out["statistical_wape"] = bt["statistical_wape"].to_numpy()
+    out["error_value"] = out["abs_error_qty"] * out["unit_price"]
+    return out
+
+
+def params_dict(p: SensingParams) -> dict:
+    return asdict(p)

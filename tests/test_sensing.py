@@ -1,0 +1,285 @@
+"""Demand sensing: formulas by hand, statsmodels parity, robustness, edge series, planted cases."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from soe_lib.accuracy import mase_scale, rollup, series_accuracy
+from soe_lib.cycle import WeekRun
+from soe_lib.demand import sense_week, split_params
+from soe_lib.loading import load_data
+from soe_lib.sensing import SensingParams, blend_weight, combine, fourier_seasonality, huber_outliers, robust_sigma, sense
+from soe_lib.smoothing import damped_path, fit_damped, fit_tsb
+from soe_lib.weeks import parse_week
+
+from .conftest import write_tables
+
+
+# --- formulas on hand-computed examples -------------------------------------------------------------
+def test_accuracy_formulas_by_hand():
+    history = np.array([[8.0, 10, 20, 30, 40]])  # lookback = last 4 weeks
+    plan = np.array([[9.0, 12, 18, 33, 35]])
+    acc = series_accuracy(history, plan, lookback=4).iloc[0]
+    assert acc["wape"] == pytest.approx(12 / 100)  # |−2|+|2|+|−3|+|5|
+    assert acc["accuracy"] == pytest.approx(0.88)
+    assert acc["bias"] == pytest.approx(-2 / 100)  # sum(F−A) = 2−2+3−5
+    assert acc["tracking_signal"] == pytest.approx(2 / 3)  # sum(A−F)=2, MAD=12/4
+    # naive = last week's actual: errors |10−8|,|20−10|,|30−20|,|40−30| = 2+10+10+10
+    assert acc["naive_wape"] == pytest.approx(32 / 100)
+    assert acc["fva"] == pytest.approx(0.32 - 0.12)
+    # MASE: naive in-sample scale over the first week only has no pair -> NaN
+    assert np.isnan(acc["mase"])
+
+
+def test_mase_uses_seasonal_naive_with_enough_history():
+    t = np.arange(200, dtype=float)
+    y = (100 + 10 * np.sin(2 * np.pi * t / 52))[None, :]
+    assert mase_scale(y, 150)[0] == pytest.approx(0.0, abs=1e-9)  # a pure 52-week cycle: seasonal naive is exact
+    assert mase_scale(y, 100)[0] > 0.5  # < 60 seasonal pairs: falls back to m = 1
+
+
+def test_rollup_sums_parts_so_errors_do_not_cancel():
+    history = np.array([[10.0, 10], [10.0, 10]])
+    plan = np.array([[15.0, 15], [5.0, 5]])
+    per = series_accuracy(history, plan, 2)
+    total = rollup(per, history, plan, 2, None).iloc[0]
+    assert total["wape"] == pytest.approx(20 / 40) and total["bias"] == pytest.approx(0.0)
+    assert total["tracking_signal"] == 0.0  # summed weekly errors cancel: no consistent direction
+
+
+def test_blend_weight_and_combine():
+    w = blend_weight(np.array([1.0, 3.0, 0.0, np.nan, 2.0]), np.array([3.0, 1.0, 0.0, 2.0, np.nan]))
+    np.testing.assert_allclose(w, [0.75, 0.25, 0.5, 0.0, 1.0])
+    out = combine(np.array([10.0, np.nan, 10.0, np.nan]), np.array([20.0, 20.0, np.nan, np.nan]), np.array([0.25, 0.5, 0.5, 0.5]))
+    np.testing.assert_allclose(out, [17.5, 20.0, 10.0, 0.0])
+
+
+# --- statsmodels is the reference --------------------------------------------------------------------
+@pytest.mark.parametrize("alpha, beta, phi", [(0.3, 0.0, 1.0), (0.2, 0.1, 0.9), (0.5, 0.2, 0.98), (0.1, 0.05, 0.8)])
+def test_vectorised_smoothing_reproduces_statsmodels(alpha, beta, phi):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    rng = np.random.default_rng(11)
+    y = np.vstack([rng.gamma(5, 4, 80) + np.linspace(0, 30, 80) for _ in range(4)])
+    y[1, :10] = np.nan  # a series that started later
+    fit = fit_damped(y, grid=((alpha, beta, phi),), store_from=0)
+    for i in range(len(y)):
+        series = y[i][~np.isnan(y[i])]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ExponentialSmoothing(
+                series[1:], trend="add", damped_trend=True, initialization_method="known",
+                initial_level=series[0], initial_trend=0.0,
+            )
+            ref = model.fit(smoothing_level=alpha, smoothing_trend=beta, damping_trend=phi, optimized=False).fittedvalues
+        ours = fit.stored[i][~np.isnan(fit.stored[i])][: len(ref)]
+        np.testing.assert_allclose(ours, ref, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(damped_path(series, alpha, beta, phi), ref, atol=1e-9)
+
+
+def test_grid_choice_equals_a_per_series_search():
+    rng = np.random.default_rng(5)
+    y = rng.gamma(4, 5, (6, 60)) + np.linspace(0, 1, 60) * rng.uniform(0, 40, (6, 1))
+    grid = ((0.1, 0.0, 1.0), (0.4, 0.0, 1.0), (0.2, 0.2, 0.9), (0.3, 0.1, 0.98))
+    fit = fit_damped(y, grid=grid)
+    for i in range(len(y)):
+        sse = [((y[i, 1:] - damped_path(y[i], *g)) ** 2).sum() for g in grid]
+        assert fit.choice[i] == int(np.argmin(sse))
+        assert fit.sse[i] == pytest.approx(min(sse))
+
+
+def test_tsb_by_hand():
+    y = np.array([[0.0, 4.0, 0.0, 0.0]])
+    fit = fit_tsb(y, grid=((0.5, 0.5),), store_from=0)
+    # start: p = 1/4, z = 4; week 0: y=0 -> p = 0.125; week 1: y=4 -> p = 0.5625, z = 4; ...
+    p, z = 0.25, 4.0
+    expected = []
+    for v in y[0]:
+        expected.append(p * z)
+        p = p + 0.5 * ((v > 0) - p)
+        z = z + 0.5 * (v - z) if v > 0 else z
+    # column j holds the forecast for week j, made at the end of week j - 1 (lag 1); column 4 is next week
+    np.testing.assert_allclose(fit.stored[0, 1:4], expected[1:4])
+    assert np.isnan(fit.stored[0, 0])
+    assert fit.state["prob"][0] * fit.state["size"][0] == pytest.approx(p * z)
+
+
+def test_fourier_finds_a_seasonal_series_and_not_noise():
+    rng = np.random.default_rng(2)
+    t = np.arange(156)
+    seasonal = 100 + 40 * np.sin(2 * np.pi * t / (365.2425 / 7)) + rng.normal(0, 5, 156)
+    noise = 100 + rng.normal(0, 5, 156)
+    season, r2 = fourier_seasonality(np.vstack([seasonal, noise]), np.array([True, True]), end=143, min_r2=0.25, extra=13)
+    assert r2[0] > 0.9 and r2[1] < 0.25
+    assert np.abs(season[1]).sum() == 0 and season.shape == (2, 169)
+    assert np.corrcoef(season[0, 143:156], seasonal[143:156])[0, 1] > 0.9  # it extrapolates the cycle
+
+
+# --- robustness ---------------------------------------------------------------------------------------
+def _company(tmp_path, y_by_series: dict[str, np.ndarray], plan_level: float = 50.0, open_orders=None):
+    """A company whose actuals are the given weekly arrays (ending the week before 2026-W48)."""
+    run = parse_week("2026-W48")
+    skus = list(y_by_series)
+    rows = []
+    for sku, y in y_by_series.items():
+        weeks = pd.date_range(run - pd.Timedelta(weeks=len(y)), periods=len(y), freq="7D")
+        rows += [(sku, "L1", w.strftime("%Y-%m-%d"), v) for w, v in zip(weeks, y) if not np.isnan(v) and v > 0]
+    plan_weeks = pd.date_range(run - pd.Timedelta(weeks=60), periods=73, freq="7D")
+    tables = {
+        "products": pd.DataFrame({"sku": skus, "family": "F", "unit_price": 10.0, "unit_cost": 6.0}),
+        "locations": pd.DataFrame({"location": ["L1"]}),
+        "actuals": pd.DataFrame(rows, columns=["sku", "location", "week", "qty"]),
+        "demand_plan": pd.DataFrame([(s, "L1", w.strftime("%Y-%m-%d"), plan_level) for s in skus for w in plan_weeks], columns=["sku", "location", "week", "qty"]),
+        "inventory": pd.DataFrame({"sku": skus, "location": "L1", "on_hand": 100, "safety_stock": 10}),
+        "supply": pd.DataFrame({"sku": skus[:1], "location": ["L1"], "week": ["2026-W50"], "qty": [10]}),
+    }
+    if open_orders is not None:
+        tables["open_orders"] = open_orders
+    return load_data(write_tables(tmp_path / "data", tables), week="2026-W48")
+
+
+def test_one_off_outlier_is_flagged_and_barely_moves_the_forecast(tmp_path):
+    rng = np.random.default_rng(4)
+    base = rng.normal(50, 4, 60).round()
+    spiked = base.copy()
+    spiked[-6] = 500  # a one-off huge order six weeks ago
+    data = _company(tmp_path, {"BASE": base, "SPIKED": spiked})
+    s = sense(data, SensingParams(history_weeks=60, seasonal_min_weeks=200))
+    row = {sku: i for i, sku in enumerate(s.series["sku"])}
+    assert s.outliers[row["SPIKED"], -6] and s.outliers[row["SPIKED"]].sum() == 1
+    moved = np.abs(s.statistical[row["SPIKED"]] - s.statistical[row["BASE"]]).max()
+    # documented bound: well under 5 % of the level (an unclean fit would move it by ~alpha * 450)
+    assert moved < 0.05 * 50
+    demand = sense_week(WeekRun(data, tmp_path, 13), history_weeks=60, seasonal_min_weeks=200)
+    out = demand.exceptions[(demand.exceptions["sku"] == "SPIKED") & (demand.exceptions["kind"] == "outlier")]
+    assert len(out) == 1 and out.iloc[0]["actual_qty"] == 500
+
+
+def test_a_sustained_shift_is_not_cleaned_away(tmp_path):
+    rng = np.random.default_rng(8)
+    y = rng.normal(50, 4, 60).round()
+    y[-3:] = 140  # three weeks in a row: demand really moved
+    data = _company(tmp_path, {"SHIFT": y})
+    s = sense(data, SensingParams(history_weeks=60, seasonal_min_weeks=200))
+    assert not s.outliers[0, -3:].any()
+    assert s.statistical[0, 0] > 80  # sensing follows the new level
+
+
+def test_edge_series_produce_valid_rows(tmp_path):
+    y_gaps = np.full(40, 20.0)
+    y_gaps[[5, 6, 20, 33]] = 0  # omitted weeks in the extract = zero demand
+    data = _company(
+        tmp_path,
+        {"ZERO": np.zeros(40), "ONEWEEK": np.r_[np.full(39, np.nan), 30.0], "GAPS": y_gaps, "NORMAL": np.full(40, 50.0)},
+    )
+    demand = sense_week(WeekRun(data, tmp_path, 13), history_weeks=40, seasonal_min_weeks=200)
+    table = demand.sensed
+    assert len(table) == 4 * 13 and table["sensed_qty"].notna().all() and (table["sensed_qty"] >= 0).all()
+    info = demand.sensing.series.set_index("sku")
+    assert info.loc["ONEWEEK", "pattern"] == "insufficient" and info.loc["ONEWEEK", "history_weeks"] == 1
+    one = table[table["sku"] == "ONEWEEK"]
+    assert one["statistical_qty"].isna().all() and (one["sensed_qty"] == one["plan_qty"]).all()
+    assert "insufficient_history" in set(demand.exceptions.loc[demand.exceptions["sku"] == "ONEWEEK", "kind"])
+    # the ZERO series was never in actuals at all: no history, plan only
+    assert info.loc["ZERO", "pattern"] == "insufficient"
+    gaps = demand.sensing.actual[list(info.index).index("GAPS")]
+    assert (gaps[~np.isnan(gaps)] == 0).sum() == 4  # the missing weeks became zeros
+    acc = demand.accuracy.set_index("sku")
+    assert np.isfinite(acc.loc["GAPS", "wape"]) and np.isfinite(acc.loc["NORMAL", "wape"])
+
+
+def test_open_orders_floor_the_near_weeks(tmp_path):
+    oo = pd.DataFrame({"sku": ["A", "A"], "location": ["L1", "L1"], "week": ["2026-W48", "2026-W53"], "qty": [400, 400]})
+    data = _company(tmp_path, {"A": np.full(40, 50.0)}, open_orders=oo)
+    s = sense(data, SensingParams(history_weeks=40, seasonal_min_weeks=200, open_orders_floor_weeks=4))
+    assert s.sensed[0, 0] == 400  # booked orders are a floor in the near weeks
+    assert s.sensed[0, 5] < 100  # week 6 is beyond the floor window
+
+
+def test_robust_sigma_ignores_one_spike():
+    y = np.tile([10.0, 12.0], 30)[None, :]
+    spiked = y.copy()
+    spiked[0, 10] = 1000
+    assert robust_sigma(spiked)[0] == pytest.approx(robust_sigma(y)[0], rel=0.1)
+    iso, clean = huber_outliers(spiked, robust_sigma(spiked), z=6.0)
+    assert iso[0, 10] and iso.sum() == 1 and clean[0, 10] < 20
+
+
+def test_unknown_sensing_parameter_is_an_error():
+    with pytest.raises(TypeError, match="lookbak"):
+        split_params(lookbak_weeks=4)
+
+
+# --- the sample company's planted cases --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_demand(tmp_path_factory):
+    from soe_lib.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("sens") / "data"
+    planted = write_sample(folder)
+    data = load_data(folder)
+    return sense_week(WeekRun(data, tmp_path_factory.mktemp("o"), 13)), planted, data
+
+
+def _kinds(ex, where):
+    return set(ex.loc[(ex["sku"] == where["sku"]) & (ex["location"] == where["location"]), "kind"])
+
+
+def test_planted_spike_drop_and_outlier_are_found(sample_demand):
+    demand, planted, _ = sample_demand
+    ex = demand.exceptions
+    spike = ex[(ex["sku"] == planted["demand_spike"]["sku"]) & (ex["location"] == planted["demand_spike"]["location"]) & (ex["kind"] == "spike")]
+    assert len(spike) == 1 and spike.iloc[0]["severity"] == "high" and spike.iloc[0]["deviation_pct"] > 1.0
+    assert "drop" in _kinds(ex, planted["demand_drop"])
+    out = ex[(ex["sku"] == planted["outlier"]["sku"]) & (ex["location"] == planted["outlier"]["location"]) & (ex["kind"] == "outlier")]
+    assert len(out) == 1 and out.iloc[0]["week"] == parse_week(planted["outlier"]["week"])
+
+
+def test_planted_biased_plan_is_found_by_family(sample_demand):
+    demand, planted, data = sample_demand
+    ex = demand.exceptions.merge(data.products[["sku", "family"]], on="sku")
+    bias = ex[ex["kind"] == "persistent_bias"]
+    household = bias[bias["family"] == planted["biased_plan"]["family"]]
+    assert len(household) >= 0.5 * len(bias) and (household["direction"] == "over-forecast").all()
+    fam = demand.rollups["family"].set_index("group")
+    assert fam.loc["Household", "bias"] > 0.15 and fam.drop(["Household", "Spare Parts"])["bias"].abs().max() < 0.1  # Spare Parts: intermittent noise
+
+
+def test_quiet_items_stay_quiet(sample_demand):
+    demand, planted, data = sample_demand
+    ex = demand.exceptions.merge(data.products[["sku", "family"]], on="sku")
+    noisy = {(planted[k]["sku"], planted[k]["location"]) for k in ("demand_spike", "demand_drop", "outlier", "late_inbound")}
+    quiet = demand.sensing.series[
+        demand.sensing.series["pattern"].isin(["smooth", "seasonal"])
+        & (demand.sensing.series["family"] != "Household")
+        & ~demand.sensing.series[["sku", "location"]].apply(tuple, axis=1).isin(noisy)
+    ]
+    keys = set(quiet[["sku", "location"]].apply(tuple, axis=1))
+    on_quiet = ex[ex[["sku", "location"]].apply(tuple, axis=1).isin(keys)]
+    assert len(keys) > 30
+    assert (on_quiet["severity"] == "low").all(), on_quiet[["sku", "location", "kind", "severity"]]
+    assert len(on_quiet) <= 0.1 * len(keys)
+
+
+def test_sensing_adds_value_on_the_sample(sample_demand):
+    demand, _, _ = sample_demand
+    bt = demand.sensing.backtest.set_index("method")
+    assert bt.loc["sensing", "all series"] < bt.loc["plan", "all series"] < bt.loc["naive", "all series"]
+
+
+def test_outputs_have_the_contract_columns(sample_demand, tmp_path):
+    demand, _, data = sample_demand
+    run = WeekRun(data, tmp_path, 13)
+    demand.save(run)
+    sensed = pd.read_parquet(tmp_path / "tables" / "sensed_demand.parquet")
+    assert {"sku", "location", "week", "plan_qty", "open_orders_qty", "statistical_qty", "sensed_qty"} <= set(sensed.columns)
+    assert len(sensed) == len(data.series()) * 13 and sensed["week"].iloc[0] == "2026-W48"
+    acc = pd.read_parquet(tmp_path / "tables" / "forecast_accuracy.parquet")
+    assert {"sku", "location", "wape", "bias", "tracking_signal", "mase", "fva"} <= set(acc.columns)
+    ex = pd.read_parquet(tmp_path / "tables" / "demand_exceptions.parquet")
+    assert {"sku", "location", "week", "kind", "severity"} <= set(ex.columns) and len(ex) > 0
