@@ -50,11 +50,18 @@ browser: ## install Debian's chromium for the browser tests when it is missing
 test: $(TEST_STAMP) browser ## install what tests need and run the whole suite (unit, notebooks, end-to-end, browser)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
-bench: setup ## run the benchmarks (prints ratios against peers measured in the same run)
+# Peers live in their own venv: statsforecast 2.x requires pandas<3, the workbench pandas 3.
+BENCH_STAMP := .venv-peers/.installed
+$(BENCH_STAMP): benchmarks/requirements-peers.txt
+	@test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers
+	.venv-peers/bin/python -m pip install -q -r benchmarks/requirements-peers.txt
+	@touch $@
+
+bench: $(STAMP) $(BENCH_STAMP) ## run the benchmarks at 100k SKU-locations (prints ratios against peers measured in the same run)
 	$(BIN)/python -m benchmarks
 
 lint: $(TEST_STAMP) ## ruff over the library and tests
 	$(BIN)/python -m ruff check soe_lib tests benchmarks
 
 clean: ## remove the venv, generated sample data and outputs
-	rm -rf $(VENV) data/sample outputs/[0-9]* outputs/lab outputs/failed-runs outputs/.staging outputs/.history
+	rm -rf $(VENV) .venv-peers data/sample outputs/[0-9]* outputs/lab outputs/failed-runs outputs/.staging outputs/.history

@@ -48,27 +48,29 @@ def coverage_table(data: Dataset, horizon_weeks: int = 13) -> pd.DataFrame:
 
     Columns: sku, location, first_actual_week, history_weeks (run week - first actual week),
     plan_weeks_in_horizon, has_actuals, has_plan, has_inventory, has_supply, has_open_orders.
+    Computed on the int series keys: one bincount per table.
     """
-    horizon_end = data.week + pd.Timedelta(weeks=horizon_weeks)
     out = data.series()
-    act = data.actuals.groupby(KEY, as_index=False).agg(first_actual_week=("week", "min"))
+    keys = out["_series"].to_numpy()
+    size = int(keys.max()) + 1 if len(keys) else 0
+
+    def count(frame: pd.DataFrame) -> np.ndarray:
+        return np.bincount(frame["_series"].to_numpy(), minlength=size)[keys] if size else np.zeros(0, dtype=int)
+
+    act = data.actuals
+    first = pd.Series(act["week"].to_numpy()).groupby(act["_series"].to_numpy()).min()
+    out["first_actual_week"] = first.reindex(keys).to_numpy()
     plan = data.demand_plan
+    horizon_end = data.week + pd.Timedelta(weeks=horizon_weeks)
     in_h = plan[(plan["week"] >= data.week) & (plan["week"] < horizon_end)]
-    plan_h = in_h.groupby(KEY, as_index=False).agg(plan_weeks_in_horizon=("week", "nunique"))
-    out = out.merge(act, on=KEY, how="left").merge(plan_h, on=KEY, how="left")
+    out["plan_weeks_in_horizon"] = count(in_h)  # the plan key is unique per week
     out["history_weeks"] = ((data.week - out["first_actual_week"]).dt.days // 7).astype("Int64")
-    out["plan_weeks_in_horizon"] = out["plan_weeks_in_horizon"].fillna(0).astype(int)
     out["has_actuals"] = out["first_actual_week"].notna()
-    out["has_plan"] = _has(out, plan)
-    out["has_inventory"] = _has(out, data.inventory)
-    out["has_supply"] = _has(out, data.supply)
-    out["has_open_orders"] = _has(out, data.open_orders)
-    return out
-
-
-def _has(series: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
-    keys = table[KEY].drop_duplicates()
-    return series[KEY].merge(keys, on=KEY, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+    out["has_plan"] = count(plan) > 0
+    out["has_inventory"] = count(data.inventory) > 0
+    out["has_supply"] = count(data.supply) > 0
+    out["has_open_orders"] = count(data.open_orders) > 0
+    return out.drop(columns=["_series"])
 
 
 def coverage_summary(coverage: pd.DataFrame) -> pd.DataFrame:

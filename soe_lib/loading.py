@@ -19,12 +19,23 @@ import numpy as np
 import pandas as pd
 
 from .contract import TABLES, Table
-from .validation import Problem, ValidationError, ValidationReport, check_values, problem_for_rows, type_table
+from .validation import (
+    Problem,
+    ValidationError,
+    ValidationReport,
+    check_references,
+    check_values,
+    duplicate_positions,
+    key_codes,
+    problem_for_rows,
+    type_table,
+)
 from .weeks import parse_week, week_label
 
 __all__ = ["Source", "Dataset", "find_sources", "read_source", "load_data", "file_sha256", "write_dataset"]
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
+SERIES_TABLES = ("actuals", "demand_plan", "inventory", "supply", "open_orders")
 
 
 @dataclass(frozen=True)
@@ -64,12 +75,19 @@ class Dataset:
         return table in self.sources
 
     def series(self) -> pd.DataFrame:
-        """All SKU-locations known from any table (sku, location), sorted."""
-        parts = [
-            self.tables[t][["sku", "location"]]
-            for t in ("actuals", "demand_plan", "inventory", "supply", "open_orders")
-        ]
-        return pd.concat(parts).drop_duplicates().sort_values(["sku", "location"]).reset_index(drop=True)
+        """All SKU-locations known from any table: sku, location and ``_series``, the int key every
+        table row carries (``sku position in products x number of locations + location position``).
+        Ordered by that key (products order, then locations order)."""
+        cached = self.__dict__.get("_series_frame")
+        if cached is not None:
+            return cached.copy()
+        keys = np.unique(np.concatenate([self.tables[t]["_series"].to_numpy() for t in SERIES_TABLES]))
+        skus = self.tables["products"]["sku"].to_numpy()
+        locs = self.tables["locations"]["location"].to_numpy()
+        frame = pd.DataFrame({"sku": skus[keys // len(locs)], "location": locs[keys % len(locs)], "_series": keys})
+        frame["sku"], frame["location"] = frame["sku"].astype("str"), frame["location"].astype("str")
+        self.__dict__["_series_frame"] = frame
+        return frame.copy()
 
 
 def file_sha256(path: Path) -> str:
@@ -150,20 +168,29 @@ def read_source(source: Source) -> pd.DataFrame:
 def _combine_duplicates(table: Table, typed: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Sum transactional rows of one key (e.g. daily dates in one ISO week) into one weekly figure."""
     key = list(table.key)
-    dup = typed.duplicated(key, keep=False).to_numpy()
-    if not dup.any():
+    dup = duplicate_positions(typed, key)
+    if not len(dup):
         return typed, []
-    summed = typed.groupby(key, as_index=False, sort=False, dropna=False)["qty"].sum()
+    by = key + (["_series"] if "_series" in typed else [])  # the series key follows sku/location
+    summed = typed.groupby(by, as_index=False, sort=False, dropna=False)["qty"].sum()
+    groups = len(np.unique(key_codes(typed.iloc[dup], key)))
     note = problem_for_rows(
         "info",
         table.name,
         label,
         "qty",
         "summed per week",
-        f"{int(dup.sum())} rows share a {'/'.join(key)} and were summed into {int(typed[dup].groupby(key).ngroups)} weekly figures",
-        np.flatnonzero(dup),
+        f"{len(dup)} rows share a {'/'.join(key)} and were summed into {groups} weekly figures",
+        dup,
     )
     return summed, [note]
+
+
+def _series_keys(positions: dict[str, np.ndarray] | None, rows: int, n_locations: int) -> np.ndarray:
+    """Int series key per row: sku position x number of locations + location position."""
+    if not positions:
+        return np.zeros(rows, dtype=np.int64)
+    return positions["sku"].astype(np.int64) * n_locations + positions["location"]
 
 
 def _empty(table: Table) -> pd.DataFrame:
@@ -203,13 +230,18 @@ def load_data(
         report.extend(problems)
         typed[name] = frame
 
-    known = {
-        "products": pd.Index(typed["products"]["sku"].dropna().unique()) if "products" in typed else None,
-        "locations": pd.Index(typed["locations"]["location"].dropna().unique()) if "locations" in typed else None,
-    }
-    known = {k: v for k, v in known.items() if v is not None}
+    # distinct codes in file order: when the tables are valid (unique, no blanks) a position here is
+    # the row of products / locations, which Dataset.series() relies on
+    known = {}
+    if "products" in typed:
+        known["products"] = pd.Index(typed["products"]["sku"].dropna().unique())
+    if "locations" in typed:
+        known["locations"] = pd.Index(typed["locations"]["location"].dropna().unique())
+    positions: dict[str, dict[str, np.ndarray]] = {}
     for name, frame in typed.items():
-        report.extend(check_values(TABLES[name], frame, sources[name].label, known))
+        report.extend(check_values(TABLES[name], frame, sources[name].label))
+        positions[name], problems = check_references(TABLES[name], frame, sources[name].label, known)
+        report.extend(problems)
 
     run_week = pd.NaT
     tables: dict[str, pd.DataFrame] = {}
@@ -217,6 +249,8 @@ def load_data(
         frame = typed.get(name)
         if frame is None:
             frame = _empty(table)
+        if report.ok and "sku" in table.references:
+            frame["_series"] = _series_keys(positions.get(name), len(frame), len(known["locations"]))
         if table.sum_duplicates and report.ok:
             frame, notes = _combine_duplicates(table, frame, sources[name].label if name in sources else name)
             report.extend(notes)
@@ -269,6 +303,6 @@ def write_dataset(dataset: Dataset, folder: Path) -> dict[str, int]:
     rows = {}
     for name, frame in dataset.tables.items():
         if dataset.has(name):
-            frame.to_parquet(folder / f"{name}.parquet", index=False)
+            frame.drop(columns=["_series"], errors="ignore").to_parquet(folder / f"{name}.parquet", index=False)
             rows[name] = len(frame)
     return rows

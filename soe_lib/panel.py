@@ -36,9 +36,27 @@ class Panel:
 
 
 def _positions(frame: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
-    """Row index of each (sku, location) of ``frame`` in ``series``; -1 where absent."""
+    """Row index of each (sku, location) of ``frame`` in ``series``; -1 where absent.
+
+    With the int keys the loader attaches (``_series``), a binary search; otherwise a MultiIndex lookup.
+    """
+    if "_series" in frame and "_series" in series:
+        keys = series["_series"].to_numpy()
+        wanted = frame["_series"].to_numpy()
+        size = int(max(keys.max(initial=-1), wanted.max(initial=-1))) + 1
+        lookup = np.full(size, -1, dtype=np.int64)  # dense: keys are sku position x locations + location
+        lookup[keys] = np.arange(len(keys))
+        return lookup[wanted] if len(wanted) else np.zeros(0, dtype=np.int64)
     index = pd.MultiIndex.from_frame(series[KEY])
     return index.get_indexer(pd.MultiIndex.from_frame(frame[KEY]))
+
+
+def _week_positions(weeks_col: pd.Series, weeks: pd.DatetimeIndex) -> np.ndarray:
+    """Column index of each week in the consecutive weekly ``weeks`` (-1 outside): integer arithmetic."""
+    week_ns = 7 * 86_400 * 10**9
+    offset = weeks_col.to_numpy(dtype="datetime64[ns]").view(np.int64) - weeks[0].to_datetime64().astype("datetime64[ns]").view(np.int64)
+    cols = offset // week_ns
+    return np.where((offset % week_ns == 0) & (cols >= 0) & (cols < len(weeks)), cols, -1)
 
 
 def to_matrix(
@@ -49,14 +67,16 @@ def to_matrix(
     Rows sharing a cell are summed. Cells with no row get ``fill``.
     """
     rows = _positions(frame, series)
-    cols = weeks.get_indexer(pd.DatetimeIndex(frame["week"]))
+    cols = _week_positions(frame["week"], weeks)
     keep = (rows >= 0) & (cols >= 0)
-    out = np.zeros((len(series), len(weeks)), dtype=np.float64)
-    np.add.at(out, (rows[keep], cols[keep]), frame[column].to_numpy(dtype=np.float64)[keep])
+    flat = rows[keep] * len(weeks) + cols[keep]
+    # bincount sums rows sharing a cell, and is far faster than np.add.at
+    out = np.bincount(flat, weights=frame[column].to_numpy(dtype=np.float64)[keep], minlength=len(series) * len(weeks))
+    out = out.reshape(len(series), len(weeks))
     if fill != 0.0:
-        seen = np.zeros(out.shape, dtype=bool)
-        seen[rows[keep], cols[keep]] = True
-        out[~seen] = fill
+        seen = np.zeros(out.size, dtype=bool)
+        seen[flat] = True
+        out[~seen.reshape(out.shape)] = fill
     return out
 
 
@@ -68,11 +88,14 @@ def history_matrix(actuals: pd.DataFrame, series: pd.DataFrame, run_week: pd.Tim
     """
     weeks = pd.date_range(run_week - pd.Timedelta(weeks=weeks_back), periods=weeks_back, freq="7D")
     values = to_matrix(actuals, series, weeks)
-    first = (
-        actuals.groupby(KEY, sort=False)["week"].min().reindex(pd.MultiIndex.from_frame(series[KEY])).to_numpy()
-    )
-    start = weeks.get_indexer(pd.DatetimeIndex(first))
-    start = np.where(pd.isna(first), len(weeks), np.where(start < 0, 0, start))  # before the window: from 0
+    rows = _positions(actuals, series)
+    cols = _week_positions(actuals["week"], weeks)
+    inside = (rows >= 0) & (cols >= 0)
+    earlier = (rows >= 0) & (actuals["week"].to_numpy() < weeks[0].to_datetime64())
+    # first week with a row, per series: the minimum column of its rows (0 if it sold before the window)
+    start = np.full(len(series), len(weeks), dtype=np.int64)
+    np.minimum.at(start, rows[inside], cols[inside])
+    start[np.unique(rows[earlier])] = 0
     before = np.arange(len(weeks))[None, :] < start[:, None]
     values[before] = np.nan
     return Panel(series.reset_index(drop=True), weeks, values)

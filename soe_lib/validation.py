@@ -7,9 +7,10 @@ same numbering over the records).
 
 Typing is done here by hand (codes to text, numbers with ``to_numeric``, weeks with
 :func:`soe_lib.weeks.parse_weeks`) because a failed coercion must name its rows and must not hide the
-other rules of that column; the value rules (bounds, allowed values, unique keys, references) are
-then checked on the typed frame by a pandera schema built from the contract, lazily, and its failure
-cases are translated into :class:`Problem` rows.
+other rules of that column; the value rules (bounds, allowed values) are then checked on
+the typed frame by a pandera schema built from the contract, lazily, and its failure cases are
+translated into :class:`Problem` rows; references (sku, location) by one lookup per distinct code. Unique keys are checked on int-coded keys (:func:`key_codes`):
+at 15M rows that is seconds faster than comparing strings.
 """
 
 from __future__ import annotations
@@ -138,22 +139,34 @@ class ValidationError(Exception):
         super().__init__(f"input data is invalid: {report.summary()}\n{report.render(('error',))}")
 
 
-def _blank(raw: pd.Series) -> pd.Series:
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        return raw.isna() | (raw.astype("string").str.strip() == "")
-    return raw.isna()
+def _distinct(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """``(codes, uniques)`` of a text column (None for numbers/dates); uniques trimmed, as str.
+
+    Every text rule is applied to the distinct values and mapped back by code: a 15M-row column
+    with 25k distinct skus costs one hash pass, not 15M Python string operations.
+    """
+    if not (raw.dtype == object or pd.api.types.is_string_dtype(raw)):
+        return None
+    codes, uniques = pd.factorize(raw)
+    return codes, pd.Series(pd.Index(uniques).astype("str"), dtype="str").str.strip()
 
 
-def _as_code(raw: pd.Series) -> pd.Series:
+def _take(uniques: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``uniques[codes]`` with code -1 (missing) as missing, on the original row index."""
+    values = pd.array(uniques.to_numpy(), dtype=uniques.dtype).take(codes, allow_fill=True)
+    return pd.Series(values, index=index)
+
+
+def _as_code(raw: pd.Series, distinct: tuple[np.ndarray, pd.Series] | None) -> pd.Series:
     """Codes are text. Integral floats (a Parquet/Excel column read as numbers) lose their '.0'."""
+    if distinct is not None:
+        codes, uniques = distinct
+        return _take(uniques.mask(uniques == ""), codes, raw.index)
     if pd.api.types.is_float_dtype(raw):
         whole = raw.dropna()
         if len(whole) and np.all(np.mod(whole, 1) == 0):
             raw = raw.astype("Int64")
-    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
-        out = raw.astype("string")
-    else:
-        out = raw.astype("string").str.strip()
+    out = raw.astype("str").mask(raw.isna())
     return out.mask(out == "")
 
 
@@ -183,11 +196,20 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
             out[col.name] = pd.Series(index=raw.index, dtype=_dtype(col))  # all missing
             continue
         values = raw[col.name]
-        blank = _blank(values).to_numpy()
+        distinct = _distinct(values)
+        if distinct is not None:
+            codes, uniques = distinct
+            blank = (codes < 0) | (uniques.to_numpy() == "")[np.maximum(codes, 0)] & (codes >= 0)
+        else:
+            blank = values.isna().to_numpy()
         if col.kind in ("code", "text"):
-            typed = _as_code(values)
+            typed = _as_code(values, distinct)
         elif col.kind == "number":
-            typed = pd.to_numeric(values, errors="coerce").astype("float64")
+            if distinct is not None:
+                numbers = pd.to_numeric(distinct[1], errors="coerce").astype("float64").to_numpy()
+                typed = pd.Series(np.where(distinct[0] >= 0, numbers[distinct[0]], np.nan), index=values.index)
+            else:
+                typed = pd.to_numeric(values, errors="coerce").astype("float64")
             bad = ~blank & typed.isna().to_numpy()
             if bad.any():
                 problems.append(
@@ -221,6 +243,30 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
     return out, problems
 
 
+def key_codes(frame: pd.DataFrame, key: list[str] | tuple[str, ...]) -> np.ndarray:
+    """One int64 per row identifying its key: each column factorised, then combined in mixed radix.
+
+    Hashing 15M strings once per column is far cheaper than ``DataFrame.duplicated`` on strings.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for col in key:
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        combined = combined * (len(uniques) + 1) + codes
+    return combined
+
+
+def duplicate_positions(frame: pd.DataFrame, key: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Positions of every row whose key occurs more than once (empty when the key is unique)."""
+    if len(frame) < 2:
+        return np.array([], dtype=np.int64)
+    codes = key_codes(frame, key)
+    if codes.max() < 200_000_000:  # dense enough: count with bincount, O(rows)
+        repeated = np.bincount(codes)[codes] > 1
+    else:
+        repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
+    return np.flatnonzero(repeated)
+
+
 def _dtype(col: Column) -> str:
     return {"code": "string", "text": "string", "number": "float64", "week": "datetime64[ns]"}[col.kind]
 
@@ -233,14 +279,8 @@ def _value_rule(col: Column) -> tuple[pa.Check, str, str] | None:
     return pa.Check.ge(col.min), f">= {col.min:g}", "negative value"
 
 
-def check_values(
-    table: Table, typed: pd.DataFrame, file: str, known: dict[str, pd.Index] | None = None
-) -> list[Problem]:
-    """Check bounds, allowed values, unique keys and references (sku, location) on a typed table.
-
-    ``known`` maps a referenced table name to the codes it holds (``products`` -> skus).
-    """
-    known = known or {}
+def check_values(table: Table, typed: pd.DataFrame, file: str) -> list[Problem]:
+    """Check bounds, allowed values and unique keys on a typed table (references: :func:`check_references`)."""
     rules: dict[tuple[str, int], tuple[str, str]] = {}
     columns: dict[str, pa.Column] = {}
     for col in table.columns:
@@ -252,19 +292,59 @@ def check_values(
         if col.allowed:
             checks.append(pa.Check(lambda s, a=col.allowed: s.str.lower().isin(a)))
             rules[(col.name, len(checks) - 1)] = ("one of " + "/".join(col.allowed), "value not allowed")
-        ref = table.references.get(col.name)
-        if ref and ref in known:
-            checks.append(pa.Check(lambda s, k=known[ref]: s.isin(k)))
-            rules[(col.name, len(checks) - 1)] = (f"known {col.name}", f"{col.name} not found in {ref}")
         columns[col.name] = pa.Column(None, checks, nullable=True, required=False)
-    unique = list(table.key) if table.key and not table.sum_duplicates else None
-    schema = pa.DataFrameSchema(columns, unique=unique, report_duplicates="all")
+    schema = pa.DataFrameSchema(columns)
     frame = typed.reset_index(drop=True)
+    problems: list[Problem] = []
+    if table.key and not table.sum_duplicates:  # unique keys: int-coded, see key_codes
+        dup = duplicate_positions(frame, table.key)
+        if len(dup):
+            key = ", ".join(table.key)
+            first = frame.iloc[dup[:5]][list(table.key)].astype(str)
+            labels = tuple(" / ".join(r) for r in first.itertuples(index=False))
+            problems.append(
+                problem_for_rows(
+                    "error", table.name, file, key, f"unique ({key})",
+                    f"duplicate key: more than one row for the same {key}", dup, examples=labels,
+                )
+            )
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as exc:
-        return _translate(table, file, frame, exc.failure_cases, rules)
-    return []
+        problems.extend(_translate(table, file, frame, exc.failure_cases, rules))
+    return problems
+
+
+def position_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 if absent or missing), hashing each distinct value once."""
+    codes, uniques = pd.factorize(values)
+    found = index.get_indexer(uniques)
+    return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
+
+
+def check_references(
+    table: Table, typed: pd.DataFrame, file: str, known: dict[str, pd.Index]
+) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """Every sku / location must exist in products / locations.
+
+    Returns the positions found (reused to build the int series keys) and the problems.
+    """
+    positions: dict[str, np.ndarray] = {}
+    problems: list[Problem] = []
+    for column, ref in table.references.items():
+        if ref not in known or column not in typed:
+            continue
+        pos = position_in(typed[column], known[ref])
+        positions[column] = pos
+        bad = (pos < 0) & typed[column].notna().to_numpy()
+        if bad.any():
+            problems.append(
+                problem_for_rows(
+                    "error", table.name, file, column, f"known {column}", f"{column} not found in {ref}",
+                    np.flatnonzero(bad), typed[column],
+                )
+            )
+    return positions, problems
 
 
 def _translate(
@@ -275,26 +355,8 @@ def _translate(
     rules: dict[tuple[str, int], tuple[str, str]],
 ) -> list[Problem]:
     problems: list[Problem] = []
-    cases = cases[cases["index"].notna()].copy()
-    uniq = cases["check"].astype(str).str.contains("uniqueness")
-    if uniq.any():
-        key = ", ".join(table.key)
-        rows = cases.loc[uniq, "index"].astype(int).to_numpy()
-        first = frame.iloc[np.unique(rows)[:5]][list(table.key)].astype(str)
-        labels = tuple(" / ".join(r) for r in first.itertuples(index=False))
-        problems.append(
-            problem_for_rows(
-                "error",
-                table.name,
-                file,
-                key,
-                f"unique ({key})",
-                f"duplicate key: more than one row for the same {key}",
-                rows,
-                examples=labels,
-            )
-        )
-    for (column, number), group in cases[~uniq].groupby(["column", "check_number"], sort=False):
+    cases = cases[cases["index"].notna()]
+    for (column, number), group in cases.groupby(["column", "check_number"], sort=False):
         rule, message = rules.get((str(column), int(number)), (str(group["check"].iloc[0]), "rule failed"))
         problems.append(
             problem_for_rows(

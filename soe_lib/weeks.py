@@ -77,11 +77,9 @@ def parse_weeks(values: pd.Series) -> pd.Series:
         ts = pd.to_datetime(values)
         return (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")).astype("datetime64[ns]")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed = pd.DatetimeIndex([_parse_one(u) for u in uniques], dtype="datetime64[ns]").to_numpy()
-    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
-    has = codes >= 0
-    out[has] = parsed[codes[has]]
-    return pd.Series(out, index=values.index, name=values.name)
+    # one extra NaT at the end: code -1 (missing) picks it
+    parsed = pd.DatetimeIndex([_parse_one(u) for u in uniques] + [None], dtype="datetime64[ns]").to_numpy()
+    return pd.Series(parsed[codes], index=values.index, name=values.name)
 
 
 def week_label(week: pd.Timestamp | dt.date) -> str:

@@ -1,0 +1,36 @@
+"""`python -m benchmarks [--series N] [--quick]`: run the benchmarks and print (and save) the figures."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+from pathlib import Path
+
+from . import sensing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--series", type=int, default=100_000, help="SKU-locations for the scale run")
+    parser.add_argument("--statsmodels-series", type=int, default=200, help="series the statsmodels loop fits")
+    parser.add_argument("--statsforecast-series", type=int, default=2000, help="series statsforecast fits")
+    parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
+    parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.series, args.statsmodels_series, args.statsforecast_series = 400, 8, 40
+    peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    print(f"== demand sensing benchmark ({platform.processor() or platform.machine()}, python {platform.python_version()}) ==")
+    result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"sensing-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    target.write_text(json.dumps(result, indent=2))
+    print(f"saved {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
