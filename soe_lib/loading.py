@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.types as pa_types
 
 from .contract import TABLES, Table
 from .validation import (
@@ -81,9 +82,12 @@ class Dataset:
         cached = self.__dict__.get("_series_frame")
         if cached is not None:
             return cached.copy()
-        keys = np.unique(np.concatenate([self.tables[t]["_series"].to_numpy() for t in SERIES_TABLES]))
         skus = self.tables["products"]["sku"].to_numpy()
         locs = self.tables["locations"]["location"].to_numpy()
+        seen = np.zeros(len(skus) * len(locs), dtype=bool)  # dense key space: mark, then read back in order
+        for t in SERIES_TABLES:
+            seen[self.tables[t]["_series"].to_numpy()] = True
+        keys = np.flatnonzero(seen)
         frame = pd.DataFrame({"sku": skus[keys // len(locs)], "location": locs[keys % len(locs)], "_series": keys})
         frame["sku"], frame["location"] = frame["sku"].astype("str"), frame["location"].astype("str")
         self.__dict__["_series_frame"] = frame
@@ -153,12 +157,16 @@ def find_sources(data_dir: Path) -> tuple[dict[str, Source], list[Problem]]:
 def read_source(source: Source) -> pd.DataFrame:
     """Read one table as it is on disk; CSV and Excel cells as text. Headers are trimmed and lower-cased."""
     suffix = source.path.suffix.lower()
+    # Every cell as text (a dtype=category read would turn '00123' into 123). Parquet text arrives
+    # dictionary-encoded (categorical): validation then works on the distinct values only.
     if suffix == ".csv":
-        frame = pd.read_csv(
-            source.path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-        )
+        frame = pd.read_csv(source.path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     elif suffix == ".parquet":
-        frame = pd.read_parquet(source.path)
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(source.path)
+        text = [f.name for f in schema if pa_types.is_string(f.type) or pa_types.is_large_string(f.type)]
+        frame = pq.read_table(source.path, read_dictionary=text).to_pandas()
     else:
         frame = pd.read_excel(source.path, sheet_name=source.sheet, dtype=str, engine="openpyxl")
     frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
@@ -220,13 +228,14 @@ def load_data(
     report.extend(problems)
 
     typed: dict[str, pd.DataFrame] = {}
+    codes: dict[str, dict] = {}
     for name, source in sources.items():
         try:
             raw = read_source(source)
         except Exception as exc:  # unreadable file: name it and go on with the others
             report.add(Problem("error", name, source.label, "", "readable file", f"cannot read: {exc}"))
             continue
-        frame, problems = type_table(TABLES[name], raw, source.label)
+        frame, problems, codes[name] = type_table(TABLES[name], raw, source.label)
         report.extend(problems)
         typed[name] = frame
 
@@ -239,8 +248,8 @@ def load_data(
         known["locations"] = pd.Index(typed["locations"]["location"].dropna().unique())
     positions: dict[str, dict[str, np.ndarray]] = {}
     for name, frame in typed.items():
-        report.extend(check_values(TABLES[name], frame, sources[name].label))
-        positions[name], problems = check_references(TABLES[name], frame, sources[name].label, known)
+        report.extend(check_values(TABLES[name], frame, sources[name].label, codes[name]))
+        positions[name], problems = check_references(TABLES[name], frame, sources[name].label, known, codes[name])
         report.extend(problems)
 
     run_week = pd.NaT

@@ -113,9 +113,13 @@ def _fade(h: int, fade_weeks: int) -> np.ndarray:
 def robust_sigma(y: np.ndarray, floor_share: float = 0.05, floor_units: float = 0.5) -> np.ndarray:
     """Noise scale per series: ``1.4826 * median|y[t] - y[t-1]| / sqrt(2)``, floored at 5 % of the mean and 0.5 unit."""
     d = np.abs(np.diff(y, axis=1))
+    gaps = np.isnan(d).any(axis=1)
+    med = np.empty(len(d))
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no history) are expected
-        sigma = 1.4826 * np.nanmedian(d, axis=1) / np.sqrt(2)
+        med[~gaps] = np.median(d[~gaps], axis=1)  # most series: plain median, 10x faster than nanmedian
+        med[gaps] = np.nanmedian(d[gaps], axis=1) if gaps.any() else med[gaps]
+        sigma = 1.4826 * med / np.sqrt(2)
         mean = np.nanmean(y, axis=1)
     return np.fmax(np.fmax(np.nan_to_num(sigma), floor_share * np.nan_to_num(mean)), floor_units)
 

@@ -139,16 +139,29 @@ class ValidationError(Exception):
         super().__init__(f"input data is invalid: {report.summary()}\n{report.render(('error',))}")
 
 
+Codes = dict[str, tuple[np.ndarray, pd.Index]]  # column -> (code per row, -1 = missing; distinct typed values)
+
+
 def _distinct(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     """``(codes, uniques)`` of a text column (None for numbers/dates); uniques trimmed, as str.
 
     Every text rule is applied to the distinct values and mapped back by code: a 15M-row column
-    with 25k distinct skus costs one hash pass, not 15M Python string operations.
+    with 25k distinct skus costs one hash pass (none for a dictionary-encoded column), not 15M
+    Python string operations.
     """
-    if not (raw.dtype == object or pd.api.types.is_string_dtype(raw)):
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        codes, uniques = raw.cat.codes.to_numpy().astype(np.int64), raw.cat.categories
+    elif raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        codes, uniques = pd.factorize(raw)
+    else:
         return None
-    codes, uniques = pd.factorize(raw)
     return codes, pd.Series(pd.Index(uniques).astype("str"), dtype="str").str.strip()
+
+
+def _canonical(codes: np.ndarray, typed_uniques: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes over the *typed* distinct values ('A' and 'A ' are one code once trimmed)."""
+    again, distinct = pd.factorize(typed_uniques)
+    return np.where(codes >= 0, again[np.maximum(codes, 0)], -1), pd.Index(distinct)
 
 
 def _take(uniques: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -170,13 +183,15 @@ def _as_code(raw: pd.Series, distinct: tuple[np.ndarray, pd.Series] | None) -> p
     return out.mask(out == "")
 
 
-def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem], Codes]:
     """Type the contract columns of ``raw`` (codes->text, numbers->float, weeks->ISO Monday).
 
-    Returns the typed frame (extra columns kept as they are) and the problems found: missing
-    columns, empty required table, missing values, values that are not numbers or weeks.
+    Returns the typed frame (extra columns kept as they are), the problems found (missing
+    columns, empty required table, missing values, values that are not numbers or weeks), and the
+    integer codes of the text and week columns, so key and reference checks need no second hash pass.
     """
     problems: list[Problem] = []
+    codes_out: Codes = {}
     out = raw.copy()
     if table.required and len(raw) == 0:
         problems.append(Problem("error", table.name, file, "", "not empty", "the table has no rows"))
@@ -204,6 +219,8 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
             blank = values.isna().to_numpy()
         if col.kind in ("code", "text"):
             typed = _as_code(values, distinct)
+            if distinct is not None:
+                codes_out[col.name] = _canonical(distinct[0], distinct[1].mask(distinct[1] == ""))
         elif col.kind == "number":
             if distinct is not None:
                 numbers = pd.to_numeric(distinct[1], errors="coerce").astype("float64").to_numpy()
@@ -218,7 +235,12 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
                     )
                 )
         else:
-            typed = parse_weeks(values)
+            if distinct is not None:
+                parsed = parse_weeks(distinct[1])
+                codes_out[col.name] = _canonical(distinct[0], parsed)
+                typed = pd.Series(np.append(parsed.to_numpy(), np.datetime64("NaT"))[distinct[0]], index=values.index)
+            else:
+                typed = parse_weeks(values)
             bad = ~blank & typed.isna().to_numpy()
             if bad.any():
                 problems.append(
@@ -240,26 +262,31 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
                 )
             )
         out[col.name] = typed
-    return out, problems
+    return out, problems, codes_out
 
 
-def key_codes(frame: pd.DataFrame, key: list[str] | tuple[str, ...]) -> np.ndarray:
-    """One int64 per row identifying its key: each column factorised, then combined in mixed radix.
+def key_codes(frame: pd.DataFrame, key: list[str] | tuple[str, ...], cached: Codes | None = None) -> np.ndarray:
+    """One int64 per row identifying its key: each column's codes combined in mixed radix.
 
-    Hashing 15M strings once per column is far cheaper than ``DataFrame.duplicated`` on strings.
+    Codes come from ``cached`` (:func:`type_table`) or one factorisation per column: far cheaper
+    than ``DataFrame.duplicated`` on 15M strings.
     """
+    cached = cached or {}
     combined = np.zeros(len(frame), dtype=np.int64)
     for col in key:
-        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
-        combined = combined * (len(uniques) + 1) + codes
+        if col in cached:
+            codes, uniques = cached[col]
+        else:
+            codes, uniques = pd.factorize(frame[col])
+        combined = combined * (len(uniques) + 1) + (codes + 1)  # missing (-1) is its own value
     return combined
 
 
-def duplicate_positions(frame: pd.DataFrame, key: list[str] | tuple[str, ...]) -> np.ndarray:
+def duplicate_positions(frame: pd.DataFrame, key: list[str] | tuple[str, ...], cached: Codes | None = None) -> np.ndarray:
     """Positions of every row whose key occurs more than once (empty when the key is unique)."""
     if len(frame) < 2:
         return np.array([], dtype=np.int64)
-    codes = key_codes(frame, key)
+    codes = key_codes(frame, key, cached)
     if codes.max() < 200_000_000:  # dense enough: count with bincount, O(rows)
         repeated = np.bincount(codes)[codes] > 1
     else:
@@ -279,7 +306,7 @@ def _value_rule(col: Column) -> tuple[pa.Check, str, str] | None:
     return pa.Check.ge(col.min), f">= {col.min:g}", "negative value"
 
 
-def check_values(table: Table, typed: pd.DataFrame, file: str) -> list[Problem]:
+def check_values(table: Table, typed: pd.DataFrame, file: str, cached: Codes | None = None) -> list[Problem]:
     """Check bounds, allowed values and unique keys on a typed table (references: :func:`check_references`)."""
     rules: dict[tuple[str, int], tuple[str, str]] = {}
     columns: dict[str, pa.Column] = {}
@@ -297,7 +324,7 @@ def check_values(table: Table, typed: pd.DataFrame, file: str) -> list[Problem]:
     frame = typed.reset_index(drop=True)
     problems: list[Problem] = []
     if table.key and not table.sum_duplicates:  # unique keys: int-coded, see key_codes
-        dup = duplicate_positions(frame, table.key)
+        dup = duplicate_positions(frame, table.key, cached)
         if len(dup):
             key = ", ".join(table.key)
             first = frame.iloc[dup[:5]][list(table.key)].astype(str)
@@ -315,15 +342,15 @@ def check_values(table: Table, typed: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
-def position_in(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (-1 if absent or missing), hashing each distinct value once."""
-    codes, uniques = pd.factorize(values)
+def position_in(values: pd.Series, index: pd.Index, cached: tuple[np.ndarray, pd.Index] | None = None) -> np.ndarray:
+    """Position of each value in ``index`` (-1 if absent or missing), looking each distinct value up once."""
+    codes, uniques = cached if cached is not None else pd.factorize(values)
     found = index.get_indexer(uniques)
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
 def check_references(
-    table: Table, typed: pd.DataFrame, file: str, known: dict[str, pd.Index]
+    table: Table, typed: pd.DataFrame, file: str, known: dict[str, pd.Index], cached: Codes | None = None
 ) -> tuple[dict[str, np.ndarray], list[Problem]]:
     """Every sku / location must exist in products / locations.
 
@@ -334,7 +361,7 @@ def check_references(
     for column, ref in table.references.items():
         if ref not in known or column not in typed:
             continue
-        pos = position_in(typed[column], known[ref])
+        pos = position_in(typed[column], known[ref], (cached or {}).get(column))
         positions[column] = pos
         bad = (pos < 0) & typed[column].notna().to_numpy()
         if bad.any():
