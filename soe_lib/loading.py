@@ -252,6 +252,8 @@ def load_data(
         positions[name], problems = check_references(TABLES[name], frame, sources[name].label, known, codes[name])
         report.extend(problems)
 
+    raw = None  # noqa: F841 (the last raw table is no longer needed)
+    del codes  # the distinct-value codes have done their job: free them before the tables grow
     run_week = pd.NaT
     tables: dict[str, pd.DataFrame] = {}
     for name, table in TABLES.items():

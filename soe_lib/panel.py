@@ -59,6 +59,38 @@ def _week_positions(weeks_col: pd.Series, weeks: pd.DatetimeIndex) -> np.ndarray
     return np.where((offset % week_ns == 0) & (cols >= 0) & (cols < len(weeks)), cols, -1)
 
 
+CHUNK = 2_000_000  # rows scattered at a time: bounds the index temporaries (~100 MB) at any table size
+
+
+def _scatter(
+    frame: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex, column: str, first: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum ``frame[column]`` into cells, chunk by chunk.
+
+    Returns (sums per cell, seen per cell, first column with a row per series or len(weeks) if none;
+    0 when the series has a row before ``weeks``; only computed when ``first``).
+    """
+    n, t = len(series), len(weeks)
+    sums = np.zeros(n * t, dtype=np.float64)
+    seen = np.zeros(n * t, dtype=bool)
+    start = np.full(n, t, dtype=np.int64)
+    values = frame[column].to_numpy(dtype=np.float64)
+    for lo in range(0, len(frame), CHUNK):
+        part = frame.iloc[lo : lo + CHUNK]
+        rows = _positions(part, series)
+        cols = _week_positions(part["week"], weeks)
+        keep = (rows >= 0) & (cols >= 0)
+        flat = rows[keep] * t + cols[keep]
+        # bincount sums rows sharing a cell, and is far faster than np.add.at
+        sums += np.bincount(flat, weights=values[lo : lo + CHUNK][keep], minlength=n * t)
+        seen[flat] = True
+        if first:
+            np.minimum.at(start, rows[keep], cols[keep])
+            earlier = (rows >= 0) & (part["week"].to_numpy() < weeks[0].to_datetime64())
+            start[rows[earlier]] = 0
+    return sums.reshape(n, t), seen.reshape(n, t), start
+
+
 def to_matrix(
     frame: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex, column: str = "qty", fill: float = 0.0
 ) -> np.ndarray:
@@ -66,17 +98,9 @@ def to_matrix(
 
     Rows sharing a cell are summed. Cells with no row get ``fill``.
     """
-    rows = _positions(frame, series)
-    cols = _week_positions(frame["week"], weeks)
-    keep = (rows >= 0) & (cols >= 0)
-    flat = rows[keep] * len(weeks) + cols[keep]
-    # bincount sums rows sharing a cell, and is far faster than np.add.at
-    out = np.bincount(flat, weights=frame[column].to_numpy(dtype=np.float64)[keep], minlength=len(series) * len(weeks))
-    out = out.reshape(len(series), len(weeks))
+    out, seen, _ = _scatter(frame, series, weeks, column)
     if fill != 0.0:
-        seen = np.zeros(out.size, dtype=bool)
-        seen[flat] = True
-        out[~seen.reshape(out.shape)] = fill
+        out[~seen] = fill
     return out
 
 
@@ -87,15 +111,6 @@ def history_matrix(actuals: pd.DataFrame, series: pd.DataFrame, run_week: pd.Tim
     without actuals) are ``NaN``.
     """
     weeks = pd.date_range(run_week - pd.Timedelta(weeks=weeks_back), periods=weeks_back, freq="7D")
-    values = to_matrix(actuals, series, weeks)
-    rows = _positions(actuals, series)
-    cols = _week_positions(actuals["week"], weeks)
-    inside = (rows >= 0) & (cols >= 0)
-    earlier = (rows >= 0) & (actuals["week"].to_numpy() < weeks[0].to_datetime64())
-    # first week with a row, per series: the minimum column of its rows (0 if it sold before the window)
-    start = np.full(len(series), len(weeks), dtype=np.int64)
-    np.minimum.at(start, rows[inside], cols[inside])
-    start[np.unique(rows[earlier])] = 0
-    before = np.arange(len(weeks))[None, :] < start[:, None]
-    values[before] = np.nan
+    values, _, start = _scatter(actuals, series, weeks, "qty", first=True)
+    values[np.arange(len(weeks))[None, :] < start[:, None]] = np.nan
     return Panel(series.reset_index(drop=True), weeks, values)

@@ -161,7 +161,8 @@ def _distinct(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
 def _canonical(codes: np.ndarray, typed_uniques: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Codes over the *typed* distinct values ('A' and 'A ' are one code once trimmed)."""
     again, distinct = pd.factorize(typed_uniques)
-    return np.where(codes >= 0, again[np.maximum(codes, 0)], -1), pd.Index(distinct)
+    lookup = np.append(again, -1).astype(np.int32)  # code -1 (missing) picks the appended -1
+    return lookup[codes], pd.Index(distinct)
 
 
 def _take(uniques: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -192,7 +193,7 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
     """
     problems: list[Problem] = []
     codes_out: Codes = {}
-    out = raw.copy()
+    out = raw.copy(deep=False)  # typed columns replace raw ones; extra columns are shared, not copied
     if table.required and len(raw) == 0:
         problems.append(Problem("error", table.name, file, "", "not empty", "the table has no rows"))
     for col in table.columns:
@@ -278,7 +279,9 @@ def key_codes(frame: pd.DataFrame, key: list[str] | tuple[str, ...], cached: Cod
             codes, uniques = cached[col]
         else:
             codes, uniques = pd.factorize(frame[col])
-        combined = combined * (len(uniques) + 1) + (codes + 1)  # missing (-1) is its own value
+        combined *= len(uniques) + 1
+        combined += codes
+        combined += 1  # missing (-1) is its own value
     return combined
 
 
