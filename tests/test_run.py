@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from soe_lib.paths import NOTEBOOKS
+from soe_lib.paths import NOTEBOOKS, PARAMETERS
 
 from .conftest import run_soe, tiny_tables, write_tables
 
@@ -121,7 +121,10 @@ def test_failing_notebook_exits_1_and_leaves_the_last_good_week_untouched(first_
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(broken, books / "02_broken.ipynb")
 
-    env = {**os.environ, "SOE_NOTEBOOKS": str(books)}
+    params = tmp_path / "parameters"
+    params.mkdir()
+    shutil.copy(PARAMETERS / "weekly.yaml", params)  # only what these two notebooks declare
+    env = {**os.environ, "SOE_NOTEBOOKS": str(books), "SOE_PARAMETERS": str(params)}
     res = run_soe("run", "--data", str(small_sample), "--out", str(out), env=env)
     assert res.returncode == 1
     assert "02_broken FAILED" in res.stdout and "supply extract is truncated" in res.stdout
