@@ -134,6 +134,50 @@ sensing = notebook(
     ]
 )
 
+SUPPLY_PARAMS = PARAMS + '''
+# cover_weeks: weeks of supply = projected on hand / mean demand over the next cover_weeks
+cover_weeks = 4
+# min_gap_qty: a gap must go at least this many units below zero (or below safety stock)
+min_gap_qty = 1.0
+# The SKU-location to chart (None = the deepest shortage)
+focus_sku = None
+focus_location = None'''
+
+supply = notebook(
+    [
+        ("md", "# 03 · Supply gaps\n\n**Will supply be there?** For every SKU-location this projects inventory week by week from what "
+         "is on hand, the receipts as they are *now* expected (not as planned), and the sensed demand from notebook 02: "
+         "`projected[t] = projected[t-1] + receipts[t] - demand[t]`. Production receipts are then scaled to what capacity "
+         "allows. Where the projection goes below zero there is a **gap**; each gap is explained against the plan "
+         "(the same projection with the S&OP demand plan and receipts as planned) as *plan already short*, *demand above "
+         "plan*, *supply late* (which orders) or *capacity shortfall* (which resource). Formulas: `docs/supply-gaps.md`."),
+        ("code", SUPPLY_PARAMS, "parameters"),
+        ("code", "from soe_lib import charts\nfrom soe_lib.cycle import open_week\nfrom soe_lib.supply import analyse_supply, sensed_demand_for\n\n"
+         "charts.use_offline_renderer()\nrun = open_week(data_dir, week, out_dir, horizon_weeks)\n"
+         "supply = analyse_supply(run, sensed_demand_for(run), cover_weeks=cover_weeks, min_gap_qty=min_gap_qty)\nsupply.save(run)\nsupply.headline()"),
+        ("md", "## Gaps by cause, location and family\n\nShortage gaps only (safety-stock gaps are listed below them). "
+         "`shortage_qty` is the demand not served on time over the gap; `peak_shortage_qty` the deepest backlog."),
+        ("code", "supply.gap_summary(\"cause\")"),
+        ("code", "supply.gap_summary(\"location\")"),
+        ("code", "supply.gap_summary(\"family\")"),
+        ("md", "## The gaps\n\nEach gap with its decomposition at the peak week: `plan_short_qty` + `demand_above_plan_qty` + "
+         "`supply_late_qty` + `capacity_shortfall_qty` explain the peak shortage against the plan. The late orders and "
+         "bottleneck resources are named."),
+        ("code", "supply.gaps.drop(columns=[\"_series\"]).sort_values([\"kind\", \"peak_shortage_qty\"], ascending=[False, False]).head(25)"),
+        ("md", "## One SKU-location up close\n\nProjected on hand with current ETAs, with capacity limits, and as planned, against "
+         "safety stock; receipts as bars at their current ETA, late ones in red. Set `focus_sku` / `focus_location` to look at another."),
+        ("code", "charts.projection_chart(supply, *supply.focus(focus_sku, focus_location))"),
+        ("md", "## Capacity\n\nLoad of each production resource per week (production receipts x hours per unit / available "
+         "hours). Red is an overload: the production receipts of that week are scaled to what the hours allow."),
+        ("code", "charts.capacity_heatmap(supply.capacity) if len(supply.capacity) else print(\"No capacity or routings supplied.\")"),
+        ("md", "## Suppliers\n\nOn-time share and delays of the open inbound lines by supplier and by kind."),
+        ("code", "supply.by_supplier"),
+        ("code", "supply.by_kind"),
+        ("md", "## Storage\n\nLocation-weeks where the units held when receipts land exceed storage capacity."),
+        ("code", "supply.storage[supply.storage[\"overflow\"]]"),
+    ]
+)
+
 review = notebook(
     [
         ("md", "# S&OE weekly review\n\nThe meeting app: pick a week (the latest successful run opens first) and walk through it. "
@@ -146,4 +190,5 @@ review = notebook(
 
 nbformat.write(health, ROOT / "01_data_health.ipynb")
 nbformat.write(sensing, ROOT / "02_demand_sensing.ipynb")
+nbformat.write(supply, ROOT / "03_supply_gaps.ipynb")
 nbformat.write(review, ROOT / "05_weekly_review.ipynb")

@@ -14,7 +14,10 @@ import pandas as pd
 
 from .weeks import week_labels
 
-__all__ = ["use_offline_renderer", "weekly_totals_chart", "series_frame", "demand_chart", "wape_histogram"]
+__all__ = [
+    "use_offline_renderer", "weekly_totals_chart", "series_frame", "demand_chart", "wape_histogram",
+    "projection_frame", "projection_chart", "capacity_heatmap",
+]
 
 
 def use_offline_renderer() -> str:
@@ -101,4 +104,76 @@ def wape_histogram(accuracy: pd.DataFrame, column: str = "wape", bins: int = 20)
             tooltip=[alt.Tooltip("from:Q", format=".0%"), alt.Tooltip("to:Q", format=".0%"), "series:Q"],
         )
         .properties(title=f"Plan {column} per SKU-location", width=420, height=200)
+    )
+
+
+def projection_frame(supply, sku: str, location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(lines, receipts) of one SKU-location: projections by week, and its supply lines in the horizon."""
+    s = supply.series
+    match = ((s["sku"] == sku) & (s["location"] == location)).to_numpy()
+    if not match.any():
+        raise KeyError(f"no SKU-location {sku!r} @ {location!r} in this week's data")
+    i = int(match.nonzero()[0][0])
+    weeks = supply.weeks
+    lines = pd.concat(
+        [
+            pd.DataFrame({"week": weeks, "measure": "projected (current ETAs)", "qty": supply.current.projected[i]}),
+            pd.DataFrame({"week": weeks, "measure": "projected (capacity-constrained)", "qty": supply.constrained.projected[i]}),
+            pd.DataFrame({"week": weeks, "measure": "projected (as planned)", "qty": supply.plan.projected[i]}),
+            pd.DataFrame({"week": weeks, "measure": "safety stock", "qty": float(s["safety_stock"].iloc[i])}),
+        ],
+        ignore_index=True,
+    )
+    rec = supply.lines[(supply.lines["sku"] == sku) & (supply.lines["location"] == location)]
+    rec = rec[rec["eta_week"] <= weeks[-1]].assign(status=lambda f: np.where(f["late"], "late receipt", "receipt"))
+    return lines, rec
+
+
+def projection_chart(supply, sku: str, location: str) -> alt.Chart:
+    """Projected on hand (current, constrained, as planned) vs safety stock; receipts as bars, late ones in red."""
+    lines, rec = projection_frame(supply, sku, location)
+    lines["week_label"] = week_labels(lines["week"]).astype(str)
+    base = alt.Chart(lines).mark_line(point=True).encode(
+        x=alt.X("week:T", title="week"),
+        y=alt.Y("qty:Q", title="units"),
+        color=alt.Color(
+            "measure:N",
+            title=None,
+            scale=alt.Scale(
+                domain=["projected (current ETAs)", "projected (capacity-constrained)", "projected (as planned)", "safety stock"],
+                range=["#1f77b4", "#9467bd", "#7f7f7f", "#ff7f0e"],
+            ),
+        ),
+        strokeDash=alt.condition(alt.datum.measure == "safety stock", alt.value([5, 3]), alt.value([1, 0])),
+        tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.0f")],
+    )
+    zero = alt.Chart(pd.DataFrame({"qty": [0]})).mark_rule(color="black", opacity=0.4).encode(y="qty:Q")
+    layers = [base, zero]
+    if len(rec):
+        rec = rec.assign(eta_label=week_labels(rec["eta_week"]).astype(str), planned_label=week_labels(rec["week"]).astype(str))
+        bars = alt.Chart(rec).mark_bar(opacity=0.5, width=8).encode(
+            x="eta_week:T",
+            y="qty:Q",
+            color=alt.Color("status:N", scale=alt.Scale(domain=["receipt", "late receipt"], range=["#2ca02c", "#d62728"]), title=None),
+            tooltip=["order_id:N", "planned_label:N", "eta_label:N", "qty:Q", "supplier:N"],
+        )
+        layers.insert(0, bars)
+    return alt.layer(*layers).resolve_scale(color="independent").properties(
+        title=f"{sku} @ {location}: projected on hand", width=680, height=260
+    )
+
+
+def capacity_heatmap(load: pd.DataFrame) -> alt.Chart:
+    """Load % per resource and week; above 100 % is an overload."""
+    frame = load.assign(week_label=week_labels(load["week"]).astype(str), load_pct=load["load_pct"].astype(float).clip(upper=3.0))
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("week_label:O", title="week"),
+            y=alt.Y("resource:N", title=None),
+            color=alt.Color("load_pct:Q", title="load", scale=alt.Scale(domain=[0, 1, 1.6], range=["#f7fbff", "#fdd49e", "#b30000"]), legend=alt.Legend(format="%")),
+            tooltip=["resource:N", "week_label:N", alt.Tooltip("load_hours:Q", format=",.1f"), alt.Tooltip("available_hours:Q", format=",.1f"), alt.Tooltip("load_pct:Q", format=".0%")],
+        )
+        .properties(title="Capacity load (production hours / available hours)", width=600, height=30 * max(1, frame["resource"].nunique()))
     )

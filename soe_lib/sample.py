@@ -39,7 +39,7 @@ RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
 PLAN_AHEAD_WEEKS = 26
 SUPPLY_WEEKS = 16
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -149,19 +149,26 @@ def generate_sample(
     actual[outlier, now - 6] = np.round(plan[outlier, now - 6] * 10)
     actual[:, now:] = 0  # the future is unknown
 
-    # --- inventory ----------------------------------------------------------------------------------
+    # --- inventory and open supply ------------------------------------------------------------------
     fwd = plan[:, now : now + 13].mean(axis=1)
-    on_hand = np.round(fwd * rng.uniform(2.5, 5.0, n))
     safety = np.round(fwd * 1.5)
-    on_hand[spike] = np.round(fwd[spike] * 1.5)
-    on_hand[late_item] = np.round(fwd[late_item] * 1.6)
+    uplift = rng.uniform(0.6, 1.4, n)  # how much stock above the next receipt the planner keeps
 
-    # --- open supply: a receipt every `cadence` weeks covering the plan -----------------------------
+    # --- open supply: a receipt every `cadence` weeks covering the plan until the next one -----------
     cadence = rng.choice([1, 2, 4], n)
+    cadence[late_item] = 4  # its one late order must matter: receipts are few and large
     offset = rng.integers(0, 4, n) % cadence
     h = np.arange(SUPPLY_WEEKS)[None, :]
     receipt = ((h - offset[:, None]) % cadence[:, None] == 0) & (h >= 1)
-    qty = np.ceil(plan[:, now : now + SUPPLY_WEEKS] * cadence[:, None]).clip(1, None)
+    future = plan[:, now : now + SUPPLY_WEEKS + 4]
+    ahead = np.cumsum(np.concatenate([np.zeros((n, 1)), future], axis=1), axis=1)
+    span = np.clip(h + cadence[:, None], None, future.shape[1])
+    qty = np.ceil(ahead[np.arange(n)[:, None], span] - ahead[:, :SUPPLY_WEEKS]).clip(1, None)
+    first_receipt = np.argmax(receipt, axis=1)
+    # on hand covers the weeks until the first receipt, on top of safety stock
+    on_hand = np.round(safety + ahead[np.arange(n), first_receipt] + fwd * uplift)
+    on_hand[spike] = np.round(fwd[spike] * 1.5)
+    on_hand[late_item] = np.round(fwd[late_item] * 1.6)
     receipt[late_item] = False
     receipt[late_item, [1, 8, 12]] = True
     qty[late_item, 1] = np.ceil(fwd[late_item] * 7)
