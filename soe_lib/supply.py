@@ -40,6 +40,14 @@ from .weeks import parse_weeks
 __all__ = ["SupplyWeek", "analyse_supply", "sensed_demand_for", "CAUSES"]
 
 CAUSES = ("plan already short", "demand above plan", "supply late", "capacity shortfall")
+GAP_COLUMNS = {
+    "sku": "str", "location": "str", "_series": "int64", "kind": "str", "first_week": "datetime64[ns]",
+    "last_week": "datetime64[ns]", "peak_week": "datetime64[ns]", "weeks_short": "int64", "open_at_horizon_end": "bool",
+    "peak_shortage_qty": "float64", "shortage_qty": "float64", "plan_projected_at_peak": "float64",
+    "plan_short_qty": "float64", "demand_above_plan_qty": "float64", "supply_late_qty": "float64",
+    "capacity_shortfall_qty": "float64", "cause": "str", "causes": "str", "late_orders": "str",
+    "late_order_count": "int64", "bottleneck_resources": "str",
+}
 MIN_CAUSE_SHARE = 0.1
 
 
@@ -246,10 +254,7 @@ def _gaps(series, weeks, plan, current, constrained, safety, lines, supply, min_
         frame["capacity_shortfall_qty"] = cum(current.receipts) - cum(constrained.receipts)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(
-            columns=["sku", "location", "kind", "first_week", "last_week", "peak_week", "weeks_short", "peak_shortage_qty",
-                     "shortage_qty", "cause", "causes", "late_orders", "bottleneck_resources"]
-        )
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in GAP_COLUMNS.items()})
     gaps = pd.concat(frames, ignore_index=True)
     contrib = np.column_stack(
         [gaps["plan_short_qty"], gaps["demand_above_plan_qty"], gaps["supply_late_qty"], gaps["capacity_shortfall_qty"]]
@@ -272,11 +277,19 @@ def _attach_orders(gaps: pd.DataFrame, lines: pd.DataFrame, supply: pd.DataFrame
     pair = gaps[["gap_id", "_series", "peak_week"]].merge(lines[["_series", "order", "week", "eta_week", "qty", "bottleneck", "at_risk_qty"]], on="_series")
     late = pair[(pair["week"] <= pair["peak_week"]) & (pair["eta_week"] > pair["peak_week"])]
     late = late.sort_values(["gap_id", "qty"], ascending=[True, False])
-    gaps["late_orders"] = gaps["gap_id"].map(late.groupby("gap_id")["order"].agg(lambda s: ", ".join(s.head(5)))).fillna("")
+    gaps["late_orders"] = _text_per_gap(late.groupby("gap_id")["order"].agg(lambda s: ", ".join(s.head(5))), gaps["gap_id"])
     gaps["late_order_count"] = gaps["gap_id"].map(late.groupby("gap_id").size()).fillna(0).astype(int)
     tight = pair[(pair["eta_week"] <= pair["peak_week"]) & (pair["at_risk_qty"] > 0)]
-    gaps["bottleneck_resources"] = gaps["gap_id"].map(tight.groupby("gap_id")["bottleneck"].agg(lambda s: ", ".join(sorted(set(s.dropna()))))).fillna("")
+    gaps["bottleneck_resources"] = _text_per_gap(
+        tight.groupby("gap_id")["bottleneck"].agg(lambda s: ", ".join(sorted(set(s.dropna())))), gaps["gap_id"]
+    )
     return gaps.drop(columns=["gap_id"])
+
+
+def _text_per_gap(values: pd.Series, gap_ids: pd.Series) -> pd.Series:
+    """Per-gap text (grouped by gap id) aligned to the gaps; '' where a gap has none."""
+    out = values.reindex(gap_ids.to_numpy()).astype(object).to_numpy()
+    return pd.Series(np.where(pd.isna(out), "", out), index=gap_ids.index, dtype="str")
 
 
 def _mark_lines(lines: pd.DataFrame, supply: pd.DataFrame, gaps: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:

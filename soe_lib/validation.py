@@ -215,7 +215,7 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
         distinct = _distinct(values)
         if distinct is not None:
             codes, uniques = distinct
-            blank = (codes < 0) | (uniques.to_numpy() == "")[np.maximum(codes, 0)] & (codes >= 0)
+            blank = (codes < 0) | np.append(uniques.to_numpy() == "", False)[codes]  # code -1 picks the extra
         else:
             blank = values.isna().to_numpy()
         if col.kind in ("code", "text"):
@@ -225,7 +225,7 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
         elif col.kind == "number":
             if distinct is not None:
                 numbers = pd.to_numeric(distinct[1], errors="coerce").astype("float64").to_numpy()
-                typed = pd.Series(np.where(distinct[0] >= 0, numbers[distinct[0]], np.nan), index=values.index)
+                typed = pd.Series(np.append(numbers, np.nan)[distinct[0]], index=values.index)  # -1: missing
             else:
                 typed = pd.to_numeric(values, errors="coerce").astype("float64")
             bad = ~blank & typed.isna().to_numpy()

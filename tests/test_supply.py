@@ -1,0 +1,193 @@
+"""Supply gaps: projections by hand, capacity scaling, storage, root causes of the planted problems."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from soe_lib.capacity import capacity_load, constrain_production
+from soe_lib.cycle import WeekRun
+from soe_lib.loading import load_data
+from soe_lib.projection import project, runs, weeks_of_supply
+from soe_lib.supply import analyse_supply, sensed_demand_for
+from soe_lib.weeks import parse_week
+
+from .conftest import write_tables
+
+W = [f"2026-W{w}" for w in range(48, 54)] + [f"2027-W{w:02d}" for w in range(1, 8)]  # 13 horizon weeks
+
+
+def test_projection_by_hand():
+    p = project(np.array([10.0]), np.array([[0, 0, 20, 0]]), np.array([[5, 8, 6, 4]]))
+    np.testing.assert_allclose(p.projected, [[5, -3, 11, 7]])  # 10-5, 5-8, -3+20-6, 11-4
+    np.testing.assert_allclose(p.backlog, [[0, 3, 0, 0]])
+    np.testing.assert_allclose(p.short_new, [[0, 3, 0, 0]])
+    assert p.fill_rate[0] == pytest.approx(1 - 3 / 23)
+    np.testing.assert_allclose(p.held(), [[10, 5, 20, 11]])  # brought in (>= 0) + receipts
+
+
+def test_backlog_growing_and_recovering_counts_each_unserved_unit_once():
+    p = project(np.array([0.0]), np.array([[0, 0, 0, 30]]), np.array([[4, 4, 4, 4]]))
+    np.testing.assert_allclose(p.backlog, [[4, 8, 12, 0]])
+    np.testing.assert_allclose(p.short_new, [[4, 4, 4, 0]])  # 12 units served late, not 4+8+12
+
+
+def test_weeks_of_supply():
+    wos = weeks_of_supply(np.array([[40.0, 20.0, 0.0, -5.0]]), np.array([[10.0, 10.0, 10.0, 10.0]]), cover=2)
+    np.testing.assert_allclose(wos, [[4.0, 2.0, 0.0, 0.0]])
+    assert weeks_of_supply(np.array([[5.0]]), np.array([[0.0]]), cover=2)[0, 0] == 99.0
+
+
+def test_runs_finds_every_run_in_every_row():
+    r, first, last = runs(np.array([[0, 1, 1, 0, 1], [1, 0, 0, 0, 0]], dtype=bool))
+    assert list(zip(r, first, last)) == [(0, 1, 2), (0, 4, 4), (1, 0, 0)]
+
+
+def test_capacity_scales_overloaded_production_by_the_tightest_resource():
+    weeks = pd.date_range(parse_week("2026-W48"), periods=2, freq="7D")
+    supply = pd.DataFrame(
+        {"sku": ["A", "B", "A"], "location": ["L"] * 3, "week": [weeks[0], weeks[0], weeks[1]], "eta_week": [weeks[0], weeks[0], weeks[1]],
+         "qty": [100.0, 100.0, 50.0], "kind": ["production", "production", "production"]}
+    )
+    routings = pd.DataFrame({"sku": ["A", "B", "A"], "location": ["L"] * 3, "resource": ["R1", "R1", "R2"], "hours_per_unit": [0.1, 0.1, 0.1]})
+    capacity = pd.DataFrame({"resource": ["R1", "R1", "R2", "R2"], "week": [weeks[0], weeks[1], weeks[0], weeks[1]], "available_hours": [15.0, 40.0, 100.0, 1.0]})
+    load = capacity_load(supply, routings, capacity, weeks).set_index(["resource", "week"])
+    assert load.loc[("R1", weeks[0]), "load_hours"] == pytest.approx(20.0)
+    assert load.loc[("R1", weeks[0]), "factor"] == pytest.approx(0.75) and load.loc[("R1", weeks[0]), "overloaded"]
+    assert load.loc[("R2", weeks[1]), "factor"] == pytest.approx(0.2)  # 5 h needed, 1 available
+    lines = constrain_production(supply, routings, load.reset_index())
+    np.testing.assert_allclose(lines["constrained_qty"], [75.0, 75.0, 10.0])
+    assert lines["bottleneck"].tolist() == ["R1", "R1", "R2"]
+    np.testing.assert_allclose(lines["at_risk_qty"], [25.0, 25.0, 40.0])
+
+
+def _company(tmp_path, supply_rows, on_hand=20, demand=10.0, storage=None, extra=None):
+    """One SKU at one location, a flat plan of `demand`/week, actuals equal to it (so sensing = plan)."""
+    hist = pd.date_range(parse_week("2026-W48") - pd.Timedelta(weeks=30), periods=30, freq="7D")
+    tables = {
+        "products": pd.DataFrame({"sku": ["A"], "family": ["F"], "unit_price": [10.0], "unit_cost": [4.0]}),
+        "locations": pd.DataFrame({"location": ["L"], "storage_capacity": [storage if storage is not None else ""]}),
+        "actuals": pd.DataFrame({"sku": "A", "location": "L", "week": hist.strftime("%Y-%m-%d"), "qty": demand}),
+        "demand_plan": pd.DataFrame({"sku": "A", "location": "L", "week": list(hist.strftime("%Y-%m-%d")) + W, "qty": demand}),
+        "inventory": pd.DataFrame({"sku": ["A"], "location": ["L"], "on_hand": [on_hand], "safety_stock": [5]}),
+        "supply": pd.DataFrame(supply_rows),
+    }
+    tables.update(extra or {})
+    data = load_data(write_tables(tmp_path / "data", tables), week="2026-W48")
+    run = WeekRun(data, tmp_path / "out", 13)
+    return analyse_supply(run, sensed_demand_for(run))
+
+
+def test_a_late_receipt_causes_a_shortage_named_with_its_order(tmp_path):
+    s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2026-W49", "eta_week": "2026-W51", "qty": 40, "order_id": "PO-7", "supplier": "Slow Ltd"}])
+    proj = s.projection.set_index("week")
+    assert proj.loc[parse_week("2026-W49"), "projected_on_hand"] == pytest.approx(0.0)  # 20 - 10 - 10
+    assert proj.loc[parse_week("2026-W50"), "projected_on_hand"] == pytest.approx(-10.0)
+    assert proj.loc[parse_week("2026-W50"), "plan_projected_on_hand"] == pytest.approx(30.0)  # as planned: 20+40-30
+    gap = s.gaps[s.gaps["kind"] == "shortage"].iloc[0]
+    assert gap["first_week"] == parse_week("2026-W50") and gap["last_week"] == parse_week("2026-W50")
+    assert gap["peak_shortage_qty"] == pytest.approx(10.0) and gap["shortage_qty"] == pytest.approx(10.0)
+    assert gap["cause"] == "supply late" and gap["late_orders"] == "PO-7"
+    assert gap["supply_late_qty"] == pytest.approx(40.0) and gap["plan_short_qty"] == 0
+    line = s.lines.iloc[0]
+    assert line["delay_weeks"] == 2 and line["late"] and line["creates_shortage"]
+    assert s.by_supplier.set_index("supplier").loc["Slow Ltd", "on_time_share"] == 0.0
+
+
+def test_an_early_receipt_is_no_gap(tmp_path):
+    s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2026-W51", "eta_week": "2026-W49", "qty": 200}])
+    assert (s.gaps["kind"] != "shortage").all()
+    assert s.lines.iloc[0]["delay_weeks"] == -2 and not s.lines.iloc[0]["late"]
+
+
+def test_backlog_recovers_when_the_receipt_lands(tmp_path):
+    s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2026-W50", "eta_week": "2026-W52", "qty": 100}], on_hand=15)
+    p = s.projection.set_index("week")["projected_on_hand"]
+    assert p[parse_week("2026-W50")] == pytest.approx(-15) and p[parse_week("2026-W51")] == pytest.approx(-25)
+    assert p[parse_week("2026-W52")] == pytest.approx(65)  # -25 + 100 - 10
+    gap = s.gaps[s.gaps["kind"] == "shortage"].iloc[0]
+    assert gap["weeks_short"] == 3 and gap["peak_week"] == parse_week("2026-W51") and gap["shortage_qty"] == pytest.approx(25)
+
+
+def test_plan_already_short_and_safety_stock_gaps_are_separate(tmp_path):
+    s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2027-W05", "eta_week": "2027-W05", "qty": 500}], on_hand=33)
+    shortage = s.gaps[s.gaps["kind"] == "shortage"].iloc[0]
+    assert shortage["cause"] == "plan already short"
+    below = s.gaps[s.gaps["kind"] == "below_safety_stock"]
+    assert len(below) == 1 and below.iloc[0]["first_week"] == parse_week("2026-W50")  # 33-30 = 3 < 5
+
+
+def test_storage_overflow(tmp_path):
+    s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2026-W49", "eta_week": "2026-W49", "qty": 100}], on_hand=50, storage=120)
+    st = s.storage.set_index("week")
+    assert st.loc[parse_week("2026-W49"), "units_held"] == pytest.approx(140.0)  # 40 brought in + 100 landing
+    assert st.loc[parse_week("2026-W49"), "overflow_qty"] == pytest.approx(20.0)
+    assert st.loc[parse_week("2026-W50"), "overflow_qty"] == pytest.approx(10.0)  # 130 still on site
+    assert st["overflow"].sum() == 2 and not st.loc[parse_week("2026-W51"), "overflow"]  # 120 = capacity
+
+
+def test_without_optional_tables_the_result_is_complete(tmp_path):
+    s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2026-W49", "qty": 40}])
+    assert s.capacity.empty and len(s.projection) == 13 and s.storage["overflow"].sum() == 0
+    assert (s.projection["constrained_projected_on_hand"] == s.projection["projected_on_hand"]).all()
+    for frame in (s.gaps, s.lines, s.by_supplier, s.by_kind, s.headline()):
+        assert isinstance(frame, pd.DataFrame)
+
+
+# --- the sample company's planted problems ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_supply(tmp_path_factory):
+    from soe_lib.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("sup") / "data"
+    planted = write_sample(folder)
+    run = WeekRun(load_data(folder), tmp_path_factory.mktemp("o"), 13)
+    return analyse_supply(run, sensed_demand_for(run)), planted, run
+
+
+def _gaps_of(s, where, kind="shortage"):
+    g = s.gaps
+    return g[(g["sku"] == where["sku"]) & (g["location"] == where["location"]) & (g["kind"] == kind)]
+
+
+def test_planted_spike_is_a_demand_gap(sample_supply):
+    s, planted, _ = sample_supply
+    gap = _gaps_of(s, planted["demand_spike"])
+    assert len(gap) >= 1 and gap.iloc[0]["cause"] == "demand above plan"
+
+
+def test_planted_late_inbound_is_a_supply_late_gap_naming_the_order(sample_supply):
+    s, planted, run = sample_supply
+    gap = _gaps_of(s, planted["late_inbound"]).sort_values("first_week").iloc[0]
+    assert gap["cause"] == "supply late"
+    line = run.data.supply[(run.data.supply["sku"] == planted["late_inbound"]["sku"]) & (run.data.supply["location"] == planted["late_inbound"]["location"])]
+    late_id = line.loc[line["eta_week"] == parse_week(planted["late_inbound"]["eta_week"]), "order_id"].iloc[0]
+    assert late_id in gap["late_orders"]
+    sup = s.by_supplier.set_index("supplier")
+    assert sup.loc[planted["late_supplier"], "on_time_share"] < 0.5 and sup.drop(planted["late_supplier"])["on_time_share"].min() > 0.8
+
+
+def test_planted_capacity_overload_is_found_and_blamed(sample_supply):
+    s, planted, _ = sample_supply
+    over = s.capacity[s.capacity["overloaded"]]
+    assert set(over["resource"]) == {planted["capacity_overload"]["resource"]}
+    assert {parse_week(w) for w in planted["capacity_overload"]["weeks"]} == set(over["week"])
+    blamed = s.gaps[s.gaps["causes"].str.contains("capacity shortfall")]
+    assert len(blamed) > 0 and (blamed["bottleneck_resources"] == "LINE-2").all()
+
+
+def test_planted_storage_overflow(sample_supply):
+    s, planted, _ = sample_supply
+    assert set(s.storage.loc[s.storage["overflow"], "location"]) == {planted["storage_near_capacity"]["location"]}
+
+
+def test_outputs_have_the_contract_columns(sample_supply):
+    s, _, run = sample_supply
+    s.save(run)
+    proj = pd.read_parquet(run.tables_dir / "inventory_projection.parquet")
+    assert {"sku", "location", "week", "demand_qty", "receipts_qty", "projected_on_hand", "safety_stock", "shortage_qty", "weeks_of_supply", "plan_projected_on_hand"} <= set(proj.columns)
+    gaps = pd.read_parquet(run.tables_dir / "supply_gaps.parquet")
+    assert {"sku", "location", "first_week", "last_week", "peak_shortage_qty", "shortage_qty", "cause"} <= set(gaps.columns)
+    for name in ("inbound_delays", "capacity_load", "storage_load"):
+        assert len(pd.read_parquet(run.tables_dir / f"{name}.parquet")) > 0
