@@ -178,6 +178,50 @@ supply = notebook(
     ]
 )
 
+FINANCE_PARAMS = PARAMS + '''
+# The decision list and countermeasures: see parameters/finance.yaml for what each one does.
+alert_budget = 25
+urgency_decay = 0.85
+excess_weeks = 12.0
+overflow_cost_per_unit = 1.0
+countermeasure_catalogue = "countermeasures.yaml"'''
+
+finance = notebook(
+    [
+        ("md", "# 04 · Financial impact and decisions\n\n**What is at stake, how far are we from the financial plan, and what "
+         "should the meeting decide?** Every shortage gap from notebook 03 is valued (revenue at risk = units short x price; "
+         "margin at risk = units short x (price - cost)); the latest revenue estimate is compared with the financial plan and "
+         "the gap split into its causes; for each gap the feasible countermeasures are costed from the catalogue "
+         "(`parameters/catalogues/countermeasures.yaml`); and every exception of the week is scored by money and urgency "
+         "and **capped at the alert budget**, so the meeting gets a list it can finish. Formulas: `docs/financial-impact.md`."),
+        ("code", FINANCE_PARAMS, "parameters"),
+        ("code", "from soe_lib import charts\nfrom soe_lib.cycle import open_week\nfrom soe_lib.impact import assess_week\n\n"
+         "charts.use_offline_renderer()\nrun = open_week(data_dir, week, out_dir, horizon_weeks)\n"
+         "impact = assess_week(\n    run,\n    alert_budget=alert_budget,\n    urgency_decay=urgency_decay,\n    excess_weeks=excess_weeks,\n"
+         "    overflow_cost_per_unit=overflow_cost_per_unit,\n    countermeasure_catalogue=countermeasure_catalogue,\n)\n"
+         "impact.save(run)\nprint(impact.cap_note())"),
+        ("md", "## The decision list\n\nRanked by `score = money at risk x urgency` (urgency falls by `urgency_decay` per week "
+         "until the problem starts). Supply gaps carry their best countermeasure (highest net benefit = margin recovered - cost)."),
+        ("code", "impact.decisions"),
+        ("md", "Beyond the alert budget, summarised so nothing is silently dropped:"),
+        ("code", "impact.beyond_budget"),
+        ("md", "## Money at risk by root cause\n\nMargin at risk of the shortage gaps, built up cause by cause."),
+        ("code", "charts.money_waterfall(impact.money_by(\"cause\"))"),
+        ("code", "impact.money_by(\"family\")"),
+        ("md", "## Financial plan vs latest estimate\n\nRevenue the sensed demand and the available supply support, against the "
+         "financial plan, by family over the horizon. The gap is split exactly into: the demand plan's value vs the "
+         "financial plan, sensed demand vs the demand plan, and supply shortfall."),
+        ("code", "charts.plan_vs_estimate_chart(impact.plan_vs_estimate)"),
+        ("code", "impact.plan_vs_estimate.groupby(\"family\")[[\"revenue_plan\", \"revenue_estimate\", \"gap\", \"plan_value_vs_financial_plan\", \"demand_vs_plan\", \"supply_shortfall\"]].sum()"),
+        ("md", "## Countermeasure options of the largest gap\n\nEvery action for the gap with the most margin at risk, feasible or "
+         "not (with the reason), ranked by net benefit."),
+        ("code", "impact.options[impact.options[\"gap_id\"] == 0]"),
+        ("md", "## Feedback to S&OP\n\nWhat next month's plan should change; also written to `sop_feedback.md`, with the meeting "
+         "pack `meeting_pack.xlsx`, in the run folder."),
+        ("code", "print(impact.feedback)"),
+    ]
+)
+
 review = notebook(
     [
         ("md", "# S&OE weekly review\n\nThe meeting app: pick a week (the latest successful run opens first) and walk through it. "
@@ -191,4 +235,5 @@ review = notebook(
 nbformat.write(health, ROOT / "01_data_health.ipynb")
 nbformat.write(sensing, ROOT / "02_demand_sensing.ipynb")
 nbformat.write(supply, ROOT / "03_supply_gaps.ipynb")
+nbformat.write(finance, ROOT / "04_financial_impact.ipynb")
 nbformat.write(review, ROOT / "05_weekly_review.ipynb")

@@ -16,7 +16,8 @@ from .weeks import week_labels
 
 __all__ = [
     "use_offline_renderer", "weekly_totals_chart", "series_frame", "demand_chart", "wape_histogram",
-    "projection_frame", "projection_chart", "capacity_heatmap",
+    "projection_frame", "projection_chart", "capacity_heatmap", "waterfall_frame", "money_waterfall",
+    "plan_vs_estimate_chart",
 ]
 
 
@@ -176,4 +177,49 @@ def capacity_heatmap(load: pd.DataFrame) -> alt.Chart:
             tooltip=["resource:N", "week_label:N", alt.Tooltip("load_hours:Q", format=",.1f"), alt.Tooltip("available_hours:Q", format=",.1f"), alt.Tooltip("load_pct:Q", format=".0%")],
         )
         .properties(title="Capacity load (production hours / available hours)", width=600, height=30 * max(1, frame["resource"].nunique()))
+    )
+
+
+def waterfall_frame(money: pd.DataFrame, label: str, value: str) -> pd.DataFrame:
+    """Steps of a waterfall: each row from the running total before it to after it, then the total."""
+    steps = money[[label, value]].rename(columns={label: "step", value: "amount"}).reset_index(drop=True)
+    end = steps["amount"].cumsum()
+    steps = steps.assign(start=end - steps["amount"], end=end, kind="cause")
+    total = pd.DataFrame({"step": ["total"], "amount": [end.iloc[-1] if len(end) else 0.0], "start": [0.0], "end": [end.iloc[-1] if len(end) else 0.0], "kind": ["total"]})
+    return pd.concat([steps, total], ignore_index=True)
+
+
+def money_waterfall(money_by_cause: pd.DataFrame, value: str = "margin_at_risk") -> alt.Chart:
+    """Money at risk built up cause by cause, to the total."""
+    frame = waterfall_frame(money_by_cause, "cause", value)
+    order = frame["step"].tolist()
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("start:Q", title=value.replace("_", " ")),
+            y2="end:Q",
+            color=alt.Color("kind:N", scale=alt.Scale(domain=["cause", "total"], range=["#d62728", "#444444"]), legend=None),
+            tooltip=["step:N", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(title=f"{value.replace('_', ' ').capitalize()} by root cause", width=420, height=240)
+    )
+
+
+def plan_vs_estimate_chart(pve: pd.DataFrame) -> alt.Chart:
+    """Revenue plan vs latest estimate over the horizon, by family."""
+    fam = pve.groupby("family", as_index=False)[["revenue_plan", "revenue_estimate"]].sum()
+    long = fam.melt("family", var_name="measure", value_name="revenue")
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("family:N", title=None),
+            yOffset="measure:N",
+            x=alt.X("revenue:Q", title="revenue over the horizon"),
+            color=alt.Color("measure:N", scale=alt.Scale(domain=["revenue_plan", "revenue_estimate"], range=["#7f7f7f", "#1f77b4"]), title=None),
+            tooltip=["family:N", "measure:N", alt.Tooltip("revenue:Q", format=",.0f")],
+        )
+        .properties(title="Financial plan vs latest estimate", width=460, height=alt.Step(14))
     )

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from soe_lib.paths import NOTEBOOKS, PARAMETERS
+from soe_lib.paths import NOTEBOOKS
 
 from .conftest import run_soe, tiny_tables, write_tables
 
@@ -123,7 +123,7 @@ def test_failing_notebook_exits_1_and_leaves_the_last_good_week_untouched(first_
 
     params = tmp_path / "parameters"
     params.mkdir()
-    shutil.copy(PARAMETERS / "weekly.yaml", params)  # only what these two notebooks declare
+    (params / "weekly.yaml").write_text("data_dir: null\nweek: null\nhorizon_weeks: 13\n")  # what these two declare
     env = {**os.environ, "SOE_NOTEBOOKS": str(books), "SOE_PARAMETERS": str(params)}
     res = run_soe("run", "--data", str(small_sample), "--out", str(out), env=env)
     assert res.returncode == 1
