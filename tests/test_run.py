@@ -62,6 +62,11 @@ def test_run_folder_holds_notebooks_html_tables_and_archived_inputs(first_run):
     loaded = pd.read_parquet(week / "tables" / "data_health.parquet")
     assert loaded.set_index("table").loc["products", "rows"] == 8
     assert (week / "inputs" / "actuals.parquet").exists()
+    for step in ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact"):
+        assert (week / "notebooks" / f"{step}.ipynb").exists() and (week / "notebooks" / f"{step}.html").exists()
+    for table in ("sensed_demand", "forecast_accuracy", "demand_exceptions", "inventory_projection", "supply_gaps", "financial_impact", "decision_list"):
+        assert (week / "tables" / f"{table}.parquet").exists(), table
+    assert (week / "meeting_pack.xlsx").exists() and "S&OP" in (week / "sop_feedback.md").read_text()
     assert not any((out / ".staging").iterdir())
     assert "succeeded" in (out / "soe-run.log").read_text()
 
