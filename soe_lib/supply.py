@@ -74,6 +74,7 @@ class SupplyWeek:
         run.save("inbound_delays_by_kind", self.by_kind)
         run.save("capacity_load", self.capacity)
         run.save("storage_load", self.storage)
+        run.save("supply_headline", self.headline())
 
     def focus(self, sku: str | None, location: str | None) -> tuple[str, str]:
         """The SKU-location to chart: the one asked for, else the one with the deepest shortage."""
