@@ -17,7 +17,7 @@ from .weeks import week_labels
 __all__ = [
     "use_offline_renderer", "weekly_totals_chart", "series_frame", "demand_chart", "wape_histogram",
     "projection_frame", "projection_chart", "capacity_heatmap", "waterfall_frame", "money_waterfall",
-    "plan_vs_estimate_chart",
+    "plan_vs_estimate_chart", "projection_layers", "drilldown_projection_chart", "drilldown_demand_chart",
 ]
 
 
@@ -133,25 +133,38 @@ def projection_frame(supply, sku: str, location: str) -> tuple[pd.DataFrame, pd.
 def projection_chart(supply, sku: str, location: str) -> alt.Chart:
     """Projected on hand (current, constrained, as planned) vs safety stock; receipts as bars, late ones in red."""
     lines, rec = projection_frame(supply, sku, location)
-    lines["week_label"] = week_labels(lines["week"]).astype(str)
+    return projection_layers(lines, rec, f"{sku} @ {location}: projected on hand")
+
+
+PROJECTION_COLORS = {
+    "projected (current ETAs)": "#1f77b4",
+    "projected (capacity-constrained)": "#9467bd",
+    "projected (as planned)": "#7f7f7f",
+    "safety stock": "#ff7f0e",
+    "what-if": "#17becf",
+}
+
+
+def projection_layers(lines: pd.DataFrame, rec: pd.DataFrame, title: str) -> alt.Chart:
+    """The projection chart from long frames: ``lines`` (week, measure, qty), ``rec`` (supply lines with
+    eta_week, week, qty, late, order_id, supplier)."""
+    lines = lines.assign(week_label=week_labels(lines["week"]).astype(str))
+    present = [m for m in PROJECTION_COLORS if m in set(lines["measure"])]
     base = alt.Chart(lines).mark_line(point=True).encode(
         x=alt.X("week:T", title="week"),
         y=alt.Y("qty:Q", title="units"),
-        color=alt.Color(
-            "measure:N",
-            title=None,
-            scale=alt.Scale(
-                domain=["projected (current ETAs)", "projected (capacity-constrained)", "projected (as planned)", "safety stock"],
-                range=["#1f77b4", "#9467bd", "#7f7f7f", "#ff7f0e"],
-            ),
-        ),
+        color=alt.Color("measure:N", title=None, scale=alt.Scale(domain=present, range=[PROJECTION_COLORS[m] for m in present])),
         strokeDash=alt.condition(alt.datum.measure == "safety stock", alt.value([5, 3]), alt.value([1, 0])),
         tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.0f")],
     )
     zero = alt.Chart(pd.DataFrame({"qty": [0]})).mark_rule(color="black", opacity=0.4).encode(y="qty:Q")
     layers = [base, zero]
     if len(rec):
-        rec = rec.assign(eta_label=week_labels(rec["eta_week"]).astype(str), planned_label=week_labels(rec["week"]).astype(str))
+        rec = rec.assign(
+            status=np.where(rec["late"].astype(bool), "late receipt", "receipt"),
+            eta_label=week_labels(rec["eta_week"]).astype(str),
+            planned_label=week_labels(rec["week"]).astype(str),
+        )
         bars = alt.Chart(rec).mark_bar(opacity=0.5, width=8).encode(
             x="eta_week:T",
             y="qty:Q",
@@ -159,8 +172,61 @@ def projection_chart(supply, sku: str, location: str) -> alt.Chart:
             tooltip=["order_id:N", "planned_label:N", "eta_label:N", "qty:Q", "supplier:N"],
         )
         layers.insert(0, bars)
-    return alt.layer(*layers).resolve_scale(color="independent").properties(
-        title=f"{sku} @ {location}: projected on hand", width=680, height=260
+    return alt.layer(*layers).resolve_scale(color="independent").properties(title=title, width=640, height=240)
+
+
+def drilldown_projection_chart(rows: dict, whatif=None) -> alt.Chart:
+    """The review app's projection chart of one item, from the run's tables (plus a what-if line)."""
+    from .weeks import parse_weeks
+
+    proj = rows["projection"]
+    weeks = parse_weeks(proj["week"])
+    parts = [
+        pd.DataFrame({"week": weeks, "measure": "projected (current ETAs)", "qty": proj["projected_on_hand"]}),
+        pd.DataFrame({"week": weeks, "measure": "projected (capacity-constrained)", "qty": proj["constrained_projected_on_hand"]}),
+        pd.DataFrame({"week": weeks, "measure": "projected (as planned)", "qty": proj["plan_projected_on_hand"]}),
+        pd.DataFrame({"week": weeks, "measure": "safety stock", "qty": proj["safety_stock"]}),
+    ]
+    if whatif is not None:
+        parts.append(pd.DataFrame({"week": whatif.weeks, "measure": "what-if", "qty": whatif.projected}))
+    rec = rows["orders"]
+    if len(rec):
+        rec = rec.assign(week=parse_weeks(rec["week"]), eta_week=parse_weeks(rec["eta_week"]))
+        rec = rec[(rec["eta_week"] >= weeks.min()) & (rec["eta_week"] <= weeks.max())]
+    sku, loc = proj["sku"].iloc[0], proj["location"].iloc[0]
+    return projection_layers(pd.concat(parts, ignore_index=True), rec, f"{sku} @ {loc}: projected on hand")
+
+
+def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
+    """Actual vs plan (history) and plan vs sensed (horizon) of one item, from the run's tables and inputs."""
+    from .weeks import parse_weeks
+
+    sensed = rows["sensed"].assign(week=lambda f: parse_weeks(f["week"]))
+    start = sensed["week"].min() - pd.Timedelta(weeks=weeks_back)
+    act = rows["actuals"].assign(week=lambda f: parse_weeks(f["week"]))
+    act = act[act["week"] >= start]
+    plan = rows["plan"].assign(week=lambda f: parse_weeks(f["week"]))
+    plan = plan[(plan["week"] >= start) & (plan["week"] < sensed["week"].min())]
+    frame = pd.concat(
+        [
+            pd.DataFrame({"week": act["week"], "measure": "actual", "qty": act["qty"]}),
+            pd.DataFrame({"week": plan["week"], "measure": "plan", "qty": plan["qty"]}),
+            pd.DataFrame({"week": sensed["week"], "measure": "plan", "qty": sensed["plan_qty"]}),
+            pd.DataFrame({"week": sensed["week"], "measure": "sensed", "qty": sensed["sensed_qty"]}),
+        ],
+        ignore_index=True,
+    ).dropna(subset=["qty"])
+    frame["week_label"] = week_labels(frame["week"]).astype(str)
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title="week"),
+            y=alt.Y("qty:Q", title="units"),
+            color=alt.Color("measure:N", scale=alt.Scale(domain=["actual", "plan", "sensed"], range=["#1f77b4", "#7f7f7f", "#d62728"]), title=None),
+            tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.1f")],
+        )
+        .properties(title="Actual vs plan vs sensed demand", width=640, height=200)
     )
 
 

@@ -30,7 +30,7 @@ def available_weeks(out: Path) -> list[str]:
     return [r["week"] for r in list_runs(out) if r.get("status") == "succeeded"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReviewWeek:
     folder: Path
 
