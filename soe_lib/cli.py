@@ -116,7 +116,7 @@ def voila_command(port: int) -> list[str]:
         sys.executable, "-m", "voila", str(NOTEBOOKS / REVIEW_NOTEBOOK),
         "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", "--strip_sources=True",
         "--theme=light", "--show_tracebacks=False",
-        "--preheat_kernel=True", "--pool_size=1",
+        # no preheated kernel: a page pre-rendered before a decision was recorded would show it stale
     ]
 
 

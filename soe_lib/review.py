@@ -137,7 +137,7 @@ class ReviewApp:
             "demand": widgets.IntSlider(value=0, min=-50, max=100, step=5, description="Demand change (%)", continuous_update=False),
             "order": widgets.Dropdown(options=[("none", "")], value="", description="Move order"),
             "move": widgets.IntSlider(value=0, min=-4, max=4, description="Move by (weeks)", continuous_update=False),
-            "transfer_qty": widgets.BoundedFloatText(value=0, min=0, max=1e9, description="Transfer qty"),
+            "transfer_qty": widgets.BoundedFloatText(value=0, min=-1e9, max=1e9, description="Transfer qty (+ in, - out)"),
             "transfer_week": widgets.IntSlider(value=1, min=0, max=12, description="Transfer week", continuous_update=False),
         }
         for name, control in self.whatif_controls.items():

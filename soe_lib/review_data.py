@@ -134,7 +134,7 @@ def what_if(
 ) -> WhatIf:
     """Recompute one SKU-location's projection: demand x (1 + pct/100), one inbound order moved by
     ``move_weeks`` (capped to the horizon), a transfer of ``transfer_qty`` landing in horizon week
-    ``transfer_week``. Receipts are the capacity-constrained ones; the formulas of :mod:`soe_lib.projection`."""
+    ``transfer_week`` (negative: stock sent away). Receipts are the capacity-constrained ones; the formulas of :mod:`soe_lib.projection`."""
     proj = rows["projection"].copy()
     weeks = pd.DatetimeIndex(parse_weeks(proj["week"]))
     demand = proj["demand_qty"].to_numpy(dtype=float) * (1 + demand_pct / 100.0)

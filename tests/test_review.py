@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.review import EMPTY_MESSAGE, available_weeks, review_app, run_summary
+from soe_lib.actions import ActionLog, StaleUpdate
+from soe_lib.review import EMPTY_MESSAGE, ReviewApp, available_weeks, tile_html
+from soe_lib.review_data import ReviewWeek, filter_items, kpi_tiles, what_if
 
 from .browser import ARTIFACTS, browser_page, review_server
 
@@ -21,9 +25,10 @@ def _html(widget) -> str:
     return "".join(_html(c) for c in getattr(widget, "children", ()))
 
 
+# --- units ----------------------------------------------------------------------------------------------
 def test_no_run_yet_explains_how_to_make_one(tmp_path):
-    app = review_app(tmp_path)
-    assert "No successful weekly run yet" in _html(app) and "make run" in _html(app)
+    app = ReviewApp(tmp_path)
+    assert "No successful weekly run yet" in _html(app.widget) and "make run" in EMPTY_MESSAGE
 
 
 def test_weeks_newest_first_and_failed_runs_not_listed(weekly_run, tmp_path):
@@ -37,39 +42,168 @@ def test_weeks_newest_first_and_failed_runs_not_listed(weekly_run, tmp_path):
     assert available_weeks(tmp_path) == ["2026-W48", "2026-W47"]
 
 
-def test_summary_tiles_match_the_manifest(weekly_run):
-    _, out = weekly_run
-    s = run_summary(out / "2026-W48")
-    m = json.loads((out / "2026-W48" / "manifest.json").read_text())
-    assert s["input_rows"] == sum(v["rows"] for v in m["inputs"].values()) and s["status"] == "succeeded"
-    text = _html(review_app(out))
-    assert f"{s['input_rows']:,}" in text
+def test_kpi_tiles_and_their_change():
+    tiles = kpi_tiles({"margin at risk": 120.0, "plan accuracy": 0.8}, {"margin at risk": 100.0, "plan accuracy": 0.75}, {"open actions": 3})
+    t = tiles.set_index("kpi")
+    assert t.loc["margin at risk", "change"] == 20.0 and t.loc["open actions", "value"] == 3
+    assert np.isnan(t.loc["overdue actions", "change"])
+    text = tile_html(tiles)
+    assert "+20 vs last week" in text and "soe-bad" in text  # more margin at risk is bad news
+    assert "80.0%" in text and "+5.0% vs last week" in text
 
 
-def test_data_text_is_escaped(weekly_run, tmp_path):
+def test_filters_narrow_the_list():
+    items = pd.DataFrame({"family": ["F1", "F1", "F2"], "location": ["L1", "L2", "L1"], "cause": ["a", "b", "a"], "severity": ["high", "low", "high"]})
+    assert len(filter_items(items)) == 3
+    assert len(filter_items(items, family="F1")) == 2
+    assert len(filter_items(items, family="F1", location="L1", cause="a", severity="high")) == 1
+
+
+def test_what_if_math():
+    weeks = [f"2026-W{w}" for w in (48, 49, 50, 51)]
+    rows = {
+        "projection": pd.DataFrame({"week": weeks, "demand_qty": [10.0] * 4, "constrained_receipts_qty": [0.0, 0.0, 30.0, 0.0]}),
+        "orders": pd.DataFrame({"order_id": ["PO-1"], "eta_week": ["2026-W50"], "qty": [30.0], "constrained_qty": [30.0]}),
+        "inventory": pd.DataFrame({"on_hand": [15.0]}),
+        "product": pd.DataFrame({"unit_price": [10.0], "unit_cost": [4.0]}),
+    }
+    base = what_if(rows)
+    np.testing.assert_allclose(base.projected, [5, -5, 15, 5])
+    assert base.shortage_qty == 5 and base.margin_at_risk == 30 and base.revenue_at_risk == 50
+    assert what_if(rows, move_order="PO-1", move_weeks=-1).shortage_qty == 0  # lands in W49
+    later = what_if(rows, move_order="PO-1", move_weeks=1)
+    np.testing.assert_allclose(later.projected, [5, -5, -15, 5])  # W51: -15 + 30 - 10
+    assert later.shortage_qty == 15
+    more = what_if(rows, demand_pct=50)  # 15 a week: 0, -15, 0, -15
+    np.testing.assert_allclose(more.projected, [0, -15, 0, -15])
+    assert more.shortage_qty == 30
+    assert what_if(rows, transfer_qty=5, transfer_week=1).shortage_qty == 0
+    out = what_if(rows, transfer_qty=-10, transfer_week=0)  # 10 sent away in W48
+    np.testing.assert_allclose(out.projected, [-5, -15, 5, -5])
+    assert out.shortage_qty == 20  # 5 + 10, then 5 more in W51
+
+
+def test_action_log_records_updates_and_refuses_stale_updates(tmp_path):
+    log = ActionLog(f"sqlite:///{tmp_path / 'a.db'}")
+    a = log.record("2026-W48", "expedite PO-1", "Ann", "2026-W50", note="call Oceanic", by="Bo", sku="00001", location="0100")
+    assert log.open_actions("2026-W49")["id"].tolist() == [a]
+    assert log.open_actions("2026-W48").empty  # decided this week: not an action from an earlier week
+    v2 = log.update_status(a, 1, "in progress", "booked", "Ann", "2026-W49")
+    with pytest.raises(StaleUpdate, match="changed by someone else"):
+        log.update_status(a, 1, "done", "from an old screen", "Bo", "2026-W49")  # still at version 1 on that screen
+    log.update_status(a, v2, "done", "arrived", "Ann", "2026-W50")
+    assert log.open_actions("2026-W51").empty
+    assert log.frame().loc[0, "status"] == "done"
+    overdue = log.record("2026-W48", "x", "Cy", "2026-W49")
+    assert log.open_actions("2026-W51").set_index("id").loc[overdue, "overdue"]
+    with pytest.raises(ValueError):
+        log.record("2026-W48", "", "Ann", "2026-W50")
+    md, csv = log.export_minutes("2026-W49", tmp_path / "min")
+    text = md.read_text()
+    assert "in progress" in text and "booked" in text and pd.read_csv(csv)["status"].tolist() == ["in progress"]
+
+
+def test_two_people_recording_at_once_are_both_saved(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    ActionLog(url)
+    errors = []
+
+    def record(who):
+        try:
+            log = ActionLog(url)  # each person their own connection, as two browser sessions are
+            for i in range(20):
+                log.record("2026-W48", f"action {who} {i}", who, "2026-W50")
+        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(w,)) for w in ("Ann", "Bo")]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == [] and len(ActionLog(url).frame()) == 40
+
+
+def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     _, out = weekly_run
     shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
-    issues = pd.DataFrame(
-        {"severity": ["warning"], "table": ["products"], "column": ["sku"], "rule": ["r"], "message": ["<script>alert(1)</script>"]}
-    )
-    issues.to_parquet(tmp_path / "2026-W48" / "tables" / "validation_issues.parquet")
-    text = _html(review_app(tmp_path))
-    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    app = ReviewApp(tmp_path)
+    week = ReviewWeek(tmp_path / "2026-W48")
+    margin = week.table("financial_impact")["margin_at_risk"].sum()
+    assert f"{margin:,.0f}" in app.tiles.value
+    assert len(app.item_list.options) == len(week.table("decision_list"))
+    app.form["action"].value = "<script>alert(1)</script>"
+    app.form["owner"].value, app.form["due"].value = "Ann", "2026-W50"
+    app.record_button.click()
+    text = _html(app.week_box)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
+
+
+# --- the real page ---------------------------------------------------------------------------------------
+def _wait_idle(page, selector=".soe-tiles .soe-tile", timeout=90_000):
+    page.locator(selector).first.wait_for(timeout=timeout)
 
 
 @pytest.mark.browser
-def test_review_page_renders_in_chromium(weekly_run):
-    _, out = weekly_run
+def test_review_page_in_chromium(weekly_run, tmp_path):
+    _, src = weekly_run
+    out = tmp_path / "outputs"
+    shutil.copytree(src / "2026-W48", out / "2026-W48")
+    week = ReviewWeek(out / "2026-W48")
+    margin = f"{week.table('financial_impact')['margin_at_risk'].sum():,.0f}"
     with review_server(out) as url, browser_page() as page:
         page.goto(url, timeout=90_000)
-        page.locator(".soe-week select").wait_for(timeout=90_000)
-        assert page.get_by_role("heading", name="S&OE weekly review").count() == 1
-        assert page.locator(".soe-week select").input_value() == "2026-W48"
+        _wait_idle(page)
         body = page.inner_text("body")
-        assert "Traceback" not in body and "Error" not in body
-        assert "What was loaded" in body and "demand_plan" in body
+        assert "Traceback" not in body and "Something went wrong" not in body
+        assert page.locator(".soe-week select").input_value() == "2026-W48"
+        assert margin in page.locator("[data-kpi='margin at risk']").inner_text()
+
+        # selecting an item draws its charts
+        page.locator(".soe-detail [data-mime-type='image/svg+xml'] img").nth(1).wait_for(timeout=30_000)  # both charts
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review-main.png"), full_page=True)
+
+        # filtering narrows the list
+        items = page.locator(".soe-items select option")
+        before = items.count()
+        causes = page.locator(".soe-filter-cause select option").all_inner_texts()
+        page.locator(".soe-filter-cause select").select_option(label=causes[1])
+        page.wait_for_function(f"document.querySelectorAll('.soe-items select option').length < {before}", timeout=30_000)
+
+        # a what-if changes the shortage shown
+        page.locator(".soe-filter-cause select").select_option(label="all")
+        page.wait_for_function(f"document.querySelectorAll('.soe-items select option').length == {before}", timeout=30_000)
+        # ipywidgets shows option labels with non-breaking spaces
+        item_label = next(t for t in page.locator(".soe-items select option").all_inner_texts() if " @ " in t.replace("\xa0", " "))
+        page.locator(".soe-items select").select_option(label=item_label)
+        shortage = page.locator(".soe-whatif-shortage")
+        shortage.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        start = shortage.inner_text()
+        qty = page.locator(".soe-whatif-transfer_qty input")
+        qty.fill("-100000")  # send (almost) everything away: the shortage must grow
+        qty.press("Enter")
+        page.wait_for_function(
+            "([sel, old]) => document.querySelector(sel) && document.querySelector(sel).innerText !== old",
+            arg=[".soe-whatif-shortage", start], timeout=30_000,
+        )
+        assert float(shortage.inner_text().replace(",", "")) > float(start.replace(",", ""))
+
+        # record a decision with typed <script>: shown as text, still there after a reload
+        page.locator(".soe-form-action input").fill("<script>window.__pwned=1</script> expedite")
+        page.locator(".soe-form-owner input").fill("Ann")
+        page.locator(".soe-form-due input").fill("2026-W50")
+        page.get_by_role("button", name="Record decision").click()
+        page.get_by_text("recorded:").wait_for(timeout=30_000)
+        page.reload()
+        _wait_idle(page)
+        page.locator(".soe-week-actions").get_by_text("<script>window.__pwned=1</script> expedite").wait_for(timeout=60_000)
+        assert page.evaluate("window.__pwned === undefined")
+
+    # ... and after a server restart
+    with review_server(out) as url, browser_page() as page:
+        page.goto(url, timeout=90_000)
+        _wait_idle(page)
+        page.locator(".soe-week-actions").get_by_text("owner Ann").wait_for(timeout=60_000)
 
 
 @pytest.mark.browser
