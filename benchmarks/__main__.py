@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from . import sensing
+from . import review, sensing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,16 +19,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--only", choices=("sensing", "review"), default=None, help="run one benchmark")
     args = parser.parse_args(argv)
     if args.quick:
         args.series, args.statsmodels_series, args.statsforecast_series = 400, 8, 40
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
-    print(f"== demand sensing benchmark ({platform.processor() or platform.machine()}, python {platform.python_version()}) ==")
-    result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)
     args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / f"sensing-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-    target.write_text(json.dumps(result, indent=2))
-    print(f"saved {target}")
+    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    if args.only in (None, "sensing"):
+        print(f"== demand sensing benchmark ({platform.machine()}, python {platform.python_version()}) ==", flush=True)
+        result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)
+        (args.out / f"sensing-{stamp}.json").write_text(json.dumps(result, indent=2))
+        print(f"saved {args.out / f'sensing-{stamp}.json'}")
+    if args.only in (None, "review"):
+        print("== review app benchmark (targets: first render < 5 s demo, < 8 s at 20k; interactions < 300 ms) ==", flush=True)
+        sizes = {"demo": (40, 3), "20k": (5000, 4)} if not args.quick else {"tiny": (8, 2)}
+        rows = review.run(sizes)
+        (args.out / f"review-{stamp}.json").write_text(json.dumps(rows, indent=2))
+        print(f"saved {args.out / f'review-{stamp}.json'}")
     return 0
 
 

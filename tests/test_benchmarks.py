@@ -8,7 +8,7 @@ from .conftest import ROOT
 
 def test_quick_benchmark_runs_and_prints_ratios(tmp_path):
     res = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--peers", "statsmodels", "--out", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "sensing", "--peers", "statsmodels", "--out", str(tmp_path)],
         capture_output=True, text=True, cwd=ROOT, timeout=300,
     )
     assert res.returncode == 0, res.stderr[-2000:]

@@ -1,0 +1,90 @@
+"""Review-app benchmark: time to first complete render and per-interaction server time.
+
+For each size (the demo company, and 20k SKU-locations) it runs the weekly cycle into a temp outputs
+folder, then measures:
+
+- **server**: building the app (everything the kernel computes before the page is complete) and each
+  interaction's callback (filter change, selecting an item, a what-if change), in this process;
+- **browser** (when Debian's chromium is installed): a real ``soe review`` server and headless Chromium,
+  from navigation to the KPI tiles and the first drill-down chart being on screen.
+
+Targets: first render < 5 s (demo) and < 8 s (20k); interactions < 300 ms. Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from soe_lib.review import ReviewApp
+from soe_lib.runner import run_week
+from soe_lib.sample import write_sample
+
+
+def _time(fn, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def server_timings(out: Path) -> dict[str, float]:
+    t0 = time.perf_counter()
+    app = ReviewApp(out, actions_url=f"sqlite:///{out / 'bench-actions.db'}")
+    build = time.perf_counter() - t0
+    causes = [v for _, v in app.filters["cause"].options if v]
+    options = [v for _, v in app.item_list.options]
+
+    def flip_filter():
+        app.filters["cause"].value = causes[0] if app.filters["cause"].value == "" else ""
+
+    def pick_item():
+        app.item_list.value = options[1] if app.item_list.value == options[0] else options[0]
+
+    def what_if():
+        app.whatif_controls["demand"].value = 20 if app.whatif_controls["demand"].value == 0 else 0
+
+    return {
+        "first render (server) s": build,
+        "filter change ms": _time(flip_filter) * 1000 if causes else float("nan"),
+        "select item ms": _time(pick_item) * 1000 if len(options) > 1 else float("nan"),
+        "what-if ms": _time(what_if) * 1000,
+    }
+
+
+def browser_first_render(out: Path) -> float:
+    from tests.browser import CHROMIUM, browser_page, review_server
+
+    if not Path(CHROMIUM).exists():
+        return float("nan")
+    with review_server(out) as url, browser_page() as page:
+        t0 = time.perf_counter()
+        page.goto(url, timeout=120_000)
+        page.locator(".soe-tiles .soe-tile").first.wait_for(timeout=120_000)
+        page.locator(".soe-detail [data-mime-type='image/svg+xml'] img").first.wait_for(timeout=120_000)
+        return time.perf_counter() - t0
+
+
+def run(sizes: dict[str, tuple[int, int]]) -> list[dict]:
+    rows = []
+    for label, (skus, locations) in sizes.items():
+        with tempfile.TemporaryDirectory(prefix="soe-review-bench-") as tmp:
+            data, out = Path(tmp) / "data", Path(tmp) / "outputs"
+            write_sample(data, skus=skus, locations=locations, fmt="parquet")
+            t0 = time.perf_counter()
+            result = run_week(data, out=out)
+            cycle = time.perf_counter() - t0
+            if result.exit_code != 0:
+                raise SystemExit(f"weekly run failed at {label}: {result.message}")
+            row = {"size": label, "SKU-locations": skus * locations, "weekly run s": round(cycle, 1)}
+            row.update({k: round(v, 3) for k, v in server_timings(out).items()})
+            row["first render (browser) s"] = round(browser_first_render(out), 2)
+            rows.append(row)
+            print(pd.DataFrame([row]).to_string(index=False), flush=True)
+    return rows
