@@ -31,7 +31,6 @@ import pandas as pd
 from soe_lib.loading import load_data
 from soe_lib.sample import generate_sample
 from soe_lib.sensing import SensingParams, sense
-from soe_lib.weeks import parse_week
 
 HOLDOUT = 13
 
@@ -54,7 +53,7 @@ def scale_job(data_dir: str) -> dict:
     s = sense(data, SensingParams())
     t2 = time.perf_counter()
     return {
-        "series": int(len(s.series)),
+        "series": len(s.series),
         "weeks": int(s.actual.shape[1]),
         "load_seconds": round(t1 - t0, 2),
         "sense_seconds": round(t2 - t1, 2),

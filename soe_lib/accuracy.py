@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["window_parts", "metrics_from_parts", "naive_forecast", "mase_scale", "series_accuracy", "rollup"]
+__all__ = ["mase_scale", "metrics_from_parts", "naive_forecast", "rollup", "series_accuracy", "window_parts"]
 
 
 def naive_forecast(history: np.ndarray, lag: int = 1) -> np.ndarray:

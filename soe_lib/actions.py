@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from .paths import outputs_dir
 
-__all__ = ["ActionLog", "StaleUpdate", "STATUSES", "default_url"]
+__all__ = ["STATUSES", "ActionLog", "StaleUpdate", "default_url"]
 
 STATUSES = ("open", "in progress", "done", "cancelled")
 CLOSED = ("done", "cancelled")
@@ -74,7 +74,7 @@ def default_url(out: Path | None = None) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass

@@ -15,9 +15,20 @@ import pandas as pd
 from .weeks import week_labels
 
 __all__ = [
-    "use_offline_renderer", "weekly_totals_chart", "series_frame", "demand_chart", "wape_histogram",
-    "projection_frame", "projection_chart", "capacity_heatmap", "waterfall_frame", "money_waterfall",
-    "plan_vs_estimate_chart", "projection_layers", "drilldown_projection_chart", "drilldown_demand_chart",
+    "capacity_heatmap",
+    "demand_chart",
+    "drilldown_demand_chart",
+    "drilldown_projection_chart",
+    "money_waterfall",
+    "plan_vs_estimate_chart",
+    "projection_chart",
+    "projection_frame",
+    "projection_layers",
+    "series_frame",
+    "use_offline_renderer",
+    "wape_histogram",
+    "waterfall_frame",
+    "weekly_totals_chart",
 ]
 
 

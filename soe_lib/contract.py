@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Column", "Table", "TABLES", "TABLE_ORDER", "SUPPLY_KINDS", "contract_markdown"]
+__all__ = ["SUPPLY_KINDS", "TABLES", "TABLE_ORDER", "Column", "Table", "contract_markdown"]
 
 Kind = Literal["code", "text", "number", "week"]
 SUPPLY_KINDS = ("production", "purchase", "transfer")

@@ -32,7 +32,7 @@ import yaml
 
 from .paths import PARAMETERS
 
-__all__ = ["load_catalogue", "generate_options", "ACTIONS", "COLUMNS"]
+__all__ = ["ACTIONS", "COLUMNS", "generate_options", "load_catalogue"]
 
 ACTIONS = ("expedite", "transfer", "overtime", "substitute", "allocate", "shape_demand", "accept")
 COLUMNS = [

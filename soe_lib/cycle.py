@@ -18,7 +18,7 @@ from .loading import Dataset, load_data
 from .paths import outputs_dir
 from .weeks import week_labels
 
-__all__ = ["WeekRun", "open_week", "save_table", "read_table"]
+__all__ = ["WeekRun", "open_week", "read_table", "save_table"]
 
 
 @dataclass

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["decision_items", "cap_to_budget", "sop_feedback", "write_meeting_pack", "FIRST_MOVE"]
+__all__ = ["FIRST_MOVE", "cap_to_budget", "decision_items", "sop_feedback", "write_meeting_pack"]
 
 FIRST_MOVE = {
     "capacity overload": "overtime or move production to another week / resource",

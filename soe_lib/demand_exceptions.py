@@ -34,7 +34,7 @@ import pandas as pd
 
 from .sensing import Sensing
 
-__all__ = ["ExceptionParams", "demand_exceptions", "recent_shift", "COLUMNS"]
+__all__ = ["COLUMNS", "ExceptionParams", "demand_exceptions", "recent_shift"]
 
 COLUMNS = [
     "sku", "location", "week", "kind", "severity", "direction", "actual_qty", "expected_qty",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["money_at_risk", "excess_inventory", "plan_vs_estimate", "rollup_money"]
+__all__ = ["excess_inventory", "money_at_risk", "plan_vs_estimate", "rollup_money"]
 
 
 def money_at_risk(gaps: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from .weeks import week_label, week_labels
 if TYPE_CHECKING:
     from .loading import Dataset
 
-__all__ = ["load_summary", "coverage_table", "coverage_problems", "coverage_summary", "weekly_totals"]
+__all__ = ["coverage_problems", "coverage_summary", "coverage_table", "load_summary", "weekly_totals"]
 
 KEY = ["sku", "location"]
 

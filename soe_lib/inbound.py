@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["line_delays", "delay_summary"]
+__all__ = ["delay_summary", "line_delays"]
 
 
 def line_delays(supply: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from .validation import (
 )
 from .weeks import parse_week, week_label
 
-__all__ = ["Source", "Dataset", "find_sources", "read_source", "load_data", "file_sha256", "write_dataset"]
+__all__ = ["Dataset", "Source", "file_sha256", "find_sources", "load_data", "read_source", "write_dataset"]
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 SERIES_TABLES = ("actuals", "demand_plan", "inventory", "supply", "open_orders")
@@ -252,7 +252,7 @@ def load_data(
         positions[name], problems = check_references(TABLES[name], frame, sources[name].label, known, codes[name])
         report.extend(problems)
 
-    raw = None  # noqa: F841 (the last raw table is no longer needed)
+    raw = None
     del codes  # the distinct-value codes have done their job: free them before the tables grow
     run_week = pd.NaT
     tables: dict[str, pd.DataFrame] = {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "to_matrix", "history_matrix"]
+__all__ = ["Panel", "history_matrix", "to_matrix"]
 
 KEY = ["sku", "location"]
 

@@ -15,7 +15,7 @@ import yaml
 
 from .paths import PARAMETERS
 
-__all__ = ["ParameterError", "RUNNER_OWNED", "load_defaults", "load_file", "parse_set", "declared_parameters", "merge"]
+__all__ = ["RUNNER_OWNED", "ParameterError", "declared_parameters", "load_defaults", "load_file", "merge", "parse_set"]
 
 # Set by the runner for every notebook, never by the user.
 RUNNER_OWNED = ("out_dir",)

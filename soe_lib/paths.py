@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "NOTEBOOKS", "PARAMETERS", "outputs_dir", "sample_dir", "REVIEW_NOTEBOOK"]
+__all__ = ["NOTEBOOKS", "PARAMETERS", "PROJECT_ROOT", "REVIEW_NOTEBOOK", "outputs_dir", "sample_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = Path(os.environ.get("SOE_NOTEBOOKS", PROJECT_ROOT / "notebooks"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Projection", "project", "weeks_of_supply", "runs"]
+__all__ = ["Projection", "project", "runs", "weeks_of_supply"]
 
 MAX_WEEKS_OF_SUPPLY = 99.0
 

@@ -26,7 +26,7 @@ from .actions import STATUSES, ActionLog, StaleUpdate, default_url
 from .paths import outputs_dir
 from .review_data import ReviewWeek, available_weeks, filter_items, kpi_tiles, what_if
 
-__all__ = ["ReviewApp", "review_app", "available_weeks", "EMPTY_MESSAGE", "tile_html", "items_options"]
+__all__ = ["EMPTY_MESSAGE", "ReviewApp", "available_weeks", "items_options", "review_app", "tile_html"]
 
 EMPTY_MESSAGE = (
     "No successful weekly run yet. Make one with <code>make run</code> (or <code>soe run</code>), "
@@ -76,7 +76,16 @@ def items_options(items: pd.DataFrame) -> list[tuple[str, int]]:
         + np.where(items["sku"].astype(str) != "", items["sku"].astype(str) + " @ " + items["location"].astype(str), items["resource"].astype(str) + items["location"].astype(str))
         + "  " + items["week"].astype(str) + "  " + items["money_at_risk"].map("{:,.0f}".format)
     )
-    return list(zip(labels.tolist(), items.index.tolist()))
+    return list(zip(labels.tolist(), items.index.tolist(), strict=True))
+
+
+def first_item(shown: pd.DataFrame):
+    """The item opened when the list changes: the first about a SKU-location (it has charts and a
+    what-if), else the first; None for an empty list."""
+    if not len(shown):
+        return None
+    with_sku = shown.index[shown["sku"].astype(str) != ""]
+    return with_sku[0] if len(with_sku) else shown.index[0]
 
 
 def _table(frame: pd.DataFrame, cls: str = "") -> widgets.HTML:
@@ -295,7 +304,7 @@ class ReviewApp:
         self.item_list.unobserve(self._on_item, names="value")
         try:
             self.item_list.options = items_options(shown) if len(shown) else []
-            self.item_list.value = self.item_list.options[0][1] if self.item_list.options else None
+            self.item_list.value = first_item(shown)
         finally:
             self.item_list.observe(self._on_item, names="value")
         self._on_item()

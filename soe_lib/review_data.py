@@ -17,7 +17,7 @@ from .projection import project
 from .runner import list_runs
 from .weeks import parse_weeks
 
-__all__ = ["ReviewWeek", "available_weeks", "kpi_tiles", "filter_items", "what_if", "WhatIf", "KPI_NAMES"]
+__all__ = ["KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_tiles", "what_if"]
 
 KPI_NAMES = (
     "plan accuracy", "plan bias", "projected fill rate", "revenue at risk", "margin at risk",

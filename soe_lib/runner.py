@@ -40,17 +40,17 @@ from .paths import NOTEBOOKS, PARAMETERS, outputs_dir
 from .validation import ValidationError
 
 __all__ = [
-    "EXIT_OK",
+    "EXIT_BUSY",
     "EXIT_FAILED",
     "EXIT_INVALID",
-    "EXIT_BUSY",
+    "EXIT_OK",
+    "WEEK_FOLDER",
     "RunResult",
     "batch_notebooks",
     "known_parameters",
-    "run_week",
-    "list_runs",
     "latest_week",
-    "WEEK_FOLDER",
+    "list_runs",
+    "run_week",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_BUSY = 0, 1, 2, 3
@@ -109,7 +109,7 @@ def latest_week(out: Path | None = None) -> str | None:
 
 
 def _utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _versions() -> dict[str, str]:
@@ -229,7 +229,7 @@ def _run_locked(
         return RunResult(EXIT_INVALID, "invalid", message=str(exc))
 
     label = data.week_label
-    run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     staging = out / ".staging" / f"{label}-{run_id}"
     (staging / "notebooks").mkdir(parents=True)
     run_log = logging.FileHandler(staging / "run.log")
@@ -244,7 +244,7 @@ def _run_locked(
         "data_dir": str(Path(data.data_dir).resolve()),
         "parameters": {**params, "week": label},
         "inputs": {
-            name: {"file": src.label, "sha256": file_sha256(src.path), "rows": int(len(data.tables[name]))}
+            name: {"file": src.label, "sha256": file_sha256(src.path), "rows": len(data.tables[name])}
             for name, src in data.sources.items()
         },
         "validation": {"errors": 0, "warnings": len(data.report.warnings)},

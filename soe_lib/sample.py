@@ -33,7 +33,7 @@ import pandas as pd
 from .paths import sample_dir
 from .weeks import parse_week, week_labels
 
-__all__ = ["RUN_WEEK", "DEFAULTS", "generate_sample", "write_sample", "resolve_data_dir", "GENERATOR_VERSION"]
+__all__ = ["DEFAULTS", "GENERATOR_VERSION", "RUN_WEEK", "generate_sample", "resolve_data_dir", "write_sample"]
 
 RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156

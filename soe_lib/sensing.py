@@ -45,7 +45,7 @@ from .loading import Dataset
 from .panel import history_matrix, to_matrix
 from .smoothing import HOLT_GRID, fit_damped, fit_tsb, phi_sum
 
-__all__ = ["SensingParams", "Sensing", "sense", "robust_sigma", "huber_outliers", "fourier_seasonality", "classify"]
+__all__ = ["Sensing", "SensingParams", "classify", "fourier_seasonality", "huber_outliers", "robust_sigma", "sense"]
 
 YEAR = 365.2425 / 7  # weeks per year
 
@@ -316,7 +316,10 @@ def sense(data: Dataset, params: SensingParams | None = None) -> Sensing:
     err_stat, err_plan = a_bt - stat_bt, a_bt - p_bt
     # weight for target week j uses errors known `lag` weeks before it: columns .. j - lag
     mae_s, mae_p = _rolling_mae(err_stat, lb), _rolling_mae(err_plan, lb)
-    shift = lambda m: np.concatenate([np.full((n, lag), np.nan), m[:, :-lag]], axis=1)  # noqa: E731
+
+    def shift(m: np.ndarray) -> np.ndarray:  # the value known `lag` weeks earlier
+        return np.concatenate([np.full((n, lag), np.nan), m[:, :-lag]], axis=1)
+
     w_bt = blend_weight(shift(mae_s), shift(mae_p))[:, lb:]
     sensed_bt = combine(stat_bt[:, lb:], p_bt[:, lb:], w_bt)
     sensed_bt = np.where(np.isin(pattern, ["insufficient"])[:, None], np.nan_to_num(p_bt[:, lb:]), sensed_bt)

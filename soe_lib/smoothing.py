@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HOLT_GRID", "TSB_GRID", "SmoothingFit", "fit_damped", "fit_tsb", "damped_path", "phi_sum"]
+__all__ = ["HOLT_GRID", "TSB_GRID", "SmoothingFit", "damped_path", "fit_damped", "fit_tsb", "phi_sum"]
 
 # (alpha, beta, phi). beta = 0 rows are simple exponential smoothing.
 HOLT_GRID: tuple[tuple[float, float, float], ...] = (

@@ -37,7 +37,7 @@ from .panel import _positions, to_matrix
 from .projection import Projection, project, runs, weeks_of_supply
 from .weeks import parse_weeks
 
-__all__ = ["SupplyWeek", "analyse_supply", "sensed_demand_for", "CAUSES"]
+__all__ = ["CAUSES", "SupplyWeek", "analyse_supply", "sensed_demand_for"]
 
 CAUSES = ("plan already short", "demand above plan", "supply late", "capacity shortfall")
 GAP_COLUMNS = {
@@ -230,7 +230,10 @@ def _gaps(series, weeks, plan, current, constrained, safety, lines, supply, min_
             np.inf,
         )
         peak = np.argmin(window, axis=1)
-        cum = lambda m: np.cumsum(m, axis=1)[r, peak]  # noqa: E731 (cumulative to the peak week)
+
+        def cum(m: np.ndarray, r: np.ndarray = r, peak: np.ndarray = peak) -> np.ndarray:
+            return np.cumsum(m, axis=1)[r, peak]  # cumulative from the run week to the peak week
+
         frame = series.iloc[r][["sku", "location", "_series"]].reset_index(drop=True)
         frame["kind"] = kind
         frame["first_week"] = weeks[first]

@@ -23,10 +23,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .contract import TABLES, Column, Table
+from .contract import Column, Table
 from .weeks import parse_weeks
 
-__all__ = ["Problem", "ValidationReport", "ValidationError", "type_table", "check_values", "MAX_ROWS_SHOWN"]
+__all__ = ["MAX_ROWS_SHOWN", "Problem", "ValidationError", "ValidationReport", "check_values", "type_table"]
 
 Severity = Literal["error", "warning", "info"]
 MAX_ROWS_SHOWN = 20
@@ -83,7 +83,7 @@ def problem_for_rows(
         rule,
         message,
         tuple(int(p) + ROW_OFFSET for p in shown),
-        int(len(positions)),
+        len(positions),
         examples,
     )
 

@@ -21,23 +21,23 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     skus, locs = ["00123", "HIV 1/2, Kit"], ["0100", "DC-2"]
     weeks = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
     plan_weeks = weeks + [f"2026-W{w}" for w in range(48, 54)] + [f"2027-W{w:02d}" for w in range(1, 9)]
-    rows = [(s, l) for s in skus for l in locs]
+    rows = [(s, loc) for s in skus for loc in locs]
     return {
         "products": pd.DataFrame(
             {"sku": skus, "description": ["a", "b"], "family": ["F1", "F2"], "unit_price": ["10", "20.5"], "unit_cost": ["6", "12"]}
         ),
         "locations": pd.DataFrame({"location": locs, "region": ["N", "S"], "storage_capacity": ["1000", ""]}),
         "actuals": pd.DataFrame(
-            [(s, l, w, "5") for s, l in rows for w in weeks], columns=["sku", "location", "week", "qty"]
+            [(s, loc, w, "5") for s, loc in rows for w in weeks], columns=["sku", "location", "week", "qty"]
         ),
         "demand_plan": pd.DataFrame(
-            [(s, l, w, "6") for s, l in rows for w in plan_weeks], columns=["sku", "location", "week", "qty"]
+            [(s, loc, w, "6") for s, loc in rows for w in plan_weeks], columns=["sku", "location", "week", "qty"]
         ),
         "inventory": pd.DataFrame(
-            [(s, l, "20", "5") for s, l in rows], columns=["sku", "location", "on_hand", "safety_stock"]
+            [(s, loc, "20", "5") for s, loc in rows], columns=["sku", "location", "on_hand", "safety_stock"]
         ),
         "supply": pd.DataFrame(
-            [(s, l, "2026-12-07", "2026-12-14", "30", f"PO-{i}", "Acme", "purchase") for i, (s, l) in enumerate(rows)],
+            [(s, loc, "2026-12-07", "2026-12-14", "30", f"PO-{i}", "Acme", "purchase") for i, (s, loc) in enumerate(rows)],
             columns=["sku", "location", "week", "eta_week", "qty", "order_id", "supplier", "kind"],
         ),
     }

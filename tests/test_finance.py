@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from soe_lib.countermeasures import ACTIONS, generate_options, load_catalogue
 from soe_lib.cycle import WeekRun
 from soe_lib.decisions import cap_to_budget
-from soe_lib.finance import money_at_risk, plan_vs_estimate
+from soe_lib.finance import plan_vs_estimate
 from soe_lib.impact import assess_week
 from soe_lib.loading import load_data
 from soe_lib.weeks import parse_week

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
@@ -13,7 +12,15 @@ from soe_lib.accuracy import mase_scale, rollup, series_accuracy
 from soe_lib.cycle import WeekRun
 from soe_lib.demand import sense_week, split_params
 from soe_lib.loading import load_data
-from soe_lib.sensing import SensingParams, blend_weight, combine, fourier_seasonality, huber_outliers, robust_sigma, sense
+from soe_lib.sensing import (
+    SensingParams,
+    blend_weight,
+    combine,
+    fourier_seasonality,
+    huber_outliers,
+    robust_sigma,
+    sense,
+)
 from soe_lib.smoothing import damped_path, fit_damped, fit_tsb
 from soe_lib.weeks import parse_week
 
@@ -128,7 +135,7 @@ def _company(tmp_path, y_by_series: dict[str, np.ndarray], plan_level: float = 5
     rows = []
     for sku, y in y_by_series.items():
         weeks = pd.date_range(run - pd.Timedelta(weeks=len(y)), periods=len(y), freq="7D")
-        rows += [(sku, "L1", w.strftime("%Y-%m-%d"), v) for w, v in zip(weeks, y) if not np.isnan(v) and v > 0]
+        rows += [(sku, "L1", w.strftime("%Y-%m-%d"), v) for w, v in zip(weeks, y, strict=True) if not np.isnan(v) and v > 0]
     plan_weeks = pd.date_range(run - pd.Timedelta(weeks=60), periods=73, freq="7D")
     tables = {
         "products": pd.DataFrame({"sku": skus, "family": "F", "unit_price": 10.0, "unit_cost": 6.0}),

@@ -41,7 +41,7 @@ def test_weeks_of_supply():
 
 def test_runs_finds_every_run_in_every_row():
     r, first, last = runs(np.array([[0, 1, 1, 0, 1], [1, 0, 0, 0, 0]], dtype=bool))
-    assert list(zip(r, first, last)) == [(0, 1, 2), (0, 4, 4), (1, 0, 0)]
+    assert list(zip(r, first, last, strict=True)) == [(0, 1, 2), (0, 4, 4), (1, 0, 0)]
 
 
 def test_capacity_scales_overloaded_production_by_the_tightest_resource():
