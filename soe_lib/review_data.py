@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .archive import list_runs
 from .projection import project
-from .runner import list_runs
 from .weeks import parse_weeks
 
 __all__ = ["KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_tiles", "what_if"]

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import platform
-import re
 import secrets
 import shutil
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 
 import nbformat
 
+from .archive import WEEK_FOLDER, latest_week, list_runs  # noqa: F401 (re-exported)
 from .loading import file_sha256, load_data, write_dataset
 from .params import RUNNER_OWNED, ParameterError, declared_parameters, load_defaults, load_file, merge
 from .paths import NOTEBOOKS, PARAMETERS, outputs_dir
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_BUSY = 0, 1, 2, 3
-WEEK_FOLDER = re.compile(r"^\d{4}-W\d{2}$")
 PACKAGES = (
     "soe-workbench", "pandas", "numpy", "pyarrow", "pandera", "statsmodels", "altair", "vl-convert-python",
     "papermill", "nbformat", "nbconvert", "ipykernel", "voila", "ipywidgets", "openpyxl", "sqlalchemy",
@@ -85,27 +84,6 @@ def batch_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
 def known_parameters(notebooks: list[Path]) -> dict[str, set[str]]:
     """Parameter names each notebook declares (runner-owned names excluded)."""
     return {nb.name: set(declared_parameters(nb)) - set(RUNNER_OWNED) for nb in notebooks}
-
-
-def list_runs(out: Path | None = None) -> list[dict[str, Any]]:
-    """Manifests of the week folders under ``out``, newest week first (successful runs only live there)."""
-    out = Path(out or outputs_dir())
-    runs = []
-    if out.is_dir():
-        for folder in sorted(out.iterdir(), reverse=True):
-            manifest = folder / "manifest.json"
-            if WEEK_FOLDER.match(folder.name) and manifest.exists():
-                try:
-                    runs.append({**json.loads(manifest.read_text()), "folder": str(folder)})
-                except ValueError:
-                    continue
-    return runs
-
-
-def latest_week(out: Path | None = None) -> str | None:
-    """The latest week with a successful run, or None."""
-    runs = [r for r in list_runs(out) if r.get("status") == "succeeded"]
-    return runs[0]["week"] if runs else None
 
 
 def _utcnow() -> str:
