@@ -6,7 +6,7 @@ folder, then measures:
 - **server**: building the app (everything the kernel computes before the page is complete) and each
   interaction's callback (filter change, selecting an item, a what-if change), in this process;
 - **browser** (when Debian's chromium is installed): a real ``soe review`` server and headless Chromium,
-  from navigation to the KPI tiles, the decision list and the selected item's drill-down being on screen.
+  from navigation to the KPI tiles, the decision list and the drill-down area being on screen.
 
 Targets: first render < 5 s (demo) and < 8 s (20k); interactions < 300 ms. Printed, never asserted.
 """
@@ -73,7 +73,7 @@ def browser_first_render(out: Path) -> float:
         page.goto(url, timeout=120_000)
         page.locator(".soe-tiles .soe-tile").first.wait_for(timeout=120_000)
         page.locator(".soe-items select option").first.wait_for(timeout=120_000)
-        page.locator(".soe-detail .widget-html-content").first.wait_for(timeout=120_000)  # the selected item's drill-down
+        page.locator(".soe-detail .widget-html-content").first.wait_for(timeout=120_000)  # the drill-down hint
         return time.perf_counter() - t0
 
 

@@ -300,3 +300,12 @@ def plan_vs_estimate_chart(pve: pd.DataFrame) -> alt.Chart:
         )
         .properties(title="Financial plan vs latest estimate", width=460, height=alt.Step(14))
     )
+
+
+def svg_html(chart: alt.TopLevelMixin, css_class: str = "soe-chart") -> str:
+    """The chart as inline SVG in a div: for HTML widgets (the review app), no CDN, no output capture."""
+    import io
+
+    buffer = io.StringIO()
+    chart.save(buffer, format="svg")
+    return f"<div class='{css_class}'>{buffer.getvalue()}</div>"

@@ -20,7 +20,6 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
-from IPython.display import display
 
 from .actions import STATUSES, ActionLog, StaleUpdate, default_url
 from .paths import outputs_dir
@@ -79,15 +78,6 @@ def items_options(items: pd.DataFrame) -> list[tuple[str, int]]:
     return list(zip(labels.tolist(), items.index.tolist(), strict=True))
 
 
-def first_item(shown: pd.DataFrame):
-    """The item opened when the list changes: the first about a SKU-location (it has charts and a
-    what-if), else the first; None for an empty list."""
-    if not len(shown):
-        return None
-    with_sku = shown.index[shown["sku"].astype(str) != ""]
-    return with_sku[0] if len(with_sku) else shown.index[0]
-
-
 def _table(frame: pd.DataFrame, cls: str = "") -> widgets.HTML:
     body = frame.to_html(index=False, escape=True, border=0, classes="soe-table", float_format=lambda v: f"{v:,.2f}", na_rep="")
     out = widgets.HTML(body)
@@ -140,7 +130,7 @@ class ReviewApp:
         self.item_list.add_class("soe-items")
         self.list_note = widgets.HTML()
         self.list_note.add_class("soe-list-note")
-        self.detail = widgets.Output()
+        self.detail = widgets.VBox()
         self.detail.add_class("soe-detail")
         self.whatif_controls = {
             "demand": widgets.IntSlider(value=0, min=-50, max=100, step=5, description="Demand change (%)", continuous_update=False),
@@ -154,7 +144,8 @@ class ReviewApp:
             control.add_class(f"soe-whatif-{name}")
         self.whatif_result = widgets.HTML()
         self.whatif_result.add_class("soe-whatif-result")
-        self.whatif_chart = widgets.Output()
+        self.whatif_chart = widgets.HTML()
+        self.whatif_chart.add_class("soe-whatif-chart")
         self.form = {
             "choice": widgets.Dropdown(options=[("other (free text)", "")], value="", description="Countermeasure"),
             "action": widgets.Text(description="Action", placeholder="what will be done"),
@@ -304,48 +295,56 @@ class ReviewApp:
         self.item_list.unobserve(self._on_item, names="value")
         try:
             self.item_list.options = items_options(shown) if len(shown) else []
-            self.item_list.value = first_item(shown)
+            # nothing is opened until someone picks an item: the first render stays fast (charts are
+            # rendered by vl-convert, whose start-up alone costs about a second)
+            self.item_list.value = None
         finally:
             self.item_list.observe(self._on_item, names="value")
         self._on_item()
 
     @_guard
     def _on_item(self, _change=None) -> None:
-        self.detail.clear_output()
         idx = self.item_list.value
         if idx is None:
             self.item, self.rows = None, None
-            self.whatif_result.value = ""
-            self.whatif_chart.clear_output()
+            self.whatif_result.value = "<p class='soe-message'>Select an item of the decision list to try a what-if.</p>"
+            self.whatif_chart.value = ""
+            self.detail.children = [widgets.HTML("<p class='soe-message'>Select an item of the decision list to see its drill-down.</p>")]
             return
         from . import charts
 
-        charts.use_offline_renderer()
         self.item = self.current.items().loc[idx]
         item = self.item
-        with self.detail:
-            display(widgets.HTML(f"<p><b>{html.escape(str(item['kind']))}</b> {html.escape(str(item['sku']))} @ {html.escape(str(item['location']))}"
-                                 f"{html.escape(str(item['resource']))} from {html.escape(str(item['week']))}: {html.escape(str(item['detail']))}</p>"))
-            if item["sku"]:
-                self.rows = self.current.series_rows(item["sku"], item["location"])
-                display(charts.drilldown_demand_chart(self.rows))
-                display(charts.drilldown_projection_chart(self.rows))
-                orders = self.rows["orders"]
-                if len(orders):
-                    display(widgets.HTML("<h4>Inbound orders</h4>"))
-                    display(_table(orders[["order_id", "supplier", "kind", "week", "eta_week", "delay_weeks", "qty", "constrained_qty", "creates_shortage"]], "soe-orders"))
-                if len(self.rows["capacity"]):
-                    display(widgets.HTML("<h4>Capacity of its resources</h4>"))
-                    display(_table(self.rows["capacity"][["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded"]]))
-                opts = self.rows["options"]
-                if len(opts):
-                    display(widgets.HTML("<h4>Countermeasure options</h4>"))
-                    display(_table(opts[["first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit", "effective_week", "detail", "reason"]], "soe-options"))
-            else:
-                self.rows = None
-                cap = self.current.table("capacity_load")
-                if item["resource"] and len(cap):
-                    display(_table(cap[cap["resource"] == item["resource"]]))
+        # widgets in a VBox and charts as inline SVG in HTML widgets: no Output widget, whose capture
+        # through the kernel's display hook stalled Voila's first page render
+        parts: list[widgets.Widget] = []
+
+        def show(part) -> None:
+            parts.append(part if isinstance(part, widgets.Widget) else widgets.HTML(charts.svg_html(part)))
+
+        show(widgets.HTML(f"<p><b>{html.escape(str(item['kind']))}</b> {html.escape(str(item['sku']))} @ {html.escape(str(item['location']))}"
+                          f"{html.escape(str(item['resource']))} from {html.escape(str(item['week']))}: {html.escape(str(item['detail']))}</p>"))
+        if item["sku"]:
+            self.rows = self.current.series_rows(item["sku"], item["location"])
+            show(charts.drilldown_demand_chart(self.rows))
+            show(charts.drilldown_projection_chart(self.rows))
+            orders = self.rows["orders"]
+            if len(orders):
+                show(widgets.HTML("<h4>Inbound orders</h4>"))
+                show(_table(orders[["order_id", "supplier", "kind", "week", "eta_week", "delay_weeks", "qty", "constrained_qty", "creates_shortage"]], "soe-orders"))
+            if len(self.rows["capacity"]):
+                show(widgets.HTML("<h4>Capacity of its resources</h4>"))
+                show(_table(self.rows["capacity"][["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded"]]))
+            opts = self.rows["options"]
+            if len(opts):
+                show(widgets.HTML("<h4>Countermeasure options</h4>"))
+                show(_table(opts[["first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit", "effective_week", "detail", "reason"]], "soe-options"))
+        else:
+            self.rows = None
+            cap = self.current.table("capacity_load")
+            if item["resource"] and len(cap):
+                show(_table(cap[cap["resource"] == item["resource"]]))
+        self.detail.children = parts
         self._prepare_whatif_and_form()
 
     def _prepare_whatif_and_form(self) -> None:
@@ -367,7 +366,7 @@ class ReviewApp:
 
     @_guard
     def _on_whatif(self, _change=None) -> None:
-        self.whatif_chart.clear_output()
+        self.whatif_chart.value = ""
         if self.rows is None or self.rows["projection"].empty:
             self.whatif_result.value = "<p class='soe-message'>Select a supply item to try a what-if.</p>"
             return
@@ -381,8 +380,7 @@ class ReviewApp:
         )
         from . import charts
 
-        with self.whatif_chart:
-            display(charts.drilldown_projection_chart(self.rows, result))
+        self.whatif_chart.value = charts.svg_html(charts.drilldown_projection_chart(self.rows, result))
 
     def _on_choice(self, change) -> None:
         if change["new"]:

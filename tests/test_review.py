@@ -158,7 +158,10 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         assert margin in page.locator("[data-kpi='margin at risk']").inner_text()
 
         # selecting an item draws its charts
-        page.locator(".soe-detail [data-mime-type='image/svg+xml'] img").nth(1).wait_for(timeout=30_000)  # both charts
+        page.locator(".soe-detail").get_by_text("Select an item").wait_for(timeout=30_000)
+        first_sku_item = next(t for t in page.locator(".soe-items select option").all_inner_texts() if " @ " in t.replace("\xa0", " "))
+        page.locator(".soe-items select").select_option(label=first_sku_item)
+        page.locator(".soe-detail .soe-chart svg").nth(1).wait_for(timeout=30_000)  # both charts
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review-main.png"), full_page=True)
 
