@@ -161,7 +161,7 @@ def projection_layers(lines: pd.DataFrame, rec: pd.DataFrame, title: str) -> alt
     eta_week, week, qty, late, order_id, supplier)."""
     lines = lines.assign(week_label=week_labels(lines["week"]).astype(str))
     present = [m for m in PROJECTION_COLORS if m in set(lines["measure"])]
-    base = alt.Chart(lines).mark_line(point=True).encode(
+    base = alt.Chart(lines).mark_line().encode(
         x=alt.X("week:T", title="week"),
         y=alt.Y("qty:Q", title="units"),
         color=alt.Color("measure:N", title=None, scale=alt.Scale(domain=present, range=[PROJECTION_COLORS[m] for m in present])),
@@ -230,7 +230,7 @@ def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
     frame["week_label"] = week_labels(frame["week"]).astype(str)
     return (
         alt.Chart(frame)
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             x=alt.X("week:T", title="week"),
             y=alt.Y("qty:Q", title="units"),

@@ -380,7 +380,9 @@ class ReviewApp:
         )
         from . import charts
 
-        self.whatif_chart.value = charts.svg_html(charts.drilldown_projection_chart(self.rows, result))
+        changed = c["demand"].value or (c["order"].value and c["move"].value) or c["transfer_qty"].value
+        # the chart with the what-if line only once something was changed: until then it is the one above
+        self.whatif_chart.value = charts.svg_html(charts.drilldown_projection_chart(self.rows, result)) if changed else ""
 
     def _on_choice(self, change) -> None:
         if change["new"]:
