@@ -25,6 +25,18 @@ KPI_NAMES = (
 )
 
 
+def _read(path: Path) -> pd.DataFrame:
+    """A run table; sku and location as categoricals, so picking one item out of millions of rows
+    compares integer codes, not strings."""
+    if not path.exists():
+        return pd.DataFrame()
+    frame = pd.read_parquet(path)
+    for col in ("sku", "location"):
+        if col in frame and len(frame) > 10_000:
+            frame[col] = frame[col].astype("category")
+    return frame
+
+
 def available_weeks(out: Path) -> list[str]:
     """Weeks with a successful run, newest first."""
     return [r["week"] for r in list_runs(out) if r.get("status") == "succeeded"]
@@ -40,13 +52,11 @@ class ReviewWeek:
 
     @functools.cache  # noqa: B019 (one ReviewWeek per selected week; the cache lives with it)
     def table(self, name: str) -> pd.DataFrame:
-        path = self.folder / "tables" / f"{name}.parquet"
-        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+        return _read(self.folder / "tables" / f"{name}.parquet")
 
     @functools.cache  # noqa: B019
     def inputs(self, name: str) -> pd.DataFrame:
-        path = self.folder / "inputs" / f"{name}.parquet"
-        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+        return _read(self.folder / "inputs" / f"{name}.parquet")
 
     def items(self) -> pd.DataFrame:
         """The decision list with each item's family (for filtering)."""
