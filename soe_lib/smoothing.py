@@ -72,6 +72,25 @@ def _pick(values: np.ndarray, choice: np.ndarray) -> np.ndarray:
     return np.take_along_axis(values, idx, axis=0)[0]
 
 
+def _choose(
+    grid: np.ndarray, sse: np.ndarray, started: np.ndarray, n_err: np.ndarray,
+    states: dict[str, np.ndarray], stored: np.ndarray, store_from: int, lag: int,
+) -> SmoothingFit:
+    """Per series, the grid point with the smallest selection SSE, and its states and stored forecasts."""
+    sse = np.where(started, sse, np.inf)  # never observed: no error, no choice to make (point 0)
+    choice = np.argmin(sse, axis=0)
+    return SmoothingFit(
+        choice=choice,
+        params=grid[choice],
+        sse=_pick(sse, choice),
+        n_errors=n_err,
+        state={**{k: _pick(v, choice) for k, v in states.items()}, "started": started},
+        stored=_pick(stored, choice),
+        store_from=store_from,
+        lag=lag,
+    )
+
+
 def fit_damped(
     y: np.ndarray,
     grid: tuple[tuple[float, float, float], ...] = HOLT_GRID,
@@ -119,18 +138,7 @@ def fit_damped(
         target = t + lag
         if target >= store_from:
             stored[:, :, target - store_from] = np.where(started, level + phi_lag * trend, np.nan)
-    sse = np.where(started, sse, np.inf)
-    choice = np.argmin(sse, axis=0)
-    return SmoothingFit(
-        choice=choice,
-        params=g[choice],
-        sse=_pick(sse, choice),
-        n_errors=n_err,
-        state={"level": _pick(level, choice), "trend": _pick(trend, choice), "started": started},
-        stored=_pick(stored, choice),
-        store_from=store_from,
-        lag=lag,
-    )
+    return _choose(g, sse, started, n_err, {"level": level, "trend": trend}, stored, store_from, lag)
 
 
 def damped_path(
@@ -194,15 +202,4 @@ def fit_tsb(
         target = t + lag
         if target >= store_from:
             stored[:, :, target - store_from] = np.where(started, prob * size, np.nan)
-    sse = np.where(started, sse, np.inf)
-    choice = np.argmin(sse, axis=0)
-    return SmoothingFit(
-        choice=choice,
-        params=g[choice],
-        sse=_pick(sse, choice),
-        n_errors=n_err,
-        state={"prob": _pick(prob, choice), "size": _pick(size, choice), "started": started},
-        stored=_pick(stored, choice),
-        store_from=store_from,
-        lag=lag,
-    )
+    return _choose(g, sse, started, n_err, {"prob": prob, "size": size}, stored, store_from, lag)
