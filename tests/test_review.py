@@ -164,6 +164,7 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         page.locator(".soe-detail .soe-chart svg").nth(1).wait_for(timeout=30_000)  # both charts
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review-main.png"), full_page=True)
+        page.locator(".soe-detail").screenshot(path=str(ARTIFACTS / "review-drilldown.png"))
 
         # filtering narrows the list
         items = page.locator(".soe-items select option")
