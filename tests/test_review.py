@@ -149,6 +149,8 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
     shutil.copytree(src / "2026-W48", out / "2026-W48")
     week = ReviewWeek(out / "2026-W48")
     margin = f"{week.table('financial_impact')['margin_at_risk'].sum():,.0f}"
+    revenue = f"{week.table('financial_impact')['revenue_at_risk'].sum():,.0f}"
+    accuracy = f"{week.table('forecast_accuracy_by_total')['accuracy'].iloc[0]:.1%}"
     with review_server(out) as url, browser_page() as page:
         page.goto(url, timeout=90_000)
         _wait_idle(page)
@@ -156,6 +158,8 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         assert "Traceback" not in body and "Something went wrong" not in body
         assert page.locator(".soe-week select").input_value() == "2026-W48"
         assert margin in page.locator("[data-kpi='margin at risk']").inner_text()
+        assert revenue in page.locator("[data-kpi='revenue at risk']").inner_text()
+        assert accuracy in page.locator("[data-kpi='plan accuracy']").inner_text()
 
         # selecting an item draws its charts
         page.locator(".soe-detail").get_by_text("Select an item").wait_for(timeout=30_000)
