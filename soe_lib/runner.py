@@ -34,6 +34,7 @@ from typing import Any
 import nbformat
 
 from .archive import WEEK_FOLDER, latest_week, list_runs  # noqa: F401 (re-exported)
+from .cycle import CACHE_DIR
 from .loading import file_sha256, load_data, write_dataset
 from .params import RUNNER_OWNED, ParameterError, declared_parameters, load_defaults, load_file, merge
 from .paths import NOTEBOOKS, PARAMETERS, outputs_dir
@@ -272,6 +273,7 @@ def _run_locked(
         log.removeHandler(run_log)
         run_log.close()
 
+    shutil.rmtree(staging / CACHE_DIR, ignore_errors=True)  # the notebooks' input cache is not an output
     manifest["finished_at"] = _utcnow()
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
     if failed is not None:

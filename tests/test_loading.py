@@ -107,3 +107,28 @@ def test_to_matrix_sums_cells_and_drops_outside_rows():
     )
     m = to_matrix(frame, pd.DataFrame({"sku": ["A"], "location": ["L"]}), weeks, fill=-1)
     np.testing.assert_array_equal(m, [[3.0, -1.0]])
+
+
+def test_a_run_caches_the_validated_inputs_for_its_next_notebooks(tiny_dir, tmp_path, monkeypatch):
+    import os
+
+    from soe_lib import cycle
+
+    first = cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
+    assert len(list((tmp_path / "run" / ".cache").glob("dataset-*.pkl"))) == 1
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the second notebook must read the cache")
+
+    monkeypatch.setattr(cycle, "load_data", no_loading)
+    second = cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
+    pd.testing.assert_frame_equal(second.data.actuals, first.data.actuals)
+    assert second.data.week == first.data.week
+
+    # an input changed (new modification time): loaded again, and the stale entry replaced
+    os.utime(tiny_dir / "actuals.csv", ns=(1, 1))
+    with pytest.raises(AssertionError, match="must read the cache"):
+        cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
+    monkeypatch.undo()
+    cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
+    assert len(list((tmp_path / "run" / ".cache").glob("dataset-*.pkl"))) == 1

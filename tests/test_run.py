@@ -68,6 +68,7 @@ def test_run_folder_holds_notebooks_html_tables_and_archived_inputs(first_run):
         assert (week / "tables" / f"{table}.parquet").exists(), table
     assert (week / "meeting_pack.xlsx").exists() and "S&OP" in (week / "sop_feedback.md").read_text()
     assert not any((out / ".staging").iterdir())
+    assert not (week / ".cache").exists()  # the notebooks' input cache is not archived
     assert "succeeded" in (out / "soe-run.log").read_text()
 
 
