@@ -25,6 +25,7 @@ UPSTREAM = (
     "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load",
 )
 WEEK_COLUMNS = ("week", "first_week", "last_week", "peak_week", "eta_week")
+MEETING_PACK_ROWS = 1000
 
 
 @dataclass
@@ -49,16 +50,30 @@ class ImpactWeek:
         run.save("decision_list", self.decisions)
         run.save("decision_list_beyond_budget", self.beyond_budget)
         (run.out_dir / "sop_feedback.md").write_text(self.feedback, encoding="utf-8")
-        write_meeting_pack(
-            run.out_dir / "meeting_pack.xlsx",
+        write_meeting_pack(run.out_dir / "meeting_pack.xlsx", self.pack_sheets())
+
+    def pack_sheets(self, max_rows: int = MEETING_PACK_ROWS) -> dict[str, pd.DataFrame]:
+        """The meeting pack's sheets: a meeting reads hundreds of rows, not 40,000, and openpyxl writes
+        ~5k rows a second; so the gaps (largest margin at risk first) and their options stop at
+        ``max_rows``, and an 'about' sheet says so. Every row stays in the Parquet tables."""
+        gaps = self.impact.head(max_rows)  # sorted by margin at risk
+        top_ids = set(range(len(gaps)))  # gap ids follow the impact table's order
+        options = self.options[self.options["feasible"] & self.options["gap_id"].isin(top_ids)]
+        about = pd.DataFrame(
             {
-                "decision_list": self.decisions,
-                "beyond_budget": self.beyond_budget,
-                "gaps": self.impact,
-                "countermeasures": self.options[self.options["feasible"]],
-                "plan_vs_estimate": self.plan_vs_estimate,
-            },
+                "sheet": ["decision_list", "beyond_budget", "gaps", "countermeasures", "plan_vs_estimate"],
+                "rows": [len(self.decisions), len(self.beyond_budget), len(gaps), len(options), len(self.plan_vs_estimate)],
+                "of": [self.candidates, len(self.beyond_budget), len(self.impact), int(self.options["feasible"].sum()), len(self.plan_vs_estimate)],
+                "note": [
+                    "ranked, capped at the alert budget", "the rest, by kind", "largest margin at risk first; all in financial_impact.parquet",
+                    "feasible options of those gaps; all in countermeasures.parquet", "family x week",
+                ],
+            }
         )
+        return {
+            "about": about, "decision_list": self.decisions, "beyond_budget": self.beyond_budget, "gaps": gaps,
+            "countermeasures": options, "plan_vs_estimate": self.plan_vs_estimate,
+        }
 
     def cap_note(self) -> str:
         shown, total = len(self.decisions), self.candidates

@@ -183,9 +183,21 @@ def test_meeting_pack_holds_the_same_numbers(sample_impact):
     np.testing.assert_allclose(sheet["decision_list"]["money_at_risk"], parquet["money_at_risk"])
     assert sheet["decision_list"]["week"].tolist() == parquet["week"].tolist()  # ISO labels in both
     gaps = pd.read_parquet(run.tables_dir / "financial_impact.parquet")
+    assert len(gaps) < 1000  # the sample fits in the pack whole
     assert sheet["gaps"]["revenue_at_risk"].sum() == pytest.approx(gaps["revenue_at_risk"].sum())
+    about = sheet["about"].set_index("sheet")
+    assert about.loc["gaps", "rows"] == about.loc["gaps", "of"] == len(gaps)
     pve = pd.read_parquet(run.tables_dir / "plan_vs_estimate.parquet")
     assert sheet["plan_vs_estimate"]["gap"].sum() == pytest.approx(pve["gap"].sum())
+
+
+def test_meeting_pack_stops_at_max_rows_and_says_so(sample_impact):
+    impact, _, _ = sample_impact
+    sheets = impact.pack_sheets(max_rows=2)
+    assert len(sheets["gaps"]) == 2 and sheets["gaps"]["margin_at_risk"].is_monotonic_decreasing
+    assert set(sheets["countermeasures"]["gap_id"]) <= {0, 1}
+    about = sheets["about"].set_index("sheet")
+    assert about.loc["gaps", "rows"] == 2 and about.loc["gaps", "of"] == len(impact.impact)
 
 
 def test_outputs_have_the_contract_columns(sample_impact):
