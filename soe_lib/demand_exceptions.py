@@ -231,7 +231,9 @@ def demand_exceptions(s: Sensing, accuracy: pd.DataFrame, p: ExceptionParams | N
         ),
     )
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("sku", "location", "kind", "severity", "direction", "detail") else "string") for c in COLUMNS}).assign(week=pd.Series(dtype="datetime64[ns]"))
+        text = {"sku", "location", "kind", "severity", "direction", "detail"}
+        dtypes = {c: "str" if c in text else "datetime64[ns]" if c == "week" else "float64" for c in COLUMNS}
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
     out = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
     order = {"high": 0, "medium": 1, "low": 2}
     out = out.sort_values(["severity", "value"], key=lambda c: c.map(order) if c.name == "severity" else -c.fillna(0))

@@ -26,6 +26,7 @@ from .validation import (
     ValidationReport,
     check_references,
     check_values,
+    column_dtype,
     duplicate_positions,
     key_codes,
     problem_for_rows,
@@ -202,9 +203,7 @@ def _series_keys(positions: dict[str, np.ndarray] | None, rows: int, n_locations
 
 
 def _empty(table: Table) -> pd.DataFrame:
-    from .validation import _dtype
-
-    return pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in table.columns})
+    return pd.DataFrame({c.name: pd.Series(dtype=column_dtype(c)) for c in table.columns})
 
 
 def load_data(

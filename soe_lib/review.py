@@ -213,11 +213,7 @@ class ReviewApp:
     def _on_week(self, _change=None) -> None:
         week = self.selector.value
         self.current = ReviewWeek(self.out / week)
-        prev = self.previous_week(week)
-        previous = None
-        if prev:
-            previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)}
-        self.tiles.value = tile_html(kpi_tiles(self.current.headline(), previous, self.action_counts(week)))
+        self._refresh_counts()
         self._show_open_actions()
         items = self.current.items()
         self._quiet = True  # resetting the filters must not redraw the list four times
@@ -276,6 +272,7 @@ class ReviewApp:
         self._show_open_actions()
 
     def _refresh_counts(self) -> None:
+        """The KPI tiles of the selected week, with the change since the previous week."""
         week = self.selector.value
         prev = self.previous_week(week)
         previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)} if prev else None

@@ -58,6 +58,7 @@ class ReviewWeek:
     def inputs(self, name: str) -> pd.DataFrame:
         return _read(self.folder / "inputs" / f"{name}.parquet")
 
+    @functools.cache  # noqa: B019 (every filter change and selection reads it)
     def items(self) -> pd.DataFrame:
         """The decision list with each item's family (for filtering)."""
         items = self.table("decision_list")

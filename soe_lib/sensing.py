@@ -35,7 +35,7 @@ Everything works on ``(series, weeks)`` matrices: no per-series Python loop. Per
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,7 @@ class Sensing:
     outliers: np.ndarray  # (N, H) bool: one-off weeks cleaned before fitting
     sigma: np.ndarray  # (N,) robust noise scale
     backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # totals by method
+    backtest_by_series: pd.DataFrame = field(default_factory=pd.DataFrame)  # per series, computed once
 
     def sensed_table(self) -> pd.DataFrame:
         """One row per SKU-location per horizon week (the ``sensed_demand`` output)."""
@@ -361,6 +362,7 @@ def sense(data: Dataset, params: SensingParams | None = None) -> Sensing:
         outliers=outliers,
         sigma=sigma,
     )
+    result.backtest_by_series = backtest_table(result)
     result.backtest = backtest_summary(result)
     return result
 
@@ -386,7 +388,7 @@ def backtest_table(s: Sensing) -> pd.DataFrame:
 
 def backtest_summary(s: Sensing) -> pd.DataFrame:
     """Total WAPE by method (rows: sensing, statistical, plan, naive), overall and by pattern."""
-    bt = backtest_table(s)
+    bt = s.backtest_by_series
     groups = {"all series": np.ones(len(bt), dtype=bool)} | {
         f"pattern: {p}": (s.series["pattern"] == p).to_numpy() for p in sorted(s.series["pattern"].unique())
     }
@@ -403,7 +405,7 @@ def backtest_summary(s: Sensing) -> pd.DataFrame:
 def accuracy_table(s: Sensing) -> pd.DataFrame:
     """The ``forecast_accuracy`` output: plan accuracy per series, with sensing's own backtest beside it."""
     acc = series_accuracy(s.actual.astype(np.float64), s.plan_history, s.params.lookback_weeks)
-    bt = backtest_table(s)
+    bt = s.backtest_by_series
     cols = ["sku", "location", "family", "unit_price", "pattern", "model", "history_weeks", "w_stat", "outlier_weeks"]
     out = pd.concat([s.series[cols].reset_index(drop=True), acc.reset_index(drop=True)], axis=1)
     out["sensing_wape"] = bt["sensing_wape"].to_numpy()
@@ -411,6 +413,3 @@ def accuracy_table(s: Sensing) -> pd.DataFrame:
     out["error_value"] = out["abs_error_qty"] * out["unit_price"]
     return out
 
-
-def params_dict(p: SensingParams) -> dict:
-    return asdict(p)

@@ -209,7 +209,7 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
                         f"column '{col.name}' is missing (found: {', '.join(map(str, raw.columns)) or 'none'})",
                     )
                 )
-            out[col.name] = pd.Series(index=raw.index, dtype=_dtype(col))  # all missing
+            out[col.name] = pd.Series(index=raw.index, dtype=column_dtype(col))  # all missing
             continue
         values = raw[col.name]
         distinct = _distinct(values)
@@ -297,7 +297,8 @@ def duplicate_positions(frame: pd.DataFrame, key: list[str] | tuple[str, ...], c
     return np.flatnonzero(repeated)
 
 
-def _dtype(col: Column) -> str:
+def column_dtype(col: Column) -> str:
+    """The pandas dtype a contract column has once typed."""
     return {"code": "string", "text": "string", "number": "float64", "week": "datetime64[ns]"}[col.kind]
 
 

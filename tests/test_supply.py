@@ -131,8 +131,9 @@ def test_without_optional_tables_the_result_is_complete(tmp_path):
     s = _company(tmp_path, [{"sku": "A", "location": "L", "week": "2026-W49", "qty": 40}])
     assert s.capacity.empty and len(s.projection) == 13 and s.storage["overflow"].sum() == 0
     assert (s.projection["constrained_projected_on_hand"] == s.projection["projected_on_hand"]).all()
-    for frame in (s.gaps, s.lines, s.by_supplier, s.by_kind, s.headline()):
-        assert isinstance(frame, pd.DataFrame)
+    head = s.headline().set_index("measure")["value"]
+    assert head["overloaded resource-weeks"] == 0 and head["storage overflow location-weeks"] == 0
+    assert (s.lines["at_risk_qty"] == 0).all() and s.by_kind["kind"].tolist() == ["(none)"]
 
 
 # --- the sample company's planted problems ----------------------------------------------------------
