@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from soe_lib.review import ReviewApp
-from soe_lib.runner import run_week
+from soe_lib.app import ReviewApp
+from soe_lib.run import run_week
 from soe_lib.sample import write_sample
 
 
@@ -42,10 +42,10 @@ def server_timings(out: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         app = ReviewApp(out, actions_url=f"sqlite:///{out / 'bench-actions.db'}")
         build = time.perf_counter() - t0
-        causes = [v for _, v in app.filters["cause"].options if v]
+        causes = [v for _, v in app.decisions.filters["cause"].options if v]
 
         def flip_filter():
-            app.filters["cause"].value = causes[0] if app.filters["cause"].value == "" else ""
+            app.decisions.filters["cause"].value = causes[0] if app.decisions.filters["cause"].value == "" else ""
 
         def pick_item():  # between two items about a SKU-location (charts, orders, options, what-if)
             items = app.current.items()
@@ -53,10 +53,10 @@ def server_timings(out: Path) -> dict[str, float]:
             app.item_list.value = options[1] if app.item_list.value == options[0] else options[0]
 
         def what_if():
-            app.whatif_controls["demand"].value = 20 if app.whatif_controls["demand"].value == 0 else 0
+            app.whatif.controls["demand"].value = 20 if app.whatif.controls["demand"].value == 0 else 0
 
         timings = {"first render (server) s": build, "filter change ms": _time(flip_filter) * 1000 if causes else float("nan")}
-        app.filters["cause"].value = ""
+        app.decisions.filters["cause"].value = ""
         with_sku = (app.current.items()["sku"] != "").sum()
         timings["select item ms"] = _time(pick_item) * 1000 if with_sku > 1 else float("nan")
         timings["what-if ms"] = _time(what_if) * 1000

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soe_lib.loading import load_data
+from soe_lib.io import load_data
 from soe_lib.sample import generate_sample
 from soe_lib.sensing import SensingParams, sense
 
@@ -76,14 +76,14 @@ def _holdout(data_dir: Path, sample: int, seed: int) -> tuple:
     cut_week = full.week - pd.Timedelta(weeks=HOLDOUT)
     data = load_data(data_dir, week=cut_week)
     t0 = time.perf_counter()
-    s_cut = sense(data, SensingParams(open_orders_floor_weeks=0, horizon_weeks=HOLDOUT))
+    s_cut = sense(data, SensingParams(open_orders_floor_weeks=0), horizon_weeks=HOLDOUT)
     seconds = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(s_cut.series), size=min(sample, len(s_cut.series)), replace=False))
     keys = s_cut.series.iloc[rows][["sku", "location"]]
     weeks = pd.date_range(cut_week, periods=HOLDOUT, freq="7D")
     act = full.actuals[full.actuals["week"].isin(weeks)]
-    from soe_lib.panel import to_matrix
+    from soe_lib.core.matrix import to_matrix
 
     held = to_matrix(act, keys.reset_index(drop=True), weeks)
     return s_cut, rows, held, seconds

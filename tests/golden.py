@@ -27,7 +27,8 @@ def column_digest(values: pd.Series) -> dict:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         x = values.to_numpy(dtype="float64", na_value=np.nan)
         finite = np.isfinite(x)
-        weights = 1.0 + (np.arange(len(x)) % 7)
+        # position weights without a short period (a period of 7 hid a permutation of 7-row groups)
+        weights = 1.0 + ((np.arange(len(x), dtype=np.int64) * 2654435761) % 1009) / 1009
         return {
             "kind": "number",
             "missing": int(np.isnan(x).sum()),

@@ -1,6 +1,6 @@
 """The docs must not drift from the code."""
 
-from soe_lib.contract import contract_markdown
+from soe_lib.core.contract import contract_markdown
 
 from .conftest import ROOT
 

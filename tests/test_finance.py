@@ -7,20 +7,16 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from soe_lib.countermeasures import ACTIONS, generate_options, load_catalogue
-from soe_lib.cycle import WeekRun
-from soe_lib.decisions import cap_to_budget
-from soe_lib.finance import plan_vs_estimate
-from soe_lib.impact import assess_week
-from soe_lib.loading import load_data
-from soe_lib.weeks import parse_week
+from soe_lib.core.weeks import parse_week
+from soe_lib.finance import ACTIONS, cap_to_budget, generate_options, load_catalogue, plan_vs_estimate
+from soe_lib.run import open_week
 
 RUN = parse_week("2026-W48")
 WK = [RUN + pd.Timedelta(weeks=i) for i in range(13)]
 
 
 def _gap(**kw):
-    base = dict(sku="A", location="L1", first_week=WK[3], peak_week=WK[4], last_week=WK[5], shortage_qty=30.0,
+    base = dict(gap_id=0, sku="A", location="L1", first_week=WK[3], peak_week=WK[4], last_week=WK[5], shortage_qty=30.0,
                 unit_price=10.0, unit_cost=6.0, capacity_shortfall_qty=0.0, weeks_short=3)
     base.update(kw)
     return pd.DataFrame([base])
@@ -141,10 +137,8 @@ def sample_impact(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("fin") / "data"
     planted = write_sample(folder)
-    run = WeekRun(load_data(folder), tmp_path_factory.mktemp("o"), 13)
-    impact = assess_week(run, alert_budget=10)
-    impact.save(run)
-    return impact, planted, run
+    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("o"), alert_budget=10)
+    return run.step("finance"), planted, run
 
 
 def test_money_reconciles_exactly_with_the_supply_gaps(sample_impact):
@@ -164,7 +158,7 @@ def test_decision_list_is_capped_and_says_so(sample_impact):
     assert f"top 10 of {impact.candidates}" in impact.cap_note()
     assert impact.decisions["score"].is_monotonic_decreasing
     gaps = impact.decisions[impact.decisions["kind"] == "supply gap"]
-    assert gaps["best_action"].notna().all()
+    assert len(gaps) > 0 and gaps["best_action"].notna().all()
 
 
 def test_feedback_names_the_planted_problems(sample_impact):
@@ -195,18 +189,6 @@ def test_meeting_pack_stops_at_max_rows_and_says_so(sample_impact):
     impact, _, _ = sample_impact
     sheets = impact.pack_sheets(max_rows=2)
     assert len(sheets["gaps"]) == 2 and sheets["gaps"]["margin_at_risk"].is_monotonic_decreasing
-    assert set(sheets["countermeasures"]["gap_id"]) <= {0, 1}
+    assert set(sheets["countermeasures"]["gap_id"]) <= set(sheets["gaps"]["gap_id"]) and len(sheets["countermeasures"]) > 0
     about = sheets["about"].set_index("sheet")
     assert about.loc["gaps", "rows"] == 2 and about.loc["gaps", "of"] == len(impact.impact)
-
-
-def test_outputs_have_the_contract_columns(sample_impact):
-    _, _, run = sample_impact
-    cols = {
-        "financial_impact": {"sku", "location", "first_week", "shortage_qty", "revenue_at_risk", "margin_at_risk", "cause"},
-        "plan_vs_estimate": {"family", "week", "revenue_plan", "revenue_estimate", "gap"},
-        "countermeasures": {"sku", "location", "action", "qty", "cost", "margin_recovered", "net_benefit", "effective_week", "rank"},
-        "decision_list": {"rank", "kind", "money_at_risk", "score", "best_action"},
-    }
-    for name, wanted in cols.items():
-        assert wanted <= set(pd.read_parquet(run.tables_dir / f"{name}.parquet").columns), name

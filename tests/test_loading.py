@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.loading import find_sources, load_data, write_dataset
-from soe_lib.panel import history_matrix, to_matrix
-from soe_lib.weeks import parse_week
+from soe_lib.core.matrix import history_matrix, to_matrix
+from soe_lib.core.weeks import parse_week
+from soe_lib.io import find_sources, load_data, read_snapshot, source_hashes, write_snapshot
+from soe_lib.run import open_week
 
 from .conftest import tiny_tables, write_tables
 
@@ -74,10 +75,29 @@ def test_missing_eta_means_on_time(tmp_path):
     assert data.supply.loc[0, "eta_week"] == data.supply.loc[0, "week"]
 
 
-def test_written_dataset_reloads_identically(tmp_path, tiny_dir):
+def test_snapshot_reads_back_exactly_what_was_loaded(tmp_path, small_sample):
+    import shutil
+
+    folder = shutil.copytree(small_sample, tmp_path / "data")
+    products = pd.read_csv(folder / "products.csv", dtype=str)
+    products.loc[0, "unit_cost"] = str(float(products.loc[0, "unit_price"]) + 1)  # a warning: negative margin
+    products.to_csv(folder / "products.csv", index=False)
+    actuals = pd.read_csv(folder / "actuals.csv", dtype=str)
+    pd.concat([actuals, actuals.head(2)]).to_csv(folder / "actuals.csv", index=False)  # a note: rows summed
+    data = load_data(folder)
+    assert {p.severity for p in data.report.problems} >= {"warning", "info"}  # findings survive the round trip
+    write_snapshot(data, tmp_path / "inputs", source_hashes(data.sources))
+    again = read_snapshot(tmp_path / "inputs")
+    assert again.week == data.week and again.sources == data.sources and again.report.problems == data.report.problems
+    for name, frame in data.tables.items():
+        pd.testing.assert_frame_equal(again.tables[name], frame, obj=name)  # dtypes too: the steps see the same tables
+    pd.testing.assert_frame_equal(again.series(), data.series())
+
+
+def test_snapshot_doubles_as_a_data_folder(tmp_path, tiny_dir):
     data = load_data(tiny_dir)
-    write_dataset(data, tmp_path / "inputs")
-    again = load_data(tmp_path / "inputs")
+    write_snapshot(data, tmp_path / "inputs", source_hashes(data.sources))
+    again = load_data(tmp_path / "inputs")  # re-running a week from its archived inputs
     pd.testing.assert_frame_equal(again.supply, data.supply, check_dtype=False)
     assert again.week == data.week
 
@@ -109,26 +129,35 @@ def test_to_matrix_sums_cells_and_drops_outside_rows():
     np.testing.assert_array_equal(m, [[3.0, -1.0]])
 
 
-def test_a_run_caches_the_validated_inputs_for_its_next_notebooks(tiny_dir, tmp_path, monkeypatch):
-    import os
+def test_a_run_folder_is_validated_once_and_read_from_its_snapshot(tiny_dir, tmp_path, monkeypatch):
+    from soe_lib.run import week as week_module
 
-    from soe_lib import cycle
-
-    first = cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
-    assert len(list((tmp_path / "run" / ".cache").glob("dataset-*.pkl"))) == 1
+    first = open_week(str(tiny_dir), None, tmp_path / "run")
+    assert (tmp_path / "run" / "inputs" / "snapshot.json").exists()
 
     def no_loading(*args, **kwargs):
-        raise AssertionError("the second notebook must read the cache")
+        raise AssertionError("the next notebook must read the snapshot")
 
-    monkeypatch.setattr(cycle, "load_data", no_loading)
-    second = cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
+    monkeypatch.setattr(week_module, "load_data", no_loading)
+    (tiny_dir / "actuals.csv").write_text("broken")  # the live folder changes: the run does not see it
+    second = open_week(str(tiny_dir), None, tmp_path / "run")
     pd.testing.assert_frame_equal(second.data.actuals, first.data.actuals)
-    assert second.data.week == first.data.week
+    assert second.data.week == first.data.week and second.key == first.key
 
-    # an input changed (new modification time): loaded again, and the stale entry replaced
-    os.utime(tiny_dir / "actuals.csv", ns=(1, 1))
-    with pytest.raises(AssertionError, match="must read the cache"):
-        cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
-    monkeypatch.undo()
-    cycle.open_week(tiny_dir, None, tmp_path / "run", 13)
-    assert len(list((tmp_path / "run" / ".cache").glob("dataset-*.pkl"))) == 1
+
+def test_by_hand_the_snapshot_is_reused_until_an_input_changes(tiny_dir, tmp_path, monkeypatch):
+    from soe_lib.run import week as week_module
+
+    monkeypatch.setenv("SOE_OUTPUTS", str(tmp_path / "outputs"))
+    first = open_week(str(tiny_dir))
+    assert first.out_dir == tmp_path / "outputs" / "lab" / first.label
+    calls = []
+    real = week_module.load_data
+    monkeypatch.setattr(week_module, "load_data", lambda *a, **k: calls.append(a) or real(*a, **k))
+    open_week(str(tiny_dir))
+    assert calls == []  # same files, same arguments: the lab snapshot is read
+    t = tiny_tables()
+    t["actuals"].loc[0, "qty"] = "6"
+    write_tables(tiny_dir, t)
+    changed = open_week(str(tiny_dir))
+    assert len(calls) == 1 and changed.key != first.key and changed.out_dir == first.out_dir

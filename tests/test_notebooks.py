@@ -7,10 +7,10 @@ import ast
 import nbformat
 import pytest
 
-from soe_lib.paths import NOTEBOOKS, REVIEW_NOTEBOOK
-from soe_lib.runner import batch_notebooks
+from soe_lib.core.paths import REVIEW_NOTEBOOK, notebooks_dir
+from soe_lib.run import batch_notebooks
 
-ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+ALL = sorted(notebooks_dir().glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
@@ -31,6 +31,6 @@ def test_notebook_is_thin_and_clean(path):
 
 
 def test_batch_is_the_numbered_notebooks_without_the_review():
-    names = [p.name for p in batch_notebooks(NOTEBOOKS)]
+    names = [p.name for p in batch_notebooks(notebooks_dir())]
     assert names[0] == "01_data_health.ipynb" and REVIEW_NOTEBOOK not in names
     assert names == sorted(names)

@@ -11,9 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.actions import ActionLog, StaleUpdate
-from soe_lib.review import EMPTY_MESSAGE, ReviewApp, available_weeks, tile_html
-from soe_lib.review_data import ReviewWeek, filter_items, kpi_tiles, what_if
+from soe_lib.app import (
+    EMPTY_MESSAGE,
+    ActionLog,
+    ReviewApp,
+    ReviewWeek,
+    StaleUpdate,
+    available_weeks,
+    filter_items,
+    kpi_tiles,
+    tile_html,
+    what_if,
+)
 
 from .browser import ARTIFACTS, browser_page, review_server
 

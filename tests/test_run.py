@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from soe_lib.paths import NOTEBOOKS
+from soe_lib.core.paths import notebooks_dir
 
 from .conftest import run_soe, tiny_tables, write_tables
 
@@ -68,7 +68,7 @@ def test_run_folder_holds_notebooks_html_tables_and_archived_inputs(first_run):
         assert (week / "tables" / f"{table}.parquet").exists(), table
     assert (week / "meeting_pack.xlsx").exists() and "S&OP" in (week / "sop_feedback.md").read_text()
     assert not any((out / ".staging").iterdir())
-    assert not (week / ".cache").exists()  # the notebooks' input cache is not archived
+    assert not (week / ".cache").exists() and (week / "inputs" / "snapshot.json").exists()
     assert "succeeded" in (out / "soe-run.log").read_text()
 
 
@@ -117,7 +117,7 @@ def test_failing_notebook_exits_1_and_leaves_the_last_good_week_untouched(first_
 
     books = tmp_path / "notebooks"
     books.mkdir()
-    shutil.copy(NOTEBOOKS / "01_data_health.ipynb", books)
+    shutil.copy(notebooks_dir() / "01_data_health.ipynb", books)
     broken = new_notebook(
         cells=[
             new_code_cell("data_dir = None\nweek = None\nout_dir = None\nhorizon_weeks = 13", metadata={"tags": ["parameters"]}),
@@ -127,10 +127,7 @@ def test_failing_notebook_exits_1_and_leaves_the_last_good_week_untouched(first_
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(broken, books / "02_broken.ipynb")
 
-    params = tmp_path / "parameters"
-    params.mkdir()
-    (params / "weekly.yaml").write_text("data_dir: null\nweek: null\nhorizon_weeks: 13\n")  # what these two declare
-    env = {**os.environ, "SOE_NOTEBOOKS": str(books), "SOE_PARAMETERS": str(params)}
+    env = {**os.environ, "SOE_NOTEBOOKS": str(books)}
     res = run_soe("run", "--data", str(small_sample), "--out", str(out), env=env)
     assert res.returncode == 1
     assert "02_broken FAILED" in res.stdout and "supply extract is truncated" in res.stdout

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from soe_lib.loading import load_data
+from soe_lib.core.weeks import parse_week
+from soe_lib.io import load_data
 from soe_lib.sample import generate_sample, write_sample
-from soe_lib.weeks import parse_week
 
 from .conftest import run_soe
 

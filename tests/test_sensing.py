@@ -8,21 +8,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.accuracy import mase_scale, rollup, series_accuracy
-from soe_lib.cycle import WeekRun
-from soe_lib.demand import sense_week, split_params
-from soe_lib.loading import load_data
+from soe_lib.core.params import ParameterError
+from soe_lib.core.weeks import parse_week
+from soe_lib.io import load_data
+from soe_lib.run import open_week
 from soe_lib.sensing import (
     SensingParams,
     blend_weight,
     combine,
+    damped_path,
+    fit_damped,
+    fit_tsb,
     fourier_seasonality,
     huber_outliers,
+    mase_scale,
     robust_sigma,
+    rollup,
     sense,
+    sense_week,
+    series_accuracy,
 )
-from soe_lib.smoothing import damped_path, fit_damped, fit_tsb
-from soe_lib.weeks import parse_week
 
 from .conftest import write_tables
 
@@ -162,7 +167,7 @@ def test_one_off_outlier_is_flagged_and_barely_moves_the_forecast(tmp_path):
     moved = np.abs(s.statistical[row["SPIKED"]] - s.statistical[row["BASE"]]).max()
     # documented bound: well under 5 % of the level (an unclean fit would move it by ~alpha * 450)
     assert moved < 0.05 * 50
-    demand = sense_week(WeekRun(data, tmp_path, 13), history_weeks=60, seasonal_min_weeks=200)
+    demand = sense_week(data, SensingParams(history_weeks=60, seasonal_min_weeks=200))
     out = demand.exceptions[(demand.exceptions["sku"] == "SPIKED") & (demand.exceptions["kind"] == "outlier")]
     assert len(out) == 1 and out.iloc[0]["actual_qty"] == 500
 
@@ -184,7 +189,7 @@ def test_edge_series_produce_valid_rows(tmp_path):
         tmp_path,
         {"ZERO": np.zeros(40), "ONEWEEK": np.r_[np.full(39, np.nan), 30.0], "GAPS": y_gaps, "NORMAL": np.full(40, 50.0)},
     )
-    demand = sense_week(WeekRun(data, tmp_path, 13), history_weeks=40, seasonal_min_weeks=200)
+    demand = sense_week(data, SensingParams(history_weeks=40, seasonal_min_weeks=200))
     table = demand.sensed
     assert len(table) == 4 * 13 and table["sensed_qty"].notna().all() and (table["sensed_qty"] >= 0).all()
     info = demand.sensing.series.set_index("sku")
@@ -217,9 +222,11 @@ def test_robust_sigma_ignores_one_spike():
     assert iso[0, 10] and iso.sum() == 1 and clean[0, 10] < 20
 
 
-def test_unknown_sensing_parameter_is_an_error():
-    with pytest.raises(TypeError, match="lookbak"):
-        split_params(lookbak_weeks=4)
+def test_unknown_or_bad_sensing_parameter_is_an_error(tiny_dir, tmp_path):
+    with pytest.raises(ParameterError, match="lookbak"):
+        open_week(str(tiny_dir), out_dir=tmp_path, lookbak_weeks=4)
+    with pytest.raises(ParameterError, match="lookback_weeks.*out of range"):
+        open_week(str(tiny_dir), out_dir=tmp_path, lookback_weeks=0)
 
 
 # --- the sample company's planted cases --------------------------------------------------------------
@@ -229,8 +236,8 @@ def sample_demand(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("sens") / "data"
     planted = write_sample(folder)
-    data = load_data(folder)
-    return sense_week(WeekRun(data, tmp_path_factory.mktemp("o"), 13)), planted, data
+    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("o"))
+    return run.step("sensing"), planted, run.data
 
 
 def _kinds(ex, where):
@@ -275,18 +282,5 @@ def test_quiet_items_stay_quiet(sample_demand):
 
 def test_sensing_adds_value_on_the_sample(sample_demand):
     demand, _, _ = sample_demand
-    bt = demand.sensing.backtest.set_index("method")
+    bt = demand.backtest_view()
     assert bt.loc["sensing", "all series"] < bt.loc["plan", "all series"] < bt.loc["naive", "all series"]
-
-
-def test_outputs_have_the_contract_columns(sample_demand, tmp_path):
-    demand, _, data = sample_demand
-    run = WeekRun(data, tmp_path, 13)
-    demand.save(run)
-    sensed = pd.read_parquet(tmp_path / "tables" / "sensed_demand.parquet")
-    assert {"sku", "location", "week", "plan_qty", "open_orders_qty", "statistical_qty", "sensed_qty"} <= set(sensed.columns)
-    assert len(sensed) == len(data.series()) * 13 and sensed["week"].iloc[0] == "2026-W48"
-    acc = pd.read_parquet(tmp_path / "tables" / "forecast_accuracy.parquet")
-    assert {"sku", "location", "wape", "bias", "tracking_signal", "mase", "fva"} <= set(acc.columns)
-    ex = pd.read_parquet(tmp_path / "tables" / "demand_exceptions.parquet")
-    assert {"sku", "location", "week", "kind", "severity"} <= set(ex.columns) and len(ex) > 0

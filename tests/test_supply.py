@@ -6,12 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.capacity import capacity_load, constrain_production
-from soe_lib.cycle import WeekRun
-from soe_lib.loading import load_data
-from soe_lib.projection import project, runs, weeks_of_supply
-from soe_lib.supply import analyse_supply, sensed_demand_for
-from soe_lib.weeks import parse_week
+from soe_lib.core.weeks import parse_week
+from soe_lib.run import open_week
+from soe_lib.supply import capacity_load, constrain_production, project, runs, weeks_of_supply
 
 from .conftest import write_tables
 
@@ -74,9 +71,8 @@ def _company(tmp_path, supply_rows, on_hand=20, demand=10.0, storage=None, extra
         "supply": pd.DataFrame(supply_rows),
     }
     tables.update(extra or {})
-    data = load_data(write_tables(tmp_path / "data", tables), week="2026-W48")
-    run = WeekRun(data, tmp_path / "out", 13)
-    return analyse_supply(run, sensed_demand_for(run))
+    run = open_week(str(write_tables(tmp_path / "data", tables)), "2026-W48", tmp_path / "out")
+    return run.step("supply")  # computes the sensing step first, as a notebook run on its own does
 
 
 def test_a_late_receipt_causes_a_shortage_named_with_its_order(tmp_path):
@@ -143,8 +139,8 @@ def sample_supply(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("sup") / "data"
     planted = write_sample(folder)
-    run = WeekRun(load_data(folder), tmp_path_factory.mktemp("o"), 13)
-    return analyse_supply(run, sensed_demand_for(run)), planted, run
+    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("o"))
+    return run.step("supply"), planted, run
 
 
 def _gaps_of(s, where, kind="shortage"):
@@ -183,12 +179,3 @@ def test_planted_storage_overflow(sample_supply):
     assert set(s.storage.loc[s.storage["overflow"], "location"]) == {planted["storage_near_capacity"]["location"]}
 
 
-def test_outputs_have_the_contract_columns(sample_supply):
-    s, _, run = sample_supply
-    s.save(run)
-    proj = pd.read_parquet(run.tables_dir / "inventory_projection.parquet")
-    assert {"sku", "location", "week", "demand_qty", "receipts_qty", "projected_on_hand", "safety_stock", "shortage_qty", "weeks_of_supply", "plan_projected_on_hand"} <= set(proj.columns)
-    gaps = pd.read_parquet(run.tables_dir / "supply_gaps.parquet")
-    assert {"sku", "location", "first_week", "last_week", "peak_shortage_qty", "shortage_qty", "cause"} <= set(gaps.columns)
-    for name in ("inbound_delays", "capacity_load", "storage_load"):
-        assert len(pd.read_parquet(run.tables_dir / f"{name}.parquet")) > 0

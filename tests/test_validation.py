@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from soe_lib.loading import load_data
-from soe_lib.validation import ValidationError
+from soe_lib.core.problems import ValidationError
+from soe_lib.io import load_data
 
 from .conftest import tiny_tables, write_tables
 

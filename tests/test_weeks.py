@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from soe_lib.weeks import parse_week, parse_weeks, week_label, week_labels, weeks_between
+from soe_lib.core.weeks import parse_week, parse_weeks, week_label, week_labels, weeks_between
 
 
 @pytest.mark.parametrize(

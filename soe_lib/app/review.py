@@ -1,0 +1,190 @@
+"""The weekly review meeting app (served by Voila from ``notebooks/05_weekly_review.ipynb``).
+
+Layout, top to bottom: week selector; KPI tiles with the change since the previous week; open actions
+from earlier weeks (status can be updated); the decision list with filters; the selected item's
+drill-down, its what-if, and the form to record a decision; the minutes export; what was decided
+this week. Each part is a panel of :mod:`.panels`; this class only wires them.
+
+It reads only what the weekly run wrote (:mod:`.review_data`) and the action log (:mod:`.action_log`).
+Errors are logged server side (stderr and ``outputs/review.log``) and shown as one short line.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..core.paths import outputs_dir
+from .action_log import ActionLog, default_url
+from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, RecordPanel, WhatIfPanel, message
+from .review_data import ReviewWeek, available_weeks
+
+__all__ = ["EMPTY_MESSAGE", "ReviewApp", "review_app"]
+
+EMPTY_MESSAGE = (
+    "No successful weekly run yet. Make one with <code>make run</code> (or <code>soe run</code>), "
+    "then reload this page."
+)
+STYLE = """<style>
+.soe-tile{display:inline-block;min-width:10em;margin:0 .7em .7em 0;padding:.55em .9em;border:1px solid #d8dde3;border-radius:6px;background:#fafbfc}
+.soe-tile-label{font-size:.8em;color:#555}.soe-tile-value{font-size:1.45em;font-weight:600}
+.soe-delta{font-size:.8em;color:#555}.soe-bad{color:#b30000}.soe-good{color:#1a7f37}
+.soe-table{border-collapse:collapse;font-size:.88em}.soe-table td,.soe-table th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}
+.soe-message{font-size:.9em;color:#444}.soe-error{color:#b30000}
+</style>"""
+
+log = logging.getLogger("soe.review")
+
+
+def _guard(method):
+    """Callbacks never raise into the page: log the traceback server side, show one short line."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            log.exception("review app error in %s", method.__name__)
+            self.status.value = message("Something went wrong; the details are in the server log.", error=True)
+            return None
+
+    return wrapper
+
+
+class ReviewApp:
+    def __init__(self, out: str | Path | None = None, week: str | None = None, actions_url: str | None = None):
+        self.out = Path(out) if out else outputs_dir()
+        self._log_to_file()
+        self.weeks = available_weeks(self.out)
+        self.status = widgets.HTML("")
+        self.status.add_class("soe-status")
+        if not self.weeks:
+            self.widget = widgets.VBox([widgets.HTML(STYLE), widgets.HTML(f"<p class='soe-empty'>{EMPTY_MESSAGE}</p>")])
+            return
+        self.actions = ActionLog(actions_url or default_url(self.out))
+        self.selector = widgets.Dropdown(options=self.weeks, value=week if week in self.weeks else self.weeks[0], description="Week")
+        self.selector.add_class("soe-week")
+        self.kpis = KpiPanel()
+        self.record = RecordPanel()
+        self.open_actions = ActionsPanel(self.actions, self._on_actions_changed, lambda: self.record.form["by"].value)
+        self.decisions = DecisionListPanel(self._on_item)
+        self.drilldown = DrilldownPanel()
+        self.whatif = WhatIfPanel()
+        self.current: ReviewWeek | None = None
+        self.rows: dict | None = None
+        self.item: pd.Series | None = None
+
+        self.selector.observe(self._on_week, names="value")
+        self.whatif.observe_controls(self._on_whatif)
+        self.record.record_button.on_click(self._on_record)
+        self.record.minutes_button.on_click(self._on_minutes)
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(STYLE), self.selector, self.kpis, self.status, self.open_actions, self.decisions,
+                self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
+            ]
+        )
+        self._on_week()  # initial values after observe, so the first render is complete
+
+    # the widgets tests and callers reach most often
+    @property
+    def tiles(self) -> widgets.HTML:
+        return self.kpis.tiles
+
+    @property
+    def item_list(self) -> widgets.Select:
+        return self.decisions.item_list
+
+    @property
+    def form(self) -> dict[str, widgets.Widget]:
+        return self.record.form
+
+    @property
+    def record_button(self) -> widgets.Button:
+        return self.record.record_button
+
+    @property
+    def week_box(self) -> widgets.VBox:
+        return self.open_actions.week_box
+
+    # --- plumbing -----------------------------------------------------------------------------------
+    def _log_to_file(self) -> None:
+        if not any(isinstance(h, logging.FileHandler) for h in log.handlers):
+            try:
+                self.out.mkdir(parents=True, exist_ok=True)
+                handler = logging.FileHandler(self.out / "review.log")
+                handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+                log.addHandler(handler)
+            except OSError:
+                pass
+
+    def previous_week(self, week: str) -> str | None:
+        older = [w for w in self.weeks if w < week]
+        return older[0] if older else None
+
+    def action_counts(self, week: str) -> dict[str, int]:
+        open_ = self.actions.open_actions(week)
+        return {"open actions": len(open_), "overdue actions": int(open_["overdue"].sum()) if len(open_) else 0}
+
+    def _refresh(self) -> None:
+        """Tiles and action lists of the selected week."""
+        week = self.selector.value
+        prev = self.previous_week(week)
+        previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)} if prev else None
+        self.kpis.show(self.current.headline(), previous, self.action_counts(week))
+        self.open_actions.show(week)
+
+    # --- callbacks ------------------------------------------------------------------------------------
+    @_guard
+    def _on_week(self, _change=None) -> None:
+        self.current = ReviewWeek(self.out / self.selector.value)
+        self._refresh()
+        self.decisions.show(self.current.items(), self.current.table("decision_list_beyond_budget"))
+        self.status.value = ""
+
+    @_guard
+    def _on_actions_changed(self, text: str) -> None:
+        self.status.value = text
+        self._refresh()
+
+    @_guard
+    def _on_item(self, item: pd.Series | None) -> None:
+        self.item = item
+        self.rows = self.current.series_rows(item["sku"], item["location"]) if item is not None and item["sku"] else None
+        self.drilldown.show(item, self.rows, self.current)
+        self.whatif.set_rows(self.rows)
+        self.record.offer(item, self.rows)
+        self._on_whatif()
+
+    @_guard
+    def _on_whatif(self, _change=None) -> None:
+        self.whatif.recompute()
+
+    @_guard
+    def _on_record(self, _button) -> None:
+        f, item = self.record.form, self.item
+        where = {k: str(item[c]) if item is not None else "" for k, c in (("item_kind", "kind"), ("sku", "sku"), ("location", "location"), ("resource", "resource"))}
+        try:
+            new_id = self.actions.record(
+                week=self.selector.value, action=f["action"].value, owner=f["owner"].value, due_week=f["due"].value,
+                note=f["note"].value, by=f["by"].value, **where,
+            )
+        except ValueError as exc:
+            self.record.message.value = message(str(exc), error=True)
+            return
+        self.record.message.value = message(f"Decision #{new_id} recorded: {f['action'].value} (owner {f['owner'].value}, due {f['due'].value}).")
+        self._refresh()
+
+    @_guard
+    def _on_minutes(self, _button) -> None:
+        md, csv = self.actions.export_minutes(self.selector.value, self.out / self.selector.value)
+        self.record.message.value = message(f"Minutes written: {md} and {csv.name}.")
+
+
+def review_app(out: str | Path | None = None, week: str | None = None) -> widgets.Widget:
+    """The meeting app's widget (see :class:`ReviewApp`)."""
+    return ReviewApp(out, week).widget

@@ -1,0 +1,73 @@
+"""The core of the workbench, used by every layer: ISO weeks, the input and output contracts, parameter
+declarations, where things live, the validated snapshot type, and the (series x week) matrix."""
+
+from .contract import SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
+from .dataset import SERIES_TABLES, Dataset, Source
+from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
+from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
+from .params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
+from .paths import (
+    PACKAGE_DIR,
+    REVIEW_NOTEBOOK,
+    catalogues_dir,
+    notebooks_dir,
+    outputs_dir,
+    parameters_dir,
+    sample_dir,
+    source_checkout,
+    workspace,
+)
+from .problems import MAX_ROWS_SHOWN, Problem, Severity, ValidationError, ValidationReport, problem_for_rows
+from .weeks import ISO_WEEK, parse_week, parse_weeks, week_label, week_labels, weeks_between
+
+__all__ = [
+    "Column",
+    "CycleParams",
+    "DOCUMENTS",
+    "Dataset",
+    "FocusParams",
+    "ISO_WEEK",
+    "MAX_ROWS_SHOWN",
+    "OUTPUTS",
+    "OutCol",
+    "OutputContractError",
+    "OutputTable",
+    "PACKAGE_DIR",
+    "ParamSpec",
+    "ParameterError",
+    "Problem",
+    "REVIEW_NOTEBOOK",
+    "SERIES_TABLES",
+    "SUPPLY_KINDS",
+    "Severity",
+    "Source",
+    "TABLES",
+    "Table",
+    "ValidationError",
+    "ValidationReport",
+    "WeekMatrix",
+    "catalogues_dir",
+    "check_table",
+    "check_value",
+    "contract_markdown",
+    "history_matrix",
+    "long_frame",
+    "notebooks_dir",
+    "outputs_dir",
+    "outputs_markdown",
+    "param",
+    "param_specs",
+    "parameters_dir",
+    "parse_week",
+    "parse_weeks",
+    "problem_for_rows",
+    "row_positions",
+    "sample_dir",
+    "source_checkout",
+    "tables_of_step",
+    "to_matrix",
+    "week_label",
+    "week_labels",
+    "weeks_between",
+    "workspace",
+]

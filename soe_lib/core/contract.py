@@ -1,0 +1,192 @@
+"""The input data contract: which tables a data folder holds, their columns and the rules they obey.
+
+This module is the single source of truth: validation (:mod:`soe_lib.io.validation`) enforces it and
+``soe contract`` prints it as the markdown table in ``docs/data-contract.md``.
+
+Column kinds:
+
+- ``code``: an identifier (sku, location, resource, family, order id). Always text: ``00123`` keeps its
+  zeros and ``HIV 1/2, Kit`` its punctuation.
+- ``text``: free text (description, region).
+- ``number``: a real number; ``min``/``min_exclusive`` give the lower bound (``>= 0`` or ``> 0``).
+- ``week``: an ISO week (``2026-W48``) or any date, normalised to the Monday of its ISO week.
+
+Key rules: a table's ``key`` must be unique, except for ``sum_duplicates`` tables (actuals, open orders),
+which are transactional: several rows of one SKU-location-week (daily dates, several order lines) are
+summed into one weekly figure, as an ERP extract expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
+
+Kind = Literal["code", "text", "number", "week"]
+SUPPLY_KINDS = ("production", "purchase", "transfer")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = True  # the column must be present
+    nullable: bool = False  # blank cells allowed
+    min: float | None = None
+    min_exclusive: bool = False
+    allowed: tuple[str, ...] | None = None
+    doc: str = ""
+
+    @property
+    def rule(self) -> str:
+        """The human-readable rule, as it appears in the contract and in messages."""
+        parts = [self.kind]
+        if self.min is not None:
+            parts.append(f"{'>' if self.min_exclusive else '>='} {self.min:g}")
+        if self.allowed:
+            parts.append("one of " + "/".join(self.allowed))
+        if not self.required:
+            parts.append("optional")
+        elif self.nullable:
+            parts.append("blank allowed")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    sum_duplicates: bool = False
+    references: dict[str, str] = field(default_factory=dict)  # column -> referenced table
+    doc: str = ""
+
+
+def _code(name: str, **kw) -> Column:
+    return Column(name, "code", **kw)
+
+
+def _qty(name: str = "qty", *, strict: bool = False, **kw) -> Column:
+    return Column(name, "number", min=0, min_exclusive=strict, **kw)
+
+
+_SL = {"sku": "products", "location": "locations"}
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "products",
+            True,
+            (
+                _code("sku"),
+                Column("description", "text", required=False, nullable=True),
+                _code("family"),
+                _qty("unit_price", strict=True, doc="selling price per unit"),
+                _qty("unit_cost", doc="standard cost per unit"),
+            ),
+            key=("sku",),
+            doc="one row per item",
+        ),
+        Table(
+            "locations",
+            True,
+            (
+                _code("location"),
+                Column("region", "text", required=False, nullable=True),
+                _qty("storage_capacity", required=False, nullable=True, doc="units; blank = unlimited"),
+            ),
+            key=("location",),
+            doc="one row per stocking location (plant, DC, store)",
+        ),
+        Table(
+            "actuals",
+            True,
+            (_code("sku"), _code("location"), Column("week", "week"), _qty()),
+            key=("sku", "location", "week"),
+            sum_duplicates=True,
+            references=_SL,
+            doc="weekly shipped/sold history; a missing week means zero demand",
+        ),
+        Table(
+            "demand_plan",
+            True,
+            (_code("sku"), _code("location"), Column("week", "week"), _qty()),
+            key=("sku", "location", "week"),
+            references=_SL,
+            doc="the S&OP consensus demand plan, past weeks and horizon",
+        ),
+        Table(
+            "inventory",
+            True,
+            (_code("sku"), _code("location"), _qty("on_hand"), _qty("safety_stock")),
+            key=("sku", "location"),
+            references=_SL,
+            doc="stock at the start of the run week",
+        ),
+        Table(
+            "supply",
+            True,
+            (
+                _code("sku"),
+                _code("location"),
+                Column("week", "week", doc="planned receipt week"),
+                _qty(strict=True),
+                Column("eta_week", "week", required=False, nullable=True, doc="current expected week"),
+                _code("order_id", required=False, nullable=True),
+                _code("supplier", required=False, nullable=True),
+                Column("kind", "code", required=False, nullable=True, allowed=SUPPLY_KINDS),
+            ),
+            references=_SL,
+            doc="open inbound supply lines (production, purchase, transfer)",
+        ),
+        Table(
+            "open_orders",
+            False,
+            (_code("sku"), _code("location"), Column("week", "week", doc="requested week"), _qty()),
+            key=("sku", "location", "week"),
+            sum_duplicates=True,
+            references=_SL,
+            doc="customer orders already booked",
+        ),
+        Table(
+            "capacity",
+            False,
+            (_code("resource"), Column("week", "week"), _qty("available_hours")),
+            key=("resource", "week"),
+            doc="available hours per production resource and week",
+        ),
+        Table(
+            "routings",
+            False,
+            (_code("sku"), _code("location"), _code("resource"), _qty("hours_per_unit", strict=True)),
+            key=("sku", "location", "resource"),
+            references=_SL,
+            doc="which resource makes an item at a location, and how fast",
+        ),
+        Table(
+            "financial_plan",
+            False,
+            (
+                _code("family"),
+                Column("week", "week"),
+                Column("revenue_plan", "number"),
+                Column("margin_plan", "number", required=False, nullable=True),
+            ),
+            key=("family", "week"),
+            doc="the financial plan by product family and week",
+        ),
+    )
+}
+
+def contract_markdown() -> str:
+    """The contract as a markdown table (what ``soe contract`` prints)."""
+    lines = ["| table | required | column | rule | meaning |", "|---|---|---|---|---|"]
+    for t in TABLES.values():
+        for i, c in enumerate(t.columns):
+            head = (f"**{t.name}**", "yes" if t.required else "no") if i == 0 else ("", "")
+            meaning = c.doc or ("unique" if t.key == (c.name,) else "")
+            lines.append(f"| {head[0]} | {head[1]} | `{c.name}` | {c.rule} | {meaning} |")
+    return "\n".join(lines)

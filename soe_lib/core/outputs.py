@@ -1,0 +1,417 @@
+"""The output contract: every result table a weekly run writes, with its columns, types, key and meaning.
+
+The counterpart of the input contract (:mod:`soe_lib.core.contract`) and, like it, the single source:
+saving a table checks it here (:func:`check_table`: a missing or extra column, or a column of the
+wrong type, is a bug and raises :class:`OutputContractError`), and ``docs/outputs.md`` is generated
+from it (:func:`outputs_markdown`, kept equal by a test).
+
+Column kinds as stored in ``outputs/<week>/tables/<name>.parquet``:
+
+- ``text``: a string (codes keep their zeros); ``int``: a whole number; ``number``: a real number
+  (blank = not defined, e.g. a WAPE without actuals); ``bool``: true/false;
+- ``week``: an ISO week label such as ``2026-W48`` (a week column is a ``Timestamp`` of the ISO
+  Monday inside the library and becomes its label when written).
+
+Every table has a ``key``: the columns that identify a row. Tables meet through their keys, never
+through row order (``gap_id`` joins gaps, their money and their countermeasures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+__all__ = ["DOCUMENTS", "OUTPUTS", "OutCol", "OutputContractError", "OutputTable", "check_table", "outputs_markdown", "tables_of_step"]
+
+Kind = Literal["text", "int", "number", "bool", "week"]
+
+
+class OutputContractError(ValueError):
+    """A result table does not match its declaration: a bug in the step that made it."""
+
+
+@dataclass(frozen=True)
+class OutCol:
+    name: str
+    kind: Kind
+    doc: str
+
+
+@dataclass(frozen=True)
+class OutputTable:
+    name: str
+    step: str  # the step that writes it: health, sensing, supply, finance
+    doc: str
+    key: tuple[str, ...]
+    columns: tuple[OutCol, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _t(name: str, doc: str) -> OutCol:
+    return OutCol(name, "text", doc)
+
+
+def _i(name: str, doc: str) -> OutCol:
+    return OutCol(name, "int", doc)
+
+
+def _n(name: str, doc: str) -> OutCol:
+    return OutCol(name, "number", doc)
+
+
+def _b(name: str, doc: str) -> OutCol:
+    return OutCol(name, "bool", doc)
+
+
+def _w(name: str, doc: str) -> OutCol:
+    return OutCol(name, "week", doc)
+
+
+SKU = _t("sku", "item code")
+LOC = _t("location", "location code")
+WEEK = _w("week", "ISO week")
+ACCURACY_GROUP = (
+    _t("group", "the family, the location, or `total`"),
+    _i("series", "SKU-locations in the group"),
+    _n("actual_qty", "sum A over the lookback weeks"),
+    _n("plan_qty", "sum F over the lookback weeks"),
+    _n("wape", "sum|A-F| / sum A, summed over the group's series (errors do not cancel)"),
+    _n("accuracy", "max(0, 1 - WAPE)"),
+    _n("bias", "sum(F-A) / sum A; positive = over-forecast"),
+    _n("tracking_signal", "sum(A-F) / MAD of the group's summed weekly series"),
+    _n("mase", "sum|A-F| / sum(weeks x naive scale)"),
+    _n("fva", "naive WAPE - plan WAPE; positive = the plan adds value"),
+)
+DELAY_SUMMARY = (
+    _i("lines", "open inbound lines"),
+    _n("qty", "units on those lines"),
+    _i("late_lines", "lines with delay_weeks > 0"),
+    _n("avg_delay_weeks", "mean delay in weeks (early lines count negative)"),
+    _i("max_delay_weeks", "worst delay in weeks"),
+    _n("late_qty", "units on late lines"),
+    _n("on_time_share", "1 - late_lines / lines"),
+)
+
+_TABLES = (
+    # --- 01 data health --------------------------------------------------------------------------
+    OutputTable("data_health", "health", "one row per input table: what was loaded", ("table",), (
+        _t("table", "input table name"),
+        _t("file", "the file (or workbook sheet) it came from; `(not supplied)` for an optional table"),
+        _i("rows", "rows after typing (transaction rows of one week summed)"),
+        _t("first_week", "earliest ISO week in the table, blank when it has no week"),
+        _t("last_week", "latest ISO week in the table"),
+        _i("weeks", "distinct weeks"),
+        _i("skus", "distinct SKUs"),
+        _i("locations", "distinct locations"),
+    )),
+    OutputTable("validation_issues", "health", "warnings and notes of validation (errors stop the run before any notebook)", (), (
+        _t("severity", "error, warning or info"),
+        _t("table", "input table"),
+        _t("file", "file (or workbook sheet)"),
+        _t("column", "column, blank when the finding is about the table"),
+        _t("rule", "the rule of the data contract"),
+        _t("message", "what is wrong, in words"),
+        _i("count", "rows (or SKU-locations) concerned"),
+        _t("rows", "the first 20 spreadsheet rows concerned (header = row 1)"),
+        _t("examples", "a few offending values"),
+    )),
+    OutputTable("coverage", "health", "per SKU-location: which inputs cover it", ("sku", "location"), (
+        SKU, LOC,
+        _w("first_actual_week", "first week with actuals"),
+        _i("plan_weeks_in_horizon", "weeks of the horizon the demand plan covers"),
+        _i("history_weeks", "run week - first actual week, in weeks (blank without actuals)"),
+        _b("has_actuals", "any actuals"),
+        _b("has_plan", "any demand plan"),
+        _b("has_inventory", "an inventory row"),
+        _b("has_supply", "any open supply line"),
+        _b("has_open_orders", "any booked customer order"),
+    )),
+    # --- 02 demand sensing -----------------------------------------------------------------------
+    OutputTable("sensed_demand", "sensing", "the sensed forecast per SKU-location and horizon week", ("sku", "location", "week"), (
+        SKU, LOC, WEEK,
+        _i("horizon", "1 = the run week"),
+        _n("plan_qty", "S&OP demand plan (blank where the plan has no row)"),
+        _n("open_orders_qty", "customer orders already booked"),
+        _n("statistical_qty", "statistical forecast (blank for insufficient history)"),
+        _n("sensed_qty", "w_stat x statistical + (1 - w_stat) x plan, floored by open orders in the first weeks"),
+        _n("w_stat", "blend weight of the statistical forecast in this week"),
+    )),
+    OutputTable("forecast_accuracy", "sensing", "plan accuracy per SKU-location over the lookback weeks, with sensing's backtest",
+                ("sku", "location"), (
+        SKU, LOC,
+        _t("family", "product family"),
+        _t("pattern", "smooth, seasonal, intermittent, lumpy, zero or insufficient"),
+        _t("model", "statistical model used"),
+        _n("wape", "sum|A-F| / sum A of the plan"),
+        _n("accuracy", "max(0, 1 - WAPE)"),
+        _n("bias", "sum(F-A) / sum A; positive = over-forecast"),
+        _n("tracking_signal", "sum(A-F) / MAD"),
+        _b("tracking_out_of_control", "|tracking signal| > tracking_limit"),
+        _n("mase", "MAE / MAE of the (seasonal) naive forecast in-sample"),
+        _n("fva", "naive WAPE - plan WAPE"),
+        _n("naive_wape", "WAPE of last week's actual as the forecast"),
+        _n("sensing_wape", "WAPE of sensing in its backtest"),
+        _n("statistical_wape", "WAPE of the statistical forecast in the backtest"),
+        _n("actual_qty", "sum A"),
+        _n("plan_qty", "sum F"),
+        _n("abs_error_qty", "sum|A-F|"),
+        _n("error_value", "abs_error_qty x unit_price"),
+        _i("history_weeks", "weeks of actuals seen"),
+        _n("w_stat", "blend weight of the statistical forecast in horizon week 1"),
+        _i("outlier_weeks", "one-off weeks cleaned before fitting"),
+        _n("unit_price", "selling price per unit"),
+    )),
+    OutputTable("forecast_accuracy_by_total", "sensing", "plan accuracy of all series together", ("group",), ACCURACY_GROUP),
+    OutputTable("forecast_accuracy_by_family", "sensing", "plan accuracy by product family", ("group",), ACCURACY_GROUP),
+    OutputTable("forecast_accuracy_by_location", "sensing", "plan accuracy by location", ("group",), ACCURACY_GROUP),
+    OutputTable("sensing_backtest", "sensing", "WAPE of each method on the same backtest weeks, overall and by pattern",
+                ("method", "segment"), (
+        _t("method", "sensing, statistical, plan or naive"),
+        _t("segment", "`all series` or `pattern: <pattern>`"),
+        _i("series", "SKU-locations in the segment"),
+        _n("actual_qty", "sum A over the scored weeks"),
+        _n("abs_error_qty", "sum|A-F| of the method"),
+        _n("wape", "abs_error_qty / actual_qty (blank without actuals)"),
+    )),
+    OutputTable("demand_exceptions", "sensing", "what a demand planner should look at this week", ("sku", "location", "kind", "week"), (
+        SKU, LOC,
+        _w("week", "the week the finding starts (run week for plan-level findings)"),
+        _t("kind", "spike, drop, outlier, persistent_bias, tracking_signal, sensed_vs_plan or insufficient_history"),
+        _t("severity", "high, medium or low: how far past its threshold"),
+        _t("direction", "up/down, over-/under-forecast"),
+        _n("actual_qty", "what happened (or what is sensed, for sensed_vs_plan)"),
+        _n("expected_qty", "what the model or the plan expected"),
+        _n("deviation_qty", "actual - expected"),
+        _n("deviation_pct", "deviation / expected"),
+        _n("z_score", "deviation in robust standard errors"),
+        _n("bias", "plan bias over the lookback (bias findings)"),
+        _n("tracking_signal", "tracking signal over the lookback (bias findings)"),
+        _n("value", "|deviation| x unit price"),
+        _t("detail", "the rule that fired, in words"),
+    )),
+    # --- 03 supply gaps --------------------------------------------------------------------------
+    OutputTable("inventory_projection", "supply", "projected inventory per SKU-location and horizon week, three ways",
+                ("sku", "location", "week"), (
+        SKU, LOC, WEEK,
+        _n("demand_qty", "sensed demand"),
+        _n("receipts_qty", "receipts at their current ETA"),
+        _n("projected_on_hand", "on hand + sum receipts - sum demand up to this week (< 0 = backlog)"),
+        _n("shortage_qty", "max(0, -projected_on_hand)"),
+        _n("weeks_of_supply", "max(projected, 0) / mean demand of the next cover_weeks (99 when no demand)"),
+        _n("constrained_receipts_qty", "receipts with production scaled to capacity"),
+        _n("constrained_projected_on_hand", "the projection with constrained receipts (gaps are found on it)"),
+        _n("constrained_shortage_qty", "max(0, -constrained_projected_on_hand)"),
+        _n("plan_demand_qty", "S&OP demand plan"),
+        _n("plan_receipts_qty", "receipts at their planned week"),
+        _n("plan_projected_on_hand", "the projection as planned"),
+        _n("plan_shortage_qty", "max(0, -plan_projected_on_hand)"),
+        _n("safety_stock", "safety stock"),
+        _b("below_safety_stock", "0 <= constrained projection < safety stock"),
+    )),
+    OutputTable("supply_gaps", "supply", "runs of weeks short (or below safety stock), with their root cause", ("gap_id",), (
+        _i("gap_id", "the gap's id in this week's run (financial_impact and countermeasures refer to it)"),
+        SKU, LOC,
+        _t("kind", "shortage or below_safety_stock"),
+        _w("first_week", "first week of the run"),
+        _w("last_week", "last week of the run"),
+        _w("peak_week", "week with the lowest projection"),
+        _i("weeks_short", "weeks in the run"),
+        _b("open_at_horizon_end", "the run reaches the last horizon week"),
+        _n("peak_shortage_qty", "units below zero (or below safety stock) at the peak"),
+        _n("shortage_qty", "demand not served on time over the run (shortages)"),
+        _n("plan_projected_at_peak", "the as-planned projection at the peak week"),
+        _n("plan_short_qty", "cause: the plan itself was already short at the peak (>= 0)"),
+        _n("demand_above_plan_qty", "cause: sensed demand above plan up to the peak"),
+        _n("supply_late_qty", "cause: receipts planned by the peak that now arrive later (or smaller)"),
+        _n("capacity_shortfall_qty", "cause: production capacity cannot make by the peak"),
+        _t("cause", "the largest cause"),
+        _t("causes", "every cause worth >= 10 % of the peak"),
+        _t("late_orders", "late orders planned by the peak, largest first (up to 5)"),
+        _i("late_order_count", "number of such orders"),
+        _t("bottleneck_resources", "resources that scaled its production by the peak"),
+    )),
+    OutputTable("inbound_delays", "supply", "every open supply line with its delay and what capacity allows", ("line_id",), (
+        _i("line_id", "the line's position in the supply input (spreadsheet row = line_id + 2)"),
+        _t("order_id", "order reference"),
+        SKU, LOC,
+        _w("week", "planned receipt week"),
+        _w("eta_week", "current expected week"),
+        _n("qty", "units"),
+        _t("supplier", "supplier"),
+        _t("kind", "production, purchase or transfer"),
+        _i("delay_weeks", "eta_week - week, in weeks"),
+        _b("late", "delay_weeks > 0"),
+        _n("constrained_qty", "what capacity lets production make (= qty for other kinds)"),
+        _n("at_risk_qty", "qty - constrained_qty"),
+        _t("bottleneck", "the resource that limits it"),
+        _b("creates_shortage", "late, planned by a shortage's peak and now due after it"),
+    )),
+    OutputTable("inbound_delays_by_supplier", "supply", "on-time performance of open lines by supplier", ("supplier",),
+                (_t("supplier", "supplier, `(none)` when blank"), *DELAY_SUMMARY)),
+    OutputTable("inbound_delays_by_kind", "supply", "on-time performance of open lines by kind", ("kind",),
+                (_t("kind", "production, purchase or transfer"), *DELAY_SUMMARY)),
+    OutputTable("capacity_load", "supply", "production load per resource and horizon week", ("resource", "week"), (
+        _t("resource", "production resource"), WEEK,
+        _n("load_hours", "sum of production qty x hours per unit due that week"),
+        _n("available_hours", "capacity (blank: no row, unlimited)"),
+        _n("load_pct", "load_hours / available_hours"),
+        _b("overloaded", "load above available hours"),
+        _n("factor", "min(1, available / load): share of the week's production that can be made"),
+        _i("lines", "production lines due that week"),
+    )),
+    OutputTable("storage_load", "supply", "units held per location and week against storage capacity", ("location", "week"), (
+        LOC, WEEK,
+        _n("units_held", "stock brought in + receipts (the storage peak of the week)"),
+        _n("units_end_of_week", "projected stock at the end of the week"),
+        _n("storage_capacity", "units (blank = unlimited)"),
+        _n("utilization", "units_held / storage_capacity"),
+        _n("overflow_qty", "units above capacity"),
+        _b("overflow", "overflow_qty > 0"),
+    )),
+    OutputTable("supply_headline", "supply", "the supply numbers a planner reads first", ("measure",), (
+        _t("measure", "what is counted"),
+        _n("value", "its value (fill rate as a share)"),
+    )),
+    # --- 04 financial impact ---------------------------------------------------------------------
+    OutputTable("financial_impact", "finance", "money at risk per shortage gap", ("gap_id",), (
+        _i("gap_id", "the gap in supply_gaps"),
+        SKU, LOC,
+        _t("family", "product family"),
+        _w("first_week", "first week short"),
+        _w("peak_week", "deepest week"),
+        _w("last_week", "last week short"),
+        _i("weeks_short", "weeks short"),
+        _n("shortage_qty", "demand not served on time over the gap"),
+        _n("peak_shortage_qty", "deepest backlog"),
+        _n("revenue_at_risk", "shortage_qty x unit_price"),
+        _n("margin_at_risk", "shortage_qty x (unit_price - unit_cost)"),
+        _t("cause", "largest root cause"),
+        _t("causes", "every cause worth >= 10 % of the peak"),
+        _t("late_orders", "late orders behind it"),
+        _t("bottleneck_resources", "resources behind it"),
+        _n("unit_price", "price per unit"),
+        _n("unit_cost", "cost per unit"),
+    )),
+    OutputTable("countermeasures", "finance", "every countermeasure option of every shortage gap, feasible or not", ("gap_id", "action"), (
+        _i("gap_id", "the gap in supply_gaps"),
+        SKU, LOC,
+        _w("first_week", "first week short"),
+        _t("action", "expedite, transfer, overtime, substitute, allocate, shape_demand or accept"),
+        _b("feasible", "the data allows it"),
+        _n("qty", "units it recovers"),
+        _n("cost", "its cost"),
+        _n("margin_recovered", "qty x (unit_price - unit_cost)"),
+        _n("net_benefit", "margin_recovered - cost (blank when infeasible)"),
+        _w("effective_week", "when it takes effect"),
+        _n("rank", "1 = best net benefit of the gap (blank when infeasible)"),
+        _t("detail", "which order, source, resource or substitute"),
+        _t("reason", "why not, when infeasible"),
+    )),
+    OutputTable("plan_vs_estimate", "finance", "financial plan vs latest estimate by family and week, the gap split exactly",
+                ("family", "week"), (
+        _t("family", "product family"), WEEK,
+        _n("revenue_plan", "financial plan revenue"),
+        _n("revenue_estimate", "sum shipped x unit_price"),
+        _n("gap", "revenue_estimate - revenue_plan"),
+        _n("margin_plan", "financial plan margin"),
+        _n("margin_estimate", "sum shipped x (unit_price - unit_cost)"),
+        _n("margin_gap", "margin_estimate - margin_plan"),
+        _n("plan_value_vs_financial_plan", "demand plan value - revenue_plan"),
+        _n("demand_vs_plan", "(sensed demand - demand plan) x price"),
+        _n("supply_shortfall", "(shipped - sensed demand) x price"),
+        _n("demand_qty", "sensed demand units"),
+        _n("shipped_qty", "demand + backlog caught up - backlog left"),
+    )),
+    OutputTable("excess_inventory", "finance", "SKU-locations holding more than excess_weeks of demand", ("sku", "location"), (
+        SKU, LOC,
+        _n("excess_qty", "largest projection above excess_weeks x mean weekly demand"),
+        _t("family", "product family"),
+        _n("unit_cost", "cost per unit"),
+        _n("excess_value", "excess_qty x unit_cost"),
+    )),
+    OutputTable("decision_list", "finance", "the meeting's ranked list, capped at the alert budget", ("rank",), (
+        _i("rank", "1 = highest score"),
+        _t("kind", "supply gap, capacity overload, storage overflow, or a demand exception kind"),
+        SKU, LOC,
+        _t("resource", "resource (capacity items)"),
+        _w("week", "when it starts"),
+        _t("severity", "high, medium or low"),
+        _n("money_at_risk", "margin at stake (see docs/financial-impact.md)"),
+        _n("urgency", "urgency_decay ^ weeks until it starts"),
+        _n("score", "money_at_risk x urgency"),
+        _t("cause", "root cause or direction"),
+        _t("best_action", "the best countermeasure or the standard first move"),
+        _n("action_qty", "units the best countermeasure recovers"),
+        _n("action_cost", "its cost"),
+        _n("action_net_benefit", "its net benefit"),
+        _t("detail", "the item in words"),
+    )),
+    OutputTable("decision_list_beyond_budget", "finance", "items beyond the alert budget, summarised by kind", ("kind",), (
+        _t("kind", "item kind"),
+        _i("items", "items of that kind not on the list"),
+        _n("money_at_risk", "their money at risk"),
+    )),
+)
+
+OUTPUTS: dict[str, OutputTable] = {t.name: t for t in _TABLES}
+
+# Files a step writes beside its tables: name -> (step, meaning)
+DOCUMENTS: dict[str, tuple[str, str]] = {
+    "sop_feedback.md": ("finance", "what next month's S&OP should change (bias, supplier delays, capacity, the gap to the financial plan)"),
+    "meeting_pack.xlsx": ("finance", "decision list, gaps, countermeasures and plan vs estimate for Excel"),
+}
+
+
+def tables_of_step(step: str) -> list[str]:
+    """The tables a step writes, in contract order."""
+    return [t.name for t in _TABLES if t.step == step]
+
+
+def _fits(kind: Kind, values: pd.Series) -> bool:
+    dtype = values.dtype
+    if len(values) == 0 or values.isna().all():
+        return True  # an empty or all-blank column carries no type evidence
+    if kind == "bool":
+        return pd.api.types.is_bool_dtype(dtype)
+    if kind == "int":
+        return pd.api.types.is_integer_dtype(dtype)
+    if kind == "number":
+        return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if kind == "week":
+        return pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+    return pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+
+
+def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its columns in contract order, or :class:`OutputContractError` when a column is
+    missing, extra, or of the wrong kind."""
+    if name not in OUTPUTS:
+        raise OutputContractError(f"'{name}' is not a declared result table (soe_lib/core/outputs.py)")
+    table = OUTPUTS[name]
+    have, want = list(map(str, frame.columns)), table.names
+    missing, extra = [c for c in want if c not in have], [c for c in have if c not in want]
+    if missing or extra:
+        raise OutputContractError(f"table '{name}': missing columns {missing}, extra columns {extra} (see soe_lib/core/outputs.py)")
+    wrong = [f"{c.name} ({frame[c.name].dtype}, declared {c.kind})" for c in table.columns if not _fits(c.kind, frame[c.name])]
+    if wrong:
+        raise OutputContractError(f"table '{name}': columns of the wrong type: {', '.join(wrong)}")
+    return frame[want]
+
+
+def outputs_markdown() -> str:
+    """The contract as markdown (``docs/outputs.md`` holds it between markers; ``soe outputs`` prints it)."""
+    lines = []
+    for step in dict.fromkeys(t.step for t in _TABLES):
+        for t in (t for t in _TABLES if t.step == step):
+            key = ", ".join(f"`{k}`" for k in t.key) or "none (a list)"
+            lines += [f"### `{t.name}` ({step})", "", f"{t.doc[0].upper()}{t.doc[1:]}. Key: {key}.", "", "| column | kind | meaning |", "|---|---|---|"]
+            lines += [f"| `{c.name}` | {c.kind} | {c.doc} |" for c in t.columns]
+            lines.append("")
+    lines += ["### Documents", "", "| file | step | what it holds |", "|---|---|---|"]
+    lines += [f"| `{name}` | {step} | {doc} |" for name, (step, doc) in DOCUMENTS.items()]
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""ISO weeks: parsing, labels and arithmetic.
+
+Inside the workbench a week is the ``Timestamp`` of its ISO Monday (``datetime64[ns]``), so that
+week arithmetic is plain date arithmetic: ``delay_weeks = (eta - week).days // 7``. Tables written
+for people carry the ISO label ``"2026-W48"`` instead.
+
+Input accepts an ISO week (``2026-W48``, ``2026W48``, ``2026-W48-3``) or any date pandas can read
+(``2026-11-25``, ``11/25/2026``, an Excel date); a date is normalised to the Monday of its ISO week.
+Text is parsed once per distinct value, so a 15-million-row column with 170 distinct weeks costs
+170 parses plus one vectorised ``map``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ISO_WEEK",
+    "parse_week",
+    "parse_weeks",
+    "week_label",
+    "week_labels",
+    "weeks_between",
+]
+
+ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-?([1-7]))?\s*$", re.IGNORECASE)
+
+
+def _monday(value: dt.date | pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(value).normalize()
+    return ts - pd.Timedelta(days=ts.weekday())
+
+
+def _parse_one(value: object) -> pd.Timestamp | None:
+    """One value to its ISO Monday, or None when it is not a week or a date."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+        ts = pd.Timestamp(value)
+        return None if pd.isna(ts) else _monday(ts)
+    text = str(value).strip()
+    if not text:
+        return None
+    match = ISO_WEEK.match(text)
+    if match:
+        year, week = int(match.group(1)), int(match.group(2))
+        try:
+            return pd.Timestamp(dt.date.fromisocalendar(year, week, 1))
+        except ValueError:  # week 53 in a 52-week year, week 0
+            return None
+    try:
+        ts = pd.to_datetime(text, format="mixed")
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return None if pd.isna(ts) else _monday(ts)
+
+
+def parse_week(value: object) -> pd.Timestamp:
+    """Parse one ISO week or date to the Monday of its ISO week; raise ``ValueError`` if unreadable."""
+    ts = _parse_one(value)
+    if ts is None:
+        raise ValueError(f"not an ISO week (e.g. 2026-W48) or a date: {value!r}")
+    return ts
+
+
+def parse_weeks(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`parse_week`: each value to its ISO Monday, ``NaT`` where it cannot be read.
+
+    Blank input stays ``NaT`` too; callers decide whether blank is allowed (``eta_week`` may be blank).
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ts = pd.to_datetime(values)
+        return (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")).astype("datetime64[ns]")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # one extra NaT at the end: code -1 (missing) picks it
+    parsed = pd.DatetimeIndex([_parse_one(u) for u in uniques] + [None], dtype="datetime64[ns]").to_numpy()
+    return pd.Series(parsed[codes], index=values.index, name=values.name)
+
+
+def week_label(week: pd.Timestamp | dt.date) -> str:
+    """ISO label of a week, ``YYYY-Www`` (the ISO year, which differs from the calendar year near New Year)."""
+    year, number, _ = pd.Timestamp(week).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_labels(weeks: pd.Series) -> pd.Series:
+    """Vectorised :func:`week_label` (one label per distinct week, then a map)."""
+    codes, uniques = pd.factorize(weeks, use_na_sentinel=True)
+    labels = np.array([week_label(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(labels[codes], index=weeks.index, name=weeks.name, dtype="string")
+
+
+def weeks_between(later: pd.Series | pd.Timestamp, earlier: pd.Series | pd.Timestamp) -> pd.Series | int:
+    """Whole weeks from ``earlier`` to ``later`` (both ISO Mondays): ``(later - earlier).days // 7``.
+
+    A Series comes back as ``int64``, or as nullable ``Int64`` when a week is missing.
+    """
+    delta = later - earlier
+    if isinstance(delta, pd.Series):
+        weeks = delta.dt.days // 7
+        return weeks.astype("Int64") if weeks.isna().any() else weeks.astype("int64")
+    return int(delta.days // 7)

@@ -1,0 +1,61 @@
+"""Feedback to S&OP: what next month's plan should change, from this week's execution."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["sop_feedback"]
+
+
+def sop_feedback(
+    week_label: str,
+    family_accuracy: pd.DataFrame,
+    by_supplier: pd.DataFrame,
+    capacity: pd.DataFrame,
+    plan_vs_estimate: pd.DataFrame,
+    bias_threshold: float = 0.1,
+    on_time_threshold: float = 0.8,
+    structural_weeks: int = 2,
+) -> str:
+    """Markdown for next month's S&OP: persistent bias, recurring supplier delays, structural capacity gaps,
+    and the financial gap to plan."""
+    lines = [f"# Feedback to S&OP from the S&OE week {week_label}", ""]
+    biased = family_accuracy[family_accuracy["bias"].abs() > bias_threshold]
+    lines += ["## Demand plan bias by family", ""]
+    if len(biased):
+        for r in biased.itertuples():
+            way = "over-forecast" if r.bias > 0 else "under-forecast"
+            lines.append(f"- **{r.group}**: {way} by {abs(r.bias):.0%} over the lookback (WAPE {r.wape:.0%}); correct the consensus plan.")
+    else:
+        lines.append(f"- No family beyond +-{bias_threshold:.0%} bias.")
+    lines += ["", "## Recurring supplier delays", ""]
+    late = by_supplier[(by_supplier["on_time_share"] < on_time_threshold) & (by_supplier["supplier"] != "(none)")]
+    if len(late):
+        for r in late.itertuples():
+            lines.append(f"- **{r.supplier}**: {r.on_time_share:.0%} of {r.lines} open lines on time, average delay {r.avg_delay_weeks:.1f} weeks; plan its lead time longer or re-source.")
+    else:
+        lines.append(f"- Every supplier at or above {on_time_threshold:.0%} on time.")
+    lines += ["", "## Structural capacity gaps", ""]
+    if len(capacity):
+        over = capacity[capacity["overloaded"].astype(bool)].groupby("resource").agg(weeks=("week", "size"), peak=("load_pct", "max"))
+        over = over[over["weeks"] >= structural_weeks]
+        if len(over):
+            for res, r in over.iterrows():
+                lines.append(f"- **{res}**: overloaded in {int(r.weeks)} of the next weeks (peak {r.peak:.0%} of available hours); add capacity or level production in the plan.")
+        else:
+            lines.append(f"- No resource overloaded in {structural_weeks} or more weeks.")
+    else:
+        lines.append("- No capacity data supplied.")
+    lines += ["", "## Financial gap to plan", ""]
+    fam = plan_vs_estimate.dropna(subset=["revenue_plan"]).groupby("family")[["revenue_plan", "revenue_estimate", "gap", "demand_vs_plan", "supply_shortfall"]].sum()
+    if len(fam):
+        total = fam.sum()
+        lines.append(
+            f"- Horizon total: estimate {total.revenue_estimate:,.0f} vs plan {total.revenue_plan:,.0f} "
+            f"({total.gap:+,.0f}; demand vs plan {total.demand_vs_plan:+,.0f}, supply shortfall {total.supply_shortfall:+,.0f})."
+        )
+        for family, r in fam.sort_values("gap").iterrows():
+            lines.append(f"- {family}: {r.gap:+,.0f} ({r.gap / r.revenue_plan:+.1%} of plan)" if r.revenue_plan else f"- {family}: {r.gap:+,.0f}")
+    else:
+        lines.append("- No financial plan supplied.")
+    return "\n".join(lines) + "\n"

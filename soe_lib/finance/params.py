@@ -1,0 +1,24 @@
+"""Parameters of the financial impact and the decision list (declared once; see :mod:`soe_lib.core.params`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.params import param
+
+__all__ = ["FinanceParams"]
+
+
+@dataclass(frozen=True)
+class FinanceParams:
+    """Financial impact and the decision list (notebooks/04_financial_impact.ipynb). Formulas: docs/financial-impact.md."""
+
+    alert_budget: int = param(25, "Items on the meeting's decision list; the rest is summarised below it.", min=1, max=10_000)
+    urgency_decay: float = param(0.85, "Urgency of an item starting n weeks from now: urgency_decay ** n.", min=0, max=1)
+    excess_weeks: float = param(12.0, "Stock beyond this many weeks of demand is excess (valued at cost).", min=0, max=520)
+    overflow_cost_per_unit: float = param(
+        1.0, "Cost of one unit over storage capacity (external storage, handling), per week.", min=0, max=1e9
+    )
+    countermeasure_catalogue: str = param(
+        "countermeasures.yaml", "The countermeasure catalogue: a file name in parameters/catalogues/, or a path."
+    )

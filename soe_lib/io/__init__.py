@@ -1,0 +1,47 @@
+"""Inputs and outputs: finding, reading and validating a data folder; the run's snapshot; a week's result
+tables and documents; the archive of weekly runs; the data-health step.
+
+Public names are imported on first use (see :mod:`soe_lib._lazy`).
+"""
+
+from .._lazy import lazy_exports
+
+_WHERE = {
+    "Codes": "validation",
+    "HealthWeek": "health",
+    "SNAPSHOT_FILE": "sources",
+    "SNAPSHOT_SCHEMA": "snapshot",
+    "WEEK_FOLDER": "archive",
+    "check_references": "validation",
+    "check_values": "validation",
+    "column_dtype": "validation",
+    "coverage_problems": "coverage",
+    "coverage_summary": "health",
+    "coverage_table": "coverage",
+    "data_health": "health",
+    "duplicate_positions": "validation",
+    "file_sha256": "sources",
+    "find_sources": "sources",
+    "has_snapshot": "snapshot",
+    "key_codes": "validation",
+    "latest_week": "archive",
+    "list_runs": "archive",
+    "load_data": "loading",
+    "load_summary": "health",
+    "position_in": "validation",
+    "read_snapshot": "snapshot",
+    "read_source": "sources",
+    "read_table": "results",
+    "save_table": "results",
+    "snapshot_key": "snapshot",
+    "snapshot_meta": "snapshot",
+    "source_hashes": "snapshot",
+    "table_path": "results",
+    "type_table": "validation",
+    "weekly_totals": "health",
+    "write_document": "results",
+    "write_meeting_pack": "meeting_pack",
+    "write_snapshot": "snapshot",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -1,0 +1,159 @@
+"""Coverage per SKU-location, the grain of every later step: which inputs cover it, and the warnings
+(not errors) a planner should see about what is missing.
+
+All checks are set operations (bincounts over the int series keys, merges with an indicator) over
+all SKU-locations at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core.dataset import Dataset
+from ..core.problems import Problem, problem_for_rows
+from ..core.weeks import week_labels, weeks_between
+
+__all__ = ["coverage_problems", "coverage_table"]
+
+KEY = ["sku", "location"]
+
+
+def coverage_table(data: Dataset, horizon_weeks: int = 13) -> pd.DataFrame:
+    """Per SKU-location: which inputs cover it and how much history it has.
+
+    Columns: sku, location, first_actual_week, history_weeks (run week - first actual week),
+    plan_weeks_in_horizon, has_actuals, has_plan, has_inventory, has_supply, has_open_orders.
+    Computed on the int series keys: one bincount per table.
+    """
+    out = data.series()
+    keys = out["_series"].to_numpy()
+    size = int(keys.max()) + 1 if len(keys) else 0
+
+    def count(frame: pd.DataFrame) -> np.ndarray:
+        return np.bincount(frame["_series"].to_numpy(), minlength=size)[keys] if size else np.zeros(0, dtype=int)
+
+    act = data.actuals
+    first = pd.Series(act["week"].to_numpy()).groupby(act["_series"].to_numpy()).min()
+    out["first_actual_week"] = first.reindex(keys).to_numpy()
+    plan = data.demand_plan
+    horizon_end = data.week + pd.Timedelta(weeks=horizon_weeks)
+    in_h = plan[(plan["week"] >= data.week) & (plan["week"] < horizon_end)]
+    out["plan_weeks_in_horizon"] = count(in_h)  # the plan key is unique per week
+    out["history_weeks"] = weeks_between(data.week, out["first_actual_week"])
+    out["has_actuals"] = out["first_actual_week"].notna()
+    out["has_plan"] = count(plan) > 0
+    out["has_inventory"] = count(data.inventory) > 0
+    out["has_supply"] = count(data.supply) > 0
+    out["has_open_orders"] = count(data.open_orders) > 0
+    return out.drop(columns=["_series"])
+
+
+def coverage_problems(data: Dataset, horizon_weeks: int = 13) -> list[Problem]:
+    """Warnings for the data-health report (they never stop a run)."""
+    problems: list[Problem] = []
+    cov = coverage_table(data, horizon_weeks)
+    label = {t: (s.label if s else t) for t, s in ((t, data.sources.get(t)) for t in data.tables)}
+
+    def warn(table: str, column: str, rule: str, message: str, mask: pd.Series) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            problems.append(
+                Problem(
+                    "warning",
+                    table,
+                    label[table],
+                    column,
+                    rule,
+                    f"{int(mask.sum())} SKU-locations {message}: "
+                    + ", ".join(f"{s} @ {loc}" for s, loc in cov.loc[mask, KEY].head(5).itertuples(index=False))
+                    + (" ..." if mask.sum() > 5 else ""),
+                    count=int(mask.sum()),
+                )
+            )
+
+    warn("demand_plan", "sku", "plan for every item", "have actuals but no demand plan", cov["has_actuals"] & ~cov["has_plan"])
+    warn(
+        "demand_plan",
+        "week",
+        f"plan covers {horizon_weeks} weeks",
+        f"have a plan that stops before the end of the {horizon_weeks}-week horizon",
+        cov["has_plan"] & (cov["plan_weeks_in_horizon"] < horizon_weeks),
+    )
+    warn("inventory", "sku", "inventory for every item", "have no inventory row (on hand taken as 0)", ~cov["has_inventory"])
+
+    supply = data.supply
+    overdue = (supply["eta_week"] < data.week).to_numpy()
+    if overdue.any():
+        problems.append(
+            problem_for_rows(
+                "warning",
+                "supply",
+                label["supply"],
+                "eta_week",
+                "expected in the future",
+                "open supply lines expected before the run week (past due); counted as arriving in the run week",
+                np.flatnonzero(overdue),
+                week_labels(supply["eta_week"]),
+            )
+        )
+    if data.has("capacity") and data.has("routings"):
+        prod = supply[supply["kind"].eq("production").fillna(False)][KEY].drop_duplicates()
+        routed = prod.merge(data.routings[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)
+        missing = routed["_merge"].eq("left_only").to_numpy()
+        if missing.any():
+            problems.append(
+                Problem(
+                    "warning",
+                    "routings",
+                    label["routings"],
+                    "resource",
+                    "routing for production",
+                    f"{int(missing.sum())} SKU-locations with production supply have no routing (no capacity check)",
+                    count=int(missing.sum()),
+                )
+            )
+        unknown = ~data.routings["resource"].isin(data.capacity["resource"]).to_numpy()
+        if unknown.any():
+            problems.append(
+                problem_for_rows(
+                    "warning",
+                    "routings",
+                    label["routings"],
+                    "resource",
+                    "resource in capacity",
+                    "resource has no capacity rows (treated as unlimited)",
+                    np.flatnonzero(unknown),
+                    data.routings["resource"],
+                )
+            )
+    if data.has("financial_plan"):
+        unknown = ~data.financial_plan["family"].isin(data.products["family"]).to_numpy()
+        if unknown.any():
+            problems.append(
+                problem_for_rows(
+                    "warning",
+                    "financial_plan",
+                    label["financial_plan"],
+                    "family",
+                    "family in products",
+                    "family has no products",
+                    np.flatnonzero(unknown),
+                    data.financial_plan["family"],
+                )
+            )
+    margin = (data.products["unit_cost"] > data.products["unit_price"]).to_numpy()
+    if margin.any():
+        problems.append(
+            problem_for_rows(
+                "warning",
+                "products",
+                label["products"],
+                "unit_cost",
+                "cost <= price",
+                "unit cost above unit price (negative margin)",
+                np.flatnonzero(margin),
+                data.products["sku"],
+            )
+        )
+    return problems

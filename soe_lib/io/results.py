@@ -1,0 +1,61 @@
+"""A week's results on disk: tables checked against the output contract, and the documents beside them.
+
+Tables go to ``<week folder>/tables/<name>.parquet`` with every week column as its ISO label
+(``2026-W48``: what people read, in Parquet, Excel or a notebook); reading a table back with
+``typed=True`` turns the contract's week columns into ISO Mondays again, as the steps compute with.
+Each file is written to a temporary name and renamed, so a reader never sees half a table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.outputs import OUTPUTS, check_table
+from ..core.weeks import parse_weeks, week_labels
+from .meeting_pack import write_meeting_pack
+
+__all__ = ["read_table", "save_table", "table_path", "write_document"]
+
+
+def table_path(tables_dir: Path, name: str) -> Path:
+    return Path(tables_dir) / f"{name}.parquet"
+
+
+def save_table(tables_dir: Path, name: str, frame: pd.DataFrame) -> Path:
+    """Check ``frame`` against the output contract, then write it (datetime columns as ISO week labels)."""
+    out = check_table(name, frame).copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = week_labels(out[col])
+    path = table_path(tables_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    out.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(tables_dir: Path, name: str, typed: bool = True) -> pd.DataFrame:
+    """A result table; ``typed``: the contract's week columns as ISO Mondays (else as written, labels)."""
+    frame = pd.read_parquet(table_path(tables_dir, name))
+    if typed and name in OUTPUTS:
+        for col in OUTPUTS[name].columns:
+            if col.kind == "week" and col.name in frame and not pd.api.types.is_datetime64_any_dtype(frame[col.name]):
+                frame[col.name] = parse_weeks(frame[col.name])
+    return frame
+
+
+def write_document(folder: Path, name: str, content: str | dict[str, pd.DataFrame]) -> Path:
+    """A step's document: text (``.md``) as UTF-8, sheets (``.xlsx``) as a workbook."""
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}")
+    if name.endswith(".xlsx"):
+        write_meeting_pack(tmp, content)
+    else:
+        tmp.write_text(content, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,97 @@
+"""The snapshot: a run's validated, normalised inputs, written once and read by every step.
+
+``soe run`` loads and validates the data folder once and writes the result to ``<run>/inputs/``:
+one Parquet file per supplied table (typed; weeks as ISO Mondays; the int series key ``_series``)
+and ``snapshot.json`` (run week, where each table came from with its sha256 and rows, and the
+validation findings). Every notebook of the run reads this snapshot and never the live data folder,
+so a published week cannot mix two versions of an input. The folder doubles as a data folder:
+``soe run --data outputs/2026-W48/inputs`` re-runs the week from its archived inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.contract import TABLES
+from ..core.dataset import Dataset, Source
+from ..core.problems import Problem, ValidationReport
+from ..core.weeks import parse_week
+from .sources import SNAPSHOT_FILE, file_sha256
+from .validation import column_dtype
+
+__all__ = ["SNAPSHOT_SCHEMA", "has_snapshot", "read_snapshot", "snapshot_key", "snapshot_meta", "source_hashes", "write_snapshot"]
+
+SNAPSHOT_SCHEMA = 1
+
+
+def source_hashes(sources: dict[str, Source]) -> dict[str, str]:
+    """sha256 of each source file (a workbook is hashed once)."""
+    by_file: dict[Path, str] = {}
+    for src in sources.values():
+        if src.path not in by_file:
+            by_file[src.path] = file_sha256(src.path)
+    return {name: by_file[src.path] for name, src in sources.items()}
+
+
+def snapshot_key(hashes: dict[str, str], week: str | None, horizon_weeks: int) -> str:
+    """Identity of a load: the files' contents and the arguments that shape the snapshot."""
+    blob = json.dumps([SNAPSHOT_SCHEMA, sorted(hashes.items()), week or "", int(horizon_weeks)])
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str = "") -> dict[str, Any]:
+    """Write ``data`` to ``folder`` (see the module doc); returns what ``snapshot.json`` holds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in data.tables.items():
+        if data.has(name):
+            tmp = folder / f".{name}.parquet.tmp"
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, folder / f"{name}.parquet")
+    meta = {
+        "schema": SNAPSHOT_SCHEMA,
+        "key": key,
+        "week": data.week_label,
+        "data_dir": str(Path(data.data_dir).resolve()),
+        "sources": {
+            name: {"path": str(src.path.resolve()), "sheet": src.sheet, "sha256": hashes.get(name, ""), "rows": len(data.tables[name])}
+            for name, src in data.sources.items()
+        },
+        "problems": [asdict(p) for p in data.report.problems],
+    }
+    tmp = folder / f".{SNAPSHOT_FILE}.tmp"
+    tmp.write_text(json.dumps(meta, indent=1, default=str))
+    os.replace(tmp, folder / SNAPSHOT_FILE)  # written last: a snapshot without it is incomplete
+    return meta
+
+
+def has_snapshot(folder: Path) -> bool:
+    return (Path(folder) / SNAPSHOT_FILE).is_file()
+
+
+def snapshot_meta(folder: Path) -> dict[str, Any]:
+    return json.loads((Path(folder) / SNAPSHOT_FILE).read_text())
+
+
+def _empty(name: str) -> pd.DataFrame:
+    frame = pd.DataFrame({c.name: pd.Series(dtype=column_dtype(c)) for c in TABLES[name].columns})
+    if "sku" in TABLES[name].references:
+        frame["_series"] = np.zeros(0, dtype=np.int64)
+    return frame
+
+
+def read_snapshot(folder: Path) -> Dataset:
+    """The :class:`Dataset` a snapshot holds, as :func:`~soe_lib.io.loading.load_data` returned it."""
+    folder = Path(folder)
+    meta = snapshot_meta(folder)
+    sources = {name: Source(name, Path(s["path"]), s["sheet"]) for name, s in meta["sources"].items()}
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") if name in sources else _empty(name) for name in TABLES}
+    problems = [Problem(**{**p, "rows": tuple(p["rows"]), "examples": tuple(p["examples"])}) for p in meta["problems"]]
+    return Dataset(Path(meta["data_dir"]), tables, sources, parse_week(meta["week"]), ValidationReport(problems))

@@ -1,0 +1,52 @@
+"""Running the weekly cycle: parameters, the steps in order, the week a notebook works on, and the Papermill
+runner that validates once, executes the notebooks on that snapshot and publishes the week.
+
+Public names are imported on first use (see :mod:`soe_lib._lazy`).
+"""
+
+from .._lazy import lazy_exports
+
+_WHERE = {
+    "EXIT_BUSY": "runner",
+    "EXIT_FAILED": "runner",
+    "EXIT_INVALID": "runner",
+    "EXIT_OK": "runner",
+    "PACKAGES": "manifest",
+    "PARAMETERS_FILE": "week",
+    "PARAMETER_FILES": "parameters",
+    "ParameterError": "parameters",
+    "RUNNER_OWNED": "parameters",
+    "RunResult": "runner",
+    "STEPS": "steps",
+    "Step": "steps",
+    "WeekRun": "week",
+    "all_specs": "parameters",
+    "batch_notebooks": "execute",
+    "check_parameters": "parameters",
+    "declared_parameters": "parameters",
+    "default_parameters": "parameters",
+    "error_of": "execute",
+    "execute_notebook": "execute",
+    "export_html": "execute",
+    "keep_failed": "publish",
+    "known_parameters": "execute",
+    "load_file": "parameters",
+    "merge": "parameters",
+    "new_manifest": "manifest",
+    "open_week": "week",
+    "parse_set": "parameters",
+    "producer_of": "steps",
+    "publish": "publish",
+    "render_parameter_file": "parameters",
+    "resolve_data_dir": "week",
+    "resolve_parameters": "runner",
+    "run_week": "runner",
+    "step_named": "steps",
+    "table_digests": "manifest",
+    "utcnow": "manifest",
+    "versions": "manifest",
+    "write_manifest": "manifest",
+    "write_parameter_files": "parameters",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -1,0 +1,60 @@
+"""Executing the weekly notebooks with Papermill, and their HTML copies for readers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..core.paths import notebooks_dir
+from .parameters import RUNNER_OWNED, declared_parameters
+
+__all__ = ["batch_notebooks", "error_of", "execute_notebook", "export_html", "known_parameters"]
+
+
+def batch_notebooks(folder: Path | None = None) -> list[Path]:
+    """The weekly notebooks, in order: ``NN_*.ipynb`` not marked ``"soe": {"batch": false}`` in metadata."""
+    out = []
+    for path in sorted(Path(folder or notebooks_dir()).glob("[0-9][0-9]_*.ipynb")):
+        meta = json.loads(path.read_text()).get("metadata", {})
+        if meta.get("soe", {}).get("batch", True):
+            out.append(path)
+    return out
+
+
+def known_parameters(notebooks: list[Path]) -> dict[str, set[str]]:
+    """Parameter names each notebook declares (runner-owned names excluded)."""
+    return {nb.name: set(declared_parameters(nb)) - set(RUNNER_OWNED) for nb in notebooks}
+
+
+def execute_notebook(notebook: Path, target: Path, parameters: dict[str, Any], cwd: Path) -> None:
+    """Run ``notebook`` with ``parameters`` injected, writing the executed copy to ``target``;
+    raises what papermill raises (``PapermillExecutionError`` for a failing cell)."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False
+    )
+
+
+def export_html(notebook: Path) -> Path:
+    """An HTML copy with the code hidden, for readers who do not open Jupyter."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    target = notebook.with_suffix(".html")
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def error_of(exc: BaseException) -> dict[str, Any]:
+    """What the manifest and the log say about a failure: type, last line of the message, and the
+    failing cell and its error for a notebook."""
+    info: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc).strip().splitlines()[-1:] or [""]}
+    info["message"] = info["message"][0] if info["message"] else ""
+    for attr in ("ename", "evalue", "cell_index", "exec_count"):
+        if hasattr(exc, attr):
+            info[attr] = getattr(exc, attr)
+    return info

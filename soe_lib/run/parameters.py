@@ -1,0 +1,147 @@
+"""Run parameters: the declared defaults, the files that show them, overrides per run, and strict checks.
+
+The source of every default is its declaration in the step that uses it (:mod:`soe_lib.core.params`;
+:data:`PARAMETER_FILES` lists the declaring classes). ``parameters/*.yaml`` show those defaults with
+their meaning (:func:`render_parameter_file`; ``soe params --write`` regenerates them and a test keeps
+the committed files equal): copy one, change what you need, and pass it with ``--params``.
+
+The names a run accepts are the ones the notebooks declare in their ``parameters`` cells (read with
+papermill's own inspection, so what is checked is what papermill injects). A misspelled name is an
+error, never a silent no-op (papermill itself only warns); a value of the wrong type or out of its
+range is refused before any notebook starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core.params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs
+from ..finance.params import FinanceParams
+from ..sensing.params import ExceptionParams, SensingParams
+from ..supply.params import SupplyParams
+
+__all__ = [
+    "PARAMETER_FILES",
+    "RUNNER_OWNED",
+    "ParameterError",
+    "all_specs",
+    "check_parameters",
+    "declared_parameters",
+    "default_parameters",
+    "load_file",
+    "merge",
+    "parse_set",
+    "render_parameter_file",
+    "write_parameter_files",
+]
+
+# Set by the runner for every notebook, never by the user.
+RUNNER_OWNED = ("out_dir",)
+
+# Which declarations each file of parameters/ shows.
+PARAMETER_FILES: dict[str, tuple[type, ...]] = {
+    "weekly.yaml": (CycleParams, FocusParams),
+    "sensing.yaml": (SensingParams, ExceptionParams),
+    "supply.yaml": (SupplyParams,),
+    "finance.yaml": (FinanceParams,),
+}
+
+
+def all_specs() -> dict[str, ParamSpec]:
+    """Every declared run parameter by name (a name declared twice is a bug)."""
+    specs: dict[str, ParamSpec] = {}
+    for groups in PARAMETER_FILES.values():
+        for group in groups:
+            for spec in param_specs(group):
+                if spec.name in specs:
+                    raise ParameterError(f"parameter '{spec.name}' is declared by both {specs[spec.name].group} and {spec.group}")
+                specs[spec.name] = spec
+    return specs
+
+
+def default_parameters() -> dict[str, Any]:
+    """Every declared parameter with its default."""
+    return {name: spec.default for name, spec in all_specs().items()}
+
+
+def render_parameter_file(name: str) -> str:
+    """The text of ``parameters/<name>``: each declaring class's doc, then each parameter's meaning,
+    allowed values and default."""
+    lines = [
+        f"# Default run parameters, generated from their declarations in soe_lib (soe params --write {Path('parameters')}).",
+        "# Do not edit: copy the names you want to change into your own file and run `soe run --params FILE`.",
+    ]
+    for group in PARAMETER_FILES[name]:
+        lines += ["", f"# {(group.__doc__ or group.__name__).strip()}"]
+        for spec in param_specs(group):
+            doc = f"{spec.doc} ({spec.rule})"
+            lines += [""] + [f"# {part}" for part in textwrap.wrap(doc, 116)]
+            lines.append(yaml.safe_dump({spec.name: spec.default}, default_flow_style=False, sort_keys=False).strip())
+    return "\n".join(lines) + "\n"
+
+
+def write_parameter_files(folder: Path) -> list[Path]:
+    """Write every ``parameters/*.yaml`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in PARAMETER_FILES:
+        (folder / name).write_text(render_parameter_file(name))
+        paths.append(folder / name)
+    return paths
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """One YAML mapping of parameter name -> value."""
+    try:
+        values = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"{path}: cannot read parameters: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ParameterError(f"{path}: expected a mapping of name: value, got {type(values).__name__}")
+    return {str(k): v for k, v in values.items()}
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs; VALUE is read as YAML (``13`` is a number, ``'007'`` stays text)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--set expects NAME=VALUE, got {item!r}")
+        out[name.strip()] = yaml.safe_load(value) if value.strip() else None
+    return out
+
+
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """Names and defaults of a notebook's ``parameters`` cell, as papermill sees them."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    out = {}
+    for name, info in declared.items():
+        try:  # the defaults are Python literals in the notebook
+            out[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            out[name] = info["default"]
+    return out
+
+
+def check_parameters(values: dict[str, Any], source: str = "parameters") -> dict[str, Any]:
+    """``values`` with each declared parameter checked against its type and range (and an int given
+    for a float made a float); :class:`ParameterError` for the first that does not fit."""
+    specs = all_specs()
+    return {name: check_value(specs[name], value, source) if name in specs else value for name, value in values.items()}
+
+
+def merge(defaults: dict[str, Any], overrides: dict[str, Any], known: set[str], source: str = "overrides") -> dict[str, Any]:
+    """Defaults with overrides on top, checked: a name outside ``known`` or a value that does not fit
+    its declaration is a :class:`ParameterError` naming where it came from."""
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) in {source}: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return {**check_parameters(defaults, "declared defaults"), **check_parameters(overrides, source)}

@@ -1,0 +1,227 @@
+"""The weekly run: validate once, execute the notebooks with Papermill on that snapshot, publish the week.
+
+``run_week`` is what ``soe run`` (and so cron) calls. The guarantees:
+
+- parameters are checked first (unknown names, wrong types, values out of range: exit 2, nothing written);
+- inputs are validated once; on errors nothing is written for the week and the exit code is 2;
+- the validated inputs are written as the run's snapshot (``inputs/``) and every notebook reads that
+  snapshot, never the live data folder: a published week cannot mix two versions of an input;
+- the run is built aside in ``outputs/.staging/<week>-<run_id>/`` and moved to ``outputs/<week>/`` only
+  when every notebook succeeded (:mod:`.publish`), so readers never see half a week;
+- a failed run keeps its executed notebooks in ``outputs/failed-runs/<week>-<run_id>/``, exits 1, and
+  leaves every earlier week untouched; a re-run moves the previous result to ``outputs/.history/``;
+- ``manifest.json`` records status, parameters, sha256 of each input file, package versions and
+  per-notebook timings (:mod:`.manifest`);
+- one run at a time per outputs folder (a lock file); a second one exits 3 at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.paths import notebooks_dir, outputs_dir
+from ..core.problems import ValidationError
+from ..io.loading import load_data
+from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
+from ..io.sources import file_sha256
+from .execute import batch_notebooks, error_of, execute_notebook, export_html, known_parameters
+from .manifest import new_manifest, table_digests, utcnow, write_manifest
+from .parameters import ParameterError, default_parameters, load_file, merge
+from .publish import keep_failed, publish
+from .week import INPUTS, PARAMETERS_FILE, resolve_data_dir
+
+__all__ = [
+    "EXIT_BUSY",
+    "EXIT_FAILED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "RunResult",
+    "resolve_parameters",
+    "run_week",
+]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_BUSY = 0, 1, 2, 3
+log = logging.getLogger("soe")
+FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    status: str  # succeeded / failed / invalid / busy
+    week: str | None = None
+    folder: Path | None = None
+    message: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _lock(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".soe-run.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _log_to(path: Path):
+    handler = logging.FileHandler(path)
+    handler.setFormatter(FORMAT)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def run_week(
+    data_dir: str | Path | None = None,
+    week: str | None = None,
+    params_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    out: str | Path | None = None,
+    notebooks: Path | None = None,
+) -> RunResult:
+    """Run the weekly cycle (see the module doc for what is guaranteed). Never raises for a bad week."""
+    out = Path(out) if out is not None else outputs_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    with _log_to(out / "soe-run.log"), _lock(out) as locked:
+        if not locked:
+            msg = f"another soe run holds {out / '.soe-run.lock'}; not starting a second one"
+            log.error(msg)
+            return RunResult(EXIT_BUSY, "busy", message=msg)
+        return _run_locked(data_dir, week, params_file, overrides or {}, out, Path(notebooks or notebooks_dir()))
+
+
+def resolve_parameters(
+    notebooks: list[Path], data_dir: str | Path | None, week: str | None, params_file: str | Path | None, overrides: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """The run's parameters: declared defaults, then ``--params``, then ``--set``, then ``--data``/``--week``;
+    every name must be declared by a notebook and every value must fit its declaration."""
+    declared = known_parameters(notebooks)
+    known = set().union(*declared.values())
+    user = dict(overrides)
+    if params_file:
+        user = {**load_file(Path(params_file)), **user}
+    cli = {k: v for k, v in {"data_dir": None if data_dir is None else str(data_dir), "week": week}.items() if v is not None}
+    defaults = {k: v for k, v in default_parameters().items() if k in known}
+    return merge(defaults, {**user, **cli}, known, str(params_file or "overrides")), declared
+
+
+def _run_locked(
+    data_dir: str | Path | None, week: str | None, params_file: str | Path | None, overrides: dict[str, Any], out: Path, books: Path
+) -> RunResult:
+    started, t0 = utcnow(), time.perf_counter()
+    notebooks = batch_notebooks(books)
+    if not notebooks:
+        return _invalid(f"no weekly notebooks (NN_*.ipynb) in {books}")
+    try:
+        params, declared = resolve_parameters(notebooks, data_dir, week, params_file, overrides)
+    except ParameterError as exc:
+        return _invalid(str(exc))
+    folder = resolve_data_dir(params.get("data_dir"))
+    try:
+        data = load_data(folder, week=params.get("week"), horizon_weeks=int(params.get("horizon_weeks", 13)))
+    except ValidationError as exc:
+        log.error("input data is invalid (%s); nothing written for this week", exc.report.summary())
+        for problem in exc.report.errors:
+            log.error("  %s", problem)
+        return RunResult(EXIT_INVALID, "invalid", message=str(exc))
+
+    label = data.week_label
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    staging = out / ".staging" / f"{label}-{run_id}"
+    (staging / "notebooks").mkdir(parents=True)
+    with _log_to(staging / "run.log"):
+        hashes = source_hashes(data.sources)
+        meta = write_snapshot(data, staging / INPUTS, hashes, snapshot_key(hashes, params.get("week"), int(params.get("horizon_weeks", 13))))
+        params = {**params, "week": label, "data_dir": str(Path(folder).resolve())}
+        (staging / PARAMETERS_FILE).write_text(json.dumps(params, indent=1, default=str))
+        manifest = new_manifest(run_id, label, started, params, meta)
+        del data  # the notebooks read the snapshot; this process need not hold the tables
+        failed = _execute_all(notebooks, declared, params, staging, manifest)
+        if failed is None:
+            failed = _finish(staging, manifest, hashes)
+    manifest["finished_at"] = utcnow()
+    manifest["seconds"] = round(time.perf_counter() - t0, 2)
+    if failed is not None:
+        manifest.update(status="failed", exit_code=EXIT_FAILED, failed_step=failed["name"])
+        write_manifest(staging, manifest)
+        target = keep_failed(staging, out)
+        msg = f"week {label} FAILED in {failed['name']}; executed notebooks kept in {target}; earlier weeks untouched"
+        log.error(msg)
+        return RunResult(EXIT_FAILED, "failed", label, target, msg, manifest)
+    manifest.update(status="succeeded", exit_code=EXIT_OK)
+    write_manifest(staging, manifest)
+    final = publish(staging, out, label)
+    msg = f"week {label} succeeded in {manifest['seconds']:.1f} s; outputs in {final}"
+    log.info(msg)
+    return RunResult(EXIT_OK, "succeeded", label, final, msg, manifest)
+
+
+def _execute_all(
+    notebooks: list[Path], declared: dict[str, set[str]], params: dict[str, Any], staging: Path, manifest: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Execute the notebooks in order on the snapshot; the first failure stops the run and is returned."""
+    log.info("run %s for week %s: %d notebooks, data %s", manifest["run_id"], manifest["week"], len(notebooks), params["data_dir"])
+    for i, nb in enumerate(notebooks, 1):
+        injected = {k: v for k, v in params.items() if k in declared[nb.name]}
+        injected["out_dir"] = "."  # the run folder being built: its snapshot and parameters
+        t = time.perf_counter()
+        entry: dict[str, Any] = {"name": nb.stem, "parameters": injected}
+        manifest["notebooks"].append(entry)
+        try:
+            execute_notebook(nb, staging / "notebooks" / nb.name, injected, staging)
+        except BaseException as exc:  # any failure of a notebook (or Ctrl-C) fails the run, and is recorded
+            entry.update(status="failed", seconds=round(time.perf_counter() - t, 2), error=error_of(exc))
+            log.error("[%d/%d] %s FAILED (%.1f s): %s", i, len(notebooks), nb.stem, entry["seconds"], entry["error"]["message"])
+            return entry
+        entry.update(status="succeeded", seconds=round(time.perf_counter() - t, 2))
+        log.info("[%d/%d] %s ok (%.1f s)", i, len(notebooks), nb.stem, entry["seconds"])
+    return None
+
+
+def _finish(staging: Path, manifest: dict[str, Any], hashes: dict[str, str]) -> dict[str, Any] | None:
+    """HTML copies and table digests; a note when the inputs changed during the run (the week reflects
+    the snapshot taken at its start, so it stays consistent)."""
+    try:
+        for nb in sorted((staging / "notebooks").glob("*.ipynb")):
+            export_html(nb)
+        manifest["tables"] = table_digests(staging / "tables")
+        changed = sorted(n for n, src in manifest["inputs"].items() if _current_sha(manifest["data_dir"], src["file"]) not in (None, hashes[n]))
+        if changed:
+            manifest["inputs_changed_during_run"] = changed
+            log.warning("input files changed during the run: %s; this week reflects them as they were at its start", ", ".join(changed))
+    except Exception as exc:  # disk full, a bug here: the week stays as it was
+        entry = {"name": "runner", "status": "failed", "error": error_of(exc)}
+        manifest["notebooks"].append(entry)
+        log.error("run aborted: %s", entry["error"]["message"])
+        return entry
+    return None
+
+
+def _current_sha(data_dir: str, file: str) -> str | None:
+    path = Path(data_dir) / file.split("[", 1)[0]
+    return file_sha256(path) if path.is_file() else None
+
+
+def _invalid(message: str) -> RunResult:
+    log.error(message)
+    return RunResult(EXIT_INVALID, "invalid", message=message)

@@ -1,0 +1,80 @@
+"""The weekly cycle's steps, in order: the one place that knows which step comes after which.
+
+Each :class:`Step` names its notebook, the parameter declarations it reads, the tables of earlier
+steps it reads, and the function that computes it from a :class:`~soe_lib.run.week.WeekRun`. Steps
+meet only through tables (declared in :mod:`soe_lib.core.outputs`): a step's engine never imports
+another step's engine; this module is where they are put in sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..core.outputs import OUTPUTS, tables_of_step
+from ..finance.params import FinanceParams
+from ..finance.step import INPUT_TABLES as FINANCE_INPUTS
+from ..finance.step import assess_week
+from ..io.health import data_health
+from ..sensing.params import ExceptionParams, SensingParams
+from ..sensing.step import sense_week
+from ..supply.params import SupplyParams
+from ..supply.step import analyse_supply
+
+if TYPE_CHECKING:
+    from .week import WeekRun
+
+__all__ = ["STEPS", "Step", "producer_of", "step_named"]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    notebook: str
+    title: str
+    groups: tuple[type, ...]  # parameter declarations it reads (besides the cycle's)
+    inputs: tuple[str, ...]  # tables of earlier steps it reads
+    compute: Callable[[WeekRun], Any]  # returns a result with .tables() (and maybe .documents())
+
+    @property
+    def outputs(self) -> list[str]:
+        return tables_of_step(self.name)
+
+
+def _health(run: WeekRun) -> Any:
+    return data_health(run.data, run.horizon_weeks)
+
+
+def _sensing(run: WeekRun) -> Any:
+    return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks)
+
+
+def _supply(run: WeekRun) -> Any:
+    return analyse_supply(run.data, run.table("sensed_demand"), run.group(SupplyParams), run.horizon_weeks)
+
+
+def _finance(run: WeekRun) -> Any:
+    return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams))
+
+
+STEPS: tuple[Step, ...] = (
+    Step("health", "01_data_health.ipynb", "data health", (), (), _health),
+    Step("sensing", "02_demand_sensing.ipynb", "demand sensing", (SensingParams, ExceptionParams), (), _sensing),
+    Step("supply", "03_supply_gaps.ipynb", "supply gaps", (SupplyParams,), ("sensed_demand",), _supply),
+    Step("finance", "04_financial_impact.ipynb", "financial impact", (FinanceParams,), FINANCE_INPUTS, _finance),
+)
+
+
+def step_named(name: str) -> Step:
+    for step in STEPS:
+        if step.name == name:
+            return step
+    raise KeyError(f"no step '{name}'; the steps are {', '.join(s.name for s in STEPS)}")
+
+
+def producer_of(table: str) -> Step:
+    """The step that writes ``table``."""
+    if table not in OUTPUTS:
+        raise KeyError(f"'{table}' is not a declared result table")
+    return step_named(OUTPUTS[table].step)

@@ -1,0 +1,68 @@
+"""Demand sensing (step 2): plan accuracy, the sensed forecast and its backtest, demand exceptions."""
+
+from .accuracy import mase_scale, metrics_from_parts, naive_forecast, rollup, series_accuracy, window_parts
+from .engine import (
+    Sensing,
+    accuracy_table,
+    backtest_summary,
+    backtest_table,
+    blend_weight,
+    classify,
+    combine,
+    fourier_seasonality,
+    huber_outliers,
+    robust_sigma,
+    sense,
+)
+from .exceptions import (
+    COLUMNS,
+    bias_findings,
+    demand_exceptions,
+    insufficient_history,
+    outlier_weeks,
+    recent_shift,
+    sensed_vs_plan,
+    spikes_and_drops,
+)
+from .params import ExceptionParams, SensingParams
+from .smoothing import HOLT_GRID, TSB_GRID, SmoothingFit, damped_path, fit_damped, fit_tsb, phi_sum
+from .step import SensingWeek, sense_week
+
+__all__ = [
+    "COLUMNS",
+    "ExceptionParams",
+    "HOLT_GRID",
+    "Sensing",
+    "SensingParams",
+    "SensingWeek",
+    "SmoothingFit",
+    "TSB_GRID",
+    "accuracy_table",
+    "backtest_summary",
+    "backtest_table",
+    "bias_findings",
+    "blend_weight",
+    "classify",
+    "combine",
+    "damped_path",
+    "demand_exceptions",
+    "fit_damped",
+    "fit_tsb",
+    "fourier_seasonality",
+    "huber_outliers",
+    "insufficient_history",
+    "mase_scale",
+    "metrics_from_parts",
+    "naive_forecast",
+    "outlier_weeks",
+    "phi_sum",
+    "recent_shift",
+    "robust_sigma",
+    "rollup",
+    "sense",
+    "sense_week",
+    "sensed_vs_plan",
+    "series_accuracy",
+    "spikes_and_drops",
+    "window_parts",
+]

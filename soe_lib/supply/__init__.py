@@ -1,0 +1,29 @@
+"""Supply gap analysis (step 3): projected inventory, gaps and their root cause, inbound delays, capacity, storage."""
+
+from .capacity import capacity_load, constrain_production
+from .gaps import CAUSES, GAP_COLUMNS, find_gaps, mark_lines
+from .inbound import LINE_COLUMNS, delay_summary, line_delays
+from .params import SupplyParams
+from .projection import Projection, project, runs, weeks_of_supply
+from .step import SupplyWeek, analyse_supply
+from .storage import storage_load
+
+__all__ = [
+    "CAUSES",
+    "GAP_COLUMNS",
+    "LINE_COLUMNS",
+    "Projection",
+    "SupplyParams",
+    "SupplyWeek",
+    "analyse_supply",
+    "capacity_load",
+    "constrain_production",
+    "delay_summary",
+    "find_gaps",
+    "line_delays",
+    "mark_lines",
+    "project",
+    "runs",
+    "storage_load",
+    "weeks_of_supply",
+]

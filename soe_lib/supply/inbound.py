@@ -1,0 +1,44 @@
+"""Inbound delays: how late each open supply line is, and how suppliers and supply kinds perform.
+
+``delay_weeks = (eta_week - week) / 7`` per line (``eta_week`` blank = on time); on time when
+``delay_weeks <= 0``. By supplier and by kind: lines, units, on-time share (by lines),
+average and worst delay, late units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core.weeks import weeks_between
+
+__all__ = ["LINE_COLUMNS", "delay_summary", "line_delays"]
+
+LINE_COLUMNS = ["order_id", "sku", "location", "week", "eta_week", "qty", "supplier", "kind"]
+
+
+def line_delays(supply: pd.DataFrame) -> pd.DataFrame:
+    """One row per supply line: ``line_id`` (its position in the input), the contract's columns,
+    ``delay_weeks`` and ``late``."""
+    out = supply[LINE_COLUMNS].copy()
+    out.insert(0, "line_id", np.arange(len(out)))
+    out["delay_weeks"] = weeks_between(supply["eta_week"], supply["week"])
+    out["late"] = out["delay_weeks"] > 0
+    return out
+
+
+def delay_summary(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Performance by ``by`` (supplier or kind): lines, qty, on_time_share, avg/max delay, late_qty."""
+    key = lines[by].fillna("(none)").replace("", "(none)")
+    frame = lines.assign(_key=key, _late_qty=np.where(lines["late"], lines["qty"], 0.0))
+    out = frame.groupby("_key", as_index=False).agg(
+        lines=("qty", "size"),
+        qty=("qty", "sum"),
+        late_lines=("late", "sum"),
+        avg_delay_weeks=("delay_weeks", "mean"),
+        max_delay_weeks=("delay_weeks", "max"),
+        late_qty=("_late_qty", "sum"),
+    )
+    out["on_time_share"] = 1 - out["late_lines"] / out["lines"]
+    out = out.rename(columns={"_key": by})
+    return out.sort_values(["on_time_share", "late_qty"], ascending=[True, False]).reset_index(drop=True)

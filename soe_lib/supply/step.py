@@ -1,0 +1,226 @@
+"""Supply gap analysis: will supply be there, and if not, where, when, how much and why.
+
+Three projections per SKU-location over the horizon (:mod:`soe_lib.supply.projection`):
+
+- **plan**: the S&OP demand plan against receipts at their *planned* week;
+- **current**: sensed demand against receipts at their current ETA (``projected_on_hand``);
+- **constrained**: as current, with production receipts scaled to what capacity allows
+  (:mod:`soe_lib.supply.capacity`). Gaps are found on this one (:mod:`soe_lib.supply.gaps`): it is the most realistic.
+
+A **gap** is a run of weeks where the constrained projection is negative (``kind = shortage``); runs of
+weeks at or above zero but below safety stock are reported separately (``kind = below_safety_stock``).
+For each gap: first/last/peak week, weeks short, peak and total units short, and its **root cause** from
+an exact decomposition at the peak week ``p`` (cumulative sums from the run week)::
+
+    level - constrained_projected[p] = (level - plan_projected[p])          plan already short
+                                     + (demand[..p] - plan_demand[..p])       demand above plan
+                                     + (plan_receipts[..p] - receipts[..p])   supply late (or smaller)
+                                     + (receipts[..p] - constrained[..p])     capacity shortfall
+
+with ``level`` = 0 for a shortage and the safety stock for a safety-stock gap (the plan term counts
+only when positive: a plan with a cushion absorbs part of the other causes). Each positive term is a cause; ``cause`` is the largest, ``causes`` all of those worth at least 10 % of
+the peak, with the late orders and the bottleneck resources that produced them.
+Storage: units held per location when receipts land (stock brought in + receipts) vs ``storage_capacity``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..core.dataset import Dataset
+from ..core.matrix import long_frame, row_positions, to_matrix
+from .capacity import capacity_load, constrain_production
+from .gaps import find_gaps, mark_lines
+from .inbound import delay_summary, line_delays
+from .params import SupplyParams
+from .projection import Projection, project, weeks_of_supply
+from .storage import storage_load
+
+__all__ = ["SupplyWeek", "analyse_supply"]
+
+
+@dataclass
+class SupplyWeek:
+    series: pd.DataFrame  # sku, location, family, unit_price, unit_cost, safety_stock, _series
+    weeks: pd.DatetimeIndex
+    plan: Projection
+    current: Projection
+    constrained: Projection
+    projection: pd.DataFrame
+    gaps: pd.DataFrame
+    lines: pd.DataFrame  # supply lines with delay, constrained qty, creates_shortage
+    capacity: pd.DataFrame
+    storage: pd.DataFrame
+    by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The step's output tables (declared in :mod:`soe_lib.core.outputs`)."""
+        return {
+            "inventory_projection": self.projection,
+            "supply_gaps": self.gaps.drop(columns=["_series"]),
+            "inbound_delays": self.lines,
+            "inbound_delays_by_supplier": self.by_supplier,
+            "inbound_delays_by_kind": self.by_kind,
+            "capacity_load": self.capacity,
+            "storage_load": self.storage,
+            "supply_headline": self.headline(),
+        }
+
+    def focus(self, sku: str | None, location: str | None) -> tuple[str, str]:
+        """The SKU-location to chart: the one asked for, else the one with the deepest shortage."""
+        if sku is not None and location is not None:
+            return str(sku), str(location)
+        short = self.gaps[self.gaps["kind"] == "shortage"]
+        top = (short if len(short) else self.gaps).sort_values("peak_shortage_qty", ascending=False)
+        if not len(top):
+            return str(self.series["sku"].iloc[0]), str(self.series["location"].iloc[0])
+        return str(top["sku"].iloc[0]), str(top["location"].iloc[0])
+
+    def largest_gaps(self, n: int = 25) -> pd.DataFrame:
+        """The ``n`` deepest shortages, then the deepest safety-stock gaps, as in ``supply_gaps``."""
+        gaps = self.gaps.drop(columns=["_series"])
+        return gaps.sort_values(["kind", "peak_shortage_qty"], ascending=[False, False]).head(n)
+
+    def headline(self) -> pd.DataFrame:
+        """The numbers a planner reads first: gaps, units short, fill rate, late lines, overloads, overflows."""
+        short = self.gaps[self.gaps["kind"] == "shortage"]
+        demand = self.constrained.demand.sum()
+        return pd.DataFrame(
+            {
+                "measure": [
+                    "SKU-locations", "shortage gaps", "SKU-locations short", "units short (total over gaps)",
+                    "projected fill rate", "below-safety-stock gaps", "late inbound lines", "late lines causing a shortage",
+                    "overloaded resource-weeks", "storage overflow location-weeks",
+                ],
+                "value": [
+                    len(self.series), len(short), short[["sku", "location"]].drop_duplicates().shape[0], short["shortage_qty"].sum(),
+                    1 - self.constrained.short_new.sum() / demand if demand > 0 else 1.0,
+                    int((self.gaps["kind"] == "below_safety_stock").sum()), int(self.lines["late"].sum()),
+                    int(self.lines["creates_shortage"].sum()), int(self.capacity["overloaded"].sum()) if len(self.capacity) else 0,
+                    int(self.storage["overflow"].sum()),
+                ],
+            }
+        )
+
+    def gap_summary(self, by: str) -> pd.DataFrame:
+        """Shortage gaps counted and summed by ``by`` (cause, location, family)."""
+        gaps = self.gaps[self.gaps["kind"] == "shortage"].merge(self.series[["sku", "location", "family"]], on=["sku", "location"], how="left")
+        return (
+            gaps.groupby(by, as_index=False)
+            .agg(gaps=("sku", "size"), shortage_qty=("shortage_qty", "sum"), peak_shortage_qty=("peak_shortage_qty", "sum"))
+            .sort_values("shortage_qty", ascending=False)
+            .reset_index(drop=True)
+        )
+
+
+    def projection_frame(self, sku: str, location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One SKU-location for a chart: (projections as a long frame week/measure/qty, its supply lines
+        due in the horizon)."""
+        match = ((self.series["sku"] == sku) & (self.series["location"] == location)).to_numpy()
+        if not match.any():
+            raise KeyError(f"no SKU-location {sku!r} @ {location!r} in this week's data")
+        i = int(np.flatnonzero(match)[0])
+        lines = pd.concat(
+            [
+                pd.DataFrame({"week": self.weeks, "measure": "projected (current ETAs)", "qty": self.current.projected[i]}),
+                pd.DataFrame({"week": self.weeks, "measure": "projected (capacity-constrained)", "qty": self.constrained.projected[i]}),
+                pd.DataFrame({"week": self.weeks, "measure": "projected (as planned)", "qty": self.plan.projected[i]}),
+                pd.DataFrame({"week": self.weeks, "measure": "safety stock", "qty": float(self.series["safety_stock"].iloc[i])}),
+            ],
+            ignore_index=True,
+        )
+        rec = self.lines[(self.lines["sku"] == sku) & (self.lines["location"] == location)]
+        return lines, rec[rec["eta_week"] <= self.weeks[-1]]
+
+
+def _matrix(frame: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex, week_col: str, qty_col: str) -> np.ndarray:
+    """Sum ``qty_col`` by series and ``week_col``; weeks before the horizon count in its first week."""
+    f = frame[["_series", week_col, qty_col]].rename(columns={week_col: "week", qty_col: "qty"})
+    f = f.assign(week=f["week"].clip(lower=weeks[0]))  # past due: arrives in the run week
+    return to_matrix(f, series, weeks)
+
+
+def _series_with_stock(data: Dataset) -> pd.DataFrame:
+    """Every SKU-location with its product's money and its stock (no inventory row: 0 on hand and 0
+    safety stock, a data-health warning)."""
+    series = data.series().merge(data.products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")
+    inv = data.inventory
+    on_hand = np.zeros(len(series))
+    safety = np.zeros(len(series))
+    rows = row_positions(inv, series)
+    on_hand[rows], safety[rows] = inv["on_hand"].to_numpy(), inv["safety_stock"].to_numpy()
+    series["on_hand"], series["safety_stock"] = on_hand, safety
+    return series
+
+
+def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | None = None, horizon_weeks: int = 13) -> SupplyWeek:
+    """Project, find gaps and their causes, delays, capacity and storage for the run week.
+
+    ``sensed``: the ``sensed_demand`` table of the sensing step (week as ISO Mondays).
+    """
+    p = params or SupplyParams()
+    weeks = pd.date_range(data.week, periods=horizon_weeks, freq="7D")
+    series = _series_with_stock(data)
+    on_hand, safety = series["on_hand"].to_numpy(), series["safety_stock"].to_numpy()
+
+    sensed_keys = sensed.merge(series[["sku", "location", "_series"]], on=["sku", "location"], how="inner")
+    demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
+    plan_demand = to_matrix(data.demand_plan, series, weeks, "qty")
+
+    # supply: planned week, current ETA, and what capacity allows
+    supply = data.supply
+    load = capacity_load(supply, data.routings, data.capacity, weeks)  # empty without routings/capacity
+    constrained_lines = constrain_production(supply, data.routings, load)
+    sup = supply.assign(constrained_qty=constrained_lines["constrained_qty"].to_numpy())
+    plan = project(on_hand, _matrix(sup, series, weeks, "week", "qty"), plan_demand)
+    current = project(on_hand, _matrix(sup, series, weeks, "eta_week", "qty"), demand)
+    constrained = project(on_hand, _matrix(sup, series, weeks, "eta_week", "constrained_qty"), demand)
+
+    lines = line_delays(supply).assign(
+        constrained_qty=constrained_lines["constrained_qty"].to_numpy(),
+        at_risk_qty=constrained_lines["at_risk_qty"].to_numpy(),
+        bottleneck=constrained_lines["bottleneck"].to_numpy(),
+    )
+    gaps = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
+    lines = mark_lines(lines, supply, gaps)
+    result = SupplyWeek(
+        series, weeks, plan, current, constrained,
+        _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks),
+        gaps, lines, load, storage_load(data.locations, series, weeks, constrained),
+    )
+    result.by_supplier = delay_summary(lines, "supplier")
+    result.by_kind = delay_summary(lines, "kind")
+    return result
+
+
+def _projection_table(
+    series: pd.DataFrame, weeks: pd.DatetimeIndex, plan: Projection, current: Projection, constrained: Projection,
+    safety: np.ndarray, cover_weeks: int,
+) -> pd.DataFrame:
+    """The ``inventory_projection`` table: the three projections, long (one row per series and week)."""
+    h = len(weeks)
+    out = long_frame(
+        series[["sku", "location"]],
+        weeks,
+        {
+            "demand_qty": current.demand,
+            "receipts_qty": current.receipts,
+            "projected_on_hand": current.projected,
+            "shortage_qty": current.backlog,
+            "weeks_of_supply": weeks_of_supply(current.projected, current.demand, cover_weeks),
+            "constrained_receipts_qty": constrained.receipts,
+            "constrained_projected_on_hand": constrained.projected,
+            "constrained_shortage_qty": constrained.backlog,
+            "plan_demand_qty": plan.demand,
+            "plan_receipts_qty": plan.receipts,
+            "plan_projected_on_hand": plan.projected,
+            "plan_shortage_qty": plan.backlog,
+        },
+    )
+    out["safety_stock"] = np.repeat(safety, h)
+    out["below_safety_stock"] = (out["constrained_projected_on_hand"] >= 0) & (out["constrained_projected_on_hand"] < out["safety_stock"])
+    return out
