@@ -49,111 +49,88 @@ def coverage_table(data: Dataset, horizon_weeks: int = 13) -> pd.DataFrame:
     return out.drop(columns=["_series"])
 
 
-def coverage_problems(data: Dataset, horizon_weeks: int = 13) -> list[Problem]:
-    """Warnings for the data-health report (they never stop a run)."""
-    problems: list[Problem] = []
-    cov = coverage_table(data, horizon_weeks)
-    label = {t: (s.label if s else t) for t, s in ((t, data.sources.get(t)) for t in data.tables)}
+def _labels(data: Dataset) -> dict[str, str]:
+    return {t: (s.label if s else t) for t, s in ((t, data.sources.get(t)) for t in data.tables)}
 
-    def warn(table: str, column: str, rule: str, message: str, mask: pd.Series) -> None:
+
+def _coverage_warnings(data: Dataset, cov: pd.DataFrame, horizon_weeks: int) -> list[Problem]:
+    """SKU-locations with actuals but no plan, a plan short of the horizon, or no inventory row."""
+    label = _labels(data)
+    checks = (
+        ("demand_plan", "sku", "plan for every item", "have actuals but no demand plan", cov["has_actuals"] & ~cov["has_plan"]),
+        ("demand_plan", "week", f"plan covers {horizon_weeks} weeks", f"have a plan that stops before the end of the {horizon_weeks}-week horizon",
+         cov["has_plan"] & (cov["plan_weeks_in_horizon"] < horizon_weeks)),
+        ("inventory", "sku", "inventory for every item", "have no inventory row (on hand taken as 0)", ~cov["has_inventory"]),
+    )
+    problems = []
+    for table, column, rule, message, mask in checks:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
-            problems.append(
-                Problem(
-                    "warning",
-                    table,
-                    label[table],
-                    column,
-                    rule,
-                    f"{int(mask.sum())} SKU-locations {message}: "
-                    + ", ".join(f"{s} @ {loc}" for s, loc in cov.loc[mask, KEY].head(5).itertuples(index=False))
-                    + (" ..." if mask.sum() > 5 else ""),
-                    count=int(mask.sum()),
-                )
-            )
+            where = ", ".join(f"{s} @ {loc}" for s, loc in cov.loc[mask, KEY].head(5).itertuples(index=False))
+            text = f"{int(mask.sum())} SKU-locations {message}: {where}" + (" ..." if mask.sum() > 5 else "")
+            problems.append(Problem("warning", table, label[table], column, rule, text, count=int(mask.sum())))
+    return problems
 
-    warn("demand_plan", "sku", "plan for every item", "have actuals but no demand plan", cov["has_actuals"] & ~cov["has_plan"])
-    warn(
-        "demand_plan",
-        "week",
-        f"plan covers {horizon_weeks} weeks",
-        f"have a plan that stops before the end of the {horizon_weeks}-week horizon",
-        cov["has_plan"] & (cov["plan_weeks_in_horizon"] < horizon_weeks),
-    )
-    warn("inventory", "sku", "inventory for every item", "have no inventory row (on hand taken as 0)", ~cov["has_inventory"])
 
+def _past_due(data: Dataset) -> list[Problem]:
+    """Open supply expected before the run week: counted as arriving in the run week."""
     supply = data.supply
     overdue = (supply["eta_week"] < data.week).to_numpy()
-    if overdue.any():
-        problems.append(
-            problem_for_rows(
-                "warning",
-                "supply",
-                label["supply"],
-                "eta_week",
-                "expected in the future",
-                "open supply lines expected before the run week (past due); counted as arriving in the run week",
-                np.flatnonzero(overdue),
-                week_labels(supply["eta_week"]),
-            )
+    if not overdue.any():
+        return []
+    return [
+        problem_for_rows(
+            "warning", "supply", _labels(data)["supply"], "eta_week", "expected in the future",
+            "open supply lines expected before the run week (past due); counted as arriving in the run week",
+            np.flatnonzero(overdue), week_labels(supply["eta_week"]),
         )
-    if data.has("capacity") and data.has("routings"):
-        prod = supply[supply["kind"].eq("production").fillna(False)][KEY].drop_duplicates()
-        routed = prod.merge(data.routings[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)
-        missing = routed["_merge"].eq("left_only").to_numpy()
-        if missing.any():
-            problems.append(
-                Problem(
-                    "warning",
-                    "routings",
-                    label["routings"],
-                    "resource",
-                    "routing for production",
-                    f"{int(missing.sum())} SKU-locations with production supply have no routing (no capacity check)",
-                    count=int(missing.sum()),
-                )
-            )
-        unknown = ~data.routings["resource"].isin(data.capacity["resource"]).to_numpy()
-        if unknown.any():
-            problems.append(
-                problem_for_rows(
-                    "warning",
-                    "routings",
-                    label["routings"],
-                    "resource",
-                    "resource in capacity",
-                    "resource has no capacity rows (treated as unlimited)",
-                    np.flatnonzero(unknown),
-                    data.routings["resource"],
-                )
-            )
+    ]
+
+
+def _routing_gaps(data: Dataset) -> list[Problem]:
+    """Production without a routing (no capacity check), and routed resources without capacity rows."""
+    if not (data.has("capacity") and data.has("routings")):
+        return []
+    label = _labels(data)["routings"]
+    problems = []
+    prod = data.supply[data.supply["kind"].eq("production").fillna(False)][KEY].drop_duplicates()
+    routed = prod.merge(data.routings[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)
+    missing = routed["_merge"].eq("left_only").to_numpy()
+    if missing.any():
+        problems.append(
+            Problem("warning", "routings", label, "resource", "routing for production",
+                    f"{int(missing.sum())} SKU-locations with production supply have no routing (no capacity check)", count=int(missing.sum()))
+        )
+    unknown = ~data.routings["resource"].isin(data.capacity["resource"]).to_numpy()
+    if unknown.any():
+        problems.append(
+            problem_for_rows("warning", "routings", label, "resource", "resource in capacity",
+                             "resource has no capacity rows (treated as unlimited)", np.flatnonzero(unknown), data.routings["resource"])
+        )
+    return problems
+
+
+def _master_data(data: Dataset) -> list[Problem]:
+    """Financial-plan families without products, and products costing more than they sell for."""
+    label = _labels(data)
+    problems = []
     if data.has("financial_plan"):
         unknown = ~data.financial_plan["family"].isin(data.products["family"]).to_numpy()
         if unknown.any():
             problems.append(
-                problem_for_rows(
-                    "warning",
-                    "financial_plan",
-                    label["financial_plan"],
-                    "family",
-                    "family in products",
-                    "family has no products",
-                    np.flatnonzero(unknown),
-                    data.financial_plan["family"],
-                )
+                problem_for_rows("warning", "financial_plan", label["financial_plan"], "family", "family in products",
+                                 "family has no products", np.flatnonzero(unknown), data.financial_plan["family"])
             )
     margin = (data.products["unit_cost"] > data.products["unit_price"]).to_numpy()
     if margin.any():
         problems.append(
-            problem_for_rows(
-                "warning",
-                "products",
-                label["products"],
-                "unit_cost",
-                "cost <= price",
-                "unit cost above unit price (negative margin)",
-                np.flatnonzero(margin),
-                data.products["sku"],
-            )
+            problem_for_rows("warning", "products", label["products"], "unit_cost", "cost <= price",
+                             "unit cost above unit price (negative margin)", np.flatnonzero(margin), data.products["sku"])
         )
     return problems
+
+
+def coverage_problems(data: Dataset, horizon_weeks: int = 13) -> list[Problem]:
+    """Warnings for the data-health report (they never stop a run)."""
+    cov = coverage_table(data, horizon_weeks)
+    return _coverage_warnings(data, cov, horizon_weeks) + _past_due(data) + _routing_gaps(data) + _master_data(data)

@@ -80,18 +80,29 @@ def _locations(n: int) -> pd.DataFrame:
     return pd.DataFrame({"location": codes, "region": region, "storage_capacity": np.nan})
 
 
-def generate_sample(
-    skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["locations"], seed: int = DEFAULTS["seed"]
-) -> tuple[dict[str, pd.DataFrame], dict]:
-    """All input tables of a sample company with ``skus x locations`` SKU-locations, and what was planted."""
-    if skus < 8 or locations < 2:
-        raise ValueError("the sample company needs at least 8 SKUs and 2 locations to hold its planted cases")
-    rng = np.random.default_rng(seed)
-    run_week = parse_week(RUN_WEEK)
-    weeks = pd.date_range(run_week - pd.Timedelta(weeks=HISTORY_WEEKS), periods=HISTORY_WEEKS + PLAN_AHEAD_WEEKS, freq="7D")
-    n_t, now = len(weeks), HISTORY_WEEKS  # column index of the run week
+@dataclass
+class _Series:
+    """Every SKU at every location: series i is SKU ``sku[i]`` at location ``loc[i]``."""
 
-    # --- products -------------------------------------------------------------------------------
+    sku: np.ndarray  # SKU position per series
+    loc: np.ndarray  # location position per series
+    pattern: np.ndarray  # pattern index per series (PATTERNS)
+    codes: np.ndarray  # SKU codes (per SKU)
+    locations: pd.DataFrame
+    families: list[Family]  # per SKU
+    weeks: pd.DatetimeIndex  # history + plan horizon
+    now: int  # column of the run week
+
+    @property
+    def n(self) -> int:
+        return len(self.sku)
+
+    def keys(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        return {"sku": self.codes[self.sku[rows]], "location": self.locations["location"].to_numpy()[self.loc[rows]]}
+
+
+def _products(rng: np.random.Generator, skus: int) -> tuple[pd.DataFrame, list[Family], np.ndarray]:
+    """Products with families, prices and margins, and each product's demand pattern."""
     fam_idx = np.arange(skus) % len(FAMILIES)
     fam_idx[skus // 2 :] = rng.integers(0, len(FAMILIES), skus - skus // 2)  # first half covers every family
     fam = [FAMILIES[i] for i in fam_idx]
@@ -102,10 +113,9 @@ def generate_sample(
     cost = np.round(price * (1 - margin), 2)
     probs = np.array([f.patterns for f in fam])
     pattern = (rng.random(skus)[:, None] > np.cumsum(probs, axis=1)).sum(axis=1).clip(0, 4)
-    sku_codes = _codes(skus)
     products = pd.DataFrame(
         {
-            "sku": sku_codes,
+            "sku": _codes(skus),
             "description": [f"{f.name} item {i + 1}" for i, f in enumerate(fam)],
             "family": [f.name for f in fam],
             "unit_price": price,
@@ -113,50 +123,67 @@ def generate_sample(
             "abc_class": np.where(price > np.median(price), "A", "B"),  # an extra column: kept, never an error
         }
     )
-    loc = _locations(locations)
+    return products, fam, pattern
 
-    # --- series: every SKU at every location ------------------------------------------------------
-    n = skus * locations
-    s_sku = np.repeat(np.arange(skus), locations)
-    s_loc = np.tile(np.arange(locations), skus)
-    s_pat = pattern[s_sku]
+
+def _demand(rng: np.random.Generator, s: _Series) -> tuple[np.ndarray, np.ndarray]:
+    """(actual demand, S&OP plan) per series and week: seasonal, trending and smooth means with
+    gamma-Poisson noise; intermittent/lumpy as occurrence x size; the plan carries the family bias."""
+    n, n_t, now = s.n, len(s.weeks), s.now
     t = np.arange(n_t)[None, :]
-    level = np.exp(rng.normal(np.log(40), 0.7, n)) * np.linspace(1.3, 0.7, locations)[s_loc]
-    level = np.where(s_pat >= 3, level / 8, level)  # intermittent/lumpy items sell little
+    level = np.exp(rng.normal(np.log(40), 0.7, n)) * np.linspace(1.3, 0.7, len(s.locations))[s.loc]
+    level = np.where(s.pattern >= 3, level / 8, level)  # intermittent/lumpy items sell little
     phase = rng.integers(0, 52, n)[:, None]
-    amp = np.where(s_pat == 0, rng.uniform(0.25, 0.6, n), rng.uniform(0.0, 0.08, n))[:, None]
-    growth = np.where(s_pat == 1, rng.choice([-0.25, 0.3, 0.5], n), 0.0)[:, None]
+    amp = np.where(s.pattern == 0, rng.uniform(0.25, 0.6, n), rng.uniform(0.0, 0.08, n))[:, None]
+    growth = np.where(s.pattern == 1, rng.choice([-0.25, 0.3, 0.5], n), 0.0)[:, None]
     mean = level[:, None] * (1 + amp * np.sin(2 * np.pi * (t + phase) / 52)) * np.clip(1 + growth * (t - now) / 52, 0.2, None)
-
-    # actual demand: gamma-Poisson noise for regular items; occurrence x size for intermittent/lumpy
-    occur_p = np.select([s_pat == 3, s_pat == 4], [0.3, 0.1], 1.0)[:, None]
+    occur_p = np.select([s.pattern == 3, s.pattern == 4], [0.3, 0.1], 1.0)[:, None]
     occurs = rng.random((n, n_t)) < occur_p
-    size_cv = np.where(s_pat == 4, 1.2, 0.25)[:, None]
+    size_cv = np.where(s.pattern == 4, 1.2, 0.25)[:, None]
     shape = 1 / size_cv**2
     rate = rng.gamma(shape, 1 / shape, (n, n_t)) * mean / occur_p
     actual = np.where(occurs, rng.poisson(rate), 0).astype(float)
-
     # the S&OP plan: the expected demand, with the family bias and a little monthly planner noise
-    bias = np.array([PLAN_BIAS.get(f.name, 0.0) for f in fam])[s_sku][:, None]
+    bias = np.array([PLAN_BIAS.get(f.name, 0.0) for f in s.families])[s.sku][:, None]
     month_noise = np.repeat(rng.normal(0, 0.05, (n, n_t // 4 + 1)), 4, axis=1)[:, :n_t]
-    plan = np.round(mean * (1 + bias) * (1 + month_noise))
+    return actual, np.round(mean * (1 + bias) * (1 + month_noise))
 
-    # --- planted demand situations (on regular items at the first location) ------------------------
-    regular = np.flatnonzero((s_pat <= 2) & (s_loc == 0) & (np.array([f.name for f in fam])[s_sku] != "Household"))
+
+def _plant_demand(s: _Series, actual: np.ndarray, plan: np.ndarray) -> dict[str, int]:
+    """A spike, a drop, a one-off outlier (and the item whose order will be late) on regular items at
+    the first location; the future is unknown."""
+    names = np.array([f.name for f in s.families])[s.sku]
+    regular = np.flatnonzero((s.pattern <= 2) & (s.loc == 0) & (names != "Household"))
     spike, drop, outlier, late_item = regular[:4]
+    now = s.now
     actual[spike, now - 3 : now] = np.round(plan[spike, now - 3 : now] * 2.6)
     actual[drop, now - 4 : now] = np.round(plan[drop, now - 4 : now] * 0.25)
     actual[outlier, now - 6] = np.round(plan[outlier, now - 6] * 10)
-    actual[:, now:] = 0  # the future is unknown
+    actual[:, now:] = 0
+    return {"spike": spike, "drop": drop, "outlier": outlier, "late_item": late_item}
 
-    # --- inventory and open supply ------------------------------------------------------------------
+
+@dataclass
+class _Supply:
+    on_hand: np.ndarray
+    safety: np.ndarray
+    lines: pd.DataFrame  # the supply table
+    rows: np.ndarray  # series of each line
+    cols: np.ndarray  # planned horizon week of each line
+    qty: np.ndarray  # (N, SUPPLY_WEEKS) receipt quantities
+    delay: np.ndarray  # weeks late per line
+    made: np.ndarray  # per series: produced in-house
+
+
+def _receipts(rng: np.random.Generator, s: _Series, plan: np.ndarray, planted: dict[str, int]) -> tuple:
+    """Stock and the receipt grid: a receipt every ``cadence`` weeks covering the plan until the next one;
+    on hand covers the weeks until the first receipt, on top of safety stock."""
+    n, now = s.n, s.now
     fwd = plan[:, now : now + 13].mean(axis=1)
     safety = np.round(fwd * 1.5)
     uplift = rng.uniform(0.6, 1.4, n)  # how much stock above the next receipt the planner keeps
-
-    # --- open supply: a receipt every `cadence` weeks covering the plan until the next one -----------
     cadence = rng.choice([1, 2, 4], n)
-    cadence[late_item] = 4  # its one late order must matter: receipts are few and large
+    cadence[planted["late_item"]] = 4  # its one late order must matter: receipts are few and large
     offset = rng.integers(0, 4, n) % cadence
     h = np.arange(SUPPLY_WEEKS)[None, :]
     receipt = ((h - offset[:, None]) % cadence[:, None] == 0) & (h >= 1)
@@ -165,33 +192,39 @@ def generate_sample(
     span = np.clip(h + cadence[:, None], None, future.shape[1])
     qty = np.ceil(ahead[np.arange(n)[:, None], span] - ahead[:, :SUPPLY_WEEKS]).clip(1, None)
     first_receipt = np.argmax(receipt, axis=1)
-    # on hand covers the weeks until the first receipt, on top of safety stock
     on_hand = np.round(safety + ahead[np.arange(n), first_receipt] + fwd * uplift)
+    spike, late = planted["spike"], planted["late_item"]
     on_hand[spike] = np.round(fwd[spike] * 1.5)
-    on_hand[late_item] = np.round(fwd[late_item] * 1.6)
-    receipt[late_item] = False
-    receipt[late_item, [1, 8, 12]] = True
-    qty[late_item, 1] = np.ceil(fwd[late_item] * 7)
+    on_hand[late] = np.round(fwd[late] * 1.6)
+    receipt[late] = False
+    receipt[late, [1, 8, 12]] = True
+    qty[late, 1] = np.ceil(fwd[late] * 7)
+    return on_hand, safety, receipt, qty
+
+
+def _supply(rng: np.random.Generator, s: _Series, plan: np.ndarray, planted: dict[str, int]) -> _Supply:
+    """Open supply lines: production for made families, purchases (some transfers) otherwise; the late
+    supplier slips 1-3 weeks and the planted late order slips 3."""
+    on_hand, safety, receipt, qty = _receipts(rng, s, plan, planted)
     rs, rh = np.nonzero(receipt)
-    made = np.array([f.made for f in fam])[s_sku]
+    made = np.array([f.made for f in s.families])[s.sku]
     kind = np.where(made[rs], "production", "purchase")
     supplier = np.where(made[rs], "", SUPPLIERS[rng.integers(0, len(SUPPLIERS), len(rs))])
-    transfer = (~made[rs]) & (s_loc[rs] > 0) & (rng.random(len(rs)) < 0.1)
+    transfer = (~made[rs]) & (s.loc[rs] > 0) & (rng.random(len(rs)) < 0.1)
     kind = np.where(transfer, "transfer", kind)
     supplier = np.where(transfer, "", supplier)
     delay = np.where(supplier == LATE_SUPPLIER, rng.integers(1, 4, len(rs)), (rng.random(len(rs)) < 0.08).astype(int))
     delay = np.where(kind == "production", 0, delay)
-    late_line = (rs == late_item) & (rh == 1)
+    late_line = (rs == planted["late_item"]) & (rh == 1)
     supplier = np.where(late_line, LATE_SUPPLIER, supplier)
     kind = np.where(late_line, "purchase", kind)
     delay = np.where(late_line, 3, delay)
-    planned_week = weeks[now + rh]
+    planned_week = s.weeks[s.now + rh]
     prefix = np.select([kind == "production", kind == "transfer"], ["MO", "TO"], "PO")
-    supply = pd.DataFrame(
+    lines = pd.DataFrame(
         {
             "order_id": pd.Series(prefix, dtype=object) + "-" + pd.Series(np.arange(1, len(rs) + 1)).astype(str).str.zfill(6),
-            "sku": sku_codes[s_sku[rs]],
-            "location": loc["location"].to_numpy()[s_loc[rs]],
+            **s.keys(rs),
             "week": planned_week.strftime("%Y-%m-%d"),  # dates, not ISO labels: both are accepted
             "eta_week": (planned_week + pd.to_timedelta(delay * 7, unit="D")).strftime("%Y-%m-%d"),
             "qty": qty[rs, rh],
@@ -199,115 +232,134 @@ def generate_sample(
             "kind": kind,
         }
     )
+    return _Supply(on_hand, safety, lines, rs, rh, qty, delay, made)
 
-    # --- capacity and routings ----------------------------------------------------------------------
-    hours_per_unit = np.round(rng.uniform(0.01, 0.05, skus), 4)
-    made_series = np.flatnonzero(made)
-    resource = np.array([fam[s].resource for s in s_sku[made_series]], dtype=object)
+
+def _capacity(rng: np.random.Generator, s: _Series, sup: _Supply) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(routings, capacity): lines sized 10 % above their load, LINE-2 losing hours to maintenance in
+    weeks +2..+4 (the overload S&OE must catch)."""
+    hours_per_unit = np.round(rng.uniform(0.01, 0.05, len(s.codes)), 4)
+    made_series = np.flatnonzero(sup.made)
     routings = pd.DataFrame(
         {
-            "sku": sku_codes[s_sku[made_series]],
-            "location": loc["location"].to_numpy()[s_loc[made_series]],
-            "resource": resource,
-            "hours_per_unit": hours_per_unit[s_sku[made_series]],
+            **s.keys(made_series),
+            "resource": np.array([s.families[k].resource for k in s.sku[made_series]], dtype=object),
+            "hours_per_unit": hours_per_unit[s.sku[made_series]],
         }
     )
-    cap_rows = []
-    horizon_weeks = weeks[now : now + SUPPLY_WEEKS]
-    prod = supply[supply["kind"] == "production"].merge(routings, on=["sku", "location"])
+    horizon_weeks = s.weeks[s.now : s.now + SUPPLY_WEEKS]
+    prod = sup.lines[sup.lines["kind"] == "production"].merge(routings, on=["sku", "location"])
     prod["hours"] = prod["qty"] * prod["hours_per_unit"]
-    for res in ("LINE-1", "LINE-2"):
+    rows = []
+    for res in ("LINE-1", "LINE-2"):  # two resources, each vectorised over the weeks
         load = prod[prod["resource"] == res].groupby("week")["hours"].sum().reindex(
             horizon_weeks.strftime("%Y-%m-%d"), fill_value=0.0).to_numpy()
         hours = np.full(SUPPLY_WEEKS, float(np.ceil(max(load.max(), 1.0) * 1.1)))
-        if res == "LINE-2":  # planned maintenance in weeks +2..+4: the overload S&OE must catch
+        if res == "LINE-2":
             hours[2:5] = np.floor(np.minimum(hours[2:5] * 0.55, load[2:5] * 0.75))
-        cap_rows.append(pd.DataFrame({"resource": res, "week": week_labels(pd.Series(horizon_weeks)), "available_hours": hours}))
-    capacity = pd.concat(cap_rows, ignore_index=True)
+        rows.append(pd.DataFrame({"resource": res, "week": week_labels(pd.Series(horizon_weeks)), "available_hours": hours}))
+    return routings, pd.concat(rows, ignore_index=True)
 
-    # --- storage: the last location is nearly full ----------------------------------------------------
-    # units held in a week peak when its receipts land: stock brought in + receipts (at ETA)
-    eta_col = rh + delay
+
+def _storage(s: _Series, sup: _Supply, plan: np.ndarray) -> None:
+    """Storage capacity per location: twice the peak for all but the last, which holds 97 % of its
+    capacity today and overflows when the next receipts land (units held peak when receipts land)."""
+    n = s.n
     rec = np.zeros((n, SUPPLY_WEEKS + 4))
-    np.add.at(rec, (rs, eta_col), qty[rs, rh])
-    flow = rec[:, :SUPPLY_WEEKS] - plan[:, now : now + SUPPLY_WEEKS]
-    brought = on_hand[:, None] + np.concatenate([np.zeros((n, 1)), np.cumsum(flow, axis=1)[:, :-1]], axis=1)
+    np.add.at(rec, (sup.rows, sup.cols + sup.delay), sup.qty[sup.rows, sup.cols])
+    flow = rec[:, :SUPPLY_WEEKS] - plan[:, s.now : s.now + SUPPLY_WEEKS]
+    brought = sup.on_hand[:, None] + np.concatenate([np.zeros((n, 1)), np.cumsum(flow, axis=1)[:, :-1]], axis=1)
     held = np.clip(brought, 0, None) + rec[:, :SUPPLY_WEEKS]
-    per_loc = np.stack([held[s_loc == j].sum(axis=0) for j in range(locations)])
-    last = locations - 1
-    loc["storage_capacity"] = np.round(per_loc.max(axis=1) * 2.0)
-    # fits today (97 %), overflows when the next receipts land
-    loc.loc[last, "storage_capacity"] = float(np.round(on_hand[s_loc == last].sum() / 0.97))
+    per_loc = np.stack([held[s.loc == j].sum(axis=0) for j in range(len(s.locations))])
+    last = len(s.locations) - 1
+    s.locations["storage_capacity"] = np.round(per_loc.max(axis=1) * 2.0)
+    s.locations.loc[last, "storage_capacity"] = float(np.round(sup.on_hand[s.loc == last].sum() / 0.97))
 
-    # --- long tables ----------------------------------------------------------------------------------
-    week_lbl = week_labels(pd.Series(weeks)).to_numpy()
-    ii, tt = np.nonzero(actual[:, :now] > 0)  # ERP extracts omit zero weeks
-    actuals = pd.DataFrame(
-        {"sku": sku_codes[s_sku[ii]], "location": loc["location"].to_numpy()[s_loc[ii]], "week": week_lbl[tt], "qty": actual[ii, tt]}
-    )
+
+def _long_tables(rng: np.random.Generator, s: _Series, actual: np.ndarray, plan: np.ndarray, sup: _Supply,
+                 products: pd.DataFrame, planted: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """Actuals (zero weeks omitted, as ERP extracts do), the plan, inventory, booked orders and the
+    financial plan (what the demand plan is worth, with a 3 % stretch)."""
+    now, n = s.now, s.n
+    week_lbl = week_labels(pd.Series(s.weeks)).to_numpy()
+    ii, tt = np.nonzero(actual[:, :now] > 0)
     pi, pt = np.nonzero(np.ones_like(plan, dtype=bool))
-    demand_plan = pd.DataFrame(
-        {"sku": sku_codes[s_sku[pi]], "location": loc["location"].to_numpy()[s_loc[pi]], "week": week_lbl[pt], "qty": plan[pi, pt]}
-    )
-    inventory = pd.DataFrame(
-        {"sku": sku_codes[s_sku], "location": loc["location"].to_numpy()[s_loc], "on_hand": on_hand, "safety_stock": safety}
-    )
-    # booked orders: most of next week's demand, less further out
-    share = np.array([0.7, 0.4, 0.15, 0.05])
+    share = np.array([0.7, 0.4, 0.15, 0.05])  # booked: most of next week's demand, less further out
     booked = np.round(plan[:, now : now + 4] * share * rng.uniform(0.8, 1.1, (n, 4)))
-    booked[spike] = np.round(plan[spike, now : now + 4] * share * 2.4)
+    booked[planted["spike"]] = np.round(plan[planted["spike"], now : now + 4] * share * 2.4)
     oi, ot = np.nonzero(booked > 0)
-    open_orders = pd.DataFrame(
-        {"sku": sku_codes[s_sku[oi]], "location": loc["location"].to_numpy()[s_loc[oi]], "week": week_lbl[now + ot], "qty": booked[oi, ot]}
-    )
-    # financial plan by family and week: what the demand plan is worth, with a 3 % stretch
+    price, cost = products["unit_price"].to_numpy(), products["unit_cost"].to_numpy()
     money = pd.DataFrame(
         {
-            "family": np.array([f.name for f in fam])[s_sku[pi]],
+            "family": products["family"].to_numpy()[s.sku[pi]],
             "week": week_lbl[pt],
-            "revenue_plan": plan[pi, pt] * price[s_sku[pi]],
-            "margin_plan": plan[pi, pt] * (price - cost)[s_sku[pi]],
+            "revenue_plan": plan[pi, pt] * price[s.sku[pi]],
+            "margin_plan": plan[pi, pt] * (price - cost)[s.sku[pi]],
         }
-    )
-    money = money[pt >= now - 13]
+    )[pt >= now - 13]
     financial_plan = money.groupby(["family", "week"], as_index=False, sort=True)[["revenue_plan", "margin_plan"]].sum()
     financial_plan[["revenue_plan", "margin_plan"]] = (financial_plan[["revenue_plan", "margin_plan"]] * 1.03).round(2)
+    return {
+        "actuals": pd.DataFrame({**s.keys(ii), "week": week_lbl[tt], "qty": actual[ii, tt]}),
+        "demand_plan": pd.DataFrame({**s.keys(pi), "week": week_lbl[pt], "qty": plan[pi, pt]}),
+        "inventory": pd.DataFrame({**s.keys(np.arange(n)), "on_hand": sup.on_hand, "safety_stock": sup.safety}),
+        "open_orders": pd.DataFrame({**s.keys(oi), "week": week_lbl[now + ot], "qty": booked[oi, ot]}),
+        "financial_plan": financial_plan,
+    }
+
+
+def _planted(s: _Series, planted: dict[str, int], seed: int) -> dict:
+    """Where each planted situation is (``planted.json``)."""
+    week_lbl = week_labels(pd.Series(s.weeks)).to_numpy()
+    now, last = s.now, len(s.locations) - 1
 
     def at(i: int) -> dict:
-        return {"sku": str(sku_codes[s_sku[i]]), "location": str(loc["location"].iloc[s_loc[i]])}
+        return {"sku": str(s.codes[s.sku[i]]), "location": str(s.locations["location"].iloc[s.loc[i]])}
 
-    planted = {
+    return {
         "run_week": RUN_WEEK,
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
-        "skus": skus,
-        "locations": locations,
-        "demand_spike": {**at(spike), "weeks": 3, "factor": 2.6},
-        "demand_drop": {**at(drop), "weeks": 4, "factor": 0.25},
-        "outlier": {**at(outlier), "week": str(week_lbl[now - 6]), "factor": 10},
+        "skus": len(s.codes),
+        "locations": len(s.locations),
+        "demand_spike": {**at(planted["spike"]), "weeks": 3, "factor": 2.6},
+        "demand_drop": {**at(planted["drop"]), "weeks": 4, "factor": 0.25},
+        "outlier": {**at(planted["outlier"]), "week": str(week_lbl[now - 6]), "factor": 10},
         "biased_plan": {"family": "Household", "bias": PLAN_BIAS["Household"]},
-        "late_inbound": {**at(late_item), "supplier": LATE_SUPPLIER, "planned_week": str(week_lbl[now + 1]), "eta_week": str(week_lbl[now + 4])},
+        "late_inbound": {**at(planted["late_item"]), "supplier": LATE_SUPPLIER, "planned_week": str(week_lbl[now + 1]), "eta_week": str(week_lbl[now + 4])},
         "late_supplier": LATE_SUPPLIER,
         "capacity_overload": {"resource": "LINE-2", "weeks": [str(w) for w in week_lbl[now + 2 : now + 5]]},
-        "storage_near_capacity": {"location": str(loc["location"].iloc[last])},
-        "patterns": {str(p): int((s_pat == k).sum()) for k, p in enumerate(PATTERNS)},
+        "storage_near_capacity": {"location": str(s.locations["location"].iloc[last])},
+        "patterns": {str(p): int((s.pattern == k).sum()) for k, p in enumerate(PATTERNS)},
     }
-    for frame, cols in ((actuals, ["qty"]), (demand_plan, ["qty"]), (inventory, ["on_hand", "safety_stock"]),
-                        (supply, ["qty"]), (open_orders, ["qty"])):
-        frame[cols] = frame[cols].astype("int64")  # whole units, as an ERP writes them
-    tables = {
-        "products": products,
-        "locations": loc,
-        "actuals": actuals,
-        "demand_plan": demand_plan,
-        "inventory": inventory,
-        "supply": supply,
-        "open_orders": open_orders,
-        "capacity": capacity,
-        "routings": routings,
-        "financial_plan": financial_plan,
-    }
-    return tables, planted
+
+
+def generate_sample(
+    skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["locations"], seed: int = DEFAULTS["seed"]
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """All input tables of a sample company with ``skus x locations`` SKU-locations, and what was planted.
+
+    Every stage draws from one seeded generator in a fixed order: the same seed gives the same company.
+    """
+    if skus < 8 or locations < 2:
+        raise ValueError("the sample company needs at least 8 SKUs and 2 locations to hold its planted cases")
+    rng = np.random.default_rng(seed)
+    run_week = parse_week(RUN_WEEK)
+    weeks = pd.date_range(run_week - pd.Timedelta(weeks=HISTORY_WEEKS), periods=HISTORY_WEEKS + PLAN_AHEAD_WEEKS, freq="7D")
+    products, fam, pattern = _products(rng, skus)
+    s_sku = np.repeat(np.arange(skus), locations)
+    s = _Series(s_sku, np.tile(np.arange(locations), skus), pattern[s_sku], products["sku"].to_numpy(), _locations(locations), fam, weeks, HISTORY_WEEKS)
+    actual, plan = _demand(rng, s)
+    planted = _plant_demand(s, actual, plan)
+    sup = _supply(rng, s, plan, planted)
+    routings, capacity = _capacity(rng, s, sup)
+    _storage(s, sup, plan)
+    tables = {"products": products, "locations": s.locations, "supply": sup.lines, "capacity": capacity, "routings": routings}
+    tables |= _long_tables(rng, s, actual, plan, sup, products, planted)
+    for name, cols in (("actuals", ["qty"]), ("demand_plan", ["qty"]), ("inventory", ["on_hand", "safety_stock"]), ("supply", ["qty"]), ("open_orders", ["qty"])):
+        tables[name][cols] = tables[name][cols].astype("int64")  # whole units, as an ERP writes them
+    order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "financial_plan")
+    return {name: tables[name] for name in order}, _planted(s, planted, seed)
 
 
 def write_sample(
