@@ -42,7 +42,7 @@ review: setup ## serve the weekly review app (Voila) on http://127.0.0.1:$(PORT)
 	$(BIN)/soe review --port $(PORT)
 
 lab: setup ## open JupyterLab on the notebooks (127.0.0.1:8888)
-	$(BIN)/jupyter lab --no-browser --allow-root --ServerApp.ip=127.0.0.1 --port=8888 --ServerApp.root_dir=notebooks
+	$(BIN)/soe lab
 
 browser: ## install Debian's chromium for the browser tests when it is missing
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

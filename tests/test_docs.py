@@ -1,6 +1,7 @@
 """The docs must not drift from the code."""
 
 from soe_lib.core.contract import contract_markdown
+from soe_lib.core.outputs import outputs_markdown
 
 from .conftest import ROOT
 
@@ -9,6 +10,12 @@ def test_contract_doc_matches_the_contract_in_code():
     doc = (ROOT / "docs" / "data-contract.md").read_text()
     block = doc.split("<!-- contract:begin", 1)[1].split("-->", 1)[1].split("<!-- contract:end -->", 1)[0]
     assert block.strip() == contract_markdown().strip()
+
+
+def test_outputs_doc_matches_the_output_contract():
+    doc = (ROOT / "docs" / "outputs.md").read_text()
+    block = doc.split("<!-- outputs:begin -->", 1)[1].split("<!-- outputs:end -->", 1)[0]
+    assert block.strip() == outputs_markdown().strip()
 
 
 def test_readme_quick_start_and_ci_use_the_same_commands():

@@ -17,6 +17,7 @@ from soe_lib.sensing import (
     blend_weight,
     combine,
     damped_path,
+    deep_dive,
     fit_damped,
     fit_tsb,
     fourier_seasonality,
@@ -284,3 +285,23 @@ def test_sensing_adds_value_on_the_sample(sample_demand):
     demand, _, _ = sample_demand
     bt = demand.backtest_view()
     assert bt.loc["sensing", "all series"] < bt.loc["plan", "all series"] < bt.loc["naive", "all series"]
+
+
+def test_deep_dive_fits_statsmodels_beside_the_engine(tmp_path):
+    rng = np.random.default_rng(21)
+    level = 60 + np.cumsum(rng.normal(0, 1.5, 80))
+    data = _company(tmp_path, {"DIVE": np.clip(level + rng.normal(0, 3, 80), 0, None).round(), "SHORT": np.r_[np.full(74, np.nan), np.full(6, 30.0)]})
+    demand = sense_week(data, SensingParams(history_weeks=80, seasonal_min_weeks=200))
+    dive = deep_dive(demand, "DIVE", "L1")
+    assert dive.parameters.set_index("parameter")["statsmodels"].between(0, 1).all() and np.isfinite(dive.aic)
+    f = dive.forecast
+    assert len(f) == 13 and (f["lower_95"] <= f["lower_80"]).all() and (f["lower_80"] <= f["statsmodels_mean"]).all()
+    assert (f["statsmodels_mean"] <= f["upper_80"]).all() and (f["upper_80"] < f["upper_95"]).all()
+    row = list(demand.sensing.series["sku"]).index("DIVE")
+    np.testing.assert_allclose(f["engine_statistical"], demand.sensing.statistical[row])
+    # both see the same level: the engine's forecast sits inside statsmodels' 95 % band
+    assert ((f["engine_statistical"] >= f["lower_95"]) & (f["engine_statistical"] <= f["upper_95"])).all()
+    short = deep_dive(demand, "SHORT", "L1")
+    assert np.isnan(short.aic) and "nothing to estimate" in short.note
+    with pytest.raises(KeyError, match="NOPE"):
+        deep_dive(demand, "NOPE", "L1")

@@ -19,6 +19,7 @@ _WHERE = {
     "RunResult": "runner",
     "STEPS": "steps",
     "Step": "steps",
+    "StepContext": "steps",
     "WeekRun": "week",
     "all_specs": "parameters",
     "batch_notebooks": "execute",

@@ -1,7 +1,7 @@
 """The weekly cycle's steps, in order: the one place that knows which step comes after which.
 
 Each :class:`Step` names its notebook, the parameter declarations it reads, the tables of earlier
-steps it reads, and the function that computes it from a :class:`~soe_lib.run.week.WeekRun`. Steps
+steps it reads, and the function that computes it from a :class:`StepContext`. Steps
 meet only through tables (declared in :mod:`soe_lib.core.outputs`): a step's engine never imports
 another step's engine; this module is where they are put in sequence.
 """
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import pandas as pd
+
+from ..core.dataset import Dataset
 from ..core.outputs import OUTPUTS, tables_of_step
 from ..finance.params import FinanceParams
 from ..finance.step import INPUT_TABLES as FINANCE_INPUTS
@@ -22,10 +25,21 @@ from ..sensing.step import sense_week
 from ..supply.params import SupplyParams
 from ..supply.step import analyse_supply
 
-if TYPE_CHECKING:
-    from .week import WeekRun
+__all__ = ["STEPS", "Step", "StepContext", "producer_of", "step_named"]
 
-__all__ = ["STEPS", "Step", "producer_of", "step_named"]
+
+class StepContext(Protocol):
+    """What a step computes from (:class:`~soe_lib.run.week.WeekRun` is one): the snapshot, the run's
+    parameters and the tables of earlier steps."""
+
+    data: Dataset
+
+    @property
+    def horizon_weeks(self) -> int: ...
+
+    def group(self, cls: type) -> Any: ...
+
+    def table(self, name: str) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -35,26 +49,26 @@ class Step:
     title: str
     groups: tuple[type, ...]  # parameter declarations it reads (besides the cycle's)
     inputs: tuple[str, ...]  # tables of earlier steps it reads
-    compute: Callable[[WeekRun], Any]  # returns a result with .tables() (and maybe .documents())
+    compute: Callable[[StepContext], Any]  # returns a result with .tables() (and maybe .documents())
 
     @property
     def outputs(self) -> list[str]:
         return tables_of_step(self.name)
 
 
-def _health(run: WeekRun) -> Any:
+def _health(run: StepContext) -> Any:
     return data_health(run.data, run.horizon_weeks)
 
 
-def _sensing(run: WeekRun) -> Any:
+def _sensing(run: StepContext) -> Any:
     return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks)
 
 
-def _supply(run: WeekRun) -> Any:
+def _supply(run: StepContext) -> Any:
     return analyse_supply(run.data, run.table("sensed_demand"), run.group(SupplyParams), run.horizon_weeks)
 
 
-def _finance(run: WeekRun) -> Any:
+def _finance(run: StepContext) -> Any:
     return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams))
 
 

@@ -1,6 +1,7 @@
 """Demand sensing (step 2): plan accuracy, the sensed forecast and its backtest, demand exceptions."""
 
 from .accuracy import mase_scale, metrics_from_parts, naive_forecast, rollup, series_accuracy, window_parts
+from .deep_dive import DeepDive, deep_dive
 from .engine import (
     Sensing,
     accuracy_table,
@@ -30,6 +31,7 @@ from .step import SensingWeek, sense_week
 
 __all__ = [
     "COLUMNS",
+    "DeepDive",
     "ExceptionParams",
     "HOLT_GRID",
     "Sensing",
@@ -45,6 +47,7 @@ __all__ = [
     "classify",
     "combine",
     "damped_path",
+    "deep_dive",
     "demand_exceptions",
     "fit_damped",
     "fit_tsb",

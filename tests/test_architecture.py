@@ -1,0 +1,169 @@
+"""The architecture holds: one-way data flow, layers that import only what they may, no import cycle,
+engines free of notebook and UI libraries, and public names listed in every package's __all__."""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+PACKAGE = ROOT / "soe_lib"
+# What each part of soe_lib may import from the others (docs/architecture.md shows this table).
+LAYERS: dict[str, tuple[str, ...]] = {
+    "core": (),
+    "io": ("core",),
+    "sample": ("core",),
+    "sensing": ("core",),
+    "supply": ("core",),
+    "finance": ("core",),
+    "run": ("core", "io", "sample", "sensing", "supply", "finance"),
+    "app": ("core", "io", "supply"),  # supply: the what-if reuses the projection formula, it computes no step
+    "cli": ("core", "io", "sample", "run", "app"),
+}
+WHY = {
+    "core": "weeks, contracts, parameter declarations, paths, the snapshot type, the matrix",
+    "io": "reads, validates and snapshots inputs; writes and reads a week's tables; data health",
+    "sample": "the built-in sample company",
+    "sensing": "step 2: sensed demand, accuracy, exceptions",
+    "supply": "step 3: projections, gaps and causes, delays, capacity, storage",
+    "finance": "step 4: money, countermeasures, decision list, feedback",
+    "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner",
+    "app": "the review app, charts, the decision log",
+    "cli": "the `soe` command",
+}
+ENGINES = ("core", "io", "sample", "sensing", "supply", "finance")
+NOT_IN_ENGINES = ("papermill", "nbformat", "nbconvert", "nbclient", "voila", "ipywidgets", "altair", "vl_convert", "IPython", "jupyter_client")
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, root: Path) -> set[str]:
+    """Absolute names of every module ``path`` imports, at the top or inside a function."""
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module
+            found.add(base)
+            found |= {f"{base}.{a.name}" for a in node.names if (root / Path(*f"{base}.{a.name}".split("."))).with_suffix(".py").exists()}
+    return found
+
+
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    return {_module_name(p, root): _imports(p, root) for p in (root / "soe_lib").rglob("*.py")}
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "soe_lib" or len(parts) < 2 or parts[1].startswith("_"):
+        return None
+    return parts[1]
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str]:
+    """A cycle of soe_lib modules, or [] when there is none."""
+    try:
+        graphlib.TopologicalSorter({m: {d for d in deps if d.startswith("soe_lib")} for m, deps in graph.items()}).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return []
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    return [
+        f"{module} imports {dep}"
+        for module, deps in graph.items()
+        if (layer := _layer(module)) is not None
+        for dep in deps
+        if (other := _layer(dep)) is not None and other != layer and other not in LAYERS[layer]
+    ]
+
+
+def engine_violations(graph: dict[str, set[str]]) -> list[str]:
+    return [f"{module} imports {dep}" for module, deps in graph.items() if _layer(module) in ENGINES for dep in deps if dep.split(".")[0] in NOT_IN_ENGINES]
+
+
+def test_no_import_cycle():
+    assert cycle(import_graph()) == []
+
+
+def test_each_layer_imports_only_what_it_may():
+    assert layer_violations(import_graph()) == []
+
+
+def test_engines_never_import_notebook_or_ui_libraries():
+    assert engine_violations(import_graph()) == []
+
+
+def test_the_checks_catch_violations(tmp_path):
+    """The three rules can fail: a fake tree where supply imports sensing and altair, and sensing imports supply back."""
+    for pkg in ("soe_lib", "soe_lib/supply", "soe_lib/sensing"):
+        (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
+        (tmp_path / pkg / "__init__.py").write_text("")
+    (tmp_path / "soe_lib" / "supply" / "x.py").write_text("from ..sensing.engine import sense\n\ndef f():\n    import altair\n")
+    (tmp_path / "soe_lib" / "sensing" / "engine.py").write_text("from soe_lib.supply import x\n")
+    graph = import_graph(tmp_path)
+    assert set(cycle(graph)) >= {"soe_lib.supply.x", "soe_lib.sensing.engine"}
+    assert "soe_lib.supply.x imports soe_lib.sensing.engine" in layer_violations(graph)
+    assert engine_violations(graph) == ["soe_lib.supply.x imports altair"]
+
+
+def test_running_the_engines_loads_no_notebook_or_ui_library(small_sample):
+    """Not only the source: computing the steps in a fresh process loads none of them either."""
+    code = (
+        "import sys\n"
+        "from soe_lib.io import load_data\n"
+        "from soe_lib.sensing import sense_week\n"
+        "from soe_lib.supply import analyse_supply\n"
+        f"data = load_data({str(small_sample)!r})\n"
+        "s = sense_week(data)\n"
+        "analyse_supply(data, s.sensed)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {NOT_IN_ENGINES!r}))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+
+
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_each_subpackage_exposes_its_modules_public_names(name):
+    package = importlib.import_module(f"soe_lib.{name}")
+    exported = set(package.__all__)
+    for path in sorted((PACKAGE / name).glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = importlib.import_module(f"soe_lib.{name}.{path.stem}")
+        assert hasattr(module, "__all__"), f"{module.__name__} lists no __all__"
+        missing = set(module.__all__) - exported
+        assert not missing, f"soe_lib.{name}.__all__ lacks {sorted(missing)} of {path.name}"
+    for public in exported:
+        assert getattr(package, public) is not None
+
+
+def layers_markdown() -> str:
+    """The allowed-imports table of docs/architecture.md."""
+    lines = ["| part | holds | may import |", "|---|---|---|"]
+    lines += [f"| `{layer}` | {WHY[layer]} | {', '.join(f'`{d}`' for d in deps) or 'nothing of soe_lib'} |" for layer, deps in LAYERS.items()]
+    return "\n".join(lines)
+
+
+def test_architecture_doc_shows_these_rules():
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    block = doc.split("<!-- layers:begin -->", 1)[1].split("<!-- layers:end -->", 1)[0]
+    assert block.strip() == layers_markdown()
