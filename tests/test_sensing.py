@@ -260,7 +260,8 @@ def test_planted_biased_plan_is_found_by_family(sample_demand):
     ex = demand.exceptions.merge(data.products[["sku", "family"]], on="sku")
     bias = ex[ex["kind"] == "persistent_bias"]
     household = bias[bias["family"] == planted["biased_plan"]["family"]]
-    assert len(household) >= 0.5 * len(bias) and (household["direction"] == "over-forecast").all()
+    assert len(household) > 0 and len(household) >= 0.5 * len(bias)  # the bias findings exist, and most are Household's
+    assert (household["direction"] == "over-forecast").all()
     fam = demand.rollups["family"].set_index("group")
     assert fam.loc["Household", "bias"] > 0.15 and fam.drop(["Household", "Spare Parts"])["bias"].abs().max() < 0.1  # Spare Parts: intermittent noise
 
