@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, help="data folder (default: the sample company)")
     p.add_argument("--week", default=None, help="run week, e.g. 2026-W48 (default: after the last actuals)")
     p.add_argument("--all", action="store_true", help="also list info-level notes")
+    p.add_argument("--any-week", action="store_true", help="accept a run week that is not the week after the last actuals (a warning)")
 
     p = sub.add_parser("run", help="run the weekly cycle (what cron calls)")
     p.add_argument("--data", type=Path, default=None, help="data folder (default: the sample company)")
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", type=Path, default=None, help="YAML file of parameter overrides (see `soe params`)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter")
     p.add_argument("--out", type=Path, default=None, help="outputs folder (default: the workspace's outputs/)")
+    p.add_argument("--any-week", action="store_true", help="accept a run week that is not the week after the last actuals (a warning)")
 
     p = sub.add_parser("review", help="serve the weekly review meeting app (Voila) on 127.0.0.1")
     p.add_argument("--out", type=Path, default=None, help="outputs folder to read")
@@ -85,7 +87,7 @@ def _validate(args: argparse.Namespace) -> int:
     from .run.week import resolve_data_dir
 
     try:
-        data = load_data(resolve_data_dir(args.data), week=args.week, strict=True)
+        data = load_data(resolve_data_dir(args.data), week=args.week, strict=True, week_check="warning" if args.any_week else "error")
     except ValidationError as exc:
         print(exc.report.render(("error", "warning")), file=sys.stderr)
         print(f"INVALID: {exc.report.summary()}", file=sys.stderr)
@@ -105,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return run_week(args.data, args.week, args.params, overrides, args.out).exit_code
+    return run_week(args.data, args.week, args.params, overrides, args.out, any_week=args.any_week).exit_code
 
 
 def _params(args: argparse.Namespace) -> int:

@@ -55,12 +55,21 @@ def test_daily_actuals_are_summed_into_iso_weeks(tmp_path):
     assert any(p.rule == "summed per week" and p.count == 3 for p in data.report.problems)
 
 
-def test_stray_files_are_ignored(tmp_path):
+def test_stray_files_are_ignored_and_named(tmp_path):
     folder = write_tables(tmp_path / "d", tiny_tables())
     (folder / "notes.txt").write_text("hello")
-    (folder / "planted.json").write_text("{}")
+    (folder / "planted.json").write_text("{}")  # this project's own: not worth a note
+    (folder / "readme.md").write_text("# data")
+    (folder / "actual.csv").write_text("sku,location,week,qty\n")  # a typo of actuals.csv
+    (folder / "orders.xlsx").write_bytes(b"not a workbook")  # an unreadable workbook: named, ignored, no traceback
     sources, problems = find_sources(folder)
-    assert problems == [] and set(sources) == {"products", "locations", "actuals", "demand_plan", "inventory", "supply"}
+    assert set(sources) == {"products", "locations", "actuals", "demand_plan", "inventory", "supply"}
+    by_file = {p.file: p for p in problems}
+    assert set(by_file) == {"notes.txt", "readme.md", "actual.csv", "orders.xlsx"} and all(p.severity != "error" for p in problems)
+    assert by_file["actual.csv"].severity == "warning" and "did you mean actuals.csv?" in by_file["actual.csv"].message
+    assert by_file["orders.xlsx"].severity == "warning" and "cannot open this workbook" in by_file["orders.xlsx"].message
+    assert by_file["readme.md"].severity == "info"
+    assert load_data(folder).report.ok  # the run goes on
 
 
 def test_optional_tables_absent_are_empty_frames(tiny_dir):

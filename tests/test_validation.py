@@ -184,7 +184,7 @@ def test_sku_without_plan_is_a_warning_not_an_error(tmp_path):
 
 
 def test_actuals_at_or_after_run_week_are_dropped_with_a_warning(tiny_dir):
-    data = load_data(tiny_dir, week="2026-W46")
+    data = load_data(tiny_dir, week="2026-W46", week_check="warning")
     assert data.actuals["week"].max() == pd.Timestamp("2026-11-02")  # W45
     w = [p for p in data.report.warnings if p.rule == "before the run week"]
     assert w and w[0].count == 8
@@ -195,3 +195,62 @@ def test_non_strict_returns_the_report_instead_of_raising(tmp_path):
     t["actuals"].loc[0, "qty"] = "-1"
     data = load_data(write_tables(tmp_path / "data", t), strict=False)
     assert not data.report.ok and data.report.to_frame()["rule"].tolist() == [">= 0"]
+
+
+# --- what the first release let through ----------------------------------------------------------------
+@pytest.mark.parametrize(("value", "rule"), [("inf", "finite number"), ("-inf", "finite number"), ("1e308", "at most 1e+12"), ("nan", "number")])
+def test_non_finite_and_absurd_numbers(tmp_path, value, rule):
+    t = tiny_tables()
+    t["actuals"].loc[1, "qty"] = value
+    p = only(errors_of(tmp_path, t), rule)
+    assert (p.file, p.column, p.rows) == ("actuals.csv", "qty", (3,)) and value in str(p)
+
+
+def test_absurd_numbers_in_parquet_too(tmp_path):
+    t = tiny_tables()
+    t["products"] = t["products"].assign(unit_price=[10.0, float("inf")], unit_cost=[6.0, 1e300])
+    errors = errors_of(tmp_path, t, fmt="parquet")
+    assert {(p.file, p.column, p.rule) for p in errors} >= {("products.parquet", "unit_price", "finite number"), ("products.parquet", "unit_cost", "at most 1e+12")}
+
+
+@pytest.mark.parametrize("header", ["sku,location,week,qty,qty", "sku,location,week,qty,QTY ", "sku,SKU,location,week,qty"])
+def test_duplicate_and_case_variant_columns(tmp_path, header):
+    folder = write_tables(tmp_path / "data", tiny_tables())
+    extra = header.count(",") - 3
+    rows = ["00123,0100,2026-W47,5" + ",1" * extra if not header.startswith("sku,SKU") else "00123,00123,0100,2026-W47,5"]
+    (folder / "actuals.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValidationError) as info:
+        load_data(folder)
+    p = only(info.value.report.errors, "unique column names")
+    assert p.file == "actuals.csv" and "same column" in p.message
+
+
+def test_semicolon_and_latin1_csv_are_read_and_said(tmp_path):
+    t = tiny_tables()
+    t["products"].loc[0, "description"] = "Crème brûlée, 50 g"  # accents, and a comma inside a field
+    folder = write_tables(tmp_path / "data", t)
+    t["products"].to_csv(folder / "products.csv", index=False, sep=";", encoding="cp1252")
+    data = load_data(folder)
+    assert data.products.loc[0, "description"] == "Crème brûlée, 50 g" and data.products.loc[0, "unit_price"] == 10.0
+    notes = {p.rule: p for p in data.report.problems if p.file == "products.csv"}
+    assert "cp1252" in notes["UTF-8 text"].message and "';'" in notes["comma-separated"].message
+
+
+def test_an_unparseable_csv_says_what_it_tried(tmp_path):
+    folder = write_tables(tmp_path / "data", tiny_tables())
+    (folder / "inventory.csv").write_text('sku,location,on_hand,safety_stock\n"00123,0100,20,5\n')  # an unclosed quote
+    with pytest.raises(ValidationError) as info:
+        load_data(folder)
+    p = only(info.value.report.errors, "readable file")
+    assert p.file == "inventory.csv" and "delimiter ','" in p.message and "utf-8" in p.message
+
+
+@pytest.mark.parametrize(("week", "says"), [("2027-W10", "16 weeks after the last week of actuals 2026-W47"), ("2026-W49", "2 weeks after"), ("2026-W46", "actuals reach 2026-W47")])
+def test_a_run_week_that_does_not_follow_the_actuals_is_refused(tiny_dir, week, says):
+    with pytest.raises(ValidationError) as info:
+        load_data(tiny_dir, week=week)
+    p = only(info.value.report.errors, "run week follows the actuals")
+    assert says in p.message and "--any-week" in p.message
+    data = load_data(tiny_dir, week=week, week_check="warning")  # explicitly allowed: a warning
+    assert any(w.rule == "run week follows the actuals" for w in data.report.warnings)
+    assert load_data(tiny_dir, week="2026-W48").report.ok  # the week after the last actuals is always fine

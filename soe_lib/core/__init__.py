@@ -1,7 +1,7 @@
 """The core of the workbench, used by every layer: ISO weeks, the input and output contracts, parameter
 declarations, where things live, the validated snapshot type, and the (series x week) matrix."""
 
-from .contract import SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
+from .contract import MAX_NUMBER, SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
 from .dataset import SERIES_TABLES, Dataset, Source
 from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
@@ -27,6 +27,7 @@ __all__ = [
     "Dataset",
     "FocusParams",
     "ISO_WEEK",
+    "MAX_NUMBER",
     "MAX_ROWS_SHOWN",
     "OUTPUTS",
     "OutCol",

@@ -8,7 +8,8 @@ Column kinds:
 - ``code``: an identifier (sku, location, resource, family, order id). Always text: ``00123`` keeps its
   zeros and ``HIV 1/2, Kit`` its punctuation.
 - ``text``: free text (description, region).
-- ``number``: a real number; ``min``/``min_exclusive`` give the lower bound (``>= 0`` or ``> 0``).
+- ``number``: a finite real number no larger than :data:`MAX_NUMBER` in size (units and money alike:
+  ``inf``, ``NaN`` and ``1e308`` are refused); ``min``/``min_exclusive`` give the lower bound (``>= 0`` or ``> 0``).
 - ``week``: an ISO week (``2026-W48``) or any date, normalised to the Monday of its ISO week.
 
 Key rules: a table's ``key`` must be unique, except for ``sum_duplicates`` tables (actuals, open orders),
@@ -21,10 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
+__all__ = ["MAX_NUMBER", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
 
 Kind = Literal["code", "text", "number", "week"]
 SUPPLY_KINDS = ("production", "purchase", "transfer")
+# No quantity, price or hour count of a real company reaches 10^12; beyond it a value is a broken
+# export (and sums of such values overflow what the money columns can hold meaningfully).
+MAX_NUMBER = 1e12
 
 
 @dataclass(frozen=True)

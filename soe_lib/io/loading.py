@@ -19,7 +19,7 @@ from ..core.dataset import Dataset, Source
 from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
-from .sources import find_sources, read_source
+from .sources import find_sources, header_problems, raw_header, read_source
 from .validation import (
     Codes,
     check_references,
@@ -71,10 +71,15 @@ def _read_and_type(sources: dict[str, Source], report: ValidationReport) -> tupl
     codes: dict[str, Codes] = {}
     for name, source in sources.items():
         try:
-            raw = read_source(source)
+            header = header_problems(source, raw_header(source))
+            if header:  # which of two same-named columns holds the data cannot be guessed
+                report.extend(header)
+                continue
+            raw, notes = read_source(source)
         except Exception as exc:  # unreadable file: name it and go on with the others
             report.add(Problem("error", name, source.label, "", "readable file", f"cannot read: {exc}"))
             continue
+        report.extend(notes)
         frame, problems, codes[name] = type_table(TABLES[name], raw, source.label)
         report.extend(problems)
         typed[name] = frame
@@ -137,16 +142,39 @@ def _drop_future_actuals(tables: dict[str, pd.DataFrame], run_week: pd.Timestamp
         tables["actuals"] = tables["actuals"][~late].reset_index(drop=True)
 
 
+def _week_follows_actuals(run_week: pd.Timestamp, actuals: pd.DataFrame, severity: str, label: str) -> list[Problem]:
+    """The run week must be the week after the last week of actuals: a gap would count every item's
+    missing weeks as zero demand, and an earlier week would quietly drop the actuals after it."""
+    if actuals.empty:
+        return []
+    last = actuals["week"].max()
+    expected = last + pd.Timedelta(weeks=1)
+    if run_week == expected:
+        return []
+    ahead = (run_week - expected).days // 7
+    if ahead > 0:
+        why = (f"the run week {week_label(run_week)} is {ahead + 1} weeks after the last week of actuals {week_label(last)}: "
+               f"{week_label(expected)} to {week_label(run_week - pd.Timedelta(weeks=1))} have no actuals and would count as zero demand")
+    else:
+        why = (f"actuals reach {week_label(last)}, at or after the run week {week_label(run_week)}: the run would ignore them "
+               f"(to re-run a past week, use that week's extract, e.g. outputs/{week_label(run_week)}/inputs)")
+    hint = "; run it anyway with --any-week" if severity == "error" else ""
+    return [Problem(severity, "actuals", label, "week", "run week follows the actuals", why + hint)]
+
+
 def load_data(
     data_dir: str | Path,
     week: str | pd.Timestamp | None = None,
     horizon_weeks: int = 13,
     strict: bool = True,
+    week_check: str = "error",
 ) -> Dataset:
     """Read, type and validate every table of ``data_dir`` (see the module doc).
 
-    ``week`` is the run week; default: the week after the last week of actuals. Rows of actuals at or
-    after the run week are dropped (with a warning): the run only knows the past.
+    ``week`` is the run week; default: the week after the last week of actuals. A run week given that
+    is not that week is a problem of severity ``week_check`` ("error" for ``soe run``, "warning" when
+    exploring by hand). Rows of actuals at or after the run week are dropped (with a warning): the
+    run only knows the past.
     """
     report = ValidationReport()
     sources, problems = find_sources(Path(data_dir))
@@ -161,6 +189,8 @@ def load_data(
             run_week = _resolve_week(week, tables["actuals"])
         except ValueError as exc:
             report.add(Problem("error", "", "run parameters", "week", "ISO week or date", str(exc)))
+        else:
+            report.extend(_week_follows_actuals(run_week, tables["actuals"], week_check, sources["actuals"].label))
     if report.ok:
         _drop_future_actuals(tables, run_week, sources["actuals"].label, report)
     dataset = Dataset(Path(data_dir), tables, sources, run_week, report)

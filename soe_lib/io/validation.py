@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from ..core.contract import Column, Table
+from ..core.contract import MAX_NUMBER, Column, Table
 from ..core.problems import Problem, problem_for_rows
 from ..core.weeks import parse_weeks
 
@@ -95,6 +95,22 @@ def _type_week(values: pd.Series, distinct: tuple[np.ndarray, pd.Series] | None)
     return typed, _canonical(distinct[0], parsed)
 
 
+def _absurd_numbers(table: Table, col: Column, typed: pd.Series, values: pd.Series, file: str) -> list[Problem]:
+    """``inf`` and values beyond :data:`MAX_NUMBER`: they pass a number check and wreck every sum after."""
+    x = typed.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        infinite = np.isinf(x)
+        huge = ~infinite & (np.abs(x) > MAX_NUMBER)
+    problems = []
+    if infinite.any():
+        problems.append(problem_for_rows("error", table.name, file, col.name, "finite number", "infinite value", np.flatnonzero(infinite), values))
+    if huge.any():
+        problems.append(
+            problem_for_rows("error", table.name, file, col.name, f"at most {MAX_NUMBER:g}", f"absurd value (beyond {MAX_NUMBER:g})", np.flatnonzero(huge), values)
+        )
+    return problems
+
+
 UNREADABLE = {"number": ("number", "not a number"), "week": ("week", "not an ISO week (2026-W48) or a date")}
 
 
@@ -121,6 +137,8 @@ def _type_column(table: Table, col: Column, values: pd.Series, file: str) -> tup
         if bad.any():
             rule, message = UNREADABLE[col.kind]
             problems.append(problem_for_rows("error", table.name, file, col.name, rule, message, np.flatnonzero(bad), values))
+    if col.kind == "number":
+        problems.extend(_absurd_numbers(table, col, typed, values, file))
     if blank.any() and not col.nullable:
         problems.append(problem_for_rows("error", table.name, file, col.name, "not blank", "missing value", np.flatnonzero(blank)))
     return typed, problems, codes_out

@@ -98,8 +98,12 @@ def run_week(
     overrides: dict[str, Any] | None = None,
     out: str | Path | None = None,
     notebooks: Path | None = None,
+    any_week: bool = False,
 ) -> RunResult:
-    """Run the weekly cycle (see the module doc for what is guaranteed). Never raises for a bad week."""
+    """Run the weekly cycle (see the module doc for what is guaranteed). Never raises for a bad week.
+
+    ``any_week``: accept a run week that is not the week after the last actuals (with a warning).
+    """
     out = Path(out) if out is not None else outputs_dir()
     out.mkdir(parents=True, exist_ok=True)
     with _log_to(out / "soe-run.log"), _lock(out) as locked:
@@ -107,7 +111,7 @@ def run_week(
             msg = f"another soe run holds {out / '.soe-run.lock'}; not starting a second one"
             log.error(msg)
             return RunResult(EXIT_BUSY, "busy", message=msg)
-        return _run_locked(data_dir, week, params_file, overrides or {}, out, Path(notebooks or notebooks_dir()))
+        return _run_locked(data_dir, week, params_file, overrides or {}, out, Path(notebooks or notebooks_dir()), any_week)
 
 
 def resolve_parameters(
@@ -126,7 +130,8 @@ def resolve_parameters(
 
 
 def _run_locked(
-    data_dir: str | Path | None, week: str | None, params_file: str | Path | None, overrides: dict[str, Any], out: Path, books: Path
+    data_dir: str | Path | None, week: str | None, params_file: str | Path | None, overrides: dict[str, Any], out: Path, books: Path,
+    any_week: bool = False,
 ) -> RunResult:
     started, t0 = utcnow(), time.perf_counter()
     notebooks = batch_notebooks(books)
@@ -138,7 +143,7 @@ def _run_locked(
         return _invalid(str(exc))
     folder = resolve_data_dir(params.get("data_dir"))
     try:
-        data = load_data(folder, week=params.get("week"), horizon_weeks=int(params.get("horizon_weeks", 13)))
+        data = load_data(folder, week=params.get("week"), horizon_weeks=int(params.get("horizon_weeks", 13)), week_check="warning" if any_week else "error")
     except ValidationError as exc:
         log.error("input data is invalid (%s); nothing written for this week", exc.report.summary())
         for problem in exc.report.errors:
