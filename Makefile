@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sample run demo review lab test browser bench lint clean
+.PHONY: help setup sample run demo review lab test browser postgres bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,7 +47,10 @@ lab: setup ## open JupyterLab on the notebooks (127.0.0.1:8888)
 browser: ## install Debian's chromium for the browser tests when it is missing
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(TEST_STAMP) browser ## install what tests need and run the whole suite (unit, notebooks, end-to-end, browser)
+postgres: ## install Debian's PostgreSQL server for the decision-log tests when it is missing (the tests start their own)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(TEST_STAMP) browser postgres ## install what tests need and run the whole suite (unit, notebooks, end-to-end, browser, PostgreSQL)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
 # Peers live in their own venv: statsforecast 2.x requires pandas<3, the workbench pandas 3.
@@ -64,4 +67,4 @@ lint: $(TEST_STAMP) ## ruff over the library and tests
 	$(BIN)/python -m ruff check soe_lib tests benchmarks
 
 clean: ## remove the venv, generated sample data and outputs
-	rm -rf $(VENV) .venv-peers data/sample outputs/[0-9]* outputs/lab outputs/failed-runs outputs/.staging outputs/.history
+	rm -rf $(VENV) .venv-peers data/sample outputs/[0-9]* outputs/.[0-9]* outputs/runs outputs/lab outputs/minutes outputs/failed-runs outputs/.staging outputs/.history

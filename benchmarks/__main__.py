@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--only", choices=("sensing", "review"), default=None, help="run one benchmark")
+    parser.add_argument("--only", choices=("sensing", "review", "sessions"), default=None, help="run one benchmark")
     args = parser.parse_args(argv)
     if args.quick:
         args.series, args.statsmodels_series, args.statsforecast_series = 400, 8, 40
@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = review.run(sizes)
         (args.out / f"review-{stamp}.json").write_text(json.dumps(rows, indent=2))
         print(f"saved {args.out / f'review-{stamp}.json'}")
+    if args.only in (None, "sessions"):
+        print("== review server: simultaneous sessions (memory per session; kernels left after the pages close) ==", flush=True)
+        result = review.run_sessions(4 if args.quick else 20)
+        (args.out / f"sessions-{stamp}.json").write_text(json.dumps(result, indent=2))
+        print(f"saved {args.out / f'sessions-{stamp}.json'}")
     return 0
 
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 from soe_lib.app import ReviewApp
 from soe_lib.run import run_week
@@ -77,6 +78,62 @@ def browser_first_render(out: Path) -> float:
         return time.perf_counter() - t0
 
 
+def _server_tree(port: int) -> tuple[psutil.Process, list[psutil.Process]]:
+    """The process listening on ``port`` (the review server) and its kernels."""
+    pid = next(c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN)
+    server = psutil.Process(pid)
+    return server, [c for c in server.children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+
+
+def _rss_mb(procs: list[psutil.Process]) -> float:
+    return sum(p.memory_info().rss for p in procs if p.is_running()) / 2**20
+
+
+def sessions(out: Path, n: int = 20, cull_after: int = 10, stagger: float = 1.5) -> dict[str, float]:
+    """``n`` meeting pages open at the same time in Chromium, joining ``stagger`` s apart (as people join
+    a meeting): all render and respond; memory per session; kernels left after the pages close and
+    after the culling delay. (Opened in the same second, 20 tabs of one headless Chromium and 20
+    kernels on 2 cores starve the kernels past the widget manager's 4 s wait for the widget states,
+    and some pages stay empty: in a meeting the browsers are on other machines.)"""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, review_server
+
+    if not Path(CHROMIUM).exists():
+        return {}
+    with review_server(out, extra=("--cull-after", str(cull_after))) as url, sync_playwright() as p:
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        server, _ = _server_tree(port)
+        base = _rss_mb([server])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        t0 = time.perf_counter()
+        pages = [browser.new_context().new_page() for _ in range(n)]
+        for page in pages:
+            page.goto(url, wait_until="commit", timeout=300_000)
+            time.sleep(stagger)
+        for page in pages:
+            page.locator(".soe-items select option").first.wait_for(timeout=300_000)
+        rendered = time.perf_counter() - t0
+        for page in pages:  # every session responds: pick an item, its drill-down draws
+            page.locator(".soe-items select").select_option(index=0)
+        for page in pages:
+            page.locator(".soe-detail .soe-chart svg").first.wait_for(timeout=300_000)
+        _, kernels = _server_tree(port)
+        total = _rss_mb([server, *kernels])
+        for page in pages:
+            page.context.close()
+        time.sleep(2)
+        after_close = len(_server_tree(port)[1])
+        time.sleep(cull_after + 2 * max(1, min(60, cull_after // 2)) + 3)  # idle long enough, and two cull rounds
+        after_cull = len(_server_tree(port)[1])
+        browser.close()
+    return {
+        "sessions": n, "joining s apart": stagger, "all rendered s": round(rendered, 1), "kernels while open": len(kernels),
+        "server MB": round(base), "MB per session": round((total - base) / n), "kernels 2 s after close": after_close,
+        f"kernels after {cull_after} s cull": after_cull,
+    }
+
+
 def run(sizes: dict[str, tuple[int, int]]) -> list[dict]:
     rows = []
     for label, (skus, locations) in sizes.items():
@@ -94,3 +151,15 @@ def run(sizes: dict[str, tuple[int, int]]) -> list[dict]:
             rows.append(row)
             print(pd.DataFrame([row]).to_string(index=False), flush=True)
     return rows
+
+
+def run_sessions(n: int) -> dict:
+    """The sessions benchmark on the demo company."""
+    with tempfile.TemporaryDirectory(prefix="soe-sessions-bench-") as tmp:
+        data, out = Path(tmp) / "data", Path(tmp) / "outputs"
+        write_sample(data, fmt="parquet")
+        if run_week(data, out=out).exit_code != 0:
+            raise SystemExit("weekly run failed")
+        result = sessions(out, n)
+    print(pd.DataFrame([result]).to_string(index=False), flush=True)
+    return result

@@ -26,12 +26,12 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @contextlib.contextmanager
-def review_server(outputs: Path, timeout: float = 90.0):
+def review_server(outputs: Path, timeout: float = 90.0, extra: tuple[str, ...] = ()):
     """Start `soe review --out outputs` on a free port; yield its URL; stop it (and its kernels) after."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="voila-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [*SOE, "review", "--out", str(outputs), "--port", str(port)],
+        [*SOE, "review", "--out", str(outputs), "--port", str(port), *extra],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/"

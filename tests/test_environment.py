@@ -11,14 +11,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from .conftest import ROOT
 
-# pip name -> conda-forge name, where they differ
+# pip name -> conda-forge name, where they differ (psycopg's binary extra is what conda-forge's psycopg is)
 CONDA_FORGE_NAMES = {"playwright": "playwright-python"}
 
 
 def _spec(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(.*)$", req)
     assert m, req
-    return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
+    return m.group(1).lower().replace("_", "-"), m.group(3).replace(" ", "")
 
 
 def _env() -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 
 import ipywidgets as widgets
 import numpy as np
@@ -13,10 +12,8 @@ import pytest
 
 from soe_lib.app import (
     EMPTY_MESSAGE,
-    ActionLog,
     ReviewApp,
     ReviewWeek,
-    StaleUpdate,
     available_weeks,
     filter_items,
     kpi_tiles,
@@ -90,45 +87,6 @@ def test_what_if_math():
     out = what_if(rows, transfer_qty=-10, transfer_week=0)  # 10 sent away in W48
     np.testing.assert_allclose(out.projected, [-5, -15, 5, -5])
     assert out.shortage_qty == 20  # 5 + 10, then 5 more in W51
-
-
-def test_action_log_records_updates_and_refuses_stale_updates(tmp_path):
-    log = ActionLog(f"sqlite:///{tmp_path / 'a.db'}")
-    a = log.record("2026-W48", "expedite PO-1", "Ann", "2026-W50", note="call Oceanic", by="Bo", sku="00001", location="0100")
-    assert log.open_actions("2026-W49")["id"].tolist() == [a]
-    assert log.open_actions("2026-W48").empty  # decided this week: not an action from an earlier week
-    v2 = log.update_status(a, 1, "in progress", "booked", "Ann", "2026-W49")
-    with pytest.raises(StaleUpdate, match="changed by someone else"):
-        log.update_status(a, 1, "done", "from an old screen", "Bo", "2026-W49")  # still at version 1 on that screen
-    log.update_status(a, v2, "done", "arrived", "Ann", "2026-W50")
-    assert log.open_actions("2026-W51").empty
-    assert log.frame().loc[0, "status"] == "done"
-    overdue = log.record("2026-W48", "x", "Cy", "2026-W49")
-    assert log.open_actions("2026-W51").set_index("id").loc[overdue, "overdue"]
-    with pytest.raises(ValueError):
-        log.record("2026-W48", "", "Ann", "2026-W50")
-    md, csv = log.export_minutes("2026-W49", tmp_path / "min")
-    text = md.read_text()
-    assert "in progress" in text and "booked" in text and pd.read_csv(csv)["status"].tolist() == ["in progress"]
-
-
-def test_two_people_recording_at_once_are_both_saved(tmp_path):
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    ActionLog(url)
-    errors = []
-
-    def record(who):
-        try:
-            log = ActionLog(url)  # each person their own connection, as two browser sessions are
-            for i in range(20):
-                log.record("2026-W48", f"action {who} {i}", who, "2026-W50")
-        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=record, args=(w,)) for w in ("Ann", "Bo")]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert errors == [] and len(ActionLog(url).frame()) == 40
 
 
 def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):

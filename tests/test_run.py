@@ -80,7 +80,8 @@ def test_rerun_keeps_the_previous_result_in_history(small_sample, tmp_path):
     assert res.returncode == 0, res.stderr
     m = json.loads((out / "2026-W48" / "manifest.json").read_text())
     assert m["parameters"]["horizon_weeks"] == 8 and m["run_id"] != first
-    assert (out / ".history" / "2026-W48" / first / "manifest.json").exists()
+    assert (out / "runs" / "2026-W48" / first / "manifest.json").exists()  # the previous run, kept whole
+    assert (out / "2026-W48").resolve() == (out / "runs" / "2026-W48" / m["run_id"]).resolve()
 
 
 def test_invalid_data_exits_2_and_writes_nothing_for_the_week(tmp_path):
@@ -103,7 +104,9 @@ def test_params_file_overrides(small_sample, tmp_path):
     params = tmp_path / "p.yaml"
     params.write_text("horizon_weeks: 6\nweek: 2026-W47\n")
     out = tmp_path / "o"
-    res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--params", str(params))
+    refused = run_soe("run", "--data", str(small_sample), "--out", str(out), "--params", str(params))
+    assert refused.returncode == 2 and "run week follows the actuals" in refused.stdout  # W47 has actuals already
+    res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--params", str(params), "--any-week")
     assert res.returncode == 0, res.stdout + res.stderr
     m = json.loads((out / "2026-W47" / "manifest.json").read_text())
     assert m["parameters"]["horizon_weeks"] == 6

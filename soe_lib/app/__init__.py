@@ -7,6 +7,7 @@ from .._lazy import lazy_exports
 
 _WHERE = {
     "ActionLog": "action_log",
+    "ActionLogError": "action_log",
     "ActionsPanel": "panels",
     "DecisionListPanel": "panels",
     "DrilldownPanel": "panels",
@@ -30,6 +31,7 @@ _WHERE = {
     "items_options": "panels",
     "kpi_tiles": "review_data",
     "message": "panels",
+    "minutes_dir": "action_log",
     "money_waterfall": "charts",
     "plan_vs_estimate_chart": "charts",
     "projection_chart": "charts",

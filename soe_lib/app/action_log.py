@@ -1,16 +1,26 @@
 """The action log: what the weekly meeting decided, by whom, by when, and what became of it.
 
 A real database through SQLAlchemy: a SQLite file by default (``outputs/actions.db``), any SQLAlchemy
-URL by configuration (``SOE_ACTIONS_DB=postgresql://...`` for a team). Every write is one
-transaction. Two people recording at the same time both get saved (inserts never conflict; SQLite
-waits up to 30 s for the file lock). Updates are optimistic: each action carries a ``version``; an
-update made from a stale view (someone else changed the action since it was loaded) is refused with
-:class:`StaleUpdate` instead of overwriting. Every change is kept in ``action_events`` (the minutes).
+URL by configuration (``SOE_ACTIONS_DB=postgresql+psycopg://...`` for a team that meets across
+machines). Every write is one transaction. Two people recording at the same time both get saved
+(inserts never conflict; SQLite runs in WAL mode and waits up to 30 s for the write lock). Updates
+are optimistic: each action carries a ``version``; an update made from a stale view (someone else
+changed the action since it was loaded) is refused with :class:`StaleUpdate` instead of overwriting.
+Every change is kept in ``action_events`` (the minutes).
+
+The schema is owned by Alembic (``soe_lib/app/migrations``): opening a log brings it to the latest
+revision, under a lock (a file lock beside a SQLite file, an advisory lock on PostgreSQL), so twenty
+people opening a new log at once create it exactly once. A log made by the first release (tables,
+no revision) is stamped at revision 0001 first. A SQLite file is created readable by its owner only.
+A damaged or locked database raises :class:`ActionLogError` with a sentence for the page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +28,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from ..core.excel import FORMULA_STARTS
 from ..core.paths import outputs_dir
 
-__all__ = ["STATUSES", "ActionLog", "StaleUpdate", "default_url"]
+__all__ = ["STATUSES", "ActionLog", "ActionLogError", "StaleUpdate", "default_url", "minutes_dir"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 73_510_052  # pg_advisory_xact_lock key of the decision log's schema upgrades
 
 STATUSES = ("open", "in progress", "done", "cancelled")
 CLOSED = ("done", "cancelled")
@@ -63,6 +77,31 @@ class StaleUpdate(Exception):
     """The action changed since it was loaded; reload and decide again."""
 
 
+class ActionLogError(Exception):
+    """The decision database cannot be used (damaged, locked, unreachable); the message is for people."""
+
+
+def _explain(exc: Exception, url: str) -> ActionLogError:
+    """A sentence a meeting can act on, never a traceback or a password."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    name = sa.engine.make_url(url).database or "the database"
+    where = Path(name).name if url.startswith("sqlite") else sa.engine.make_url(url).render_as_string(hide_password=True)
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        why = f"the decision database {where} is damaged (not a readable SQLite database); restore it from a backup or move it aside"
+    elif "locked" in text or "busy" in text:
+        why = f"the decision database {where} is locked by another program; try again in a moment"
+    elif "permission" in text or "readonly" in text or "read-only" in text:
+        why = f"the decision database {where} cannot be written (permissions or a read-only disk)"
+    else:
+        why = f"the decision database {where} cannot be used ({type(getattr(exc, 'orig', exc)).__name__})"
+    return ActionLogError(why)
+
+
+def minutes_dir(out: Path, week: str) -> Path:
+    """Where a week's minutes go: ``outputs/minutes/<week>/``, outside the archived run folders (a re-run
+    of the week replaces its run folder; the minutes stay)."""
+    return Path(out) / "minutes" / week
+
 def default_url(out: Path | None = None) -> str:
     """``$SOE_ACTIONS_DB`` or a SQLite file ``actions.db`` in the outputs folder."""
     url = os.environ.get("SOE_ACTIONS_DB")
@@ -73,22 +112,105 @@ def default_url(out: Path | None = None) -> str:
     return f"sqlite:///{(folder / 'actions.db').resolve()}"
 
 
+def _database_errors(method):
+    """Errors of the database become :class:`ActionLogError` (a sentence for the page); ours pass through."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _explain(exc, self.url) from exc
+
+    return wrapper
+
+
+def _sqlite_pragmas(dbapi_connection, _record, busy_ms: int = 30_000) -> None:
+    """WAL (readers never block the writer) and a busy timeout on every new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _create_owner_only(url: str) -> None:
+    """Create a new SQLite file with mode 0600 before SQLite does (SQLite gives its WAL files the same mode)."""
+    database = sa.engine.make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 @dataclass
 class ActionLog:
     url: str
+    busy_timeout: float = 30.0  # seconds a SQLite writer waits for the lock before saying it is locked
 
     def __post_init__(self) -> None:
-        kwargs = {"connect_args": {"timeout": 30}} if self.url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(self.url, future=True, **kwargs)
-        if self.url.startswith("sqlite"):
-            with self.engine.begin() as conn:  # WAL: readers do not block the writer
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        metadata.create_all(self.engine)
+        self.sqlite = self.url.startswith("sqlite")
+        try:
+            _create_owner_only(self.url)
+            kwargs = {"connect_args": {"timeout": self.busy_timeout}} if self.sqlite else {"pool_pre_ping": True}
+            self.engine = sa.create_engine(self.url, future=True, **kwargs)
+            if self.sqlite:
+                sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=int(self.busy_timeout * 1000)))
+            self.migrate()
+        except ActionLogError:
+            raise
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise _explain(exc, self.url) from exc
 
+    def migrate(self) -> str:
+        """Bring the schema to the latest Alembic revision (once, under a lock); returns the revision."""
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        with self.engine.connect() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return head  # the usual case: nothing to lock, nothing to do
+        with self._migration_lock(), self.engine.begin() as conn:
+            if not self.sqlite:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            self._upgrade(conn)
+        return head
+
+    def _alembic_config(self):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
+    def _upgrade(self, conn: sa.Connection) -> None:
+        from alembic import command
+        from alembic.migration import MigrationContext
+
+        cfg = self._alembic_config()
+        cfg.attributes["connection"] = conn
+        if MigrationContext.configure(conn).get_current_revision() is None and sa.inspect(conn).has_table("actions"):
+            command.stamp(cfg, "0001")  # a first-release log: its tables are revision 0001
+        command.upgrade(cfg, "head")
+
+    @contextlib.contextmanager
+    def _migration_lock(self):
+        """SQLite: an exclusive file lock beside the database (PostgreSQL locks inside the transaction)."""
+        database = sa.engine.make_url(self.url).database
+        if not (self.sqlite and database and database != ":memory:"):
+            yield
+            return
+        with os.fdopen(os.open(f"{database}.migrate.lock", os.O_CREAT | os.O_WRONLY, 0o600), "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @_database_errors
     def record(
         self, week: str, action: str, owner: str, due_week: str, note: str = "", by: str = "",
         item_kind: str = "", sku: str = "", location: str = "", resource: str = "",
@@ -108,6 +230,7 @@ class ActionLog:
             conn.execute(events.insert().values(action_id=new_id, week=week, event="recorded", status="open", note=note, by=by, at=now))
         return int(new_id)
 
+    @_database_errors
     def update_status(self, action_id: int, version: int, status: str, note: str, by: str, week: str) -> int:
         """Change an action's status if nobody changed it since ``version``; returns the new version."""
         if status not in STATUSES:
@@ -126,6 +249,7 @@ class ActionLog:
             conn.execute(events.insert().values(action_id=action_id, week=week, event="status", status=status, note=note, by=by, at=now))
         return version + 1
 
+    @_database_errors
     def frame(self, where=None) -> pd.DataFrame:
         query = sa.select(actions).order_by(actions.c.due_week, actions.c.id)
         if where is not None:
@@ -146,6 +270,7 @@ class ActionLog:
     def decided_in(self, week: str) -> pd.DataFrame:
         return self.frame(actions.c.week == week)
 
+    @_database_errors
     def events_in(self, week: str) -> pd.DataFrame:
         query = (
             sa.select(events, actions.c.action, actions.c.owner, actions.c.sku, actions.c.location)
@@ -161,7 +286,9 @@ class ActionLog:
         folder.mkdir(parents=True, exist_ok=True)
         ev = self.events_in(week)
         csv_path, md_path = folder / "minutes.csv", folder / "minutes.md"
-        ev.to_csv(csv_path, index=False)
+        # the CSV is opened in Excel: text that would run as a formula gets a leading apostrophe
+        typed = ev.select_dtypes(include=["object", "string"]).columns
+        ev.assign(**{c: ev[c].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v) for c in typed}).to_csv(csv_path, index=False)
         lines = [f"# S&OE meeting minutes, week {week}", ""]
         recorded = ev[ev["event"] == "recorded"]
         changed = ev[ev["event"] == "status"]

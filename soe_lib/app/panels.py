@@ -104,7 +104,7 @@ class KpiPanel(widgets.VBox):
 class ActionsPanel(widgets.VBox):
     """Open actions from earlier weeks (first, with status updates) and what was decided this week."""
 
-    def __init__(self, log: ActionLog, on_change: Callable[[str], None], who: Callable[[], str]) -> None:
+    def __init__(self, log: ActionLog | None, on_change: Callable[[str], None], who: Callable[[], str]) -> None:
         self.action_log, self.on_change, self.who = log, on_change, who
         self.week = ""
         self.open_box = _hooked(widgets.VBox(), "soe-open-actions")
@@ -113,6 +113,9 @@ class ActionsPanel(widgets.VBox):
 
     def show(self, week: str) -> None:
         self.week = week
+        if self.action_log is None:  # the decision log cannot be opened: the page says why, above
+            self.open_box.children = self.week_box.children = [widgets.HTML("<p class='soe-message'>The decision log is not available.</p>")]
+            return
         self.open_box.children = self._rows(self.action_log.open_actions(week), "No open actions from earlier weeks.")
         self.week_box.children = self._rows(self.action_log.decided_in(week).assign(overdue=False), "Nothing decided in this week's meeting yet.")
 

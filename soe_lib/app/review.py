@@ -12,6 +12,7 @@ Errors are logged server side (stderr and ``outputs/review.log``) and shown as o
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..core.paths import outputs_dir
-from .action_log import ActionLog, default_url
+from .action_log import ActionLog, ActionLogError, default_url, minutes_dir
 from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, RecordPanel, WhatIfPanel, message
 from .review_data import ReviewWeek, available_weeks
 
@@ -41,16 +42,20 @@ log = logging.getLogger("soe.review")
 
 
 def _guard(method):
-    """Callbacks never raise into the page: log the traceback server side, show one short line."""
+    """Callbacks never raise into the page: log the traceback server side, show one short line
+    (the decision log's own sentence when it is the database that failed)."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
+        except ActionLogError as exc:
+            log.warning("decision log: %s", exc)
+            self.status.value = message(f"{exc}. Nothing was saved; the rest of the page works.", error=True)
         except Exception:
             log.exception("review app error in %s", method.__name__)
             self.status.value = message("Something went wrong; the details are in the server log.", error=True)
-            return None
+        return None
 
     return wrapper
 
@@ -65,12 +70,19 @@ class ReviewApp:
         if not self.weeks:
             self.widget = widgets.VBox([widgets.HTML(STYLE), widgets.HTML(f"<p class='soe-empty'>{EMPTY_MESSAGE}</p>")])
             return
-        self.actions = ActionLog(actions_url or default_url(self.out))
+        self.problems = _Problems()
+        try:
+            self.actions: ActionLog | None = ActionLog(actions_url or default_url(self.out))
+        except ActionLogError as exc:  # the meeting can still review the week; it cannot record decisions
+            log.warning("decision log unavailable: %s", exc)
+            self.actions = None
+            self.problems.database = str(exc)
         self.selector = widgets.Dropdown(options=self.weeks, value=week if week in self.weeks else self.weeks[0], description="Week")
         self.selector.add_class("soe-week")
         self.kpis = KpiPanel()
         self.record = RecordPanel()
         self.open_actions = ActionsPanel(self.actions, self._on_actions_changed, lambda: self.record.form["by"].value)
+        self.record.record_button.disabled = self.actions is None
         self.decisions = DecisionListPanel(self._on_item)
         self.drilldown = DrilldownPanel()
         self.whatif = WhatIfPanel()
@@ -84,7 +96,7 @@ class ReviewApp:
         self.record.minutes_button.on_click(self._on_minutes)
         self.widget = widgets.VBox(
             [
-                widgets.HTML(STYLE), self.selector, self.kpis, self.status, self.open_actions, self.decisions,
+                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status, self.open_actions, self.decisions,
                 self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
             ]
         )
@@ -127,6 +139,8 @@ class ReviewApp:
         return older[0] if older else None
 
     def action_counts(self, week: str) -> dict[str, int]:
+        if self.actions is None:
+            return {}
         open_ = self.actions.open_actions(week)
         return {"open actions": len(open_), "overdue actions": int(open_["overdue"].sum()) if len(open_) else 0}
 
@@ -137,6 +151,7 @@ class ReviewApp:
         previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)} if prev else None
         self.kpis.show(self.current.headline(), previous, self.action_counts(week))
         self.open_actions.show(week)
+        self.problems.show(self.current)
 
     # --- callbacks ------------------------------------------------------------------------------------
     @_guard
@@ -166,6 +181,9 @@ class ReviewApp:
 
     @_guard
     def _on_record(self, _button) -> None:
+        if self.actions is None:
+            self.record.message.value = message(f"Decisions cannot be recorded now: {self.problems.database}.", error=True)
+            return
         f, item = self.record.form, self.item
         where = {k: str(item[c]) if item is not None else "" for k, c in (("item_kind", "kind"), ("sku", "sku"), ("location", "location"), ("resource", "resource"))}
         try:
@@ -181,8 +199,29 @@ class ReviewApp:
 
     @_guard
     def _on_minutes(self, _button) -> None:
-        md, csv = self.actions.export_minutes(self.selector.value, self.out / self.selector.value)
+        md, csv = self.actions.export_minutes(self.selector.value, minutes_dir(self.out, self.selector.value))
         self.record.message.value = message(f"Minutes written: {md} and {csv.name}.")
+
+
+class _Problems:
+    """What cannot be read this time, said on the page with what still works (no path, no traceback)."""
+
+    def __init__(self) -> None:
+        self.database = ""
+        self.banner = widgets.HTML("")
+        self.banner.add_class("soe-problems")
+
+    def show(self, week: ReviewWeek) -> None:
+        lines = []
+        if self.database:
+            lines.append(f"{self.database}. Decisions cannot be recorded or updated now; everything else on this page works.")
+        if week.damaged:
+            names = ", ".join(sorted(week.damaged))
+            lines.append(
+                f"Some results of {week.week} cannot be read ({names}: damaged files). What needs them is shown empty; "
+                f"everything else works. Re-run the week to rebuild them: soe run --week {week.week}."
+            )
+        self.banner.value = "".join(f"<p class='soe-error' role='alert'>{html.escape(line)}</p>" for line in lines)
 
 
 def review_app(out: str | Path | None = None, week: str | None = None) -> widgets.Widget:

@@ -7,7 +7,7 @@ inputs) and from the action log; nothing is recomputed except the what-if of one
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +25,17 @@ KPI_NAMES = (
 )
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, damaged: dict[str, str]) -> pd.DataFrame:
     """A run table; sku and location as categoricals, so picking one item out of millions of rows
-    compares integer codes, not strings."""
+    compares integer codes, not strings. A file that cannot be read is noted in ``damaged`` (for the
+    page to say) and read as empty, so the rest of the page still works."""
     if not path.exists():
         return pd.DataFrame()
-    frame = pd.read_parquet(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # a damaged file: name it, never show its path or a traceback
+        damaged[f"{path.parent.name}/{path.stem}"] = type(exc).__name__
+        return pd.DataFrame()
     for col in ("sku", "location"):
         if col in frame and len(frame) > 10_000:
             frame[col] = frame[col].astype("category")
@@ -45,6 +50,7 @@ def available_weeks(out: Path) -> list[str]:
 @dataclass(frozen=True)
 class ReviewWeek:
     folder: Path
+    damaged: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # tables that cannot be read
 
     @property
     def week(self) -> str:
@@ -52,11 +58,11 @@ class ReviewWeek:
 
     @functools.cache  # noqa: B019 (one ReviewWeek per selected week; the cache lives with it)
     def table(self, name: str) -> pd.DataFrame:
-        return _read(self.folder / "tables" / f"{name}.parquet")
+        return _read(self.folder / "tables" / f"{name}.parquet", self.damaged)
 
     @functools.cache  # noqa: B019
     def inputs(self, name: str) -> pd.DataFrame:
-        return _read(self.folder / "inputs" / f"{name}.parquet")
+        return _read(self.folder / "inputs" / f"{name}.parquet", self.damaged)
 
     @functools.cache  # noqa: B019 (every filter change and selection reads it)
     def items(self) -> pd.DataFrame:

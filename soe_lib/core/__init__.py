@@ -3,6 +3,7 @@ declarations, where things live, the validated snapshot type, and the (series x 
 
 from .contract import MAX_NUMBER, SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
 from .dataset import SERIES_TABLES, Dataset, Source
+from .excel import FORMULA_STARTS, text_cells_as_text
 from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
 from .params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
@@ -25,6 +26,7 @@ __all__ = [
     "CycleParams",
     "DOCUMENTS",
     "Dataset",
+    "FORMULA_STARTS",
     "FocusParams",
     "ISO_WEEK",
     "MAX_NUMBER",
@@ -66,6 +68,7 @@ __all__ = [
     "sample_dir",
     "source_checkout",
     "tables_of_step",
+    "text_cells_as_text",
     "to_matrix",
     "week_label",
     "week_labels",

@@ -8,6 +8,7 @@ import pandas as pd
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ..core.excel import text_cells_as_text
 from ..core.weeks import week_labels
 
 __all__ = ["write_meeting_pack"]
@@ -24,6 +25,7 @@ def write_meeting_pack(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
                     out[col] = week_labels(out[col]).astype(object)
             out.to_excel(xw, sheet_name=name[:31], index=False)
             sheet = xw.sheets[name[:31]]
+            text_cells_as_text(sheet)  # a code like '=1+2' must not become a formula
             sheet.freeze_panes = "A2"
             for i, col in enumerate(out.columns, 1):
                 sheet.cell(row=1, column=i).font = Font(bold=True)

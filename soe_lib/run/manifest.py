@@ -15,7 +15,7 @@ from typing import Any
 
 from ..io.sources import file_sha256
 
-__all__ = ["PACKAGES", "new_manifest", "table_digests", "utcnow", "versions", "write_manifest"]
+__all__ = ["PACKAGES", "add_inputs", "new_manifest", "table_digests", "utcnow", "versions", "write_manifest"]
 
 PACKAGES = (
     "soe-workbench", "pandas", "numpy", "pyarrow", "pandera", "statsmodels", "altair", "vl-convert-python",
@@ -37,26 +37,30 @@ def versions() -> dict[str, str]:
     return out
 
 
-def new_manifest(run_id: str, label: str, started: str, params: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The manifest of a run that is starting: ``snapshot`` is what ``inputs/snapshot.json`` holds."""
-    warnings = sum(1 for p in snapshot["problems"] if p["severity"] == "warning")
+def new_manifest(run_id: str, label: str, started: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a run that is starting (its inputs are added once the snapshot is written)."""
     return {
         "schema": SCHEMA,
         "run_id": run_id,
         "week": label,
         "status": "running",
         "started_at": started,
-        "data_dir": snapshot["data_dir"],
+        "data_dir": params.get("data_dir"),
         "parameters": {**params, "week": label},
-        "inputs": {
-            name: {"file": Path(src["path"]).name + (f"[{src['sheet']}]" if src["sheet"] else ""), "sha256": src["sha256"], "rows": src["rows"]}
-            for name, src in snapshot["sources"].items()
-        },
-        "validation": {"errors": 0, "warnings": warnings},
+        "inputs": {},
         "notebooks": [],
         "versions": versions(),
         "command": " ".join(sys.argv),
     }
+
+
+def add_inputs(manifest: dict[str, Any], snapshot: dict[str, Any]) -> None:
+    """Each input's file, sha256 and rows, and the validation counts, from ``inputs/snapshot.json``."""
+    manifest["inputs"] = {
+        name: {"file": Path(src["path"]).name + (f"[{src['sheet']}]" if src["sheet"] else ""), "sha256": src["sha256"], "rows": src["rows"]}
+        for name, src in snapshot["sources"].items()
+    }
+    manifest["validation"] = {"errors": 0, "warnings": sum(1 for p in snapshot["problems"] if p["severity"] == "warning")}
 
 
 def table_digests(tables_dir: Path) -> dict[str, dict[str, Any]]:

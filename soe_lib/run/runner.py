@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import logging
 import secrets
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +37,9 @@ from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
 from .execute import batch_notebooks, error_of, execute_notebook, export_html, known_parameters
-from .manifest import new_manifest, table_digests, utcnow, write_manifest
+from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import ParameterError, default_parameters, load_file, merge
-from .publish import keep_failed, publish
+from .publish import keep_failed, publish_run
 from .week import INPUTS, PARAMETERS_FILE, resolve_data_dir
 
 __all__ = [
@@ -44,7 +47,9 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INVALID",
     "EXIT_OK",
+    "RunInterrupted",
     "RunResult",
+    "describe_failure",
     "resolve_parameters",
     "run_week",
 ]
@@ -64,9 +69,50 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
+class RunInterrupted(BaseException):
+    """SIGTERM or SIGINT arrived during a run (a BaseException, like KeyboardInterrupt: nothing catches it by accident)."""
+
+    def __init__(self, signame: str):
+        super().__init__(f"interrupted by {signame}")
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """SIGTERM and SIGINT raise :class:`RunInterrupted` in the run (once: a second signal during the
+    clean-up is ignored, so the failed run is still recorded)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, _frame):
+        if not fired:
+            fired.append(signum)
+            raise RunInterrupted(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+DISK_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up", errno.EROFS: "the file system is read-only",
+               errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
+
+
+def describe_failure(exc: BaseException) -> dict[str, Any]:
+    """:func:`error_of`, with a plain sentence for a disk that cannot be written."""
+    info = error_of(exc)
+    if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        info["message"] = f"{DISK_ERRORS[exc.errno]}{where} ({exc.strerror}); free space or fix the folder, then run again"
+    return info
+
+
 @contextlib.contextmanager
 def _lock(out: Path):
-    out.mkdir(parents=True, exist_ok=True)
     with open(out / ".soe-run.lock", "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -105,13 +151,21 @@ def run_week(
     ``any_week``: accept a run week that is not the week after the last actuals (with a warning).
     """
     out = Path(out) if out is not None else outputs_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    with _log_to(out / "soe-run.log"), _lock(out) as locked:
-        if not locked:
-            msg = f"another soe run holds {out / '.soe-run.lock'}; not starting a second one"
-            log.error(msg)
-            return RunResult(EXIT_BUSY, "busy", message=msg)
-        return _run_locked(data_dir, week, params_file, overrides or {}, out, Path(notebooks or notebooks_dir()), any_week)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with _log_to(out / "soe-run.log"), _lock(out) as locked, _interruptible():
+            if not locked:
+                msg = f"another soe run holds {out / '.soe-run.lock'}; not starting a second one"
+                log.error(msg)
+                return RunResult(EXIT_BUSY, "busy", message=msg)
+            return _run_locked(data_dir, week, params_file, overrides or {}, out, Path(notebooks or notebooks_dir()), any_week)
+    except OSError as exc:  # the outputs folder itself cannot be written: nothing ran
+        msg = f"cannot write to the outputs folder {out}: {describe_failure(exc)['message']}; nothing was run"
+        log.error(msg)
+        return RunResult(EXIT_INVALID, "invalid", message=msg)
+    except RunInterrupted as exc:  # before the run folder existed: nothing to keep
+        log.error("run %s before it started; nothing written", exc)
+        return RunResult(EXIT_FAILED, "failed", message=str(exc))
 
 
 def resolve_parameters(
@@ -154,31 +208,51 @@ def _run_locked(
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     staging = out / ".staging" / f"{label}-{run_id}"
     (staging / "notebooks").mkdir(parents=True)
+    params = {**params, "week": label, "data_dir": str(Path(folder).resolve())}
+    manifest = new_manifest(run_id, label, started, params)
     with _log_to(staging / "run.log"):
-        hashes = source_hashes(data.sources)
-        meta = write_snapshot(data, staging / INPUTS, hashes, snapshot_key(hashes, params.get("week"), int(params.get("horizon_weeks", 13))))
-        params = {**params, "week": label, "data_dir": str(Path(folder).resolve())}
-        (staging / PARAMETERS_FILE).write_text(json.dumps(params, indent=1, default=str))
-        manifest = new_manifest(run_id, label, started, params, meta)
-        del data  # the notebooks read the snapshot; this process need not hold the tables
-        failed = _execute_all(notebooks, declared, params, staging, manifest)
-        if failed is None:
-            failed = _finish(staging, manifest, hashes)
+        try:
+            failed = _build(data, params, notebooks, declared, staging, manifest)
+        except BaseException as exc:  # a signal, a full disk, a bug: the run fails, published weeks stay as they are
+            failed = {"name": "runner", "status": "failed", "error": describe_failure(exc)}
+            manifest["notebooks"].append(failed)
+            log.error("run stopped: %s", failed["error"]["message"])
     manifest["finished_at"] = utcnow()
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
     if failed is not None:
-        manifest.update(status="failed", exit_code=EXIT_FAILED, failed_step=failed["name"])
-        write_manifest(staging, manifest)
-        target = keep_failed(staging, out)
-        msg = f"week {label} FAILED in {failed['name']}; executed notebooks kept in {target}; earlier weeks untouched"
-        log.error(msg)
-        return RunResult(EXIT_FAILED, "failed", label, target, msg, manifest)
+        return _keep_failed(staging, out, manifest, failed)
     manifest.update(status="succeeded", exit_code=EXIT_OK)
     write_manifest(staging, manifest)
-    final = publish(staging, out, label)
+    final = publish_run(staging, out, label, run_id)
     msg = f"week {label} succeeded in {manifest['seconds']:.1f} s; outputs in {final}"
     log.info(msg)
     return RunResult(EXIT_OK, "succeeded", label, final, msg, manifest)
+
+
+def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[str, set[str]], staging: Path, manifest: dict[str, Any]) -> dict | None:
+    """The run folder: snapshot, parameters, executed notebooks, HTML copies; the first failure, or None."""
+    hashes = source_hashes(data.sources)
+    meta = write_snapshot(data, staging / INPUTS, hashes, snapshot_key(hashes, params.get("week"), int(params.get("horizon_weeks", 13))))
+    add_inputs(manifest, meta)
+    (staging / PARAMETERS_FILE).write_text(json.dumps(params, indent=1, default=str))
+    del data  # the notebooks read the snapshot; this process need not hold the tables
+    failed = _execute_all(notebooks, declared, params, staging, manifest)
+    return failed if failed is not None else _finish(staging, manifest, hashes)
+
+
+def _keep_failed(staging: Path, out: Path, manifest: dict[str, Any], failed: dict[str, Any]) -> RunResult:
+    """Record the failure and move the run folder aside (when the disk allows: else say where it is)."""
+    label = manifest["week"]
+    manifest.update(status="failed", exit_code=EXIT_FAILED, failed_step=failed["name"], reason=failed["error"]["message"])
+    try:
+        write_manifest(staging, manifest)
+        where = keep_failed(staging, out)
+    except OSError as exc:
+        where = staging
+        log.error("could not record the failed run (%s); its files are in %s", describe_failure(exc)["message"], staging)
+    msg = f"week {label} FAILED in {failed['name']}: {failed['error']['message']}; executed notebooks kept in {where}; earlier weeks untouched"
+    log.error(msg)
+    return RunResult(EXIT_FAILED, "failed", label, where, msg, manifest)
 
 
 def _execute_all(
@@ -194,8 +268,8 @@ def _execute_all(
         manifest["notebooks"].append(entry)
         try:
             execute_notebook(nb, staging / "notebooks" / nb.name, injected, staging)
-        except BaseException as exc:  # any failure of a notebook (or Ctrl-C) fails the run, and is recorded
-            entry.update(status="failed", seconds=round(time.perf_counter() - t, 2), error=error_of(exc))
+        except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded
+            entry.update(status="failed", seconds=round(time.perf_counter() - t, 2), error=describe_failure(exc))
             log.error("[%d/%d] %s FAILED (%.1f s): %s", i, len(notebooks), nb.stem, entry["seconds"], entry["error"]["message"])
             return entry
         entry.update(status="succeeded", seconds=round(time.perf_counter() - t, 2))
@@ -215,7 +289,7 @@ def _finish(staging: Path, manifest: dict[str, Any], hashes: dict[str, str]) -> 
             manifest["inputs_changed_during_run"] = changed
             log.warning("input files changed during the run: %s; this week reflects them as they were at its start", ", ".join(changed))
     except Exception as exc:  # disk full, a bug here: the week stays as it was
-        entry = {"name": "runner", "status": "failed", "error": error_of(exc)}
+        entry = {"name": "runner", "status": "failed", "error": describe_failure(exc)}
         manifest["notebooks"].append(entry)
         log.error("run aborted: %s", entry["error"]["message"])
         return entry

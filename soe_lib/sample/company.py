@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.excel import text_cells_as_text
 from ..core.paths import sample_dir
 from ..core.weeks import parse_week, week_labels
 
@@ -382,6 +383,7 @@ def write_sample(
             with pd.ExcelWriter(tmp / "sample_company.xlsx", engine="openpyxl") as xw:
                 for name, frame in tables.items():
                     frame.to_excel(xw, sheet_name=name, index=False)
+                    text_cells_as_text(xw.sheets[name])
         else:
             for name, frame in tables.items():
                 if fmt == "parquet":

@@ -1,0 +1,149 @@
+"""The decision log on SQLite and on a real PostgreSQL server: the same tests for both.
+
+Recording and updating (with stale updates refused), concurrent writers, concurrent first use of a
+new database (the schema is made exactly once, by Alembic), a first-release database migrated in
+place, and clear messages for a damaged or locked database."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import threading
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from soe_lib.app import ActionLog, ActionLogError, StaleUpdate
+
+from .postgres import postgres_server
+
+
+@pytest.fixture(scope="module")
+def new_postgres_database():
+    with postgres_server() as new_database:
+        yield new_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'actions.db'}"
+    return request.getfixturevalue("new_postgres_database")()
+
+
+def test_records_updates_and_refuses_stale_updates(url, tmp_path):
+    log = ActionLog(url)
+    a = log.record("2026-W48", "expedite PO-1", "Ann", "2026-W50", note="call Oceanic", by="Bo", sku="00001", location="0100")
+    assert log.open_actions("2026-W49")["id"].tolist() == [a]
+    assert log.open_actions("2026-W48").empty  # decided this week: not an action from an earlier week
+    v2 = log.update_status(a, 1, "in progress", "booked", "Ann", "2026-W49")
+    with pytest.raises(StaleUpdate, match="changed by someone else"):
+        log.update_status(a, 1, "done", "from an old screen", "Bo", "2026-W49")  # still at version 1 on that screen
+    log.update_status(a, v2, "done", "arrived", "Ann", "2026-W50")
+    assert log.open_actions("2026-W51").empty
+    assert log.frame().loc[0, "status"] == "done"
+    overdue = log.record("2026-W48", "x", "Cy", "2026-W49")
+    assert log.open_actions("2026-W51").set_index("id").loc[overdue, "overdue"]
+    with pytest.raises(ValueError):
+        log.record("2026-W48", "", "Ann", "2026-W50")
+    md, csv = log.export_minutes("2026-W49", tmp_path / "min")
+    assert "in progress" in md.read_text() and "booked" in md.read_text()
+    assert pd.read_csv(csv)["status"].tolist() == ["in progress"]
+
+
+def test_concurrent_writers_are_all_saved(url):
+    ActionLog(url)
+    errors = []
+
+    def record(who):
+        try:
+            log = ActionLog(url)  # each person their own connection, as two browser sessions are
+            for i in range(20):
+                log.record("2026-W48", f"action {who} {i}", who, "2026-W50")
+        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(w,)) for w in ("Ann", "Bo", "Cy", "Di")]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == [] and len(ActionLog(url).frame()) == 80
+
+
+def _first_use(url: str, barrier, results) -> None:
+    try:
+        barrier.wait(timeout=60)  # all twenty open the new database at the same moment
+        log = ActionLog(url)
+        log.record("2026-W48", f"from {os.getpid()}", "Ann", "2026-W50")
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 (reported to the test)
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_twenty_people_opening_a_new_log_at_once(url):
+    import alembic.command  # noqa: F401 (imported before the fork, so no child is slowed down by it: a real race)
+    import alembic.migration  # noqa: F401
+    import alembic.script  # noqa: F401
+
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(20), ctx.Queue()
+    procs = [ctx.Process(target=_first_use, args=(url, barrier, results)) for _ in range(20)]
+    [p.start() for p in procs]
+    [p.join(120) for p in procs]
+    outcomes = [results.get(timeout=5) for _ in procs]
+    assert outcomes == ["ok"] * 20
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert conn.execute(sa.text("SELECT count(*) FROM actions")).scalar() == 20
+    engine.dispose()
+
+
+def test_a_first_release_log_is_migrated_in_place(url):
+    """Release 1 made its tables with create_all and no Alembic revision: they are kept and stamped."""
+    from soe_lib.app.action_log import metadata
+
+    engine = sa.create_engine(url)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO actions (week, item_kind, sku, location, resource, action, owner, due_week, status, note, "
+                             "created_by, created_at, updated_at, version) VALUES ('2026-W47', '', '', '', '', 'old', 'Ann', '2026-W48', "
+                             "'open', '', '', '2026-11-16', '2026-11-16', 1)"))
+    engine.dispose()
+    log = ActionLog(url)
+    assert log.frame()["action"].tolist() == ["old"]
+    with log.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_a_new_sqlite_log_is_readable_by_its_owner_only(tmp_path):
+    ActionLog(f"sqlite:///{tmp_path / 'a.db'}").record("2026-W48", "x", "Ann", "2026-W50")
+    for name in ("a.db", "a.db-wal"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
+
+
+def test_a_damaged_sqlite_log_says_so(tmp_path):
+    (tmp_path / "a.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ActionLogError, match=r"a\.db is damaged"):
+        ActionLog(f"sqlite:///{tmp_path / 'a.db'}")
+
+
+def test_a_locked_sqlite_log_says_so(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    log = ActionLog(url, busy_timeout=0.2)
+    holder = sqlite3.connect(tmp_path / "a.db")
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        with pytest.raises(ActionLogError, match="locked by another program"):
+            log.record("2026-W48", "x", "Ann", "2026-W50")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert log.record("2026-W48", "x", "Ann", "2026-W50") > 0  # and works again once it is released
+
+
+def test_a_postgres_url_never_shows_its_password():
+    with pytest.raises(ActionLogError) as info:
+        ActionLog("postgresql+psycopg://soe:s3cret@127.0.0.1:1/none")
+    assert "s3cret" not in str(info.value) and "cannot be used" in str(info.value)

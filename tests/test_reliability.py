@@ -1,0 +1,262 @@
+"""What a planner can leave unattended: a run never publishes wrong numbers, a crash never loses a
+week, bad parameters are refused before anything runs, signals and full disks end a run cleanly,
+and the review server holds a meeting (one port, local Host names, a token beyond this machine,
+kernels of closed pages shut down, damage said in words)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from openpyxl import load_workbook
+
+from soe_lib.app import ReviewApp
+from soe_lib.core.paths import notebooks_dir
+from soe_lib.io import write_meeting_pack
+from soe_lib.run import publish as publish_module
+from soe_lib.run import publish_run, run_week
+
+from .conftest import ROOT, SOE, free_port, run_soe
+from .golden import differences, week_digest
+
+pytestmark = pytest.mark.slow
+PARAMS = "data_dir = None\nweek = None\nout_dir = None\nhorizon_weeks = 13"
+
+
+def _notebook(path: Path, code: str) -> None:
+    nb = new_notebook(cells=[new_code_cell(PARAMS, metadata={"tags": ["parameters"]}), new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _books(tmp_path: Path, extra: dict[str, str], real: tuple[str, ...] = ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact")) -> Path:
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    for name in real:
+        shutil.copy(notebooks_dir() / f"{name}.ipynb", books)
+    for name, code in extra.items():
+        _notebook(books / f"{name}.ipynb", code)
+    return books
+
+
+# --- 1. one immutable snapshot --------------------------------------------------------------------------
+def test_inputs_rewritten_during_a_run_do_not_reach_the_published_week(weekly_run, small_sample, tmp_path):
+    """A file rewritten while notebook 02 runs and restored before the end (the first release published
+    a fill rate of 50.7 % instead of 99.2 % that way): every notebook reads the snapshot."""
+    _, clean = weekly_run
+    data = shutil.copytree(small_sample, tmp_path / "data")
+    tamper = ("import pandas as pd, shutil, pathlib\n"
+              "d = pathlib.Path(data_dir); shutil.copy(d / 'demand_plan.csv', d / 'demand_plan.bak')\n"
+              "p = pd.read_csv(d / 'demand_plan.csv', dtype=str); p['qty'] = (p['qty'].astype(float) * 3).astype(str)\n"
+              "p.to_csv(d / 'demand_plan.csv', index=False)")
+    restore = "import pathlib, os\nd = pathlib.Path(data_dir); os.replace(d / 'demand_plan.bak', d / 'demand_plan.csv')"
+    books = _books(tmp_path, {"01_z_tamper": tamper, "03_z_restore": restore})
+    out = tmp_path / "outputs"
+    res = run_soe("run", "--data", str(data), "--out", str(out), env={**os.environ, "SOE_NOTEBOOKS": str(books)})
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "01_z_tamper ok" in res.stdout and "03_z_restore ok" in res.stdout
+    assert differences(week_digest(clean / "2026-W48"), week_digest(out / "2026-W48")) == []
+
+
+# --- 2. atomic publish ------------------------------------------------------------------------------------
+def _staged(out: Path, label: str, run_id: str) -> Path:
+    staging = out / ".staging" / f"{label}-{run_id}"
+    staging.mkdir(parents=True)
+    (staging / "manifest.json").write_text(json.dumps({"run_id": run_id, "status": "succeeded", "week": label}))
+    return staging
+
+
+def _visible(out: Path, label: str) -> str | None:
+    try:
+        return json.loads((out / label / "manifest.json").read_text())["run_id"]
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("crash_at", [0, 1, 2, 3])
+def test_a_crash_at_any_step_of_publishing_leaves_the_old_or_the_new_week(tmp_path, monkeypatch, crash_at):
+    out = tmp_path / "outputs"
+    publish_run(_staged(out, "2026-W48", "old"), out, "2026-W48", "old")
+    steps = []
+    real_replace, real_symlink = os.replace, os.symlink
+
+    def step(fn):
+        def wrapped(*args, **kwargs):
+            if len(steps) == crash_at:
+                raise OSError(errno.EIO, "the machine went down here")
+            steps.append(fn.__name__)
+            return fn(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(publish_module.os, "replace", step(real_replace))
+    monkeypatch.setattr(publish_module.os, "symlink", step(real_symlink))
+    staging = _staged(out, "2026-W48", "new")
+    if crash_at < 3:
+        with pytest.raises(OSError, match="went down"):
+            publish_run(staging, out, "2026-W48", "new")
+        assert _visible(out, "2026-W48") == "old"
+    else:
+        publish_run(staging, out, "2026-W48", "new")
+        assert _visible(out, "2026-W48") == "new"
+    monkeypatch.undo()
+    publish_run(_staged(out, "2026-W48", "next"), out, "2026-W48", "next")  # the next run recovers from any leftover
+    assert _visible(out, "2026-W48") == "next" and not list(out.glob(".2026-W48.*.link"))
+    assert (out / "runs" / "2026-W48" / "old" / "manifest.json").exists()  # nothing lost
+
+
+def test_a_first_release_week_folder_is_migrated_on_its_re_run(tmp_path):
+    out = tmp_path / "outputs"
+    legacy = out / "2026-W48"
+    legacy.mkdir(parents=True)
+    (legacy / "manifest.json").write_text(json.dumps({"run_id": "r1", "status": "succeeded"}))
+    publish_run(_staged(out, "2026-W48", "r2"), out, "2026-W48", "r2")
+    assert _visible(out, "2026-W48") == "r2" and (out / "runs" / "2026-W48" / "r1" / "manifest.json").exists()
+
+
+# --- 3. parameters refused before anything runs -----------------------------------------------------------
+@pytest.mark.parametrize(("setting", "says"), [("horizon_weeks=abc", "not a number"), ("horizon_weeks=-3", "out of range"), ("alert_budget=[1,2]", "not a number")])
+def test_bad_parameters_exit_2_before_any_notebook(small_sample, tmp_path, setting, says):
+    out = tmp_path / "o"
+    res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--set", setting)
+    assert res.returncode == 2 and says in res.stdout and setting.split("=")[0] in res.stdout
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["soe-run.log"]
+
+
+# --- 4. signals and disks ------------------------------------------------------------------------------
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_run_with_a_record_and_no_leftovers(small_sample, tmp_path, sig):
+    books = _books(tmp_path, {"02_slow": "import time\ntime.sleep(120)"}, real=("01_data_health",))
+    out = tmp_path / "outputs"
+    proc = subprocess.Popen([*SOE, "run", "--data", str(small_sample), "--out", str(out)], cwd=ROOT, env={**os.environ, "SOE_NOTEBOOKS": str(books)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while "01_data_health ok" not in (out / "soe-run.log").read_text() if (out / "soe-run.log").exists() else True:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    time.sleep(2)  # notebook 02's kernel is running
+    kernels = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    proc.send_signal(sig)
+    text, _ = proc.communicate(timeout=60)
+    name = signal.Signals(sig).name
+    assert proc.returncode == 1 and f"interrupted by {name}" in text
+    assert f"interrupted by {name}" in (out / "soe-run.log").read_text()
+    failed = list((out / "failed-runs").iterdir())
+    assert len(failed) == 1 and json.loads((failed[0] / "manifest.json").read_text())["reason"] == f"interrupted by {name}"
+    assert not any((out / ".staging").iterdir()) and not (out / "2026-W48").exists()
+    assert kernels and psutil.wait_procs([psutil.Process(k) for k in kernels if psutil.pid_exists(k)], timeout=30)[1] == []
+
+
+def test_a_full_disk_mid_run_is_said_plainly_and_leaves_the_last_good_week(weekly_run, small_sample, tmp_path, monkeypatch):
+    from soe_lib.run import runner
+
+    _, good = weekly_run
+    out = tmp_path / "outputs"
+    shutil.copytree(good / "2026-W48", out / "2026-W48")
+    before = week_digest(out / "2026-W48")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / ".staging" / "x" / "inputs" / "actuals.parquet"))
+
+    monkeypatch.setattr(runner, "write_snapshot", full)
+    res = run_week(small_sample, out=out)
+    assert res.exit_code == 1 and "the disk is full writing" in res.message and "free space" in res.message
+    assert differences(before, week_digest(out / "2026-W48")) == [] and not any((out / ".staging").iterdir())
+
+
+def test_an_outputs_folder_that_cannot_be_written_is_refused_plainly(small_sample, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    res = run_week(small_sample, out=blocker / "outputs")  # its parent is a file: it can never be created
+    assert res.exit_code == 2 and "cannot write to the outputs folder" in res.message and "nothing was run" in res.message
+
+
+# --- 5. the review server -------------------------------------------------------------------------------
+def _start_review(out: Path, *args: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([*SOE, "review", "--out", str(out), "--port", str(port), *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/static/voila.js", timeout=2):
+                return proc, port
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.poll() is not None else "timeout"
+            time.sleep(0.3)
+
+
+def _kernels(proc: subprocess.Popen) -> list[psutil.Process]:
+    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+
+
+def test_review_server_refuses_foreign_hosts_culls_kernels_and_stops_on_sigterm(weekly_run, tmp_path):
+    _, src = weekly_run
+    out = tmp_path / "outputs"
+    shutil.copytree(src / "2026-W48", out / "2026-W48")
+    proc, port = _start_review(out, "--cull-after", "4")
+    try:
+        busy = run_soe("review", "--out", str(out), "--port", str(port))
+        assert busy.returncode == 2 and f"port {port}" in busy.stderr and "in use" in busy.stderr  # no silent hop
+        page = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"evil.example:{port}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(page, timeout=30)
+        assert refused.value.code == 403
+        for _ in range(3):  # pages fetched and never connected (a crawler, a closed tab)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as r:
+                body = r.read().decode()
+            assert "Traceback" not in body and str(out) not in body
+        assert len(_kernels(proc)) >= 1
+        deadline = time.monotonic() + 60
+        while _kernels(proc) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _kernels(proc) == []  # culled: idle and never connected
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120):
+            pass
+        kernels = _kernels(proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        printed, _ = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in printed  # the URL actually served
+    assert psutil.wait_procs(kernels, timeout=20)[1] == []  # Voila shut its kernels down
+
+
+def test_review_beyond_this_machine_needs_a_token(tmp_path):
+    res = run_soe("review", "--out", str(tmp_path), "--ip", "0.0.0.0", "--port", str(free_port()))
+    assert res.returncode == 2 and "--token" in res.stderr
+
+
+def test_the_page_says_what_is_damaged_and_what_still_works(weekly_run, tmp_path):
+    _, src = weekly_run
+    out = tmp_path / "outputs"
+    shutil.copytree(src / "2026-W48", out / "2026-W48")
+    (out / "2026-W48" / "tables" / "financial_impact.parquet").write_bytes(b"damaged")
+    (out / "actions.db").write_bytes(b"not a database" * 50)
+    app = ReviewApp(out)
+    banner = app.problems.banner.value
+    assert "tables/financial_impact" in banner and "soe run --week 2026-W48" in banner and "everything else" in banner
+    assert "actions.db is damaged" in banner and "cannot be recorded" in banner
+    assert str(out) not in banner and "Traceback" not in banner
+    assert len(app.item_list.options) > 0 and app.record_button.disabled  # the list still works; recording does not
+
+
+# --- 6. Excel ----------------------------------------------------------------------------------------
+def test_text_that_looks_like_a_formula_stays_text_in_workbooks(tmp_path):
+    codes = pd.DataFrame({"sku": ["=1+2", "+CMD|' /C calc'!A0", "-2+3", "@SUM(A1)", "ok"], "qty": [1.0, -2.0, 3.0, 4.0, 5.0]})
+    path = write_meeting_pack(tmp_path / "pack.xlsx", {"gaps": codes})
+    sheet = load_workbook(path)["gaps"]
+    cells = [sheet.cell(row=r, column=1) for r in range(2, 7)]
+    assert [c.value for c in cells] == codes["sku"].tolist() and all(c.data_type == "s" for c in cells)
+    assert [sheet.cell(row=r, column=2).value for r in range(2, 7)] == [1, -2, 3, 4, 5]  # numbers stay numbers
