@@ -102,6 +102,9 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     app.record_button.click()
     text = _html(app.week_box)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
+    app.record.minutes_button.click()  # minutes go beside the runs, not into the week's run folder
+    assert "alert(1)" in (tmp_path / "minutes" / "2026-W48" / "minutes.md").read_text()
+    assert not list((tmp_path / "2026-W48").rglob("minutes*"))
 
 
 # --- the real page ---------------------------------------------------------------------------------------
