@@ -61,7 +61,7 @@ $(BENCH_STAMP): benchmarks/requirements-peers.txt
 	@touch $@
 
 bench: $(STAMP) $(BENCH_STAMP) ## run the benchmarks at 100k SKU-locations (prints ratios against peers measured in the same run)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(if $(BASELINE),--baseline $(BASELINE))
 
 lint: $(TEST_STAMP) ## ruff over the library and tests
 	$(BIN)/python -m ruff check soe_lib tests benchmarks

@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from . import review, sensing
+from . import plan, review, sensing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--only", choices=("sensing", "review", "sessions"), default=None, help="run one benchmark")
+    parser.add_argument("--only", choices=("sensing", "plan", "review", "sessions"), default=None, help="run one benchmark")
+    parser.add_argument("--baseline", default=None, help="git commit whose finance step is timed on the same data (plan benchmark)")
     args = parser.parse_args(argv)
     if args.quick:
         args.series, args.statsmodels_series, args.statsforecast_series = 400, 8, 40
@@ -31,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)
         (args.out / f"sensing-{stamp}.json").write_text(json.dumps(result, indent=2))
         print(f"saved {args.out / f'sensing-{stamp}.json'}")
+    if args.only in (None, "plan"):
+        print("== joint countermeasure plan (target: solve <= 10 s at 100k; finance step vs --baseline) ==", flush=True)
+        result = plan.run(args.series, args.baseline)
+        (args.out / f"plan-{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
+        print(f"saved {args.out / f'plan-{stamp}.json'}")
     if args.only in (None, "review"):
         print("== review app benchmark (targets: first render < 5 s demo, < 8 s at 20k; interactions < 300 ms) ==", flush=True)
         sizes = {"demo": (40, 3), "20k": (5000, 4)} if not args.quick else {"tiny": (8, 2)}

@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from soe_lib.app import ActionLog, ActionLogError, StaleUpdate
+from soe_lib.io import ActionLog, ActionLogError, StaleUpdate
 
 from .postgres import postgres_server
+
+HEAD = "0002"
 
 
 @pytest.fixture(scope="module")
@@ -95,26 +97,38 @@ def test_twenty_people_opening_a_new_log_at_once(url):
     assert outcomes == ["ok"] * 20
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
         assert conn.execute(sa.text("SELECT count(*) FROM actions")).scalar() == 20
     engine.dispose()
 
 
-def test_a_first_release_log_is_migrated_in_place(url):
-    """Release 1 made its tables with create_all and no Alembic revision: they are kept and stamped."""
-    from soe_lib.app.action_log import metadata
+def _release_1_schema(engine) -> None:
+    """The tables as the first release made them (create_all, no Alembic revision)."""
+    md = sa.MetaData()
+    sa.Table("actions", md, sa.Column("id", sa.Integer, primary_key=True), *(sa.Column(c, sa.String(200)) for c in (
+        "week", "item_kind", "sku", "location", "resource", "action", "owner", "due_week", "status", "note", "created_by")),
+        sa.Column("created_at", sa.DateTime), sa.Column("updated_at", sa.DateTime), sa.Column("version", sa.Integer))
+    sa.Table("action_events", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("action_id", sa.Integer, sa.ForeignKey("actions.id")),
+             *(sa.Column(c, sa.String(200)) for c in ("week", "event", "status", "note", "by")), sa.Column("at", sa.DateTime))
+    md.create_all(engine)
 
+
+def test_a_first_release_log_is_migrated_in_place(url):
+    """Release 1 made its tables with create_all and no Alembic revision: they are kept, stamped 0001, upgraded."""
     engine = sa.create_engine(url)
-    metadata.create_all(engine)
+    _release_1_schema(engine)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO actions (week, item_kind, sku, location, resource, action, owner, due_week, status, note, "
                              "created_by, created_at, updated_at, version) VALUES ('2026-W47', '', '', '', '', 'old', 'Ann', '2026-W48', "
                              "'open', '', '', '2026-11-16', '2026-11-16', 1)"))
     engine.dispose()
     log = ActionLog(url)
-    assert log.frame()["action"].tolist() == ["old"]
+    assert log.frame()["action"].tolist() == ["old"] and log.frame()["item_id"].tolist() == [""]
     with log.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+    new = log.record("2026-W48", "expedite PO-9", "Ann", "2026-W50", item={"item_id": "SL-1", "qty": 40.0, "expected_benefit": 310.0, "item_shortage_qty": 55.0})
+    row = log.frame().set_index("id").loc[new]
+    assert (row["item_id"], row["qty"], row["expected_benefit"], row["item_shortage_qty"]) == ("SL-1", 40.0, 310.0, 55.0)
 
 
 def test_a_new_sqlite_log_is_readable_by_its_owner_only(tmp_path):

@@ -14,3 +14,15 @@ def test_quick_benchmark_runs_and_prints_ratios(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "engine speed-up" in res.stdout and "statsmodels loop" in res.stdout and "peak RSS" in res.stdout
     assert len(list(tmp_path.glob("sensing-*.json"))) == 1
+
+
+def test_quick_plan_benchmark_compares_the_joint_plan_with_its_peers(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "plan", "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "joint plan (HiGHS)" in res.stdout and "peer greedy" in res.stdout and "x the joint plan's" in res.stdout
+    assert "pools promised beyond" in res.stdout and "finance step" in res.stdout
+    saved = list(tmp_path.glob("plan-*.json"))
+    assert len(saved) == 1 and '"binaries"' in saved[0].read_text()

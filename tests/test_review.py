@@ -16,6 +16,7 @@ from soe_lib.app import (
     ReviewWeek,
     available_weeks,
     filter_items,
+    items_options,
     kpi_tiles,
     tile_html,
     what_if,
@@ -105,6 +106,43 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     app.record.minutes_button.click()  # minutes go beside the runs, not into the week's run folder
     assert "alert(1)" in (tmp_path / "minutes" / "2026-W48" / "minutes.md").read_text()
     assert not list((tmp_path / "2026-W48").rglob("minutes*"))
+
+
+def test_item_labels_say_rank_in_hand_and_sop():
+    items = pd.DataFrame({"rank": pd.array([1, pd.NA, pd.NA], dtype="Int64"), "track": ["execution", "execution", "sop"], "in_hand": [False, True, False],
+                          "kind": ["sku-location", "capacity", "persistent_bias"], "sku": ["A", "", "B"], "location": ["L1", "", "L2"],
+                          "resource": ["", "R1", ""], "week": ["2026-W49", "2026-W50", "2026-W48"], "money_at_risk": [1234.4, 50.0, 9.0]})
+    labels = [label for label, _ in items_options(items)]
+    assert labels[0].startswith("#1  sku-location  A @ L1  2026-W49  1,234")
+    assert labels[1].startswith("in hand  capacity  R1") and labels[2].startswith("S&OP  persistent_bias  B @ L2")
+
+
+def test_drilldown_shows_the_joint_plan_and_the_weekly_causes_and_the_decision_keeps_the_item(weekly_run, tmp_path):
+    from soe_lib.io import ActionLog
+
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
+    app = ReviewApp(tmp_path)
+    week = ReviewWeek(tmp_path / "2026-W48")
+    plan = week.table("countermeasures")
+    planned = plan[plan["chosen_qty"] > 0]
+    items = week.items()
+    pick = items[items["sku"].isin(planned["sku"]) & items["location"].isin(planned["location"]) & (items["kind"] == "sku-location")]
+    pick = pick[[bool(((planned["sku"] == r.sku) & (planned["location"] == r.location)).any()) for r in pick.itertuples()]]
+    assert len(pick) > 0
+    app.item_list.value = pick.index[0]
+    text = _html(app.drilldown)
+    assert "joint plan for this item" in text and "Why it is short, week by week" in text and "soe-causes" in "".join(
+        " ".join(w._dom_classes) for w in app.drilldown.detail.children)
+    chosen = app.record.form["choice"].value
+    assert chosen and "(plan:" in dict((v, k) for k, v in app.record.form["choice"].options)[chosen]
+    app.form["owner"].value, app.form["due"].value = "Ann", "2026-W50"
+    app.record_button.click()
+    saved = ActionLog(app.actions.url).decided_in("2026-W48").iloc[-1]
+    row = pick.iloc[0]
+    mine = planned[(planned["sku"] == row["sku"]) & (planned["location"] == row["location"])].sort_values("chosen_qty", ascending=False).iloc[0]
+    assert saved["item_id"] == row["item_id"] and saved["action_type"] in set(planned["action"])
+    assert saved["qty"] > 0 and saved["item_shortage_qty"] == pytest.approx(row["shortage_qty"]) and mine["chosen_qty"] > 0
 
 
 # --- the real page ---------------------------------------------------------------------------------------

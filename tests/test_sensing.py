@@ -13,6 +13,7 @@ from soe_lib.core.weeks import parse_week
 from soe_lib.io import load_data
 from soe_lib.run import open_week
 from soe_lib.sensing import (
+    ExceptionParams,
     SensingParams,
     blend_weight,
     combine,
@@ -278,8 +279,15 @@ def test_quiet_items_stay_quiet(sample_demand):
     keys = set(quiet[["sku", "location"]].apply(tuple, axis=1))
     on_quiet = ex[ex[["sku", "location"]].apply(tuple, axis=1).isin(keys)]
     assert len(keys) > 30
-    assert (on_quiet["severity"] == "low").all(), on_quiet[["sku", "location", "kind", "severity"]]
+    # The weekly meeting's findings (spikes, drops, one-off weeks) on quiet items stay low and rare.
+    execution = on_quiet[~on_quiet["kind"].isin(["persistent_bias", "tracking_signal"])]
+    assert (execution["severity"] == "low").all(), execution[["sku", "location", "kind", "severity"]]
     assert len(on_quiet) <= 0.1 * len(keys)
+    # Plan-drift findings (S&OP track) are judged on the cleaned history; on a quiet item one may only
+    # appear when the summed error stands out of the noise (here 00006 @ 0300: its plan runs 14% above
+    # the 13 weeks once the one-off 92 of W37 is cleaned, z = -3.8).
+    drift = on_quiet[on_quiet["kind"].isin(["persistent_bias", "tracking_signal"])]
+    assert len(drift) <= 0.05 * len(keys) and (drift["z_score"].abs() > ExceptionParams().bias_z).all()
 
 
 def test_sensing_adds_value_on_the_sample(sample_demand):

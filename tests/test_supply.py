@@ -8,7 +8,7 @@ import pytest
 
 from soe_lib.core.weeks import parse_week
 from soe_lib.run import open_week
-from soe_lib.supply import capacity_load, constrain_production, project, runs, weeks_of_supply
+from soe_lib.supply import capacity_load, line_completion, project, runs, weeks_of_supply
 
 from .conftest import write_tables
 
@@ -41,7 +41,9 @@ def test_runs_finds_every_run_in_every_row():
     assert list(zip(r, first, last, strict=True)) == [(0, 1, 2), (0, 4, 4), (1, 0, 0)]
 
 
-def test_capacity_scales_overloaded_production_by_the_tightest_resource():
+def test_capacity_carries_what_does_not_fit_into_the_next_weeks():
+    """By hand: R1 has 15 h for 20 h in week 0 and finishes the 5 h left in week 1 (first in, first out);
+    R2 has 1 h for 5 h in week 1, the last week: 4 h stay at risk. A is routed on both: the slower decides."""
     weeks = pd.date_range(parse_week("2026-W48"), periods=2, freq="7D")
     supply = pd.DataFrame(
         {"sku": ["A", "B", "A"], "location": ["L"] * 3, "week": [weeks[0], weeks[0], weeks[1]], "eta_week": [weeks[0], weeks[0], weeks[1]],
@@ -49,14 +51,19 @@ def test_capacity_scales_overloaded_production_by_the_tightest_resource():
     )
     routings = pd.DataFrame({"sku": ["A", "B", "A"], "location": ["L"] * 3, "resource": ["R1", "R1", "R2"], "hours_per_unit": [0.1, 0.1, 0.1]})
     capacity = pd.DataFrame({"resource": ["R1", "R1", "R2", "R2"], "week": [weeks[0], weeks[1], weeks[0], weeks[1]], "available_hours": [15.0, 40.0, 100.0, 1.0]})
-    load = capacity_load(supply, routings, capacity, weeks).set_index(["resource", "week"])
-    assert load.loc[("R1", weeks[0]), "load_hours"] == pytest.approx(20.0)
-    assert load.loc[("R1", weeks[0]), "factor"] == pytest.approx(0.75) and load.loc[("R1", weeks[0]), "overloaded"]
-    assert load.loc[("R2", weeks[1]), "factor"] == pytest.approx(0.2)  # 5 h needed, 1 available
-    lines = constrain_production(supply, routings, load.reset_index())
-    np.testing.assert_allclose(lines["constrained_qty"], [75.0, 75.0, 10.0])
+    load = capacity_load(supply, routings, capacity, weeks)
+    at = load.set_index(["resource", "week"])
+    assert at.loc[("R1", weeks[0]), ["load_hours", "completed_hours", "carried_out_hours"]].tolist() == pytest.approx([20.0, 15.0, 5.0])
+    assert at.loc[("R1", weeks[0]), "overloaded"] and not at.loc[("R1", weeks[1]), "overloaded"]
+    assert at.loc[("R1", weeks[1]), ["carried_in_hours", "completed_hours", "slack_hours"]].tolist() == pytest.approx([5.0, 10.0, 30.0])
+    assert at.loc[("R2", weeks[1]), ["load_hours", "completed_hours", "carried_out_hours"]].tolist() == pytest.approx([5.0, 1.0, 4.0])
+    arrivals, lines = line_completion(supply, routings, load, weeks)
+    np.testing.assert_allclose(lines["on_time_qty"], [75.0, 75.0, 10.0])
+    np.testing.assert_allclose(lines["late_qty"], [25.0, 25.0, 0.0])  # carried into week 1, not lost
+    np.testing.assert_allclose(lines["at_risk_qty"], [0.0, 0.0, 40.0])
     assert lines["bottleneck"].tolist() == ["R1", "R1", "R2"]
-    np.testing.assert_allclose(lines["at_risk_qty"], [25.0, 25.0, 40.0])
+    got = arrivals.assign(w=weeks.get_indexer(arrivals["week"]))[["line", "w", "qty"]].values.tolist()
+    assert got == [[0, 0, 75.0], [0, 1, 25.0], [1, 0, 75.0], [1, 1, 25.0], [2, 1, 10.0]]
 
 
 def _company(tmp_path, supply_rows, on_hand=20, demand=10.0, storage=None, extra=None):
@@ -169,7 +176,9 @@ def test_planted_capacity_overload_is_found_and_blamed(sample_supply):
     s, planted, _ = sample_supply
     over = s.capacity[s.capacity["overloaded"]]
     assert set(over["resource"]) == {planted["capacity_overload"]["resource"]}
-    assert {parse_week(w) for w in planted["capacity_overload"]["weeks"]} == set(over["week"])
+    planted_weeks = {parse_week(w) for w in planted["capacity_overload"]["weeks"]}
+    assert planted_weeks <= set(over["week"]) and min(over["week"]) == min(planted_weeks)  # the backlog may spill on
+    assert (over["carried_out_hours"] > 0).any() and over["carried_in_hours"].iloc[0] == 0
     blamed = s.gaps[s.gaps["causes"].str.contains("capacity shortfall")]
     assert len(blamed) > 0 and (blamed["bottleneck_resources"] == "LINE-2").all()
 
@@ -179,3 +188,82 @@ def test_planted_storage_overflow(sample_supply):
     assert set(s.storage.loc[s.storage["overflow"], "location"]) == {planted["storage_near_capacity"]["location"]}
 
 
+
+
+# --- the cause identities ---------------------------------------------------------------------------
+SIGNED_PARTS = ["plan_short_qty", "plan_cushion_qty", "demand_above_plan_qty", "supply_late_qty", "capacity_shortfall_qty"]
+
+
+def _assert_causes_add_up(s):
+    """Every gap: the signed parts sum to its peak shortage; every week of every gap: the week's parts
+    sum to that week's shortage; a cause named in ``causes`` deepens some week of the gap."""
+    gaps = s.gaps
+    assert len(gaps) > 0
+    np.testing.assert_allclose(gaps[SIGNED_PARTS].sum(axis=1), gaps["peak_shortage_qty"], atol=1e-8)
+    assert (gaps["plan_short_qty"] >= 0).all() and (gaps["plan_cushion_qty"] <= 0).all()
+    assert ((gaps["plan_short_qty"] == 0) | (gaps["plan_cushion_qty"] == 0)).all()
+    weeks = s.causes.groupby(["gap_id", "week"]).agg(parts=("qty", "sum"), short=("week_shortage_qty", "first"))
+    np.testing.assert_allclose(weeks["parts"], weeks["short"], atol=1e-8)
+    # every week of every gap is attributed (a week with a zero shortage has no parts to list)
+    expected = int(gaps["weeks_short"].sum())
+    listed = s.causes.groupby("gap_id")["week"].nunique().reindex(gaps["gap_id"]).fillna(0).sum()
+    assert listed == expected
+    deepening = s.causes[(s.causes["qty"] > 0) & (s.causes["qty"] >= 0.1 * s.causes["week_shortage_qty"].clip(lower=1e-9))]
+    named = gaps.set_index("gap_id")["causes"].str.split("; ")
+    for gap_id, cause in deepening[deepening["cause"] != "plan cushion"][["gap_id", "cause"]].drop_duplicates().itertuples(index=False):
+        assert cause in named[gap_id], (gap_id, cause, named[gap_id])
+
+
+def test_causes_add_up_on_every_gap_of_the_sample(sample_supply):
+    s, _, _ = sample_supply
+    _assert_causes_add_up(s)
+    assert (s.gaps["plan_cushion_qty"] < 0).any()  # the plan's spare does absorb part of some gaps
+
+
+def _random_company(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Three SKUs at two locations, noisy demand (sensing departs from plan), late and early purchase
+    orders, production on two resources that overload in random weeks."""
+    hist = pd.date_range(parse_week("2026-W48") - pd.Timedelta(weeks=40), periods=40, freq="7D")
+    horizon = [_wk(n) for n in range(48, 61)]
+    skus, locs = ["A", "B", "C"], ["L1", "L2"]
+    pairs = [(s, loc) for s in skus for loc in locs]
+    level = {p: rng.uniform(8, 40) for p in pairs}
+    actuals = pd.concat([pd.DataFrame({"sku": s, "location": loc, "week": hist.strftime("%Y-%m-%d"),
+                                       "qty": rng.poisson(level[(s, loc)] * rng.uniform(0.6, 1.6), len(hist))}) for s, loc in pairs])
+    plan = pd.concat([pd.DataFrame({"sku": s, "location": loc, "week": list(hist.strftime("%Y-%m-%d")) + horizon,
+                                    "qty": np.round(level[(s, loc)] * rng.uniform(0.8, 1.2), 1)}) for s, loc in pairs])
+    rows = []
+    for k in range(14):
+        s, loc = pairs[rng.integers(len(pairs))]
+        planned = int(rng.integers(48, 60))
+        eta = planned + int(rng.choice([-1, 0, 0, 1, 2, 4]))
+        kind = "production" if s == "C" else "purchase"
+        rows.append({"sku": s, "location": loc, "week": _wk(planned), "eta_week": _wk(eta), "qty": float(rng.integers(20, 200)),
+                     "order_id": f"O-{k}", "supplier": "" if kind == "production" else f"S{k % 3}", "kind": kind})
+    cap_weeks = [_wk(w) for w in range(48, 61)]
+    return {
+        "products": pd.DataFrame({"sku": skus, "family": ["F", "F", "G"], "unit_price": [10.0, 12.0, 30.0], "unit_cost": [6.0, 7.0, 18.0]}),
+        "locations": pd.DataFrame({"location": locs, "storage_capacity": ["", ""]}),
+        "actuals": actuals, "demand_plan": plan,
+        "inventory": pd.DataFrame({"sku": [p[0] for p in pairs], "location": [p[1] for p in pairs],
+                                   "on_hand": rng.integers(0, 120, len(pairs)), "safety_stock": rng.integers(0, 30, len(pairs))}),
+        "supply": pd.DataFrame(rows),
+        "routings": pd.DataFrame({"sku": ["C", "C", "C", "C"], "location": ["L1", "L1", "L2", "L2"], "resource": ["R1", "R2", "R1", "R2"],
+                                  "hours_per_unit": [0.5, 0.2, 0.5, 0.3]}),
+        "capacity": pd.DataFrame({"resource": ["R1"] * 13 + ["R2"] * 13, "week": cap_weeks * 2,
+                                  "available_hours": np.r_[rng.uniform(0, 80, 13), rng.uniform(0, 40, 13)].round(1)}),
+    }
+
+
+def _wk(n: int) -> str:
+    """Week number counted on from 2026-W48 (as a date: 2026 has a W53)."""
+    return (parse_week("2026-W48") + pd.Timedelta(weeks=n - 48)).strftime("%Y-%m-%d")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_causes_add_up_on_random_companies(tmp_path, seed):
+    tables = _random_company(np.random.default_rng(seed))
+    run = open_week(str(write_tables(tmp_path / "data", tables)), "2026-W48", tmp_path / "out")
+    s = run.step("supply")
+    _assert_causes_add_up(s)
+    assert (s.gaps["kind"] == "shortage").sum() >= 2  # the random company does run short

@@ -6,8 +6,6 @@ Public names are imported on first use (see :mod:`soe_lib._lazy`).
 from .._lazy import lazy_exports
 
 _WHERE = {
-    "ActionLog": "action_log",
-    "ActionLogError": "action_log",
     "ActionsPanel": "panels",
     "DecisionListPanel": "panels",
     "DrilldownPanel": "panels",
@@ -17,13 +15,10 @@ _WHERE = {
     "RecordPanel": "panels",
     "ReviewApp": "review",
     "ReviewWeek": "review_data",
-    "STATUSES": "action_log",
-    "StaleUpdate": "action_log",
     "WhatIf": "review_data",
     "WhatIfPanel": "panels",
     "available_weeks": "review_data",
     "capacity_heatmap": "charts",
-    "default_url": "action_log",
     "demand_chart": "charts",
     "drilldown_demand_chart": "charts",
     "drilldown_projection_chart": "charts",
@@ -31,7 +26,6 @@ _WHERE = {
     "items_options": "panels",
     "kpi_tiles": "review_data",
     "message": "panels",
-    "minutes_dir": "action_log",
     "money_waterfall": "charts",
     "plan_vs_estimate_chart": "charts",
     "projection_chart": "charts",

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from .action_log import STATUSES, ActionLog, StaleUpdate
+from ..io.decision_log import STATUSES, ActionLog, StaleUpdate
 from .review_data import ReviewWeek, filter_items, kpi_tiles, what_if
 
 __all__ = [
@@ -66,12 +66,17 @@ def tile_html(tiles: pd.DataFrame) -> str:
 
 
 def items_options(items: pd.DataFrame) -> list[tuple[str, int]]:
-    """(label, row index) for the decision-list selector."""
+    """(label, row index) for the decision-list selector: ranked items ``#n``, then those ``in hand``
+    (an open action of an earlier week), then the ``S&OP`` findings (for next month's S&OP)."""
     where = np.where(
         items["sku"].astype(str) != "", items["sku"].astype(str) + " @ " + items["location"].astype(str), items["resource"].astype(str) + items["location"].astype(str)
     )
+    track = items["track"].astype(str) if "track" in items else pd.Series("execution", index=items.index)
+    in_hand = items["in_hand"].fillna(False).astype(bool) if "in_hand" in items else pd.Series(False, index=items.index)
+    rank = items["rank"].astype("Int64").astype(str).str.replace("<NA>", "", regex=False)
+    place = np.where(track == "sop", "S&OP", np.where(in_hand, "in hand", "#" + rank))
     labels = (
-        "#" + items["rank"].astype(str) + "  " + items["kind"].astype(str) + "  " + where
+        pd.Series(place, index=items.index) + "  " + items["kind"].astype(str) + "  " + where
         + "  " + items["week"].astype(str) + "  " + items["money_at_risk"].map("{:,.0f}".format)
     )
     return list(zip(labels.tolist(), items.index.tolist(), strict=True))
@@ -191,8 +196,11 @@ class DecisionListPanel(widgets.VBox):
         items = self.items
         shown = filter_items(items, **{k: f.value for k, f in self.filters.items()}) if len(items) else items
         note = f"{len(shown)} of {len(items)} items shown."
-        if len(self.beyond):
-            note += f" Beyond the alert budget: {int(self.beyond['items'].sum())} more items ({self.beyond['money_at_risk'].sum():,.0f} at risk)."
+        beyond = self.beyond[self.beyond["track"] == "execution"] if len(self.beyond) and "track" in self.beyond else self.beyond
+        if len(beyond):
+            note += f" Beyond the alert budget: {int(beyond['items'].sum())} more items ({beyond['money_at_risk'].sum():,.0f} at risk)."
+        if len(self.beyond) and "track" in self.beyond and (sop := self.beyond[self.beyond["track"] == "sop"]).shape[0]:
+            note += f" {int(sop['items'].sum())} more S&OP findings are left to the monthly S&OP (sop_feedback.md)."
         self.note.value = f"<p class='soe-message'>{html.escape(note)}</p>"
         self.item_list.unobserve(self._on_item, names="value")
         try:
@@ -244,9 +252,20 @@ class DrilldownPanel(widgets.VBox):
         if len(rows["capacity"]):
             out += [widgets.HTML("<h4>Capacity of its resources</h4>"),
                     _table(rows["capacity"][["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded"]])]
-        if len(opts := rows["options"]):
+        opts = rows["options"]
+        if len(opts) and (chosen := opts[opts["chosen_qty"] > 0]).shape[0]:
+            out += [widgets.HTML("<h4>The week's joint plan for this item</h4><p class='soe-message'>What the plan takes, with every gap "
+                                 "and shared limit of the week considered together (stock, orders, hours).</p>"),
+                    _table(chosen[["first_week", "action", "detail", "effective_week", "chosen_qty", "chosen_cost", "chosen_net_benefit"]], "soe-plan")]
+        if len(causes := rows.get("causes", pd.DataFrame())):
+            out += [widgets.HTML("<h4>Why it is short, week by week</h4><p class='soe-message'>Each week's parts add up to that week's "
+                                 "shortage (a plan cushion is spare the plan had).</p>"),
+                    _table(causes.pivot_table(index="week", columns="cause", values="qty", aggfunc="sum", fill_value=0.0)
+                           .join(causes.groupby("week")["week_shortage_qty"].first().rename("shortage")).reset_index(), "soe-causes")]
+        if len(opts):
             out += [widgets.HTML("<h4>Countermeasure options</h4>"),
-                    _table(opts[["first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit", "effective_week", "detail", "reason"]], "soe-options")]
+                    _table(opts[["first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit", "effective_week",
+                                 "chosen_qty", "detail", "reason"]], "soe-options")]
         return out
 
 
@@ -322,6 +341,7 @@ class RecordPanel(widgets.VBox):
         }
         for name, control in self.form.items():
             _hooked(control, f"soe-form-{name}")
+        self.states: dict[str, dict] = {"": {}}  # per choice: what is recorded with it (see state)
         self.record_button = widgets.Button(description="Record decision", button_style="primary")
         self.minutes_button = widgets.Button(description="Export minutes")
         self.message = _hooked(widgets.HTML(), "soe-form-message")
@@ -334,16 +354,36 @@ class RecordPanel(widgets.VBox):
         )
 
     def offer(self, item: pd.Series | None, rows: dict | None) -> None:
-        """The selected item's feasible countermeasures as choices (else its standard first move)."""
+        """The selected item's feasible countermeasures as choices, the joint plan's first (and chosen by
+        default); without any, its standard first move. What is recorded with the choice: :meth:`state`."""
         opts = rows["options"] if rows is not None else pd.DataFrame()
-        feasible = opts[opts["feasible"]] if len(opts) else opts
-        choices = [("other (free text)", "")] + [
-            (f"{r.action}: {r.detail} (net {r.net_benefit:,.0f})", f"{r.action}: {r.detail}") for r in feasible.itertuples()
-        ]
+        feasible = opts[opts["feasible"] & ~opts["action"].isin(["accept"])] if len(opts) else opts
+        if len(feasible):
+            feasible = feasible.sort_values(["chosen_qty", "net_benefit"], ascending=False)
+        self.states = {"": {}}
+        choices = [("other (free text)", "")]
+        for r in feasible.itertuples():
+            text = f"{r.action.replace('_', ' ')}: {r.detail}"
+            planned = r.chosen_qty > 0
+            label = f"{text} (plan: {r.chosen_qty:,.0f} units, net {r.chosen_net_benefit:,.0f})" if planned else f"{text} (alone: net {r.net_benefit:,.0f})"
+            target = r.order_id or r.source_location or r.substitute_sku or r.resource
+            qty, benefit = (r.chosen_qty, r.chosen_net_benefit) if planned else (r.qty, r.net_benefit)
+            self.states[text] = {"action_type": r.action, "target": target, "qty": float(qty or 0.0), "expected_benefit": float(benefit or 0.0)}
+            choices.append((label, text))
         if item is not None and not len(feasible):
             choices.append((str(item["best_action"]), str(item["best_action"])))
+            self.states[str(item["best_action"])] = {}
         self.form["choice"].options = choices
         self.form["choice"].value = choices[1][1] if len(choices) > 1 else ""
+
+    def state(self, item: pd.Series | None) -> dict:
+        """The item's state kept with the recorded action (to follow it next week): its id, money and
+        shortage now, and the chosen countermeasure's type, target, units and expected benefit."""
+        if item is None:
+            return {}
+        base = {"item_id": str(item.get("item_id", "") or ""), "item_money_at_risk": float(item.get("money_at_risk", 0.0) or 0.0),
+                "item_shortage_qty": float(item.get("shortage_qty", 0.0) or 0.0)}
+        return {**base, **self.states.get(self.form["choice"].value, {})}
 
     def _on_choice(self, change) -> None:
         if change["new"]:

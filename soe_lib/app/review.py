@@ -5,7 +5,7 @@ from earlier weeks (status can be updated); the decision list with filters; the 
 drill-down, its what-if, and the form to record a decision; the minutes export; what was decided
 this week. Each part is a panel of :mod:`.panels`; this class only wires them.
 
-It reads only what the weekly run wrote (:mod:`.review_data`) and the action log (:mod:`.action_log`).
+It reads only what the weekly run wrote (:mod:`.review_data`) and the action log (:mod:`soe_lib.io.decision_log`).
 Errors are logged server side (stderr and ``outputs/review.log``) and shown as one short line.
 """
 
@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..core.paths import outputs_dir
-from .action_log import ActionLog, ActionLogError, default_url, minutes_dir
+from ..io.decision_log import ActionLog, ActionLogError, default_url, minutes_dir
 from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, RecordPanel, WhatIfPanel, message
 from .review_data import ReviewWeek, available_weeks
 
@@ -189,7 +189,7 @@ class ReviewApp:
         try:
             new_id = self.actions.record(
                 week=self.selector.value, action=f["action"].value, owner=f["owner"].value, due_week=f["due"].value,
-                note=f["note"].value, by=f["by"].value, **where,
+                note=f["note"].value, by=f["by"].value, item=self.record.state(item), **where,
             )
         except ValueError as exc:
             self.record.message.value = message(str(exc), error=True)

@@ -106,6 +106,7 @@ class ReviewWeek:
             "orders": pick(self.table("inbound_delays")),
             "options": pick(self.table("countermeasures")),
             "gaps": pick(self.table("supply_gaps")),
+            "causes": pick(self.table("gap_causes")),
             "capacity": cap[cap["resource"].isin(routes["resource"])] if len(cap) and len(routes) else pd.DataFrame(),
             "inventory": pick(self.inputs("inventory")),
             "product": self.inputs("products")[self.inputs("products")["sku"] == sku],

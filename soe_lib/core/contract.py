@@ -171,6 +171,20 @@ TABLES: dict[str, Table] = {
             doc="which resource makes an item at a location, and how fast",
         ),
         Table(
+            "substitutes",
+            False,
+            (
+                _code("sku", doc="the item that may run short"),
+                _code("substitute_sku", doc="an item the customer accepts in its place"),
+                _code("location", required=False, nullable=True, doc="blank = at every location"),
+                Column("ratio", "number", required=False, nullable=True, min=0, min_exclusive=True, doc="units of the substitute per unit; blank = 1"),
+                Column("priority", "number", required=False, nullable=True, doc="lower is offered first; blank = 1"),
+            ),
+            key=("sku", "substitute_sku", "location"),
+            references={"sku": "products", "substitute_sku": "products", "location": "locations"},
+            doc="which item may be sold in place of another (no table: no substitution is offered)",
+        ),
+        Table(
             "financial_plan",
             False,
             (

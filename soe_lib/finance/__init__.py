@@ -1,21 +1,12 @@
 """Financial impact (step 4): money at risk, plan vs estimate, countermeasures, the decision list, feedback to S&OP."""
 
 from .catalogue import ACTIONS, load_catalogue
-from .countermeasures import (
-    COLUMNS,
-    accept_options,
-    allocate_options,
-    expedite_options,
-    generate_options,
-    overtime_options,
-    shape_demand_options,
-    substitute_options,
-    transfer_options,
-)
-from .decisions import FIRST_MOVE, cap_to_budget, capacity_items, decision_items, demand_items, gap_items, storage_items
+from .countermeasures import COLUMNS, World, generate_options, make_world
+from .decisions import FIRST_MOVE, cap_to_budget, decision_items, item_id, sop_items
 from .feedback import sop_feedback
-from .money import excess_inventory, money_at_risk, plan_vs_estimate, rollup_money
+from .money import excess_inventory, loss_factor, money_at_risk, plan_vs_estimate, rollup_money, series_blocks, shipped_qty
 from .params import FinanceParams
+from .plan import PlanResult, apply_plan, greedy_plan, joint_plan
 from .step import INPUT_TABLES, FinanceWeek, assess_week
 
 __all__ = [
@@ -25,25 +16,25 @@ __all__ = [
     "FinanceParams",
     "FinanceWeek",
     "INPUT_TABLES",
-    "accept_options",
-    "allocate_options",
+    "PlanResult",
+    "World",
+    "apply_plan",
     "assess_week",
     "cap_to_budget",
-    "capacity_items",
     "decision_items",
-    "demand_items",
     "excess_inventory",
-    "expedite_options",
-    "gap_items",
     "generate_options",
+    "greedy_plan",
+    "item_id",
+    "joint_plan",
     "load_catalogue",
+    "loss_factor",
+    "make_world",
     "money_at_risk",
-    "overtime_options",
     "plan_vs_estimate",
     "rollup_money",
-    "shape_demand_options",
+    "series_blocks",
+    "shipped_qty",
     "sop_feedback",
-    "storage_items",
-    "substitute_options",
-    "transfer_options",
+    "sop_items",
 ]

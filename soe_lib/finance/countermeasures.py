@@ -1,221 +1,325 @@
-"""Countermeasures: for every shortage gap, the options the data allows, with units, cost and benefit.
+"""Countermeasure options: for every shortage gap, each lever the data allows, what it can recover at
+most, from when, at what cost, and which shared pool it draws on.
 
-The catalogue (``parameters/catalogues/countermeasures.yaml``, :mod:`.catalogue`) gives each action's cost
-model, lead time and limit. Each action has its own function, which generates that action's option for
-all gaps at once (merges and group-wise picks, no loop per gap):
+Time phasing: an option takes effect in week ``e`` and can only cover the gap's shortage in weeks at or
+after ``e`` (``suffix[g, e]`` = units newly short in the gap from week ``e`` on). Its cap is
+``min(what the lever offers, suffix[g, e])``; the joint plan (:mod:`.plan`) decides how much of it to
+take given the other gaps drawing on the same pool. The levers (one function each, all gaps at once):
 
-- **expedite**: a late inbound order of the item, planned by the gap's peak, brought forward to
-  ``max(run week + lead time, ETA - max_weeks_earlier)``; feasible when that is by the peak week.
-  Covers ``min(order qty, shortage)``; costs ``fixed + per unit x order qty``.
-- **transfer**: spare stock of the same SKU at another location (``spare = min over the horizon of
-  projected - safety stock``, source cover today >= ``min_source_weeks_of_supply``), arriving at
-  run week + lead time, before the gap ends. Covers ``min(spare, shortage)``.
-- **overtime**: the gap's bottleneck resource, up to ``max_extra_share`` more hours in its overloaded
-  weeks up to the peak. Covers ``min(capacity shortfall, extra hours / hours per unit)``.
-- **substitute**: spare stock of another item of the same family at the same location.
-- **allocate**: booked orders in the gap weeks are served first; no units gained, no cost.
-- **shape_demand**: move up to ``max_share_of_demand`` of the gap weeks' demand past the gap.
-- **accept**: always feasible; nothing covered, nothing spent.
+- **expedite**: a late inbound order (purchase or transfer) of the item brought forward to
+  ``max(run week + lead time, ETA - max_weeks_earlier)``; pool: the order's quantity; cost: a fixed
+  amount plus a premium per unit of the whole order, paid once per order.
+- **pull_in**: the same for an on-time order arriving after the gap starts.
+- **transfer**: stock of the same SKU at another location that it never needs: ``spare = min over the
+  weeks from the transfer's arrival of (projected - safety stock)``, with cover today of at least
+  ``min_source_weeks_of_supply``; pool: that SKU-location's spare stock.
+- **substitute**: an accepted substitute (the ``substitutes`` input table only) with spare stock at the
+  same location; ``ratio`` units of it per unit short; valued at the *substitute's* margin; pool: its
+  spare stock (shared with transfers from it).
+- **overtime**: extra hours (``max_extra_share`` of the available hours) on a resource of the item's
+  routing in a week without slack, from the lead time to the gap's last week; pool: the resource-week's
+  extra hours (``hours_per_unit`` per unit).
+- **build_ahead**: slack hours of the resource in weeks up to the gap's last week (making the item
+  earlier); pool: the resource-week's slack hours.
+- **shape_demand**: move up to ``max_share_of_demand`` of the gap's demand to the weeks after it, only
+  when those weeks have stock above safety stock for it (never into weeks that are short).
+- **allocate** (serve booked orders first; no units gained) and **accept** (always possible): no units.
 
-For each option: ``margin_recovered = qty x (price - cost)``, ``net_benefit = margin_recovered - cost``;
-feasible options are ranked per gap by net benefit (rank 1 = best). Infeasible ones are kept with the
-reason, so "why not transfer?" has an answer. Options are evaluated one gap at a time: two gaps may
-both count on the same spare stock or overtime hours.
+A unit covered is worth ``margin x loss_factor`` (:func:`.money.loss_factor`: the lost share, and the
+owed share of a gap still open at the horizon's end). For each option: ``margin_recovered = qty x
+value``, ``cost = fixed + qty x cost per unit``, ``net_benefit``; ``rank`` orders each gap's feasible
+options by that stand-alone net benefit. Infeasible levers keep one row per gap with the reason.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..core.weeks import week_labels
+from .money import loss_factor, series_blocks
 
-__all__ = [
-    "COLUMNS",
-    "accept_options",
-    "allocate_options",
-    "expedite_options",
-    "generate_options",
-    "overtime_options",
-    "shape_demand_options",
-    "substitute_options",
-    "transfer_options",
-]
+__all__ = ["COLUMNS", "World", "generate_options", "make_world"]
 
 COLUMNS = [
-    "gap_id", "sku", "location", "first_week", "action", "feasible", "qty", "cost", "margin_recovered",
-    "net_benefit", "effective_week", "rank", "detail", "reason",
+    "gap_id", "sku", "location", "first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit",
+    "effective_week", "rank", "chosen_qty", "chosen_cost", "chosen_net_benefit", "source_location", "substitute_sku",
+    "resource", "order_id", "pool", "detail", "reason",
 ]
-WEEK = pd.Timedelta(weeks=1)
+# what the joint plan needs besides the table columns
+MODEL = ["eff", "value_per_unit", "cost_per_unit", "fixed_cost", "fixed_key", "pool_use", "pool_cap"]
 
 
-def _spare(projection: pd.DataFrame) -> pd.DataFrame:
-    """Per SKU-location: units it never needs over the horizon (above safety stock), and its cover today."""
-    p = projection.assign(_free=projection["constrained_projected_on_hand"] - projection["safety_stock"])
-    first = p.sort_values("week").groupby(["sku", "location"], as_index=False).first()[["sku", "location", "weeks_of_supply"]]
-    spare = p.groupby(["sku", "location"], as_index=False)["_free"].min().rename(columns={"_free": "spare_qty"})
-    spare["spare_qty"] = spare["spare_qty"].clip(lower=0)
-    return spare.merge(first, on=["sku", "location"])
+@dataclass
+class World:
+    """What the options are computed from: the horizon, the gaps week by week, and the stock of every SKU-location."""
+
+    weeks: pd.DatetimeIndex
+    gaps: pd.DataFrame  # gap_id, sku, location, first, last (week positions), value, unit_price, margin
+    short: np.ndarray  # (G, T) units newly short per gap week (0 outside the gap)
+    suffix: np.ndarray  # (G, T + 1) units short from week t to the gap's end
+    keys: pd.DataFrame  # sku, location of each projection row
+    index: pd.MultiIndex  # (sku, location) -> row
+    projected: np.ndarray  # (S, T) capacity-constrained projected on hand
+    safety: np.ndarray  # (S,)
+    demand: np.ndarray  # (S, T)
+    cover_today: np.ndarray  # (S,) weeks of supply in the run week
+
+    def rows(self, sku: pd.Series, location: pd.Series) -> np.ndarray:
+        return self.index.get_indexer(pd.MultiIndex.from_arrays([np.asarray(sku), np.asarray(location)]))
+
+    def spare(self, rows: np.ndarray, start: int) -> np.ndarray:
+        """Stock a SKU-location never needs from week ``start`` on: ``min(projected - safety stock)``, >= 0."""
+        if start >= self.projected.shape[1]:
+            return np.zeros(len(rows))
+        free = (self.projected[rows, start:] - self.safety[rows, None]).min(axis=1)
+        return np.clip(free, 0, None)
+
+    def position(self, weeks: pd.Series) -> np.ndarray:
+        """Week positions in the horizon (0 = run week; may be beyond it)."""
+        return ((pd.to_datetime(weeks) - self.weeks[0]).dt.days // 7).to_numpy()
 
 
-def _frame(gaps: pd.DataFrame, action: str, ok: np.ndarray, qty, cost, week, detail, reason) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "gap_id": gaps["gap_id"].to_numpy(),
-            "action": action,
-            "feasible": ok,
-            "qty": np.where(ok, qty, 0.0),
-            "cost": np.where(ok, cost, 0.0),
-            "effective_week": week,
-            "detail": detail,
-            "reason": np.where(ok, "", reason),
-        }
+def _matrices(projection: pd.DataFrame, n_weeks: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """(sku, location per series; the projection's columns as (series x weeks) matrices)."""
+    p = projection if series_blocks(projection) else projection.sort_values(["sku", "location", "week"], kind="stable")
+    keys = p[["sku", "location"]].iloc[::n_weeks].reset_index(drop=True)
+    cols = ("constrained_projected_on_hand", "constrained_shortage_qty", "demand_qty", "weeks_of_supply", "safety_stock")
+    return keys, {c: p[c].to_numpy(dtype=float).reshape(len(keys), n_weeks) for c in cols}
+
+
+def make_world(impact: pd.DataFrame, projection: pd.DataFrame, weeks: pd.DatetimeIndex, backorder_share: float) -> World:
+    """The :class:`World` of the week: shortage gaps (``financial_impact`` rows) and the projection."""
+    keys, m = _matrices(projection, len(weeks))
+    index = pd.MultiIndex.from_frame(keys)
+    backlog = m["constrained_shortage_qty"]
+    new_short = np.clip(np.diff(np.concatenate([np.zeros((len(keys), 1)), backlog], axis=1), axis=1), 0, None)
+    g = impact.reset_index(drop=True)
+    rows = index.get_indexer(pd.MultiIndex.from_frame(g[["sku", "location"]]))
+    first = ((g["first_week"] - weeks[0]).dt.days // 7).to_numpy()
+    last = ((g["last_week"] - weeks[0]).dt.days // 7).to_numpy()
+    t = np.arange(len(weeks))[None, :]
+    short = np.where((t >= first[:, None]) & (t <= last[:, None]), new_short[rows], 0.0)
+    suffix = np.concatenate([np.cumsum(short[:, ::-1], axis=1)[:, ::-1], np.zeros((len(g), 1))], axis=1)
+    margin = (g["unit_price"] - g["unit_cost"]).to_numpy()
+    gaps = pd.DataFrame({
+        "gap_id": g["gap_id"], "sku": g["sku"], "location": g["location"], "first_week": g["first_week"], "first": first, "last": last,
+        "unit_price": g["unit_price"], "margin": margin, "value": margin * loss_factor(g["open_at_horizon_end"], backorder_share),
+    })
+    return World(weeks, gaps, short, suffix, keys, index, m["constrained_projected_on_hand"], m["safety_stock"][:, 0], m["demand_qty"], m["weeks_of_supply"][:, 0])
+
+
+def _rows(w: World, pairs: pd.DataFrame, action: str, cap: np.ndarray, eff: np.ndarray, **cols) -> pd.DataFrame:
+    """Feasible option rows (cap > 0) for ``pairs`` (gap rows with their candidates)."""
+    out = pd.DataFrame({"gap_id": pairs["gap_id"].to_numpy(), "action": action, "cap": cap, "eff": eff, "value_per_unit": pairs["value"].to_numpy(),
+                        "cost_per_unit": 0.0, "fixed_cost": 0.0, "fixed_key": "", "pool": "", "pool_use": 1.0, "pool_cap": np.inf, "source_location": "",
+                        "substitute_sku": "", "resource": "", "order_id": "", "detail": ""})
+    for name, value in cols.items():
+        out[name] = value
+    return out[out["cap"] > 1e-9].reset_index(drop=True)
+
+
+def _none_for(w: World, options: pd.DataFrame, action: str, reason: str | np.ndarray) -> pd.DataFrame:
+    """One infeasible row for each gap that has no option of ``action``, with the reason."""
+    reason = pd.Series(reason, index=w.gaps.index) if not isinstance(reason, str) else pd.Series(reason, index=w.gaps.index)
+    missing = ~w.gaps["gap_id"].isin(options["gap_id"])
+    return pd.DataFrame({"gap_id": w.gaps.loc[missing, "gap_id"].to_numpy(), "action": action, "reason": reason[missing].to_numpy()})
+
+
+def _gap_rows(w: World, pairs: pd.DataFrame) -> np.ndarray:
+    """Position of each pair's gap in ``w.gaps``."""
+    return pd.Index(w.gaps["gap_id"]).get_indexer(pairs["gap_id"].to_numpy())
+
+
+def _label(weeks: pd.DatetimeIndex, pos: np.ndarray) -> np.ndarray:
+    """ISO labels of week positions (beyond the horizon too)."""
+    return week_labels(pd.Series(weeks[0] + pd.to_timedelta(np.asarray(pos, dtype=np.int64) * 7, unit="D"))).astype(object).to_numpy()
+
+
+def order_options(w: World, lines: pd.DataFrame, c: dict, action: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """expedite (late orders) or pull_in (on-time orders arriving after the gap starts), brought forward."""
+    movable = lines[~lines["kind"].eq("production").fillna(False).to_numpy() & (lines["late"] if action == "expedite" else ~lines["late"]).to_numpy()]
+    pairs = w.gaps.merge(movable[["line_id", "sku", "location", "order_id", "eta_week", "qty"]], on=["sku", "location"])
+    eta = w.position(pairs["eta_week"])
+    new = np.maximum(int(c["lead_time_weeks"]), eta - int(c["max_weeks_earlier"]))
+    helps = (new < eta) & (new <= pairs["last"].to_numpy()) & (eta > pairs["first"].to_numpy())
+    pairs, new, eta = pairs[helps].reset_index(drop=True), new[helps], eta[helps]
+    cap = np.minimum(pairs["qty"].to_numpy(), w.suffix[_gap_rows(w, pairs), np.minimum(new, w.suffix.shape[1] - 1)])
+    order = pairs["order_id"].fillna("(no id)").astype(str).to_numpy()
+    line = "order:" + pairs["line_id"].astype(str).to_numpy()
+    options = _rows(
+        w, pairs, action, cap, new, fixed_cost=c["fixed_cost"] + c["cost_per_unit"] * pairs["qty"].to_numpy(), fixed_key=line, pool=line,
+        pool_cap=pairs["qty"].to_numpy(),
+        order_id=order, detail="order " + order + " from " + _label(w.weeks, eta) + " to " + _label(w.weeks, new),
     )
+    why = "no late inbound order of this item can arrive before the gap ends" if action == "expedite" else "no on-time order of this item can be moved into the gap"
+    return options, _none_for(w, options, action, why)
 
 
-def _best(candidates: pd.DataFrame, gaps: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
-    """The best candidate row per gap (others dropped); gaps without a candidate get NaNs."""
-    best = candidates.sort_values(["gap_id", *by], ascending=[True, *ascending]).drop_duplicates("gap_id")
-    return gaps[["gap_id"]].merge(best, on="gap_id", how="left")
-
-
-def _label(weeks: pd.Series) -> pd.Series:
-    """ISO week labels, '' where there is no week."""
-    return week_labels(pd.Series(weeks)).astype(object).fillna("")
-
-
-def expedite_options(g: pd.DataFrame, lines: pd.DataFrame, run_week: pd.Timestamp, c: dict) -> pd.DataFrame:
-    """The best late order of the item, planned by the gap's peak, brought forward to
-    ``max(run week + lead time, ETA - max_weeks_earlier)``; feasible when that is by the peak.
-    Covers ``min(order qty, shortage)``; costs ``fixed + per unit x order qty``."""
-    late = g[["gap_id", "sku", "location", "first_week", "peak_week", "shortage_qty"]].merge(
-        lines[lines["late"]][["sku", "location", "order_id", "week", "eta_week", "qty"]], on=["sku", "location"]
+def transfer_options(w: World, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spare stock of the same SKU at another location, arriving at run week + lead time."""
+    e = int(c["lead_time_weeks"])
+    donors = w.keys.assign(spare=w.spare(np.arange(len(w.keys)), e), cover=w.cover_today)
+    donors = donors[(donors["spare"] > 1e-9) & (donors["cover"] >= c["min_source_weeks_of_supply"])].rename(columns={"location": "source"})
+    pairs = w.gaps.merge(donors, on="sku")
+    pairs = pairs[(pairs["source"] != pairs["location"]) & (pairs["last"] >= e)].reset_index(drop=True)
+    cap = np.minimum(pairs["spare"].to_numpy(), w.suffix[_gap_rows(w, pairs), min(e, w.suffix.shape[1] - 1)])
+    options = _rows(
+        w, pairs, "transfer", cap, np.full(len(pairs), e), cost_per_unit=c["cost_per_unit"], fixed_cost=c["fixed_cost"],
+        fixed_key="transfer:" + pairs["gap_id"].astype(str).to_numpy() + ":" + pairs["source"].astype(str).to_numpy(),
+        pool="stock:" + pairs["sku"].astype(str).to_numpy() + "@" + pairs["source"].astype(str).to_numpy(), pool_cap=pairs["spare"].to_numpy(),
+        source_location=pairs["source"].astype(str).to_numpy(), detail="from " + pairs["source"].astype(str).to_numpy(),
     )
-    late = late[(late["week"] <= late["peak_week"]) & (late["eta_week"] >= late["first_week"])]
-    late["new_eta"] = (late["eta_week"] - c["max_weeks_earlier"] * WEEK).clip(lower=run_week + c["lead_time_weeks"] * WEEK)
-    late["helps"] = (late["new_eta"] <= late["peak_week"]) & (late["new_eta"] < late["eta_week"])
-    late["covered"] = np.minimum(late["qty"], late["shortage_qty"])
-    best = _best(late, g, ["helps", "covered"], [False, False])
-    ok = best["helps"].fillna(False).to_numpy(dtype=bool)
-    reason = np.where(best["order_id"].isna(), "no late inbound order for this item", "cannot arrive before the peak of the gap")
-    return _frame(g, "expedite", ok, best["covered"], c["fixed_cost"] + c["cost_per_unit"] * best["qty"].fillna(0), best["new_eta"],
-                  "order " + best["order_id"].fillna("").astype(str) + " from " + _label(best["eta_week"]), reason)
+    return options, _none_for(w, options, "transfer", "no other location has stock of this SKU it does not need before the gap ends")
 
 
-def transfer_options(g: pd.DataFrame, spare: pd.DataFrame, run_week: pd.Timestamp, c: dict) -> pd.DataFrame:
-    """Spare stock of the same SKU at another location (source cover today >= ``min_source_weeks_of_supply``),
-    arriving at run week + lead time, before the gap ends. Covers ``min(spare, shortage)``."""
-    src = g[["gap_id", "sku", "location", "shortage_qty"]].merge(spare.rename(columns={"location": "source"}), on="sku")
-    src = src[(src["source"] != src["location"]) & (src["spare_qty"] > 0) & (src["weeks_of_supply"] >= c["min_source_weeks_of_supply"])]
-    best = _best(src, g, ["spare_qty"], [False])
-    arrive = run_week + c["lead_time_weeks"] * WEEK
-    has = best["spare_qty"].notna().to_numpy()
-    ok = has & (arrive <= g["last_week"]).to_numpy()
-    covered = np.minimum(best["spare_qty"].fillna(0), g["shortage_qty"])
-    return _frame(g, "transfer", ok, covered, c["fixed_cost"] + c["cost_per_unit"] * covered, arrive,
-                  "from " + best["source"].fillna("").astype(str),
-                  np.where(has, "arrives after the gap ends", "no other location has spare stock of this SKU"))
+def substitute_options(w: World, substitutes: pd.DataFrame, products: pd.DataFrame, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An accepted substitute (master data only) with spare stock at the gap's location."""
+    if substitutes.empty:
+        return pd.DataFrame(columns=["gap_id"]), _none_for(w, pd.DataFrame({"gap_id": []}), "substitute",
+                                                           "no substitutes table: substitution is offered only from master data")
+    e = int(c["lead_time_weeks"])
+    subs = substitutes.assign(ratio=substitutes["ratio"].fillna(1.0), priority=substitutes["priority"].fillna(1.0))
+    pairs = w.gaps.merge(subs.rename(columns={"location": "sub_location"}), on="sku")
+    pairs = pairs[pairs["sub_location"].isna() | (pairs["sub_location"] == pairs["location"])].reset_index(drop=True)
+    pairs["spare"] = np.where((sub_rows := w.rows(pairs["substitute_sku"], pairs["location"])) >= 0, w.spare(np.maximum(sub_rows, 0), e), 0.0)
+    pairs = pairs[(pairs["spare"] > 1e-9) & (pairs["last"] >= e)]
+    pairs = pairs.sort_values(["gap_id", "priority", "spare"], ascending=[True, True, False]).groupby("gap_id").head(int(c["candidates"])).reset_index(drop=True)
+    money = products.set_index("sku")[["unit_price", "unit_cost"]]
+    price = pairs["substitute_sku"].map(money["unit_price"]).astype(float).to_numpy()
+    margin = price - pairs["substitute_sku"].map(money["unit_cost"]).astype(float).to_numpy()
+    ratio = pairs["ratio"].to_numpy()
+    cap = np.minimum(pairs["spare"].to_numpy() / ratio, w.suffix[_gap_rows(w, pairs), min(e, w.suffix.shape[1] - 1)])
+    factor = pairs["value"].to_numpy() / np.where(pairs["margin"] != 0, pairs["margin"], 1.0)  # the gap's loss factor
+    options = _rows(
+        w, pairs, "substitute", cap, np.full(len(pairs), e), cost_per_unit=c["cost_share_of_price"] * price * ratio,
+        pool="stock:" + pairs["substitute_sku"].astype(str).to_numpy() + "@" + pairs["location"].astype(str).to_numpy(), pool_use=ratio,
+        pool_cap=pairs["spare"].to_numpy(),
+        substitute_sku=pairs["substitute_sku"].astype(str).to_numpy(),
+        detail="with " + pairs["substitute_sku"].astype(str).to_numpy() + np.where(ratio != 1, " (" + pd.Series(ratio, dtype=float).map("{:g}".format).astype(str).to_numpy(dtype=object) + " per unit)", ""),
+    )
+    options["value_per_unit"] = factor * ratio * margin  # the substitute's own margin
+    return options, _none_for(w, options, "substitute", "no accepted substitute has stock to spare at this location")
 
 
-def overtime_options(g: pd.DataFrame, capacity: pd.DataFrame, routings: pd.DataFrame, run_week: pd.Timestamp, c: dict) -> pd.DataFrame:
-    """Up to ``max_extra_share`` more hours on the gap's resource in its overloaded weeks up to the peak.
-    Covers ``min(capacity shortfall, extra hours / hours per unit)``; costs ``cost_per_hour x hours``."""
-    need = g[["gap_id", "sku", "location", "peak_week", "capacity_shortfall_qty"]].merge(routings, on=["sku", "location"])
-    over = capacity[capacity["overloaded"].astype(bool)] if len(capacity) else capacity
-    if len(need) and len(over):
-        hours = need.merge(over[["resource", "week", "available_hours"]], on="resource")
-        hours = hours[(hours["week"] <= hours["peak_week"]) & (hours["week"] >= run_week + c["lead_time_weeks"] * WEEK)]
-        extra = hours.groupby(["gap_id", "resource", "hours_per_unit"], as_index=False)["available_hours"].sum()
-        extra["extra_hours"] = extra["available_hours"] * c["max_extra_share"]
-        extra = extra.merge(g[["gap_id", "capacity_shortfall_qty"]], on="gap_id")
-        extra["units"] = np.minimum(extra["extra_hours"] / extra["hours_per_unit"], extra["capacity_shortfall_qty"])
-        best = _best(extra, g, ["units"], [False])
+def _resource_weeks(w: World, capacity: pd.DataFrame) -> pd.DataFrame:
+    """Capacity per resource and horizon week position: available, slack."""
+    cap = capacity.assign(t=w.position(capacity["week"]))
+    return cap[["resource", "t", "available_hours", "slack_hours"]]
+
+
+def capacity_options(w: World, capacity: pd.DataFrame, routings: pd.DataFrame, c: dict, action: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """overtime (extra hours in weeks without slack) or build_ahead (slack hours), on a resource of the
+    item's routing, from the lead time up to the gap's last week: units made in week t cover the gap from t."""
+    routed = w.gaps.merge(routings[["sku", "location", "resource", "hours_per_unit"]], on=["sku", "location"])
+    if routed.empty or capacity.empty:
+        why = "not made in-house here (no routing)" if routed.empty else "no capacity data"
+        return pd.DataFrame(columns=["gap_id"]), _none_for(w, pd.DataFrame({"gap_id": []}), action, why)
+    rw = _resource_weeks(w, capacity)
+    if action == "overtime":
+        rw = rw.assign(hours=np.where(rw["slack_hours"].fillna(np.inf) <= 1e-9, rw["available_hours"] * c["max_extra_share"], 0.0), kind="overtime")
     else:
-        best = g[["gap_id"]].assign(units=np.nan, resource=None, hours_per_unit=np.nan)
-    ok = (best["units"].fillna(0) > 0).to_numpy() & (g["capacity_shortfall_qty"] > 0).to_numpy()
-    units = best["units"].fillna(0)
-    return _frame(g, "overtime", ok, units, c["cost_per_hour"] * units * best["hours_per_unit"].fillna(0), run_week + c["lead_time_weeks"] * WEEK,
-                  "on " + best["resource"].fillna("").astype(str),
-                  np.where(g["capacity_shortfall_qty"] > 0, "no overloaded week of its resource left before the peak", "the gap is not caused by capacity"))
+        rw = rw.assign(hours=rw["slack_hours"].fillna(0.0), kind="slack")
+    pairs = routed.merge(rw[rw["hours"] > 1e-9], on="resource")
+    pairs = pairs[(pairs["t"] >= int(c["lead_time_weeks"])) & (pairs["t"] <= pairs["last"])].reset_index(drop=True)
+    t = pairs["t"].to_numpy(dtype=np.int64)
+    cap = np.minimum(pairs["hours"].to_numpy() / pairs["hours_per_unit"].to_numpy(), w.suffix[_gap_rows(w, pairs), t])
+    unit_cost = c["cost_per_hour"] * pairs["hours_per_unit"].to_numpy() if action == "overtime" else float(c["cost_per_unit"])
+    res = pairs["resource"].astype(str).to_numpy()
+    options = _rows(
+        w, pairs, action, cap, t, cost_per_unit=unit_cost, pool=pairs["kind"].to_numpy() + ":" + res + ":" + pd.Series(t).astype(str).to_numpy(),
+        pool_use=pairs["hours_per_unit"].to_numpy(), pool_cap=pairs["hours"].to_numpy(), resource=res, detail=("on " if action == "overtime" else "made early on ") + res + " in " + _label(w.weeks, t),
+    )
+    why = "its resources have no hours to add before the gap ends" if action == "overtime" else "its resources have no slack hours before the gap ends"
+    return options, _none_for(w, options, action, np.where(w.gaps["gap_id"].isin(routed["gap_id"]), why, "not made in-house here (no routing)"))
 
 
-def substitute_options(g: pd.DataFrame, spare: pd.DataFrame, family: pd.Series, run_week: pd.Timestamp, c: dict) -> pd.DataFrame:
-    """Spare stock of another item of the same family at the same location (the top ``candidates`` per
-    family-location). Covers ``min(spare, shortage)``; costs ``cost_share_of_price x price x units``."""
-    sib = spare.assign(family=spare["sku"].map(family))
-    sib = sib[sib["spare_qty"] > 0].sort_values("spare_qty", ascending=False).groupby(["family", "location"]).head(int(c["candidates"]) + 1)
-    sub = g[["gap_id", "sku", "location", "family", "shortage_qty"]].merge(sib.rename(columns={"sku": "substitute"}), on=["family", "location"])
-    sub = sub[sub["substitute"] != sub["sku"]]
-    best = _best(sub, g, ["spare_qty"], [False])
-    has = best["spare_qty"].notna().to_numpy()
-    covered = np.minimum(best["spare_qty"].fillna(0), g["shortage_qty"])
-    return _frame(g, "substitute", has, covered, c["cost_share_of_price"] * g["unit_price"] * covered, run_week + c["lead_time_weeks"] * WEEK,
-                  "with " + best["substitute"].fillna("").astype(str), "no item of the same family has spare stock here")
+def shape_options(w: World, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Move part of the gap's demand to the weeks after it, when they have stock above safety stock for it."""
+    e = int(c["lead_time_weeks"])
+    g = w.gaps
+    rows = w.rows(g["sku"], g["location"])
+    last = g["last"].to_numpy()
+    t = np.arange(len(w.weeks))[None, :]
+    free = np.where(t > last[:, None], w.projected[rows] - w.safety[rows, None], np.inf).min(axis=1)
+    receiving = np.where(last < len(w.weeks) - 1, np.clip(free, 0, None), 0.0)
+    movable = c["max_share_of_demand"] * np.where((t >= np.maximum(g["first"].to_numpy(), e)[:, None]) & (t <= last[:, None]), w.demand[rows], 0.0).sum(axis=1)
+    cap = np.where(last >= e, np.minimum(np.minimum(movable, receiving), w.suffix[np.arange(len(g)), min(e, w.suffix.shape[1] - 1)]), 0.0)
+    after = _label(w.weeks, np.minimum(last + 1, len(w.weeks) - 1))
+    options = _rows(w, g, "shape_demand", cap, np.full(len(g), e), cost_per_unit=c["cost_share_of_price"] * g["unit_price"].to_numpy(),
+                    detail="move demand to " + after + " and later")
+    why = np.select(
+        [last < e, last >= len(w.weeks) - 1],
+        ["the gap ends before shaping can take effect", "the gap lasts to the horizon's end: no later week has stock for the moved demand"],
+        "the weeks after the gap have no stock above safety stock to serve moved demand",
+    )
+    return options, _none_for(w, options, "shape_demand", why)
 
 
-def allocate_options(g: pd.DataFrame, open_orders: pd.DataFrame, run_week: pd.Timestamp) -> pd.DataFrame:
-    """Booked orders in the gap weeks are served first: no units gained, no cost."""
-    booked = g[["gap_id", "sku", "location", "first_week", "last_week"]].merge(open_orders[["sku", "location", "week", "qty"]], on=["sku", "location"])
-    booked = booked[(booked["week"] >= booked["first_week"]) & (booked["week"] <= booked["last_week"])].groupby("gap_id")["qty"].sum()
-    units = g["gap_id"].map(booked).fillna(0).to_numpy()
-    return _frame(g, "allocate", units > 0, 0.0, 0.0, run_week,
-                  "serve " + pd.Series(units).round().astype(int).astype(str) + " booked units first", "no booked orders in the gap weeks")
-
-
-def shape_demand_options(g: pd.DataFrame, projection: pd.DataFrame, run_week: pd.Timestamp, c: dict) -> pd.DataFrame:
-    """Move up to ``max_share_of_demand`` of the gap weeks' demand past the gap; costs
-    ``cost_share_of_price x price x units``."""
-    dem = g[["gap_id", "sku", "location", "first_week", "last_week"]].merge(projection[["sku", "location", "week", "demand_qty"]], on=["sku", "location"])
-    dem = dem[(dem["week"] >= dem["first_week"]) & (dem["week"] <= dem["last_week"])].groupby("gap_id")["demand_qty"].sum()
-    movable = g["gap_id"].map(dem).fillna(0).to_numpy() * c["max_share_of_demand"]
-    covered = np.minimum(movable, g["shortage_qty"])
-    arrive = run_week + c["lead_time_weeks"] * WEEK
-    ok = (covered > 0) & (arrive <= g["last_week"]).to_numpy()
-    return _frame(g, "shape_demand", ok, covered, c["cost_share_of_price"] * g["unit_price"] * covered, arrive,
-                  "move demand past " + _label(g["last_week"]), "the gap ends before it can take effect")
-
-
-def accept_options(g: pd.DataFrame) -> pd.DataFrame:
-    """Accept the shortage: always feasible, nothing covered, nothing spent."""
-    return _frame(g, "accept", np.ones(len(g), dtype=bool), 0.0, 0.0, g["first_week"], "lose or delay the sales", "")
+def _info_rows(w: World, open_orders: pd.DataFrame, run_week: pd.Timestamp) -> pd.DataFrame:
+    """allocate (booked orders in the gap weeks served first: no units gained) and accept (always)."""
+    booked = w.gaps.merge(open_orders[["sku", "location", "week", "qty"]], on=["sku", "location"])
+    booked = booked[(w.position(booked["week"]) >= booked["first"]) & (w.position(booked["week"]) <= booked["last"])]
+    units = w.gaps["gap_id"].map(booked.groupby("gap_id")["qty"].sum()).fillna(0).to_numpy()
+    allocate = pd.DataFrame({"gap_id": w.gaps["gap_id"], "action": "allocate", "feasible": units > 0, "eff": 0,
+                             "detail": np.where(units > 0, "serve " + pd.Series(units).round().astype(int).astype(str).to_numpy() + " booked units first", ""),
+                             "reason": np.where(units > 0, "", "no booked orders in the gap weeks")})
+    accept = pd.DataFrame({"gap_id": w.gaps["gap_id"], "action": "accept", "feasible": True, "eff": w.gaps["first"], "detail": "lose or delay the sales", "reason": ""})
+    return pd.concat([allocate, accept], ignore_index=True)
 
 
 def generate_options(
-    gaps: pd.DataFrame,
+    w: World,
     lines: pd.DataFrame,
-    projection: pd.DataFrame,
     capacity: pd.DataFrame,
     routings: pd.DataFrame,
     products: pd.DataFrame,
+    substitutes: pd.DataFrame,
     open_orders: pd.DataFrame,
     run_week: pd.Timestamp,
     catalogue: dict,
 ) -> pd.DataFrame:
-    """Every option for every shortage gap (``gaps``: the financial-impact rows, with ``gap_id``),
-    ranked per gap by net benefit; columns :data:`COLUMNS`, gaps in the order given."""
-    if gaps.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
-    g = gaps.reset_index(drop=True).copy()
-    g["_order"] = np.arange(len(g))  # rows stay in the order of the gaps given (largest money first)
-    if "capacity_shortfall_qty" not in g:
-        g["capacity_shortfall_qty"] = 0.0
-    family = products.set_index("sku")["family"]
-    g["family"] = g["sku"].map(family)
-    spare = _spare(projection)
-    frames = [
-        expedite_options(g, lines, run_week, catalogue["expedite"]),
-        transfer_options(g, spare, run_week, catalogue["transfer"]),
-        overtime_options(g, capacity, routings, run_week, catalogue["overtime"]),
-        substitute_options(g, spare, family, run_week, catalogue["substitute"]),
-        allocate_options(g, open_orders, run_week),
-        shape_demand_options(g, projection, run_week, catalogue["shape_demand"]),
-        accept_options(g),
+    """Every option of every shortage gap (see the module doc): the ``countermeasures`` columns, plus
+    the model columns the joint plan reads (:data:`MODEL`); gaps in the order of ``w.gaps``."""
+    parts = [
+        order_options(w, lines, catalogue["expedite"], "expedite"),
+        order_options(w, lines, catalogue["pull_in"], "pull_in"),
+        transfer_options(w, catalogue["transfer"]),
+        capacity_options(w, capacity, routings, catalogue["overtime"], "overtime"),
+        capacity_options(w, capacity, routings, catalogue["build_ahead"], "build_ahead"),
+        substitute_options(w, substitutes, products, catalogue["substitute"]),
+        shape_options(w, catalogue["shape_demand"]),
     ]
-    out = pd.concat(frames, ignore_index=True).merge(
-        g[["gap_id", "_order", "sku", "location", "first_week", "unit_price", "unit_cost"]], on="gap_id"
-    )
-    out["margin_recovered"] = out["qty"] * (out["unit_price"] - out["unit_cost"])
+    found = [p[0] for p in parts if len(p[0])]
+    # a week can have gaps and no lever that recovers a unit: only the infeasible rows (and accept) then
+    feasible = pd.concat(found, ignore_index=True) if found else pd.DataFrame({"gap_id": pd.Series(dtype="int64"), "action": pd.Series(dtype="str")})
+    feasible = feasible.assign(feasible=True, reason="")
+    infeasible = pd.concat([p[1] for p in parts] + [_info_rows(w, open_orders, run_week)], ignore_index=True)
+    return _table(w, feasible, infeasible)
+
+
+def _table(w: World, feasible: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """Both kinds of rows with the gap's keys, the stand-alone money and rank; ``chosen_*`` left for the plan."""
+    out = pd.concat([feasible, other], ignore_index=True)
+    for col, fill in (("cap", 0.0), ("value_per_unit", 0.0), ("cost_per_unit", 0.0), ("fixed_cost", 0.0), ("pool_use", 1.0), ("pool_cap", np.inf)):
+        out[col] = out[col].astype(float).fillna(fill) if col in out else fill
+    for col in ("fixed_key", "pool", "source_location", "substitute_sku", "resource", "order_id", "detail", "reason"):
+        out[col] = out[col].fillna("").astype(str) if col in out else ""
+    out["feasible"] = out["feasible"].fillna(False).astype(bool)
+    out["eff"] = out["eff"].fillna(0).astype(np.int64)
+    key = w.gaps.assign(_order=np.arange(len(w.gaps)))[["gap_id", "_order", "sku", "location", "first_week"]]
+    out = out.merge(key, on="gap_id")
+    out["qty"] = out["cap"]
+    out["cost"] = np.where(out["qty"] > 0, out["fixed_cost"] + out["cost_per_unit"] * out["qty"], 0.0)
+    out["margin_recovered"] = out["qty"] * out["value_per_unit"]
     out["net_benefit"] = np.where(out["feasible"], out["margin_recovered"] - out["cost"], np.nan)
-    feasible = out[out["feasible"]].sort_values(["_order", "net_benefit"], ascending=[True, False])
-    out["rank"] = feasible.groupby("_order").cumcount().add(1).reindex(out.index)
-    return out.sort_values(["_order", "rank"], na_position="last")[COLUMNS].reset_index(drop=True)
+    out["effective_week"] = w.weeks[0] + pd.to_timedelta(out["eff"] * 7, unit="D")
+    ranked = out[out["feasible"]].sort_values(["_order", "net_benefit"], ascending=[True, False], kind="stable")
+    out["rank"] = ranked.groupby("_order").cumcount().add(1).reindex(out.index)
+    out["chosen_qty"], out["chosen_cost"], out["chosen_net_benefit"] = 0.0, 0.0, 0.0
+    action_order = {a: k for k, a in enumerate(["expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "allocate", "shape_demand", "accept"])}
+    out["_a"] = out["action"].map(action_order)
+    out = out.sort_values(["_order", "rank", "_a"], na_position="last", kind="stable").reset_index(drop=True)
+    return out[COLUMNS + MODEL]

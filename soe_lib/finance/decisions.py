@@ -1,187 +1,221 @@
-"""The decision list the weekly meeting works through.
+"""The decision list the weekly meeting works through: execution items, capped; S&OP findings apart.
 
-Every exception of the week becomes a candidate item with money at stake:
+**Execution items**, one per thing a planner acts on, each with a stable ``item_id`` (the same event
+has the same id next week, so it can be followed):
 
-| kind | money at stake |
-|---|---|
-| supply gap (shortage) | margin at risk of the gap |
-| capacity overload (resource-week) | margin of the production it puts at risk |
-| storage overflow (location-week) | overflow units x ``overflow_cost_per_unit`` |
-| spike, drop, sensed vs plan | forward deviation: abs(sensed - plan) over the next 4 weeks x (price - cost) |
-| persistent bias, drifting plan | abs(bias) x plan over the next 4 weeks x (price - cost) |
+| kind | one item per | money at risk |
+|---|---|---|
+| ``sku-location`` | SKU-location with a shortage gap, a spike or drop, or sensed demand far from plan (its facets) | the margin at risk of its shortage gaps; without one, the forward deviation: abs(sensed - plan) over the next 4 weeks x margin |
+| ``capacity`` | resource overloaded in some week (with what it carries over) | margin of the production it cannot finish in the horizon |
+| ``storage`` | location over its storage capacity in some week | overflow units x ``overflow_cost_per_unit``, summed over weeks |
 
-Demand exceptions are valued on what they mean *from now on*, not on past error, so they compete
-fairly with the supply gaps for the meeting's attention.
+``urgency = urgency_decay ^ (weeks until it starts)``, ``score = money x urgency``; the list is ranked
+by score and **capped at the alert budget**; the rest is summarised by kind. An item whose action,
+recorded in an earlier week, is still open is shown **in hand** outside the budget, unless its
+shortage grew since (more than 10 % and one unit): then it comes back to the list. Each SKU-location
+item carries what the joint plan chose for its gaps (:mod:`.plan`).
 
-``urgency = urgency_decay ^ (weeks until it starts)`` (this week = 1), ``score = money x urgency``.
-Items are ranked by score and **capped at the alert budget** (default 25: what a meeting can resolve);
-the rest is summarised by kind, with its count and money, so nothing is silently dropped.
-Each supply gap carries its best countermeasure (rank 1); other kinds carry the standard first move.
+**S&OP items** (``track = sop``): persistent plan bias and a drifting plan (tracking signal). They are
+listed apart (the top ``budget`` by money; all of them are in ``demand_exceptions``), never take an
+execution place, and go into ``sop_feedback.md``.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 
 from ..core.weeks import week_labels, weeks_between
 
-__all__ = ["FIRST_MOVE", "cap_to_budget", "capacity_items", "decision_items", "demand_items", "gap_items", "storage_items"]
+__all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "item_id", "sop_items"]
 
 FIRST_MOVE = {
-    "capacity overload": "overtime or move production to another week / resource",
-    "storage overflow": "delay receipts or transfer stock out",
+    "capacity": "overtime, or move production to another week or resource",
+    "storage": "delay receipts or transfer stock out",
     "spike": "confirm with sales; check supply for the next weeks",
     "drop": "confirm with sales; slow down inbound supply",
+    "sensed_vs_plan": "align the near-term plan with sensed demand",
     "persistent_bias": "correct the plan at the next S&OP",
     "tracking_signal": "review the plan's trend at the next S&OP",
-    "sensed_vs_plan": "align the near-term plan with sensed demand",
 }
-DEMAND_KINDS = ("spike", "drop", "persistent_bias", "tracking_signal", "sensed_vs_plan")
+DEMAND_KINDS = ("spike", "drop", "sensed_vs_plan")
+SOP_KINDS = ("persistent_bias", "tracking_signal")
+SEVERITY = {"low": 0, "medium": 1, "high": 2}
 COLUMNS = [
-    "kind", "sku", "location", "resource", "week", "severity", "money_at_risk", "urgency", "score", "cause",
-    "best_action", "action_qty", "action_cost", "action_net_benefit", "detail",
+    "rank", "item_id", "track", "in_hand", "kind", "sku", "location", "resource", "week", "severity", "money_at_risk", "urgency", "score",
+    "shortage_qty", "cause", "best_action", "action_qty", "action_cost", "action_net_benefit", "open_action", "detail",
 ]
+WORSE_SHARE, WORSE_UNITS = 0.10, 1.0
+
+
+def item_id(kind: str, *keys: pd.Series) -> np.ndarray:
+    """A stable id per item: a short hash of its kind and keys (the same event keeps it week to week)."""
+    prefix = {"sku-location": "SL", "capacity": "CAP", "storage": "STO"}.get(kind, "SOP")
+    return np.array(
+        [f"{prefix}-" + hashlib.sha1("\x1f".join((kind, *map(str, k))).encode()).hexdigest()[:12] for k in zip(*keys, strict=True)], dtype=object
+    )
 
 
 def _urgency(week: pd.Series, run_week: pd.Timestamp, decay: float) -> np.ndarray:
-    ahead = weeks_between(pd.to_datetime(week), run_week).clip(lower=0).to_numpy()
-    return decay ** ahead
+    return decay ** weeks_between(pd.to_datetime(week), run_week).clip(lower=0).to_numpy()
 
 
-def _severity_by_weeks(weeks_short: pd.Series) -> np.ndarray:
-    return np.where(weeks_short >= 3, "high", np.where(weeks_short == 2, "medium", "low"))
-
-
-def gap_items(impact: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame | None:
-    """One item per shortage gap: its margin at risk, with its best countermeasure (rank 1)."""
-    if not len(impact):
-        return None
-    gaps = impact.reset_index(drop=True)
-    pick = options[options["rank"] == 1].set_index("gap_id").reindex(gaps["gap_id"].to_numpy())
-    return pd.DataFrame(
-        {
-            "kind": "supply gap",
-            "sku": gaps["sku"], "location": gaps["location"], "resource": "",
-            "week": gaps["first_week"],
-            "severity": _severity_by_weeks(gaps["weeks_short"]),
-            "money_at_risk": gaps["margin_at_risk"],
-            "cause": gaps["cause"],
-            "best_action": pick["action"].to_numpy(), "action_qty": pick["qty"].to_numpy(),
-            "action_cost": pick["cost"].to_numpy(), "action_net_benefit": pick["net_benefit"].to_numpy(),
-            "detail": (gaps["shortage_qty"].round(0).astype(int).astype(str) + " units short from " + week_labels(gaps["first_week"]).astype(object)
-                       + "; " + pick["detail"].fillna("").to_numpy()),
-        }
+def _plan_of_gaps(impact: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU-location: what the joint plan chose for its gaps (text, units, cost, net benefit)."""
+    chosen = options[options["chosen_qty"] > 0].merge(impact[["gap_id"]], on="gap_id")
+    if chosen.empty:
+        return pd.DataFrame(columns=["sku", "location", "best_action", "action_qty", "action_cost", "action_net_benefit"])
+    chosen = chosen.sort_values("chosen_net_benefit", ascending=False, kind="stable")
+    chosen["text"] = chosen["action"].str.replace("_", " ") + " " + chosen["detail"] + " (" + chosen["chosen_qty"].round(0).astype(int).astype(str) + ")"
+    keys = ["sku", "location"]
+    out = chosen.groupby(keys, as_index=False).agg(
+        moves=("text", "size"), action_qty=("chosen_qty", "sum"), action_cost=("chosen_cost", "sum"), action_net_benefit=("chosen_net_benefit", "sum"),
     )
+    # the three best moves by name, then how many more (one join over all items, not a function per item)
+    named = chosen[chosen.groupby(keys).cumcount() < 3].groupby(keys)["text"].agg("; ".join)
+    out["best_action"] = named.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
+    more = out["moves"] - 3
+    out["best_action"] = out["best_action"] + np.where(more > 0, "; +" + more.astype(str) + " more", "")
+    return out.drop(columns="moves")
 
 
-def capacity_items(capacity: pd.DataFrame, lines: pd.DataFrame, margin: pd.Series) -> pd.DataFrame | None:
-    """One item per overloaded resource-week: the margin of the production it puts at risk."""
-    if not (len(capacity) and capacity["overloaded"].any()):
-        return None
-    risk = lines[lines["at_risk_qty"] > 0].assign(margin=lambda f: f["sku"].map(margin) * f["at_risk_qty"])
-    money = risk.groupby(["bottleneck", "eta_week"], as_index=False)["margin"].sum()
-    money = money.rename(columns={"bottleneck": "resource", "eta_week": "week"})
-    over = capacity[capacity["overloaded"].astype(bool)].merge(money, on=["resource", "week"], how="left").reset_index(drop=True)
-    return pd.DataFrame(
-        {
-            "kind": "capacity overload", "sku": "", "location": "", "resource": over["resource"],
-            "week": over["week"],
-            "severity": np.where(over["load_pct"] >= 1.5, "high", np.where(over["load_pct"] >= 1.2, "medium", "low")),
-            "money_at_risk": over["margin"].fillna(0.0),
-            "cause": "load above available hours",
-            "best_action": FIRST_MOVE["capacity overload"],
-            "detail": "load " + (over["load_pct"] * 100).round(0).astype(int).astype(str) + " % of available hours",
-        }
-    )
-
-
-def storage_items(storage: pd.DataFrame, overflow_cost_per_unit: float) -> pd.DataFrame | None:
-    """One item per location-week over storage capacity: overflow units x ``overflow_cost_per_unit``."""
-    flow = storage[storage["overflow"].astype(bool)].reset_index(drop=True) if len(storage) else storage
-    if not len(flow):
-        return None
-    return pd.DataFrame(
-        {
-            "kind": "storage overflow", "sku": "", "location": flow["location"], "resource": "", "week": flow["week"],
-            "severity": np.where(flow["utilization"] >= 1.1, "high", "medium"),
-            "money_at_risk": flow["overflow_qty"] * overflow_cost_per_unit,
-            "cause": "units held above storage capacity",
-            "best_action": FIRST_MOVE["storage overflow"],
-            "detail": flow["overflow_qty"].round(0).astype(int).astype(str) + " units over capacity",
-        }
-    )
-
-
-def demand_items(
-    demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp, forward_weeks: int
-) -> pd.DataFrame | None:
-    """One item per demand exception, valued on what it means from now on (see the module doc)."""
+def _demand_facets(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp, forward_weeks: int) -> pd.DataFrame:
+    """Spike, drop and sensed-vs-plan findings per SKU-location, valued on what they mean from now on."""
     dem = demand_exceptions[demand_exceptions["kind"].isin(DEMAND_KINDS)].reset_index(drop=True)
-    if not len(dem):
-        return None
     near = projection[projection["week"] < run_week + pd.Timedelta(weeks=forward_weeks)]
     ahead = near.groupby(["sku", "location"], as_index=False)[["demand_qty", "plan_demand_qty"]].sum()
     dem = dem.merge(ahead, on=["sku", "location"], how="left")
-    unit_margin = dem["sku"].map(margin).fillna(0).to_numpy()
-    deviation = (dem["demand_qty"] - dem["plan_demand_qty"]).abs().fillna(0).to_numpy()
-    drift = (dem["bias"].abs() * dem["plan_demand_qty"]).fillna(0).to_numpy()
-    forward = np.where(dem["kind"].isin(["persistent_bias", "tracking_signal"]), drift, deviation)
-    return pd.DataFrame(
-        {
-            "kind": dem["kind"], "sku": dem["sku"], "location": dem["location"], "resource": "",
-            "week": pd.to_datetime(dem["week"]), "severity": dem["severity"],
-            "money_at_risk": forward * unit_margin,
-            "cause": dem["direction"].fillna(""),
-            "best_action": dem["kind"].map(FIRST_MOVE),
-            "detail": dem["detail"].fillna(""),
-        }
-    )
+    dem["money"] = (dem["demand_qty"] - dem["plan_demand_qty"]).abs().fillna(0).to_numpy() * dem["sku"].map(margin).astype(float).fillna(0).to_numpy()
+    dem["text"] = dem["kind"].str.replace("_", " ") + ": " + dem["detail"].fillna("")
+    return dem
 
 
-def decision_items(
-    impact: pd.DataFrame,
-    options: pd.DataFrame,
-    capacity: pd.DataFrame,
-    lines: pd.DataFrame,
-    products: pd.DataFrame,
-    storage: pd.DataFrame,
-    demand_exceptions: pd.DataFrame,
-    projection: pd.DataFrame,
-    run_week: pd.Timestamp,
-    urgency_decay: float = 0.85,
-    overflow_cost_per_unit: float = 1.0,
-    forward_weeks: int = 4,
-) -> pd.DataFrame:
-    """Every candidate item of the week, scored (see module doc), best first."""
-    margin = (products.set_index("sku")["unit_price"] - products.set_index("sku")["unit_cost"]).rename("margin")
-    frames = [
-        f for f in (
-            gap_items(impact, options),
-            capacity_items(capacity, lines, margin),
-            storage_items(storage, overflow_cost_per_unit),
-            demand_items(demand_exceptions, projection, margin, run_week, forward_weeks),
-        )
-        if f is not None
-    ]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
-    items = pd.concat(frames, ignore_index=True)
-    items["money_at_risk"] = items["money_at_risk"].astype(float).fillna(0.0)
-    items["urgency"] = _urgency(items["week"], run_week, urgency_decay)
-    items["score"] = items["money_at_risk"] * items["urgency"]
-    items = items.reindex(columns=COLUMNS).sort_values(["score", "money_at_risk"], ascending=False).reset_index(drop=True)
+def sku_location_items(impact: pd.DataFrame, options: pd.DataFrame, facets: pd.DataFrame) -> pd.DataFrame:
+    """One item per SKU-location with a shortage gap or a demand finding (its facets in ``detail``)."""
+    gaps = impact.assign(text=impact["shortage_qty"].round(0).astype(int).astype(str) + " units short from " + week_labels(impact["first_week"]).astype(object)
+                         + " (" + impact["cause"].astype(str) + ")", sev=np.where(impact["weeks_short"] >= 3, 2, np.where(impact["weeks_short"] == 2, 1, 0)))
+    by_gap = gaps.sort_values("margin_at_risk", ascending=False).groupby(["sku", "location"], as_index=False).agg(
+        gap_money=("margin_at_risk", "sum"), shortage_qty=("shortage_qty", "sum"), gap_week=("first_week", "min"),
+        gap_cause=("cause", "first"), gap_sev=("sev", "max"), gap_text=("text", "; ".join))
+    by_dem = facets.assign(sev=facets["severity"].map(SEVERITY)).sort_values("money", ascending=False).groupby(["sku", "location"], as_index=False).agg(
+        dem_money=("money", "max"), dem_week=("week", "min"), dem_kind=("kind", "first"), dem_dir=("direction", "first"),
+        dem_sev=("sev", "max"), dem_text=("text", "; ".join))
+    items = by_gap.merge(by_dem, on=["sku", "location"], how="outer").merge(_plan_of_gaps(impact, options), on=["sku", "location"], how="left")
+    has_gap = items["gap_money"].notna()
+    items["money_at_risk"] = np.where(has_gap, items["gap_money"], items["dem_money"])
+    items["week"] = pd.concat([pd.to_datetime(items["gap_week"]), pd.to_datetime(items["dem_week"])], axis=1).min(axis=1)
+    items["severity"] = np.array(list(SEVERITY))[np.fmax(items["gap_sev"].fillna(-1), items["dem_sev"].fillna(-1)).astype(int)]
+    items["cause"] = np.where(has_gap, items["gap_cause"], "demand " + items["dem_dir"].fillna(""))
+    first_move = items["dem_kind"].map(FIRST_MOVE)
+    items["best_action"] = items["best_action"].fillna(pd.Series(np.where(has_gap, "accept: no countermeasure pays", first_move), index=items.index))
+    gap_text, dem_text = items["gap_text"].fillna(""), items["dem_text"].fillna("")
+    items["detail"] = gap_text + np.where((gap_text != "") & (dem_text != ""), "; ", "") + dem_text
+    items["kind"], items["resource"], items["shortage_qty"] = "sku-location", "", items["shortage_qty"].fillna(0.0)
+    items["item_id"] = item_id("sku-location", items["sku"], items["location"])
     return items
 
 
-def cap_to_budget(items: pd.DataFrame, budget: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the top ``budget`` items with their rank, a summary of the rest by kind)."""
-    top = items.head(budget).copy()
-    top.insert(0, "rank", np.arange(1, len(top) + 1))
-    rest = items.iloc[budget:]
+def capacity_items(capacity: pd.DataFrame, lines: pd.DataFrame, margin: pd.Series) -> pd.DataFrame | None:
+    """One item per overloaded resource: the margin of the production it cannot finish in the horizon."""
+    over = capacity[capacity["overloaded"].astype(bool)] if len(capacity) else capacity
+    if not len(over):
+        return None
+    risk = lines[lines["at_risk_qty"] > 0].assign(money=lambda f: f["sku"].map(margin).astype(float) * f["at_risk_qty"])
+    money = risk.groupby("bottleneck")["money"].sum()
+    out = over.groupby("resource", as_index=False).agg(week=("week", "min"), weeks=("week", "size"), peak=("load_pct", "max"), carried=("carried_out_hours", "max"))
+    out["money_at_risk"] = out["resource"].map(money).fillna(0.0)
+    out["severity"] = np.where(out["peak"] >= 1.5, "high", np.where(out["peak"] >= 1.2, "medium", "low"))
+    out["detail"] = ("overloaded in " + out["weeks"].astype(str) + " weeks from " + week_labels(out["week"]).astype(object) + ", peak load "
+                     + (out["peak"] * 100).round(0).astype(int).astype(str) + " % of available hours, up to " + out["carried"].round(0).astype(int).astype(str)
+                     + " h carried into the next week")
+    out["item_id"] = item_id("capacity", out["resource"])
+    return out.assign(kind="capacity", sku="", location="", cause="load above available hours", best_action=FIRST_MOVE["capacity"], shortage_qty=0.0)
+
+
+def storage_items(storage: pd.DataFrame, overflow_cost_per_unit: float) -> pd.DataFrame | None:
+    """One item per location over its storage capacity: overflow units x cost, summed over its weeks."""
+    flow = storage[storage["overflow"].astype(bool)] if len(storage) else storage
+    if not len(flow):
+        return None
+    out = flow.groupby("location", as_index=False).agg(week=("week", "min"), weeks=("week", "size"), units=("overflow_qty", "sum"),
+                                                        peak=("overflow_qty", "max"), utilization=("utilization", "max"))
+    out["money_at_risk"] = out["units"] * overflow_cost_per_unit
+    out["severity"] = np.where(out["utilization"] >= 1.1, "high", "medium")
+    out["detail"] = ("over capacity in " + out["weeks"].astype(str) + " weeks from " + week_labels(out["week"]).astype(object) + ", up to "
+                     + out["peak"].round(0).astype(int).astype(str) + " units over")
+    out["item_id"] = item_id("storage", out["location"])
+    return out.assign(kind="storage", sku="", resource="", cause="units held above storage capacity", best_action=FIRST_MOVE["storage"], shortage_qty=0.0)
+
+
+def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp, forward_weeks: int = 4) -> pd.DataFrame:
+    """Persistent bias and drifting plans: for next month's S&OP, valued at abs(bias) x plan ahead x margin."""
+    sop = demand_exceptions[demand_exceptions["kind"].isin(SOP_KINDS)].reset_index(drop=True)
+    near = projection[projection["week"] < run_week + pd.Timedelta(weeks=forward_weeks)]
+    ahead = near.groupby(["sku", "location"], as_index=False)["plan_demand_qty"].sum()
+    sop = sop.merge(ahead, on=["sku", "location"], how="left")
+    money = (sop["bias"].abs() * sop["plan_demand_qty"]).fillna(0).to_numpy() * sop["sku"].map(margin).astype(float).fillna(0).to_numpy()
+    return pd.DataFrame({
+        "item_id": item_id("sop", sop["kind"], sop["sku"], sop["location"]), "track": "sop", "kind": sop["kind"], "sku": sop["sku"],
+        "location": sop["location"], "resource": "", "week": pd.to_datetime(sop["week"]), "severity": sop["severity"], "money_at_risk": money,
+        "shortage_qty": 0.0, "cause": sop["direction"].fillna(""), "best_action": sop["kind"].map(FIRST_MOVE), "detail": sop["detail"].fillna(""),
+    })
+
+
+def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """(in hand, the open action per item): an open action of an earlier week on the same item, unless
+    the item's shortage grew by more than 10 % and a unit since the action was recorded."""
+    if open_actions.empty or "item_id" not in open_actions:
+        return np.zeros(len(items), dtype=bool), pd.Series("", index=items.index)
+    acts = open_actions[open_actions["item_id"].fillna("") != ""].sort_values("id").drop_duplicates("item_id", keep="last").set_index("item_id")
+    found = items["item_id"].map(acts["id"])
+    then = items["item_id"].map(acts["item_shortage_qty"]).fillna(0.0)
+    worse = items["shortage_qty"] > then * (1 + WORSE_SHARE) + WORSE_UNITS
+    label = np.where(found.notna(), "#" + found.fillna(0).astype(int).astype(str) + np.where(worse, " (worse since)", ""), "")
+    return (found.notna() & ~worse).to_numpy(), pd.Series(label, index=items.index)
+
+
+def decision_items(
+    impact: pd.DataFrame, options: pd.DataFrame, capacity: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, storage: pd.DataFrame,
+    demand_exceptions: pd.DataFrame, projection: pd.DataFrame, run_week: pd.Timestamp, urgency_decay: float = 0.85,
+    overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = 4,
+) -> pd.DataFrame:
+    """Every execution item of the week, scored (see module doc), best first; in-hand ones flagged."""
+    margin = (products.set_index("sku")["unit_price"] - products.set_index("sku")["unit_cost"]).rename("margin")
+    facets = _demand_facets(demand_exceptions, projection, margin, run_week, forward_weeks)
+    frames = [f for f in (sku_location_items(impact, options, facets), capacity_items(capacity, lines, margin), storage_items(storage, overflow_cost_per_unit))
+              if f is not None and len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
+    items = pd.concat(frames, ignore_index=True)
+    items["track"] = "execution"
+    items["money_at_risk"] = items["money_at_risk"].astype(float).fillna(0.0)
+    items["urgency"] = _urgency(items["week"], run_week, urgency_decay)
+    items["score"] = items["money_at_risk"] * items["urgency"]
+    items["in_hand"], items["open_action"] = _in_hand(items, open_actions if open_actions is not None else pd.DataFrame())
+    items = items.reindex(columns=COLUMNS).sort_values(["score", "money_at_risk"], ascending=False, kind="stable").reset_index(drop=True)
+    return items
+
+
+def cap_to_budget(items: pd.DataFrame, sop: pd.DataFrame, budget: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the list, the rest summarised): the top ``budget`` execution items not in hand, ranked; then the
+    items in hand; then the top ``budget`` S&OP items by money (a large business has thousands of drifting
+    plans: they belong to the monthly S&OP, which gets the full list in ``demand_exceptions``). The
+    summary counts what is beyond either budget, by track and kind."""
+    todo = items[~items["in_hand"].astype(bool)]
+    top = todo.head(budget).assign(rank=np.arange(1, min(budget, len(todo)) + 1))
+    in_hand = items[items["in_hand"].astype(bool)]
+    sop = sop.sort_values("money_at_risk", ascending=False, kind="stable")
+    sop = sop.assign(in_hand=False, urgency=np.nan, score=np.nan, action_qty=np.nan, action_cost=np.nan, action_net_benefit=np.nan, open_action="")
+    listed = pd.concat([top, in_hand.assign(rank=pd.NA), sop.head(budget).assign(rank=pd.NA)], ignore_index=True).reindex(columns=COLUMNS)
+    listed["rank"] = listed["rank"].astype("Int64")
+    listed["in_hand"] = listed["in_hand"].fillna(False).astype(bool)
+    rest = pd.concat([todo.iloc[budget:].assign(track="execution"), sop.iloc[budget:].assign(track="sop")], ignore_index=True)
     summary = (
-        rest.groupby("kind", as_index=False).agg(items=("score", "size"), money_at_risk=("money_at_risk", "sum"))
+        rest.groupby(["track", "kind"], as_index=False).agg(items=("kind", "size"), money_at_risk=("money_at_risk", "sum"))
         if len(rest)
-        else pd.DataFrame({"kind": pd.Series(dtype="str"), "items": pd.Series(dtype="int64"), "money_at_risk": pd.Series(dtype="float64")})
+        else pd.DataFrame({"track": pd.Series(dtype="str"), "kind": pd.Series(dtype="str"), "items": pd.Series(dtype="int64"),
+                           "money_at_risk": pd.Series(dtype="float64")})
     )
-    return top, summary
+    return listed, summary

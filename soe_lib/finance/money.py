@@ -1,17 +1,23 @@
 """Money: what each supply gap puts at risk, and the latest revenue estimate against the financial plan.
 
-Per shortage gap (units = ``shortage_qty``, the demand not served on time over the gap)::
+The projection (supply step) is the *net* view: every unit of demand not served on time is owed.
+Of the units short, a share ``b`` (``backorder_share``) is backordered (the customer waits; delivered
+when stock allows) and ``1 - b`` is lost. Per SKU-location and week, from the constrained backlog
+``B[t]`` (``B[-1] = 0``)::
 
-    revenue_at_risk = shortage_qty x unit_price
-    margin_at_risk  = shortage_qty x (unit_price - unit_cost)
+    short_new[t] = max(0, B[t] - B[t-1])        demand not served on time in week t
+    recovered[t] = max(0, B[t-1] - B[t])        backlog caught up in week t
+    shipped[t]   = demand[t] - short_new[t] + b x recovered[t]
+    at risk      = (1 - b) x sum short_new  +  b x B[end]        (lost, and still owed at the horizon's end)
+
+so that ``sum shipped = sum demand - at risk`` exactly. Per shortage gap: ``at_risk_qty = (1 - b) x
+shortage_qty + b x (backlog at the horizon's end, when the gap is still open then)``;
+``revenue_at_risk = at_risk_qty x unit_price``; ``margin_at_risk = at_risk_qty x (unit_price - unit_cost)``.
+Summed over the gaps, revenue at risk equals minus the ``supply_shortfall`` of the estimate (up to
+shortages smaller than a gap's minimum, which are in the estimate only).
 
 Excess: ``excess_qty`` = the largest amount by which a SKU-location's projection exceeds
 ``excess_weeks`` of its mean weekly demand over the horizon; ``excess_value = excess_qty x unit_cost``.
-
-Latest estimate (per SKU-location and week, from the capacity-constrained projection)::
-
-    shipped[t] = demand[t] + backlog[t-1] - backlog[t]      (what can ship: demand met, or backlog caught up)
-    revenue_estimate = sum(shipped x unit_price); margin_estimate = sum(shipped x (unit_price - unit_cost))
 
 Against the financial plan (family x week), the gap is split exactly::
 
@@ -25,22 +31,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["excess_inventory", "money_at_risk", "plan_vs_estimate", "rollup_money"]
+__all__ = ["excess_inventory", "loss_factor", "money_at_risk", "plan_vs_estimate", "rollup_money", "series_blocks", "shipped_qty"]
 
 
-def money_at_risk(gaps: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
-    """The ``financial_impact`` table: one row per shortage gap with its revenue and margin at risk, largest margin first."""
+def loss_factor(open_at_end: pd.Series | np.ndarray, backorder_share: float) -> np.ndarray:
+    """What a unit short is worth avoiding, as a share of its margin: ``(1 - b)`` (the lost part) plus
+    ``b`` when the gap is still open at the horizon's end (the owed part is not delivered in it)."""
+    return (1 - backorder_share) + backorder_share * np.asarray(open_at_end, dtype=float)
+
+
+def _backlog_at_end(projection: pd.DataFrame) -> pd.Series:
+    """Units still owed in the last horizon week, by (sku, location)."""
+    last = projection[projection["week"] == projection["week"].max()]
+    return last.set_index(["sku", "location"])["constrained_shortage_qty"]
+
+
+def money_at_risk(gaps: pd.DataFrame, products: pd.DataFrame, projection: pd.DataFrame, backorder_share: float = 0.0) -> pd.DataFrame:
+    """The ``financial_impact`` table: one row per shortage gap with the units and money at risk, largest margin first."""
     short = gaps[gaps["kind"] == "shortage"].merge(products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")
+    owed = _backlog_at_end(projection).reindex(pd.MultiIndex.from_frame(short[["sku", "location"]])).fillna(0.0).to_numpy()
+    b = backorder_share
+    at_risk = (1 - b) * short["shortage_qty"].to_numpy() + b * np.where(short["open_at_horizon_end"], owed, 0.0)
     short = short.assign(
-        revenue_at_risk=short["shortage_qty"] * short["unit_price"],
-        margin_at_risk=short["shortage_qty"] * (short["unit_price"] - short["unit_cost"]),
+        at_risk_qty=at_risk,
+        revenue_at_risk=at_risk * short["unit_price"],
+        margin_at_risk=at_risk * (short["unit_price"] - short["unit_cost"]),
     )
     cols = [
-        "gap_id", "sku", "location", "family", "first_week", "peak_week", "last_week", "weeks_short", "shortage_qty",
+        "gap_id", "sku", "location", "family", "first_week", "peak_week", "last_week", "weeks_short", "shortage_qty", "at_risk_qty",
         "peak_shortage_qty", "revenue_at_risk", "margin_at_risk", "cause", "causes", "late_orders", "bottleneck_resources",
-        "unit_price", "unit_cost",
+        "open_at_horizon_end", "unit_price", "unit_cost",
     ]
-    return short[cols].sort_values("margin_at_risk", ascending=False).reset_index(drop=True)
+    return short[cols].sort_values("margin_at_risk", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def rollup_money(impact: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -63,16 +85,43 @@ def excess_inventory(projection: pd.DataFrame, products: pd.DataFrame, excess_we
     return out.sort_values("excess_value", ascending=False).reset_index(drop=True)
 
 
+def series_blocks(p: pd.DataFrame) -> bool:
+    """True when every series is one block of rows over all weeks in order (as the supply step writes
+    the projection): then :func:`shipped_qty` needs no sort of a million rows by text keys."""
+    weeks = np.sort(p["week"].unique())
+    n = len(weeks)
+    if n == 0 or len(p) % n:
+        return False
+    blocks = len(p) // n
+    if not (p["week"].to_numpy().reshape(blocks, n) == weeks[None, :]).all():
+        return False
+    for col in ("sku", "location"):
+        keys = p[col].to_numpy().reshape(blocks, n)
+        if not (keys == keys[:, :1]).all():
+            return False
+    return True
+
+
+def shipped_qty(projection: pd.DataFrame, backorder_share: float = 0.0) -> np.ndarray:
+    """``shipped[t] = demand[t] - short_new[t] + b x recovered[t]`` per row of a projection in which every
+    series is one block of rows over the same weeks in order, starting in the run week (see the module doc)."""
+    backlog = projection["constrained_shortage_qty"].to_numpy()
+    # every series starts in the run week (comparing the week is 20x faster than comparing two text keys)
+    first = (projection["week"] == projection["week"].min()).to_numpy()
+    previous = np.where(first, 0.0, np.roll(backlog, 1))
+    short_new = np.clip(backlog - previous, 0, None)
+    recovered = np.clip(previous - backlog, 0, None)
+    return projection["demand_qty"].to_numpy() - short_new + backorder_share * recovered
+
+
 def plan_vs_estimate(
-    projection: pd.DataFrame, products: pd.DataFrame, financial_plan: pd.DataFrame
+    projection: pd.DataFrame, products: pd.DataFrame, financial_plan: pd.DataFrame, backorder_share: float = 0.0
 ) -> pd.DataFrame:
     """Family x week: revenue/margin plan vs estimate, the gap, and the exact split of the revenue gap."""
-    p = projection.merge(products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")
-    p = p.sort_values(["sku", "location", "week"])
-    backlog = p["constrained_shortage_qty"].to_numpy()
-    first = (p[["sku", "location"]] != p[["sku", "location"]].shift()).any(axis=1).to_numpy()
-    previous = np.where(first, 0.0, np.roll(backlog, 1))
-    shipped = p["demand_qty"].to_numpy() + previous - backlog
+    p = projection.merge(products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")  # keeps the projection's order
+    if not series_blocks(p):
+        p = p.sort_values(["sku", "location", "week"], kind="stable")
+    shipped = shipped_qty(p, backorder_share)
     margin = p["unit_price"] - p["unit_cost"]
     p = p.assign(
         revenue_estimate=shipped * p["unit_price"],

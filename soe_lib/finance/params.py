@@ -22,3 +22,11 @@ class FinanceParams:
     countermeasure_catalogue: str = param(
         "countermeasures.yaml", "The countermeasure catalogue: a file name in parameters/catalogues/, or a path."
     )
+    backorder_share: float = param(
+        0.0, "Share of unmet demand customers wait for (delivered late, not lost); the rest is lost. Used by money at risk, "
+        "the latest estimate and the countermeasures alike.", min=0, max=1,
+    )
+    plan_seconds: float = param(10.0, "Time the solver may take for the week's joint countermeasure plan (then: its best plan so far).", min=0.1, max=3600)
+    plan_gap: float = param(
+        0.001, "The joint plan is done when proven within this share of the best possible net benefit (0.001 = 0.1 %).", min=0, max=1
+    )

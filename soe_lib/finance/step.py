@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
 from .catalogue import load_catalogue
-from .countermeasures import generate_options
-from .decisions import cap_to_budget, decision_items
+from .countermeasures import COLUMNS as OPTION_COLUMNS
+from .countermeasures import generate_options, make_world
+from .decisions import cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
 from .money import excess_inventory, money_at_risk, plan_vs_estimate, rollup_money
 from .params import FinanceParams
+from .plan import PlanResult, apply_plan, joint_plan
 
 __all__ = ["INPUT_TABLES", "FinanceWeek", "assess_week"]
 
@@ -27,19 +30,21 @@ INPUT_TABLES = (
     "forecast_accuracy_by_family", "demand_exceptions", "inventory_projection", "supply_gaps",
     "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load",
 )
+OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty")
 MEETING_PACK_ROWS = 1000
 
 
 @dataclass
 class FinanceWeek:
     impact: pd.DataFrame  # financial_impact: one row per shortage gap
-    options: pd.DataFrame  # countermeasures
+    options: pd.DataFrame  # countermeasures, with the joint plan's chosen units (and the model's columns)
+    plan: PlanResult  # how the joint plan was made
     plan_vs_estimate: pd.DataFrame
     excess: pd.DataFrame
-    decisions: pd.DataFrame  # the ranked list, capped
+    decisions: pd.DataFrame  # the ranked execution items (capped), those in hand, the S&OP items
     beyond_budget: pd.DataFrame  # the rest, summarised by kind
     feedback: str  # markdown for S&OP
-    candidates: int  # items before the cap
+    candidates: int  # execution items not in hand, before the cap
 
     def money_by(self, by: str) -> pd.DataFrame:
         return rollup_money(self.impact, by)
@@ -48,7 +53,8 @@ class FinanceWeek:
         """The step's output tables (declared in :mod:`soe_lib.core.outputs`)."""
         return {
             "financial_impact": self.impact,
-            "countermeasures": self.options,
+            "countermeasures": self.options[OPTION_COLUMNS],
+            "countermeasure_plan": self.plan.summary(),
             "plan_vs_estimate": self.plan_vs_estimate,
             "excess_inventory": self.excess,
             "decision_list": self.decisions,
@@ -61,60 +67,84 @@ class FinanceWeek:
 
     def top_gap_options(self) -> pd.DataFrame:
         """Every option of the gap with the most margin at risk, feasible or not."""
+        options = self.options[OPTION_COLUMNS]
         if self.impact.empty:
-            return self.options
-        return self.options[self.options["gap_id"] == self.impact["gap_id"].iloc[0]]
+            return options
+        return options[options["gap_id"] == self.impact["gap_id"].iloc[0]]
+
+    def chosen(self) -> pd.DataFrame:
+        """The joint plan: every option it takes units from, best net benefit first."""
+        plan = self.options[self.options["chosen_qty"] > 0][OPTION_COLUMNS]
+        return plan.sort_values("chosen_net_benefit", ascending=False).reset_index(drop=True)
+
+    def plan_note(self) -> str:
+        p = self.plan
+        fallback = " The solver gave no plan: this is the greedy plan (same limits, not proven best)." if p.method.startswith("greedy") else ""
+        proven = f" (proven within {p.gap:.2%} of the best possible)" if not np.isnan(p.gap) else ""
+        return (f"Joint plan: {len(self.chosen())} actions, net benefit {p.objective:,.0f}; {p.method}, {p.status}{proven}, "
+                f"{p.variables:,} variables ({p.binaries:,} yes/no), {p.constraints:,} constraints, {p.seconds:.1f} s.{fallback}")
 
     def pack_sheets(self, max_rows: int = MEETING_PACK_ROWS) -> dict[str, pd.DataFrame]:
         """The meeting pack's sheets: a meeting reads hundreds of rows, not 40,000, and openpyxl writes
         ~5k rows a second; so the gaps (largest margin at risk first) and their options stop at
         ``max_rows``, and an 'about' sheet says so. Every row stays in the Parquet tables."""
         gaps = self.impact.head(max_rows)  # sorted by margin at risk
-        options = self.options[self.options["feasible"] & self.options["gap_id"].isin(gaps["gap_id"])]
+        feasible = self.options[self.options["feasible"] & self.options["gap_id"].isin(gaps["gap_id"])]
+        options = feasible[OPTION_COLUMNS].head(max_rows)  # in gap order: the largest gaps' options first
+        plan = self.chosen().head(max_rows)
         about = pd.DataFrame(
             {
-                "sheet": ["decision_list", "beyond_budget", "gaps", "countermeasures", "plan_vs_estimate"],
-                "rows": [len(self.decisions), len(self.beyond_budget), len(gaps), len(options), len(self.plan_vs_estimate)],
-                "of": [self.candidates, len(self.beyond_budget), len(self.impact), int(self.options["feasible"].sum()), len(self.plan_vs_estimate)],
+                "sheet": ["decision_list", "beyond_budget", "joint_plan", "gaps", "countermeasures", "plan_vs_estimate"],
+                "rows": [len(self.decisions), len(self.beyond_budget), len(plan), len(gaps), len(options), len(self.plan_vs_estimate)],
+                "of": [len(self.decisions) + int(self.beyond_budget["items"].sum()), len(self.beyond_budget), len(self.chosen()), len(self.impact),
+                       int(self.options["feasible"].sum()), len(self.plan_vs_estimate)],
                 "note": [
-                    "ranked, capped at the alert budget", "the rest, by kind", "largest margin at risk first; all in financial_impact.parquet",
-                    "feasible options of those gaps; all in countermeasures.parquet", "family x week",
+                    "execution items ranked and capped at the alert budget, then those in hand, then the top S&OP items", "the rest, by track and kind",
+                    self.plan_note(), "largest margin at risk first; all in financial_impact.parquet",
+                    "feasible options of the largest gaps; all in countermeasures.parquet", "family x week",
                 ],
             }
         )
         return {
-            "about": about, "decision_list": self.decisions, "beyond_budget": self.beyond_budget, "gaps": gaps,
+            "about": about, "decision_list": self.decisions, "beyond_budget": self.beyond_budget, "joint_plan": plan, "gaps": gaps,
             "countermeasures": options, "plan_vs_estimate": self.plan_vs_estimate,
         }
 
     def cap_note(self) -> str:
-        shown, total = len(self.decisions), self.candidates
+        shown, total = int(self.decisions["rank"].notna().sum()), self.candidates
         if total <= shown:
             return f"All {total} items of the week are on the list."
-        money = self.beyond_budget["money_at_risk"].sum()
+        beyond = self.beyond_budget[self.beyond_budget["track"] == "execution"]
+        money = beyond["money_at_risk"].sum()
         return f"The list shows the top {shown} of {total} items; {total - shown} more ({money:,.0f} at risk) are summarised below it."
 
 
-def assess_week(data: Dataset, upstream: dict[str, pd.DataFrame], params: FinanceParams | None = None) -> FinanceWeek:
-    """Value the week's gaps, propose countermeasures, rank the decisions (see the module docs).
+def assess_week(
+    data: Dataset, upstream: dict[str, pd.DataFrame], params: FinanceParams | None = None, open_actions: pd.DataFrame | None = None
+) -> FinanceWeek:
+    """Value the week's gaps, plan the countermeasures jointly, rank the decisions (see the module docs).
 
-    ``upstream``: the :data:`INPUT_TABLES` of this run, week columns as ISO Mondays.
+    ``upstream``: the :data:`INPUT_TABLES` of this run, week columns as ISO Mondays; ``open_actions``:
+    the decision log's open actions of earlier weeks (:data:`OPEN_ACTION_COLUMNS`), to mark items in hand.
     """
     p = params or FinanceParams()
     t = upstream
-    gaps = t["supply_gaps"]
-    impact = money_at_risk(gaps, data.products)
-    impact_full = impact.merge(gaps[["gap_id", "capacity_shortfall_qty"]], on="gap_id", how="left")
-    options = generate_options(
-        impact_full, t["inbound_delays"], t["inventory_projection"], t["capacity_load"], data.routings,
-        data.products, data.open_orders, data.week, load_catalogue(p.countermeasure_catalogue),
-    )
-    pve = plan_vs_estimate(t["inventory_projection"], data.products, data.financial_plan)
+    projection = t["inventory_projection"]
+    weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
+    impact = money_at_risk(t["supply_gaps"], data.products, projection, p.backorder_share)
+    world = make_world(impact, projection, weeks, p.backorder_share)
+    options = generate_options(world, t["inbound_delays"], t["capacity_load"], data.routings, data.products, data.substitutes,
+                               data.open_orders, data.week, load_catalogue(p.countermeasure_catalogue))
+    plan = joint_plan(options, world, p.plan_seconds, p.plan_gap)
+    options = apply_plan(options, plan)
+    pve = plan_vs_estimate(projection, data.products, data.financial_plan, p.backorder_share)
     items = decision_items(
-        impact, options, t["capacity_load"], t["inbound_delays"], data.products, t["storage_load"],
-        t["demand_exceptions"], t["inventory_projection"], data.week, p.urgency_decay, p.overflow_cost_per_unit,
+        impact, options, t["capacity_load"], t["inbound_delays"], data.products, t["storage_load"], t["demand_exceptions"], projection,
+        data.week, p.urgency_decay, p.overflow_cost_per_unit, open_actions,
     )
-    decisions, beyond = cap_to_budget(items, p.alert_budget)
-    feedback = sop_feedback(data.week_label, t["forecast_accuracy_by_family"], t["inbound_delays_by_supplier"], t["capacity_load"], pve)
-    excess = excess_inventory(t["inventory_projection"], data.products, p.excess_weeks)
-    return FinanceWeek(impact, options, pve, excess, decisions, beyond, feedback, len(items))
+    margin = data.products.set_index("sku")["unit_price"] - data.products.set_index("sku")["unit_cost"]
+    sop = sop_items(t["demand_exceptions"], projection, margin, data.week)
+    decisions, beyond = cap_to_budget(items, sop, p.alert_budget)
+    feedback = sop_feedback(data.week_label, t["forecast_accuracy_by_family"], t["inbound_delays_by_supplier"], t["capacity_load"], pve, sop)
+    excess = excess_inventory(projection, data.products, p.excess_weeks)
+    return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, int((~items["in_hand"].astype(bool)).sum()) if len(items) else 0)

@@ -7,10 +7,14 @@ Public names are imported on first use (see :mod:`soe_lib._lazy`).
 from .._lazy import lazy_exports
 
 _WHERE = {
+    "ActionLog": "decision_log",
+    "ActionLogError": "decision_log",
     "Codes": "validation",
     "HealthWeek": "health",
     "SNAPSHOT_FILE": "sources",
     "SNAPSHOT_SCHEMA": "snapshot",
+    "STATUSES": "decision_log",
+    "StaleUpdate": "decision_log",
     "WEEK_FOLDER": "archive",
     "check_references": "validation",
     "check_values": "validation",
@@ -19,6 +23,7 @@ _WHERE = {
     "coverage_summary": "health",
     "coverage_table": "coverage",
     "data_health": "health",
+    "default_url": "decision_log",
     "duplicate_positions": "validation",
     "file_sha256": "sources",
     "find_sources": "sources",
@@ -29,6 +34,7 @@ _WHERE = {
     "list_runs": "archive",
     "load_data": "loading",
     "load_summary": "health",
+    "minutes_dir": "decision_log",
     "normalise_header": "sources",
     "position_in": "validation",
     "raw_header": "sources",

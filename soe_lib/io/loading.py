@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES, Table
-from ..core.dataset import Dataset, Source
+from ..core.dataset import SERIES_TABLES, Dataset, Source
 from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
@@ -115,7 +115,7 @@ def _assemble(
         frame = typed.get(name)
         if frame is None:
             frame = _empty(table)
-        if report.ok and "sku" in table.references:
+        if report.ok and name in SERIES_TABLES:
             frame["_series"] = _series_keys(positions.get(name), len(frame), len(known["locations"]))
         if table.sum_duplicates and report.ok:
             frame, notes = _combine_duplicates(table, frame, sources[name].label if name in sources else name)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES
-from ..core.dataset import Dataset, Source
+from ..core.dataset import SERIES_TABLES, Dataset, Source
 from ..core.problems import Problem, ValidationReport
 from ..core.weeks import parse_week
 from .sources import SNAPSHOT_FILE, file_sha256
@@ -82,7 +82,7 @@ def snapshot_meta(folder: Path) -> dict[str, Any]:
 
 def _empty(name: str) -> pd.DataFrame:
     frame = pd.DataFrame({c.name: pd.Series(dtype=column_dtype(c)) for c in TABLES[name].columns})
-    if "sku" in TABLES[name].references:
+    if name in SERIES_TABLES:
         frame["_series"] = np.zeros(0, dtype=np.int64)
     return frame
 

@@ -257,6 +257,8 @@ def position_in(values: pd.Series, index: pd.Index, cached: tuple[np.ndarray, pd
     """Position of each value in ``index`` (-1 if absent or missing), looking each distinct value up once."""
     codes, uniques = cached if cached is not None else pd.factorize(values)
     found = index.get_indexer(uniques)
+    if not len(found):  # every value blank (an optional reference left empty)
+        return np.full(len(codes), -1, dtype=np.int64)
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 

@@ -17,6 +17,7 @@ _WHERE = {
     "ParameterError": "parameters",
     "RUNNER_OWNED": "parameters",
     "RUNS": "publish",
+    "RUN_FILE": "week",
     "RunInterrupted": "runner",
     "RunResult": "runner",
     "STEPS": "steps",

@@ -40,7 +40,7 @@ from .execute import batch_notebooks, error_of, execute_notebook, export_html, k
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import ParameterError, default_parameters, load_file, merge
 from .publish import keep_failed, publish_run
-from .week import INPUTS, PARAMETERS_FILE, resolve_data_dir
+from .week import INPUTS, PARAMETERS_FILE, RUN_FILE, resolve_data_dir
 
 __all__ = [
     "EXIT_BUSY",
@@ -235,6 +235,7 @@ def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[s
     meta = write_snapshot(data, staging / INPUTS, hashes, snapshot_key(hashes, params.get("week"), int(params.get("horizon_weeks", 13))))
     add_inputs(manifest, meta)
     (staging / PARAMETERS_FILE).write_text(json.dumps(params, indent=1, default=str))
+    (staging / RUN_FILE).write_text(json.dumps({"outputs": str(staging.parent.parent.resolve())}))
     del data  # the notebooks read the snapshot; this process need not hold the tables
     failed = _execute_all(notebooks, declared, params, staging, manifest)
     return failed if failed is not None else _finish(staging, manifest, hashes)

@@ -30,7 +30,7 @@ __all__ = ["STEPS", "Step", "StepContext", "producer_of", "step_named"]
 
 class StepContext(Protocol):
     """What a step computes from (:class:`~soe_lib.run.week.WeekRun` is one): the snapshot, the run's
-    parameters and the tables of earlier steps."""
+    parameters, the tables of earlier steps, and the decision log's open actions."""
 
     data: Dataset
 
@@ -40,6 +40,8 @@ class StepContext(Protocol):
     def group(self, cls: type) -> Any: ...
 
     def table(self, name: str) -> pd.DataFrame: ...
+
+    def open_actions(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _supply(run: StepContext) -> Any:
 
 
 def _finance(run: StepContext) -> Any:
-    return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams))
+    return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams), run.open_actions())
 
 
 STEPS: tuple[Step, ...] = (

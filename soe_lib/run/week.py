@@ -28,6 +28,7 @@ from ..core.dataset import Dataset
 from ..core.params import ParameterError, param_specs
 from ..core.paths import outputs_dir
 from ..core.weeks import parse_week
+from ..io.decision_log import ActionLog, ActionLogError, default_url
 from ..io.loading import load_data
 from ..io.results import read_table, save_table, table_path, write_document
 from ..io.snapshot import has_snapshot, read_snapshot, snapshot_key, snapshot_meta, source_hashes, write_snapshot
@@ -36,9 +37,10 @@ from ..sample.company import ensure_sample
 from .parameters import all_specs, check_parameters, default_parameters
 from .steps import Step, producer_of, step_named
 
-__all__ = ["PARAMETERS_FILE", "WeekRun", "open_week", "resolve_data_dir"]
+__all__ = ["PARAMETERS_FILE", "RUN_FILE", "WeekRun", "open_week", "resolve_data_dir"]
 
 PARAMETERS_FILE = "parameters.json"  # the run's full parameter set, in the run folder
+RUN_FILE = "run.json"  # where the run's outputs root is (its decision log sits there)
 INPUTS = "inputs"
 
 
@@ -103,6 +105,25 @@ class WeekRun:
             if differ:
                 print(f"note: '{name}' was computed by {step.notebook} with {differ} (this notebook's defaults differ).")
         return read_table(self.tables_dir, name)
+
+    @property
+    def outputs_root(self) -> Path:
+        """The outputs folder the week belongs to (the run's, or the workspace's when run by hand)."""
+        run_file = self.out_dir / RUN_FILE
+        return Path(json.loads(run_file.read_text())["outputs"]) if run_file.exists() else outputs_dir()
+
+    def open_actions(self) -> pd.DataFrame:
+        """Actions recorded in earlier weeks and not closed (empty without a decision log). A log that
+        cannot be read is said and treated as empty: the week is still computed."""
+        url = default_url(self.outputs_root)
+        database = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        if database is not None and not Path(database).exists():
+            return pd.DataFrame(columns=["id", "item_id", "status", "item_shortage_qty"])
+        try:
+            return ActionLog(url).open_actions(self.label)
+        except ActionLogError as exc:
+            print(f"note: open actions not read ({exc}): no item is shown in hand this week.")
+            return pd.DataFrame(columns=["id", "item_id", "status", "item_shortage_qty"])
 
     def save(self, name: str, frame: pd.DataFrame) -> Path:
         """Write one declared result table (checked against the output contract)."""

@@ -15,7 +15,8 @@ It holds the situations S&OE exists for, and says where it planted them (``plant
   receipt slips from week +1 to +4, leaving it short;
 - a **capacity overload**: resource LINE-2 loses 45 % of its hours in weeks +2..+4 (maintenance);
 - a location **near its storage capacity** (the last location holds 97 % of it today; receipts push it over);
-- a **financial plan** by family and week, 3 % above what the demand plan is worth.
+- a **financial plan** by family and week, 3 % above what the demand plan is worth;
+- **substitutes**: in each family (but spare parts) the first items may be sold in place of each other.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
 PLAN_AHEAD_WEEKS = 26
 SUPPLY_WEEKS = 16
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,20 @@ def _long_tables(rng: np.random.Generator, s: _Series, actual: np.ndarray, plan:
     }
 
 
+def _substitutes(products: pd.DataFrame) -> pd.DataFrame:
+    """Master data of accepted substitutes: in each family except spare parts, the first items are
+    substitutes of each other (one for one, at every location). No random draw: the rest of the
+    company does not change with it."""
+    pairs = []
+    for family, items in products.groupby("family", sort=True)["sku"]:
+        if family == "Spare Parts":
+            continue
+        codes = items.tolist()[:4]
+        pairs += [(a, b) for a, b in zip(codes[0::2], codes[1::2], strict=False)]
+    both = [(a, b) for a, b in pairs] + [(b, a) for a, b in pairs]
+    return pd.DataFrame({"sku": [a for a, _ in both], "substitute_sku": [b for _, b in both], "location": "", "ratio": 1.0, "priority": 1})
+
+
 def _planted(s: _Series, planted: dict[str, int], seed: int) -> dict:
     """Where each planted situation is (``planted.json``)."""
     week_lbl = week_labels(pd.Series(s.weeks)).to_numpy()
@@ -355,11 +370,12 @@ def generate_sample(
     sup = _supply(rng, s, plan, planted)
     routings, capacity = _capacity(rng, s, sup)
     _storage(s, sup, plan)
-    tables = {"products": products, "locations": s.locations, "supply": sup.lines, "capacity": capacity, "routings": routings}
+    tables = {"products": products, "locations": s.locations, "supply": sup.lines, "capacity": capacity, "routings": routings,
+              "substitutes": _substitutes(products)}
     tables |= _long_tables(rng, s, actual, plan, sup, products, planted)
     for name, cols in (("actuals", ["qty"]), ("demand_plan", ["qty"]), ("inventory", ["on_hand", "safety_stock"]), ("supply", ["qty"]), ("open_orders", ["qty"])):
         tables[name][cols] = tables[name][cols].astype("int64")  # whole units, as an ERP writes them
-    order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "financial_plan")
+    order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "substitutes", "financial_plan")
     return {name: tables[name] for name in order}, _planted(s, planted, seed)
 
 

@@ -84,6 +84,7 @@ class Sensing:
     statistical: np.ndarray  # (N, Hz)
     sensed: np.ndarray  # (N, Hz)
     outliers: np.ndarray  # (N, H) bool: one-off weeks cleaned before fitting
+    cleaned: np.ndarray  # (N, H) the history with those weeks replaced (what the models and the bias test see)
     sigma: np.ndarray  # (N,) robust noise scale
     backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # WAPE by method and segment (long)
     backtest_by_series: pd.DataFrame = field(default_factory=pd.DataFrame)  # per series, computed once
@@ -425,6 +426,7 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         statistical=stat.forecast,
         sensed=mix.sensed,
         outliers=outliers,
+        cleaned=cleaned,
         sigma=pat.sigma,
     )
     result.backtest_by_series = backtest_table(result)

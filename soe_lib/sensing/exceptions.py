@@ -253,7 +253,10 @@ def _empty() -> pd.DataFrame:
 
 
 def demand_exceptions(s: Sensing, accuracy: pd.DataFrame, p: ExceptionParams | None = None) -> pd.DataFrame:
-    """All demand exceptions of this week (see module doc), most severe and valuable first; columns :data:`COLUMNS`."""
+    """All demand exceptions of this week (see module doc), most severe and valuable first; columns :data:`COLUMNS`.
+
+    ``accuracy``: the plan's accuracy per series on the outlier-cleaned history (the bias findings use it).
+    """
     p = p or ExceptionParams()
     info = s.series.reset_index(drop=True)
     price = info["unit_price"].fillna(0).to_numpy()

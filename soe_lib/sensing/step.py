@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from .accuracy import rollup
+from .accuracy import rollup, series_accuracy
 from .engine import Sensing, accuracy_table, sense
 from .exceptions import demand_exceptions
 from .params import ExceptionParams, SensingParams
@@ -106,5 +106,7 @@ def sense_week(
         "family": rollup(acc, history, plan, lb, acc["family"].fillna("(unknown)")),
         "location": rollup(acc, history, plan, lb, acc["location"]),
     }
-    exceptions = demand_exceptions(sensing, acc, e_params)
+    # plan bias is judged on the cleaned history: a one-off order is flagged as an outlier, not a reason to raise the plan
+    cleaned_accuracy = series_accuracy(sensing.cleaned.astype("float64"), plan, lb)
+    exceptions = demand_exceptions(sensing, cleaned_accuracy, e_params)
     return SensingWeek(sensing, acc[ACCURACY_COLUMNS], rollups, exceptions)

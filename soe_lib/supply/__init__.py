@@ -1,7 +1,7 @@
 """Supply gap analysis (step 3): projected inventory, gaps and their root cause, inbound delays, capacity, storage."""
 
-from .capacity import capacity_load, constrain_production
-from .gaps import CAUSES, GAP_COLUMNS, find_gaps, mark_lines
+from .capacity import capacity_load, carry_over, line_completion
+from .gaps import CAUSE_COLUMNS, CAUSES, GAP_COLUMNS, find_gaps, mark_lines
 from .inbound import LINE_COLUMNS, delay_summary, line_delays
 from .params import SupplyParams
 from .projection import Projection, project, runs, weeks_of_supply
@@ -10,6 +10,7 @@ from .storage import storage_load
 
 __all__ = [
     "CAUSES",
+    "CAUSE_COLUMNS",
     "GAP_COLUMNS",
     "LINE_COLUMNS",
     "Projection",
@@ -17,9 +18,10 @@ __all__ = [
     "SupplyWeek",
     "analyse_supply",
     "capacity_load",
-    "constrain_production",
+    "carry_over",
     "delay_summary",
     "find_gaps",
+    "line_completion",
     "line_delays",
     "mark_lines",
     "project",

@@ -1,14 +1,22 @@
-"""Production capacity: load per resource-week from the production receipts, and what capacity allows.
+"""Production capacity: the load per resource-week, and when production can actually be completed.
 
-For resource r and week t (production receipts at their current ETA, routings give hours per unit)::
+For resource r and week t (production lines at their current ETA; routings give hours per unit)::
 
-    load_hours[r, t]   = sum(qty x hours_per_unit) over the production lines of r due in week t
-    load_pct[r, t]     = load_hours / available_hours
-    factor[r, t]       = min(1, available_hours / load_hours)       (1 when not overloaded)
+    load_hours[r, t]    = sum(qty x hours_per_unit) over the production lines of r due in week t
+    load_pct[r, t]      = load_hours / available_hours
 
-A production line is scaled by the smallest factor over the resources its routing uses in its week:
-``constrained_qty = qty x factor``; ``qty - constrained_qty`` is production at risk (not carried to later
-weeks: the plan must decide where it goes). A resource with no capacity rows is unlimited.
+A week's production that does not fit is **carried into the next weeks**, first in, first out: each
+week's hours first finish what earlier weeks could not, then the week's own load::
+
+    carried_in[r, t]    = carried_out[r, t-1]
+    completed[r, t]     = min(available[r, t], carried_in + load)
+    carried_out[r, t]   = carried_in + load - completed
+    slack_hours[r, t]   = available - completed                 (room to build ahead)
+
+A production line due in week t0 completes, on each resource of its routing, in the weeks its
+origin week's hours are finished; its units arrive as the slowest resource finishes them. What is
+still unfinished at the horizon's end is production at risk. A resource without capacity rows (or a
+week without a row) is unlimited.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["capacity_load", "constrain_production"]
+__all__ = ["capacity_load", "carry_over", "line_completion"]
 
 
 def _production(supply: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
@@ -25,43 +33,123 @@ def _production(supply: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
     return lines.merge(routings[["sku", "location", "resource", "hours_per_unit"]], on=["sku", "location"], how="inner")
 
 
+def carry_over(load: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """FIFO completion of each origin week's hours, for all resources at once.
+
+    ``load``, ``available`` (R, T); ``available`` NaN = unlimited. Returns ``done`` (R, T origin, T week):
+    hours of origin week t0 completed in week t; and ``carried_in`` (R, T).
+    """
+    n_r, n_t = load.shape
+    avail = np.where(np.isnan(available), np.inf, available)
+    left = load.astype(float).copy()  # hours of each origin week not yet done
+    done = np.zeros((n_r, n_t, n_t))
+    carried_in = np.zeros((n_r, n_t))
+    for t in range(n_t):  # weeks, each vectorised over resources; origin weeks oldest first
+        carried_in[:, t] = left[:, :t].sum(axis=1)
+        room = avail[:, t].copy()
+        for t0 in range(t + 1):
+            take = np.minimum(left[:, t0], room)
+            done[:, t0, t] = take
+            left[:, t0] -= take
+            room -= take
+    return done, carried_in
+
+
 def capacity_load(supply: pd.DataFrame, routings: pd.DataFrame, capacity: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
-    """One row per resource and horizon week: load_hours, available_hours, load_pct, overloaded, factor."""
-    cols = ["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded", "factor", "lines"]
+    """One row per resource and horizon week: due load, carry-over in and out, completion, slack."""
+    cols = ["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded", "carried_in_hours", "completed_hours",
+            "carried_out_hours", "slack_hours", "lines"]
     if routings.empty or capacity.empty:
-        return pd.DataFrame(columns=cols)
-    routed = _production(supply, routings)
-    routed = routed[routed["eta_week"].isin(weeks)]
-    routed = routed.assign(hours=routed["qty"] * routed["hours_per_unit"])
-    load = routed.groupby(["resource", "eta_week"], as_index=False).agg(load_hours=("hours", "sum"), lines=("line", "nunique"))
-    load = load.rename(columns={"eta_week": "week"})
-    grid = pd.MultiIndex.from_product([sorted(capacity["resource"].unique()), weeks], names=["resource", "week"]).to_frame(index=False)
-    out = grid.merge(capacity[["resource", "week", "available_hours"]], on=["resource", "week"], how="left")
-    out = out.merge(load, on=["resource", "week"], how="left")
-    out["load_hours"] = out["load_hours"].fillna(0.0)
-    out["lines"] = out["lines"].fillna(0).astype(int)
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("hours", "pct")) else "object") for c in cols})
+    grid, load, avail, lines = _grid(supply, routings, capacity, weeks)
+    done, carried_in = carry_over(load, avail)
+    completed = done.sum(axis=1)
+    out = grid.copy()
+    out["load_hours"] = load.reshape(-1)
+    out["available_hours"] = avail.reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["load_pct"] = np.where(out["available_hours"] > 0, out["load_hours"] / out["available_hours"], np.where(out["load_hours"] > 0, np.inf, 0.0))
-        out.loc[out["available_hours"].isna(), "load_pct"] = np.nan
-        factor = np.where(out["load_hours"] > out["available_hours"], out["available_hours"] / out["load_hours"], 1.0)
-    out["factor"] = np.where(out["available_hours"].isna(), 1.0, factor)  # no capacity row for that week: unlimited
-    out["overloaded"] = out["factor"] < 1.0
+        pct = np.where(avail > 0, load / avail, np.where(load > 0, np.inf, 0.0))
+    out["load_pct"] = np.where(np.isnan(avail), np.nan, pct).reshape(-1)
+    out["carried_in_hours"] = carried_in.reshape(-1)
+    out["completed_hours"] = completed.reshape(-1)
+    out["carried_out_hours"] = (carried_in + load - completed).reshape(-1)
+    out["overloaded"] = (carried_in + load > np.where(np.isnan(avail), np.inf, avail) + 1e-9).reshape(-1)
+    out["slack_hours"] = np.where(np.isnan(avail), np.nan, np.clip(avail - completed, 0, None)).reshape(-1)
+    out["lines"] = lines.reshape(-1).astype(int)
     return out[cols]
 
 
-def constrain_production(supply: pd.DataFrame, routings: pd.DataFrame, load: pd.DataFrame) -> pd.DataFrame:
-    """Per supply line: ``constrained_qty`` (what capacity allows), ``at_risk_qty`` and the ``bottleneck`` resource."""
-    out = pd.DataFrame({"constrained_qty": supply["qty"].to_numpy(dtype=float), "bottleneck": pd.Series([None] * len(supply), dtype="str")}, index=supply.index)
+def _grid(supply, routings, capacity, weeks) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """(resource x week grid, load hours, available hours, lines) as (R, T) matrices."""
+    resources = sorted(capacity["resource"].unique())
+    grid = pd.MultiIndex.from_product([resources, weeks], names=["resource", "week"]).to_frame(index=False)
+    routed = _production(supply, routings)
+    routed = routed[routed["eta_week"].isin(weeks)].assign(hours=lambda f: f["qty"] * f["hours_per_unit"])
+    due = routed.groupby(["resource", "eta_week"]).agg(load=("hours", "sum"), lines=("line", "nunique"))
+    due.index = due.index.set_names(["resource", "week"])
+    at = pd.MultiIndex.from_frame(grid)
+    load = due["load"].reindex(at).fillna(0.0).to_numpy().reshape(len(resources), len(weeks))
+    lines = due["lines"].reindex(at).fillna(0).to_numpy().reshape(len(resources), len(weeks))
+    avail = capacity.set_index(["resource", "week"])["available_hours"].reindex(at).to_numpy(dtype=float).reshape(len(resources), len(weeks))
+    return grid, load, avail, lines
+
+
+def line_completion(supply: pd.DataFrame, routings: pd.DataFrame, load: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    """When each production line's units arrive once capacity is respected.
+
+    Returns one row per (supply line, week) with ``qty`` arriving that week (lines untouched by
+    capacity arrive whole at their ETA), and per line: ``on_time_qty`` (in its ETA week),
+    ``late_qty`` (carried into a later horizon week), ``at_risk_qty`` (not finished in the horizon) and
+    ``bottleneck`` (the resource that finishes it last). Lines outside the horizon are untouched.
+    """
+    idx = np.arange(len(supply))
+    whole = pd.DataFrame({"line": idx, "week": supply["eta_week"].to_numpy(), "qty": supply["qty"].to_numpy(dtype=float)})
+    per_line = pd.DataFrame({"line": idx, "on_time_qty": whole["qty"], "late_qty": 0.0, "at_risk_qty": 0.0,
+                             "bottleneck": pd.Series([None] * len(supply), dtype="str")})
     if load.empty:
-        out["at_risk_qty"] = 0.0
-        return out
-    routed = _production(supply, routings).merge(
-        load[["resource", "week", "factor"]], left_on=["resource", "eta_week"], right_on=["resource", "week"], how="left"
-    )
-    routed["factor"] = routed["factor"].fillna(1.0)
-    worst = routed.sort_values("factor").drop_duplicates("line")  # the tightest resource of each line
-    worst = worst[worst["factor"] < 1.0]
-    out.loc[worst["line"].to_numpy(), "constrained_qty"] = (worst["qty"] * worst["factor"]).to_numpy()
-    out.loc[worst["line"].to_numpy(), "bottleneck"] = worst["resource"].to_numpy()
-    out["at_risk_qty"] = supply["qty"].to_numpy(dtype=float) - out["constrained_qty"]
-    return out
+        return whole, per_line
+    fractions, routed = _completion_fractions(supply, routings, load, weeks)
+    if routed.empty:
+        return whole, per_line
+    # the slowest resource of each line decides when its units arrive
+    by_line = pd.DataFrame(fractions, columns=range(len(weeks))).assign(line=routed["line"].to_numpy(), resource=routed["resource"].to_numpy())
+    slowest = by_line.groupby("line")[list(range(len(weeks)))].min()
+    cum = slowest.to_numpy()
+    arrive = np.diff(np.concatenate([np.zeros((len(cum), 1)), cum], axis=1), axis=1)
+    lines = slowest.index.to_numpy()
+    qty = supply["qty"].to_numpy(dtype=float)[lines]
+    eta_col = weeks.get_indexer(supply["eta_week"].to_numpy()[lines])
+    rows, cols = np.nonzero(arrive > 1e-12)
+    spread = pd.DataFrame({"line": lines[rows], "week": weeks[cols], "qty": qty[rows] * arrive[rows, cols]})
+    whole = pd.concat([whole[~whole["line"].isin(lines)], spread], ignore_index=True).sort_values(["line", "week"]).reset_index(drop=True)
+    on_time = qty * arrive[np.arange(len(lines)), eta_col]
+    done = qty * cum[:, -1]
+    per_line.loc[lines, "on_time_qty"] = on_time
+    per_line.loc[lines, "late_qty"] = done - on_time
+    per_line.loc[lines, "at_risk_qty"] = qty - done
+    last_res = by_line.assign(score=by_line[list(range(len(weeks)))].sum(axis=1)).sort_values("score").drop_duplicates("line")
+    held = per_line.loc[lines, "late_qty"].to_numpy() + per_line.loc[lines, "at_risk_qty"].to_numpy() > 1e-9
+    bottleneck = last_res.set_index("line")["resource"].reindex(lines).to_numpy()
+    per_line.loc[lines, "bottleneck"] = np.where(held, bottleneck, None)
+    return whole, per_line
+
+
+def _completion_fractions(supply, routings, load, weeks) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per (line, resource) of the routed production in the horizon: the cumulative share of the line
+    finished by each week (the share of its origin week's hours the resource has finished)."""
+    resources = sorted(load["resource"].unique())
+    r_index = {r: i for i, r in enumerate(resources)}
+    grid_load = load["load_hours"].to_numpy().reshape(len(resources), len(weeks))
+    avail = load["available_hours"].to_numpy(dtype=float).reshape(len(resources), len(weeks))
+    done, _ = carry_over(grid_load, avail)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(grid_load[:, :, None] > 0, np.cumsum(done, axis=2) / grid_load[:, :, None], 1.0)  # (R, T0, T)
+    routed = _production(supply, routings)
+    routed = routed[routed["eta_week"].isin(weeks) & routed["resource"].isin(r_index)].reset_index(drop=True)
+    if routed.empty:
+        return np.zeros((0, len(weeks))), routed
+    r = routed["resource"].map(r_index).to_numpy()
+    t0 = weeks.get_indexer(routed["eta_week"].to_numpy())
+    fractions = np.clip(share[r, t0, :], 0, 1)
+    fractions[np.arange(len(weeks))[None, :] < t0[:, None]] = 0.0  # nothing arrives before its ETA
+    return fractions, routed

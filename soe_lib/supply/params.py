@@ -15,5 +15,5 @@ class SupplyParams:
 
     cover_weeks: int = param(4, "Weeks of supply = projected on hand / mean demand over the next this many weeks.", min=1, max=52)
     min_gap_qty: float = param(
-        1.0, "A gap must go at least this many units below zero (or below safety stock): sensed demand is fractional.", min=0, max=1e9
+        1.0, "A shortage gap (every week with demand not served) is listed when it reaches this many units short somewhere; a safety-stock gap, this many below safety stock: sensed demand is fractional.", min=0, max=1e9
     )

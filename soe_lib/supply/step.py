@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.matrix import long_frame, row_positions, to_matrix
-from .capacity import capacity_load, constrain_production
+from .capacity import capacity_load, line_completion
 from .gaps import find_gaps, mark_lines
 from .inbound import delay_summary, line_delays
 from .params import SupplyParams
@@ -56,12 +56,14 @@ class SupplyWeek:
     storage: pd.DataFrame
     by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
+    causes: pd.DataFrame = field(default_factory=pd.DataFrame)  # gap_causes: per gap and week
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The step's output tables (declared in :mod:`soe_lib.core.outputs`)."""
         return {
             "inventory_projection": self.projection,
             "supply_gaps": self.gaps.drop(columns=["_series"]),
+            "gap_causes": self.causes,
             "inbound_delays": self.lines,
             "inbound_delays_by_supplier": self.by_supplier,
             "inbound_delays_by_kind": self.by_kind,
@@ -171,26 +173,27 @@ def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | N
     demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
     plan_demand = to_matrix(data.demand_plan, series, weeks, "qty")
 
-    # supply: planned week, current ETA, and what capacity allows
+    # supply: planned week, current ETA, and when capacity lets production arrive (carried over)
     supply = data.supply
     load = capacity_load(supply, data.routings, data.capacity, weeks)  # empty without routings/capacity
-    constrained_lines = constrain_production(supply, data.routings, load)
-    sup = supply.assign(constrained_qty=constrained_lines["constrained_qty"].to_numpy())
-    plan = project(on_hand, _matrix(sup, series, weeks, "week", "qty"), plan_demand)
-    current = project(on_hand, _matrix(sup, series, weeks, "eta_week", "qty"), demand)
-    constrained = project(on_hand, _matrix(sup, series, weeks, "eta_week", "constrained_qty"), demand)
+    arrivals, per_line = line_completion(supply, data.routings, load, weeks)
+    arrivals = arrivals.assign(_series=supply["_series"].to_numpy()[arrivals["line"].to_numpy()])
+    plan = project(on_hand, _matrix(supply, series, weeks, "week", "qty"), plan_demand)
+    current = project(on_hand, _matrix(supply, series, weeks, "eta_week", "qty"), demand)
+    constrained = project(on_hand, _matrix(arrivals, series, weeks, "week", "qty"), demand)
 
     lines = line_delays(supply).assign(
-        constrained_qty=constrained_lines["constrained_qty"].to_numpy(),
-        at_risk_qty=constrained_lines["at_risk_qty"].to_numpy(),
-        bottleneck=constrained_lines["bottleneck"].to_numpy(),
+        constrained_qty=(per_line["on_time_qty"] + per_line["late_qty"]).to_numpy(),
+        carried_qty=per_line["late_qty"].to_numpy(),
+        at_risk_qty=per_line["at_risk_qty"].to_numpy(),
+        bottleneck=per_line["bottleneck"].to_numpy(),
     )
-    gaps = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
+    gaps, causes = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
     lines = mark_lines(lines, supply, gaps)
     result = SupplyWeek(
         series, weeks, plan, current, constrained,
         _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks),
-        gaps, lines, load, storage_load(data.locations, series, weeks, constrained),
+        gaps, lines, load, storage_load(data.locations, series, weeks, constrained), causes=causes,
     )
     result.by_supplier = delay_summary(lines, "supplier")
     result.by_kind = delay_summary(lines, "kind")

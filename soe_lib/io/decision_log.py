@@ -8,7 +8,7 @@ are optimistic: each action carries a ``version``; an update made from a stale v
 changed the action since it was loaded) is refused with :class:`StaleUpdate` instead of overwriting.
 Every change is kept in ``action_events`` (the minutes).
 
-The schema is owned by Alembic (``soe_lib/app/migrations``): opening a log brings it to the latest
+The schema is owned by Alembic (``soe_lib/io/migrations``): opening a log brings it to the latest
 revision, under a lock (a file lock beside a SQLite file, an advisory lock on PostgreSQL), so twenty
 people opening a new log at once create it exactly once. A log made by the first release (tables,
 no revision) is stamped at revision 0001 first. A SQLite file is created readable by its owner only.
@@ -37,6 +37,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 73_510_052  # pg_advisory_xact_lock key of the decision log's schema upgrades
 
 STATUSES = ("open", "in progress", "done", "cancelled")
+ITEM_STATE = ("item_id", "action_type", "target", "qty", "expected_benefit", "item_money_at_risk", "item_shortage_qty")
 CLOSED = ("done", "cancelled")
 
 metadata = sa.MetaData()
@@ -58,6 +59,14 @@ actions = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=1),
+    # revision 0002: the decision item the action is for, and its state when recorded
+    sa.Column("item_id", sa.String(40), nullable=False, default="", index=True),
+    sa.Column("action_type", sa.String(40), nullable=False, default=""),
+    sa.Column("target", sa.String(200), nullable=False, default=""),
+    sa.Column("qty", sa.Float, nullable=True),
+    sa.Column("expected_benefit", sa.Float, nullable=True),
+    sa.Column("item_money_at_risk", sa.Float, nullable=True),
+    sa.Column("item_shortage_qty", sa.Float, nullable=True),
 )
 events = sa.Table(
     "action_events",
@@ -193,7 +202,7 @@ class ActionLog:
         cfg = self._alembic_config()
         cfg.attributes["connection"] = conn
         if MigrationContext.configure(conn).get_current_revision() is None and sa.inspect(conn).has_table("actions"):
-            command.stamp(cfg, "0001")  # a first-release log: its tables are revision 0001
+            command.stamp(cfg, "0001")  # a first-release log: its tables are revision 0001, upgraded from there
         command.upgrade(cfg, "head")
 
     @contextlib.contextmanager
@@ -213,18 +222,25 @@ class ActionLog:
     @_database_errors
     def record(
         self, week: str, action: str, owner: str, due_week: str, note: str = "", by: str = "",
-        item_kind: str = "", sku: str = "", location: str = "", resource: str = "",
+        item_kind: str = "", sku: str = "", location: str = "", resource: str = "", item: dict | None = None,
     ) -> int:
-        """Save a decision (status open); returns its id. Owner, action and due week are required."""
+        """Save a decision (status open); returns its id. Owner, action and due week are required.
+
+        ``item``: the decision item's state when decided, kept with the action so it can be followed:
+        ``item_id``, ``action_type`` (expedite, transfer, ... or empty), ``target`` (the order, source
+        location, resource or substitute), ``qty``, ``expected_benefit``, ``item_money_at_risk``,
+        ``item_shortage_qty``.
+        """
         if not action.strip() or not owner.strip() or not due_week.strip():
             raise ValueError("a decision needs an action, an owner and a due week")
+        state = {k: v for k, v in (item or {}).items() if k in ITEM_STATE}
         now = _now()
         with self.engine.begin() as conn:
             new_id = conn.execute(
                 actions.insert().values(
                     week=week, item_kind=item_kind, sku=sku, location=location, resource=resource, action=action.strip(),
                     owner=owner.strip(), due_week=due_week.strip(), status="open", note=note, created_by=by,
-                    created_at=now, updated_at=now, version=1,
+                    created_at=now, updated_at=now, version=1, **{"item_id": "", "action_type": "", "target": "", **state},
                 )
             ).inserted_primary_key[0]
             conn.execute(events.insert().values(action_id=new_id, week=week, event="recorded", status="open", note=note, by=by, at=now))
