@@ -35,7 +35,8 @@ sample: setup ## (re)generate the built-in sample company in data/sample (see `s
 run: setup ## run the weekly cycle on the sample company (no server)
 	$(BIN)/soe run
 
-demo: run ## run the weekly cycle, then serve the review app on 127.0.0.1
+demo: setup ## four consecutive weeks of the sample company with a meeting each week (soe demo), then the review app on 127.0.0.1
+	$(BIN)/soe demo --weeks 4
 	$(BIN)/soe review --port $(PORT)
 
 review: setup ## serve the weekly review app (Voila) on http://127.0.0.1:$(PORT)/

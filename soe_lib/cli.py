@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
 
+    p.add_argument("--weeks", type=int, default=1, help="consecutive weekly extracts in which execution happens, one folder per week")
+    p.add_argument("--actions-db", default=None, metavar="URL",
+                   help="with --weeks: decisions recorded in this log are carried out in the following weeks (default: none)")
+
     p = sub.add_parser("validate", help="check a data folder against the data contract")
     p.add_argument("--data", type=Path, default=None, help="data folder (default: the sample company)")
     p.add_argument("--week", default=None, help="run week, e.g. 2026-W48 (default: after the last actuals)")
@@ -66,7 +70,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", type=Path, default=None, metavar="DIR", help="write the parameters/*.yaml files into DIR instead")
     p = sub.add_parser("runs", help="list the weekly runs in the outputs folder")
     p.add_argument("--out", type=Path, default=None)
+    _actions_parser(sub)
+    p = sub.add_parser("demo", help="run several consecutive weeks of the sample company, recording the top decisions each week")
+    p.add_argument("--weeks", type=int, default=4)
+    p.add_argument("--top", type=int, default=3, help="decisions recorded per week (the top items of the list with a planned countermeasure)")
+    p.add_argument("--out", type=Path, default=None, help="outputs folder (default: the workspace's outputs/)")
+    p.add_argument("--data", type=Path, default=None, help="where the weekly extracts go (default: the workspace's data/demo)")
     return parser
+
+
+def _actions_parser(sub) -> None:
+    """``soe actions list|record|update|export``: the decision log from the command line."""
+    p = sub.add_parser("actions", help="the decision log: list, record, update, export")
+    acts = p.add_subparsers(dest="verb", required=True)
+    a = acts.add_parser("list", help="open actions (all with --all)")
+    a.add_argument("--out", type=Path, default=None, help="outputs folder (its decision log; default: the workspace's)")
+    a.add_argument("--week", default=None, help="only actions decided before this week (and due before it: overdue)")
+    a.add_argument("--all", action="store_true", help="also done and cancelled ones")
+    a = acts.add_parser("record", help="record a decision on an item of a published week's decision list")
+    a.add_argument("--out", type=Path, default=None)
+    a.add_argument("--week", required=True, help="the meeting week (its published decision list)")
+    a.add_argument("--item", required=True, help="the item's id (decision_list.item_id)")
+    a.add_argument("--action", default=None, help="a countermeasure type (expedite, transfer, ...: the item's planned option of that type) "
+                                                 "or free text; default: the joint plan's move for the item")
+    a.add_argument("--qty", type=float, default=None, help="units (default: the plan's)")
+    a.add_argument("--owner", default="S&OE meeting")
+    a.add_argument("--due", default=None, help="due week (default: the week after)")
+    a.add_argument("--note", default="")
+    a.add_argument("--by", default=os.environ.get("USER", ""))
+    a = acts.add_parser("update", help="change an action's status")
+    a.add_argument("action_id", type=int)
+    a.add_argument("--status", required=True)
+    a.add_argument("--note", default="")
+    a.add_argument("--week", default=None, help="the meeting week it is changed in (default: the latest published week)")
+    a.add_argument("--by", default=os.environ.get("USER", ""))
+    a.add_argument("--out", type=Path, default=None)
+    a = acts.add_parser("export", help="a week's minutes (minutes.md, minutes.csv), or every action as CSV on stdout")
+    a.add_argument("--out", type=Path, default=None)
+    a.add_argument("--week", default=None, help="the week whose minutes to write (default: every action as CSV)")
 
 
 def _logging() -> None:
@@ -84,6 +125,14 @@ def _sample(args: argparse.Namespace) -> int:
     from .sample import write_sample
 
     out = args.out or sample_dir()
+    if args.weeks > 1:
+        from .io.decision_log import ActionLog
+        from .sample import write_weeks
+
+        actions = ActionLog(args.actions_db).frame() if args.actions_db else None
+        folders = write_weeks(out, args.weeks, actions, args.format, skus=args.skus, locations=args.locations, seed=args.seed)
+        print(f"sample company: {args.weeks} consecutive weeks {folders[0].name} .. {folders[-1].name} in {out}/<week>")
+        return 0
     planted = write_sample(out, args.skus, args.locations, args.seed, args.format)
     print(f"sample company: {args.skus} SKUs x {args.locations} locations, run week {planted['run_week']}, in {out}")
     return 0
@@ -116,6 +165,74 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return run_week(args.data, args.week, args.params, overrides, args.out, any_week=args.any_week).exit_code
+
+
+def _actions(args: argparse.Namespace) -> int:
+    from .core.paths import outputs_dir
+    from .io.archive import latest_week
+    from .io.decision_log import STATUSES, ActionLog, ActionLogError, StaleUpdate, default_url, item_state, minutes_dir
+
+    out = Path(args.out) if args.out else outputs_dir()
+    try:
+        log = ActionLog(default_url(out))
+        if args.verb == "list":
+            frame = log.frame() if args.all else log.open_actions(args.week)
+            cols = ["id", "week", "due_week", "status", "owner", "item_id", "action_type", "target", "action"]
+            print(frame[cols].to_string(index=False) if len(frame) else "no actions")
+            return 0
+        if args.verb == "record":
+            return _record(args, out, log, item_state)
+        if args.verb == "update":
+            if args.status not in STATUSES:
+                print(f"error: status must be one of {', '.join(STATUSES)}", file=sys.stderr)
+                return 2
+            row = log.frame().set_index("id")
+            if args.action_id not in row.index:
+                print(f"error: no action {args.action_id}", file=sys.stderr)
+                return 2
+            log.update_status(args.action_id, int(row.loc[args.action_id, "version"]), args.status, args.note, args.by, args.week or latest_week(out) or "")
+            print(f"action #{args.action_id} is now {args.status}")
+            return 0
+        if args.week:
+            md, csv = log.export_minutes(args.week, minutes_dir(out, args.week))
+            print(f"minutes written: {md} and {csv}")
+        else:
+            log.frame().to_csv(sys.stdout, index=False)
+        return 0
+    except (ActionLogError, StaleUpdate, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _record(args: argparse.Namespace, out: Path, log, item_state) -> int:
+    """``soe actions record``: the item's state and the countermeasure's, taken from the published week."""
+    import pandas as pd
+
+    from .core.weeks import parse_week, week_label
+
+    tables = out / args.week / "tables"
+    types = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "allocate", "shape_demand", "accept")
+    kind = args.action if args.action in types else None
+    try:
+        where, state, text = item_state(tables, args.item, kind)
+    except (KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc}".replace("'", ""), file=sys.stderr)
+        return 2
+    if args.qty is not None:
+        state["qty"] = args.qty
+    action = text if (args.action is None or kind) else args.action
+    if args.action and not kind:
+        state["action_type"] = ""  # free text: the data cannot follow it
+    due = args.due or week_label(parse_week(args.week) + pd.Timedelta(weeks=1))
+    new_id = log.record(args.week, action, args.owner, due, args.note, args.by, item=state, **where)
+    print(f"action #{new_id} recorded for {args.item}: {action} (owner {args.owner}, due {due})")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .run.demo import run_demo
+
+    return run_demo(main, args.weeks, args.out, args.data, args.top)
 
 
 def _params(args: argparse.Namespace) -> int:
@@ -152,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "sample": _sample, "validate": _validate, "run": _run, "params": _params, "runs": _runs,
         "review": lambda a: serve_review(a.out, a.port, a.ip, a.token, a.allowed_host, a.cull_after), "lab": lambda a: serve_lab(a.port),
-        "contract": lambda a: _print("contract"), "outputs": lambda a: _print("outputs"),
+        "contract": lambda a: _print("contract"), "outputs": lambda a: _print("outputs"), "actions": _actions,
+        "demo": _demo,
     }
     return commands[args.command](args)
 

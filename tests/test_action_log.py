@@ -19,7 +19,7 @@ from soe_lib.io import ActionLog, ActionLogError, StaleUpdate
 
 from .postgres import postgres_server
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture(scope="module")

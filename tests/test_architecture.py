@@ -23,22 +23,24 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "sensing": ("core",),
     "supply": ("core",),
     "finance": ("core",),
-    "run": ("core", "io", "sample", "sensing", "supply", "finance"),
-    "app": ("core", "io", "supply"),  # supply: the what-if reuses the projection formula, it computes no step
+    "loop": ("core", "io"),  # io: the archive of earlier weeks it compares with
+    "run": ("core", "io", "sample", "sensing", "supply", "finance", "loop"),
+    "app": ("core", "io"),
     "cli": ("core", "io", "sample", "run", "app"),
 }
 WHY = {
-    "core": "weeks, contracts, parameter declarations, paths, the snapshot type, the matrix",
-    "io": "reads, validates and snapshots inputs; writes and reads a week's tables; data health",
+    "core": "weeks, contracts, parameter declarations, paths, the snapshot type, the matrix, the projection formula, item ids",
+    "io": "reads, validates and snapshots inputs; writes and reads a week's tables; the archive; the decision log; data health",
     "sample": "the built-in sample company",
     "sensing": "step 2: sensed demand, accuracy, exceptions",
     "supply": "step 3: projections, gaps and causes, delays, capacity, storage",
-    "finance": "step 4: money, countermeasures, decision list, feedback",
+    "finance": "step 4: money, countermeasures, the joint plan, decision list, feedback",
+    "loop": "step 5: what changed since last week and why, whether decisions worked, sensing's track record",
     "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner",
-    "app": "the review app, charts, the decision log",
+    "app": "the review app and charts",
     "cli": "the `soe` command",
 }
-ENGINES = ("core", "io", "sample", "sensing", "supply", "finance")
+ENGINES = ("core", "io", "sample", "sensing", "supply", "finance", "loop")
 NOT_IN_ENGINES = ("papermill", "nbformat", "nbconvert", "nbclient", "voila", "ipywidgets", "altair", "vl_convert", "IPython", "jupyter_client")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from soe_lib.core import item_id
 from soe_lib.core.weeks import parse_week
 from soe_lib.finance import (
     ACTIONS,
@@ -18,7 +19,6 @@ from soe_lib.finance import (
     decision_items,
     generate_options,
     greedy_plan,
-    item_id,
     joint_plan,
     load_catalogue,
     make_world,
@@ -300,7 +300,7 @@ def test_plan_vs_estimate_ships_the_backordered_share_later(b, shipped):
 def test_item_ids_do_not_depend_on_the_process():
     """The id is a hash of kind and keys, the same in another interpreter (Python's own hash is salted)."""
     here = item_id("sku-location", pd.Series(["00001", "00002"]), pd.Series(["0100", "0100"])).tolist()
-    code = "import pandas as pd; from soe_lib.finance import item_id; print(item_id('sku-location', pd.Series(['00001', '00002']), pd.Series(['0100', '0100'])).tolist())"
+    code = "import pandas as pd; from soe_lib.core import item_id; print(item_id('sku-location', pd.Series(['00001', '00002']), pd.Series(['0100', '0100'])).tolist())"
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout
     assert there.strip() == str(here) and here[0] != here[1] and here[0].startswith("SL-")
 
@@ -436,6 +436,21 @@ def test_items_in_hand_leave_the_budget_unless_they_got_worse(sample_impact, tmp
     assert not bool(d.loc[second["item_id"], "in_hand"]) and d.loc[second["item_id"], "open_action"] == f"#{grew} (worse since)"
     assert pd.notna(d.loc[second["item_id"], "rank"]) and (d["rank"].notna().sum() == 10)
     assert week.candidates == impact.candidates - 1
+
+
+def test_an_overdue_action_whose_item_did_not_ease_brings_it_back_first(sample_impact, tmp_path, monkeypatch):
+    from soe_lib.io import ActionLog
+
+    impact, _, run = sample_impact
+    listed = impact.decisions[impact.decisions["rank"].notna() & (impact.decisions["kind"] == "sku-location") & (impact.decisions["shortage_qty"] > 0)]
+    last = listed.iloc[-1]  # not the first: it must move up
+    assert last["rank"] > 1
+    url = f"sqlite:///{tmp_path / 'actions.db'}"
+    monkeypatch.setenv("SOE_ACTIONS_DB", url)
+    old = ActionLog(url).record("2026-W45", "expedite", "ana", "2026-W46", item={"item_id": last["item_id"], "item_shortage_qty": last["shortage_qty"]})
+    week = open_week(str(run.data_folder), out_dir=tmp_path / "again", alert_budget=10).step("finance")
+    top = week.decisions.iloc[0]
+    assert top["item_id"] == last["item_id"] and top["rank"] == 1 and top["open_action"] == f"#{old} (did not work)" and not top["in_hand"]
 
 
 def test_item_ids_are_stable_across_two_runs(sample_impact, tmp_path):

@@ -42,7 +42,7 @@ def _notebook(path: Path, code: str) -> None:
     nbformat.write(nb, path)
 
 
-def _books(tmp_path: Path, extra: dict[str, str], real: tuple[str, ...] = ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact")) -> Path:
+def _books(tmp_path: Path, extra: dict[str, str], real: tuple[str, ...] = ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact", "05_what_changed")) -> Path:
     books = tmp_path / "notebooks"
     books.mkdir()
     for name in real:
@@ -198,8 +198,16 @@ def _start_review(out: Path, *args: str) -> tuple[subprocess.Popen, int]:
             time.sleep(0.3)
 
 
+def _cmdline(p: psutil.Process) -> str:
+    """A process's command line; empty for one that ended meanwhile (a zombie has none to read)."""
+    try:
+        return " ".join(p.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess, psutil.AccessDenied):
+        return ""
+
+
 def _kernels(proc: subprocess.Popen) -> list[psutil.Process]:
-    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "ipykernel" in _cmdline(c)]
 
 
 def test_review_server_refuses_foreign_hosts_culls_kernels_and_stops_on_sigterm(weekly_run, tmp_path):

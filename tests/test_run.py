@@ -62,7 +62,7 @@ def test_run_folder_holds_notebooks_html_tables_and_archived_inputs(first_run):
     loaded = pd.read_parquet(week / "tables" / "data_health.parquet")
     assert loaded.set_index("table").loc["products", "rows"] == 8
     assert (week / "inputs" / "actuals.parquet").exists()
-    for step in ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact"):
+    for step in ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact", "05_what_changed"):
         assert (week / "notebooks" / f"{step}.ipynb").exists() and (week / "notebooks" / f"{step}.html").exists()
     for table in ("sensed_demand", "forecast_accuracy", "demand_exceptions", "inventory_projection", "supply_gaps", "financial_impact", "decision_list"):
         assert (week / "tables" / f"{table}.parquet").exists(), table

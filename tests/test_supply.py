@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from soe_lib.core import project, runs, weeks_of_supply
 from soe_lib.core.weeks import parse_week
 from soe_lib.run import open_week
-from soe_lib.supply import capacity_load, line_completion, project, runs, weeks_of_supply
+from soe_lib.supply import capacity_load, line_completion
 
 from .conftest import write_tables
 

@@ -15,6 +15,8 @@ import pandas as pd
 from ..core.weeks import parse_weeks, week_labels
 
 __all__ = [
+    "bridge_frame",
+    "bridge_waterfall",
     "capacity_heatmap",
     "demand_chart",
     "drilldown_demand_chart",
@@ -235,6 +237,41 @@ def money_waterfall(money_by_cause: pd.DataFrame, value: str = "margin_at_risk")
             tooltip=["step:N", alt.Tooltip("amount:Q", format=",.0f")],
         )
         .properties(title=f"{value.replace('_', ' ').capitalize()} by root cause", width=420, height=240)
+    )
+
+
+def bridge_frame(bridge: pd.DataFrame, measure: str = "margin at risk") -> pd.DataFrame:
+    """Bars of a bridge: last week from 0, each part from the running total, this week from 0; parts
+    that change nothing (|amount| < 0.5) are left out of the picture (they stay in the table)."""
+    rows = bridge[bridge["measure"] == measure].sort_values("step")
+    if rows.empty:
+        return pd.DataFrame(columns=["step", "amount", "start", "end", "kind"])
+    first, last = rows.iloc[0], rows.iloc[-1]
+    parts = rows.iloc[1:-1]
+    parts = parts[parts["amount"].abs() >= 0.5]
+    end = first["amount"] + parts["amount"].cumsum()
+    middle = pd.DataFrame({"step": parts["component"].to_numpy(), "amount": parts["amount"].to_numpy(), "start": (end - parts["amount"]).to_numpy(),
+                           "end": end.to_numpy(), "kind": np.where(parts["amount"].to_numpy() > 0, "up", "down")})
+    ends = pd.DataFrame({"step": [first["component"], last["component"]], "amount": [first["amount"], last["amount"]], "start": [0.0, 0.0],
+                         "end": [first["amount"], last["amount"]], "kind": ["total", "total"]})
+    return pd.concat([ends.iloc[:1], middle, ends.iloc[1:]], ignore_index=True)
+
+
+def bridge_waterfall(bridge: pd.DataFrame, measure: str = "margin at risk") -> alt.Chart:
+    """From last week's figure to this week's: each named part as a step (red: the risk grew)."""
+    frame = bridge_frame(bridge, measure)
+    up, down = ("#d62728", "#2ca02c") if measure == "margin at risk" else ("#2ca02c", "#d62728")  # more risk is bad; more estimate is good
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("step:N", sort=frame["step"].tolist(), title=None, axis=alt.Axis(labelAngle=-30)),
+            y=alt.Y("start:Q", title=measure),
+            y2="end:Q",
+            color=alt.Color("kind:N", scale=alt.Scale(domain=["up", "down", "total"], range=[up, down, "#444444"]), legend=None),
+            tooltip=["step:N", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(title=f"{measure.capitalize()}: last week to this week", width=460, height=240)
     )
 
 

@@ -25,8 +25,10 @@ __all__ = [
     "DecisionListPanel",
     "DrilldownPanel",
     "KpiPanel",
+    "LoopPanel",
     "RecordPanel",
     "WhatIfPanel",
+    "bridge_html",
     "items_options",
     "message",
     "tile_html",
@@ -269,6 +271,59 @@ class DrilldownPanel(widgets.VBox):
         return out
 
 
+def bridge_html(bridge: pd.DataFrame, measure: str = "margin at risk") -> str:
+    """The bridge as a waterfall of HTML bars (no chart renderer: the panel shows on the first render).
+    Each row: the part, its amount, and a bar from the running total before it to after it."""
+    rows = bridge[bridge["measure"] == measure].sort_values("step")
+    if rows.empty:
+        return ""
+    amounts = rows["amount"].to_numpy(dtype=float)
+    ends = np.concatenate([[amounts[0]], amounts[0] + np.cumsum(amounts[1:-1]), [amounts[-1]]])
+    starts = np.concatenate([[0.0], ends[:-2], [0.0]])
+    scale = max(np.abs(np.concatenate([starts, ends])).max(), 1e-9)
+    body = []
+    for k, r in enumerate(rows.itertuples()):
+        total = k in (0, len(rows) - 1)
+        if not total and abs(r.amount) < 0.5:
+            continue  # parts that change nothing stay in the table, not in the picture
+        lo, hi = sorted((starts[k], ends[k]))
+        colour = "#444" if total else ("#d62728" if (r.amount > 0) == (measure == "margin at risk") else "#2ca02c")
+        bar = (f"<div style='position:relative;height:.9em;width:18em;background:#f4f5f7'><div style='position:absolute;left:{max(lo, 0) / scale * 100:.1f}%;"
+               f"width:{max((hi - max(lo, 0)) / scale * 100, 0.5):.1f}%;height:100%;background:{colour}'></div></div>")
+        amount = f"{r.amount:,.0f}" if total else f"{r.amount:+,.0f}"
+        body.append(f"<tr title='{html.escape(str(r.detail))}'><td>{html.escape(str(r.component))}</td><td style='text-align:right'>{amount}</td><td>{bar}</td></tr>")
+    return f"<table class='soe-table soe-bridge' data-measure='{html.escape(measure)}'><tr><th>{html.escape(measure)}</th><th></th><th></th></tr>{''.join(body)}</table>"
+
+
+class LoopPanel(widgets.VBox):
+    """Since last week (the bridge; new, worse and closed items) and did it work (last weeks' actions)."""
+
+    def __init__(self) -> None:
+        self.summary = _hooked(widgets.HTML(), "soe-loop-summary")
+        self.bridge = _hooked(widgets.HTML(), "soe-loop-bridge")
+        self.items = _hooked(widgets.HTML(), "soe-loop-items")
+        self.outcomes = _hooked(widgets.HTML(), "soe-loop-outcomes")
+        super().__init__([widgets.HTML("<h3>Since last week</h3>"), self.summary, self.bridge, self.items,
+                          widgets.HTML("<h3>Did it work?</h3>"), self.outcomes])
+
+    def show(self, week: ReviewWeek) -> None:
+        bridge, changes, outcomes = week.table("risk_bridge"), week.table("item_changes"), week.table("action_outcomes")
+        if bridge.empty:
+            self.summary.value = "<p class='soe-message'>No earlier week in the archive to compare with.</p>"
+            self.bridge.value = self.items.value = ""
+        else:
+            counts = changes["status"].value_counts() if len(changes) else pd.Series(dtype=int)
+            self.summary.value = "<p class='soe-message'>" + html.escape(", ".join(f"{counts.get(s, 0)} {s}" for s in ("new", "worse", "eased", "closed"))) + " items since last week.</p>"
+            self.bridge.value = bridge_html(bridge)
+            moved = changes[changes["status"].isin(["new", "worse", "closed"])].head(12)
+            self.items.value = _table(moved[["status", "kind", "sku", "location", "resource", "money_then", "money_now", "reason"]]).value if len(moved) else ""
+        if outcomes.empty:
+            self.outcomes.value = "<p class='soe-message'>No action recorded in an earlier week yet.</p>"
+        else:
+            shown = outcomes[["action_id", "decided_week", "action", "owner", "executed", "money_then", "money_now", "status", "proposal"]]
+            self.outcomes.value = _table(shown).value
+
+
 class WhatIfPanel(widgets.VBox):
     """Demand change, one inbound order moved, a transfer in or out: the item's projection, shortage
     and money at risk recomputed at once (:func:`~soe_lib.app.review_data.what_if`)."""
@@ -367,8 +422,9 @@ class RecordPanel(widgets.VBox):
             planned = r.chosen_qty > 0
             label = f"{text} (plan: {r.chosen_qty:,.0f} units, net {r.chosen_net_benefit:,.0f})" if planned else f"{text} (alone: net {r.net_benefit:,.0f})"
             target = r.order_id or r.source_location or r.substitute_sku or r.resource
-            qty, benefit = (r.chosen_qty, r.chosen_net_benefit) if planned else (r.qty, r.net_benefit)
-            self.states[text] = {"action_type": r.action, "target": target, "qty": float(qty or 0.0), "expected_benefit": float(benefit or 0.0)}
+            qty, benefit, cost = (r.chosen_qty, r.chosen_net_benefit, r.chosen_cost) if planned else (r.qty, r.net_benefit, r.cost)
+            self.states[text] = {"action_type": r.action, "target": target, "qty": float(qty or 0.0), "expected_benefit": float(benefit or 0.0),
+                                 "expected_cost": float(cost or 0.0)}
             choices.append((label, text))
         if item is not None and not len(feasible):
             choices.append((str(item["best_action"]), str(item["best_action"])))
@@ -382,7 +438,7 @@ class RecordPanel(widgets.VBox):
         if item is None:
             return {}
         base = {"item_id": str(item.get("item_id", "") or ""), "item_money_at_risk": float(item.get("money_at_risk", 0.0) or 0.0),
-                "item_shortage_qty": float(item.get("shortage_qty", 0.0) or 0.0)}
+                "item_shortage_qty": float(item.get("shortage_qty", 0.0) or 0.0), "item_cause": str(item.get("cause", "") or "")}
         return {**base, **self.states.get(self.form["choice"].value, {})}
 
     def _on_choice(self, change) -> None:

@@ -1,4 +1,4 @@
-"""The weekly review meeting app (served by Voila from ``notebooks/05_weekly_review.ipynb``).
+"""The weekly review meeting app (served by Voila from ``notebooks/06_weekly_review.ipynb``).
 
 Layout, top to bottom: week selector; KPI tiles with the change since the previous week; open actions
 from earlier weeks (status can be updated); the decision list with filters; the selected item's
@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..core.paths import outputs_dir
 from ..io.decision_log import ActionLog, ActionLogError, default_url, minutes_dir
-from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, RecordPanel, WhatIfPanel, message
+from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, LoopPanel, RecordPanel, WhatIfPanel, message
 from .review_data import ReviewWeek, available_weeks
 
 __all__ = ["EMPTY_MESSAGE", "ReviewApp", "review_app"]
@@ -83,6 +83,7 @@ class ReviewApp:
         self.record = RecordPanel()
         self.open_actions = ActionsPanel(self.actions, self._on_actions_changed, lambda: self.record.form["by"].value)
         self.record.record_button.disabled = self.actions is None
+        self.loop = LoopPanel()
         self.decisions = DecisionListPanel(self._on_item)
         self.drilldown = DrilldownPanel()
         self.whatif = WhatIfPanel()
@@ -96,7 +97,7 @@ class ReviewApp:
         self.record.minutes_button.on_click(self._on_minutes)
         self.widget = widgets.VBox(
             [
-                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status, self.open_actions, self.decisions,
+                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status, self.open_actions, self.loop, self.decisions,
                 self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
             ]
         )
@@ -158,6 +159,7 @@ class ReviewApp:
     def _on_week(self, _change=None) -> None:
         self.current = ReviewWeek(self.out / self.selector.value)
         self._refresh()
+        self.loop.show(self.current)
         self.decisions.show(self.current.items(), self.current.table("decision_list_beyond_budget"))
         self.status.value = ""
 

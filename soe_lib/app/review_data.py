@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.projection import project
 from ..core.weeks import parse_weeks
 from ..io.archive import list_runs
-from ..supply.projection import project
 
 __all__ = ["KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_tiles", "what_if"]
 
@@ -152,7 +152,7 @@ def what_if(
 ) -> WhatIf:
     """Recompute one SKU-location's projection: demand x (1 + pct/100), one inbound order moved by
     ``move_weeks`` (capped to the horizon), a transfer of ``transfer_qty`` landing in horizon week
-    ``transfer_week`` (negative: stock sent away). Receipts are the capacity-constrained ones; the formulas of :mod:`soe_lib.supply.projection`."""
+    ``transfer_week`` (negative: stock sent away). Receipts are the capacity-constrained ones; the formulas of :mod:`soe_lib.core.projection`."""
     proj = rows["projection"].copy()
     weeks = pd.DatetimeIndex(parse_weeks(proj["week"]))
     demand = proj["demand_qty"].to_numpy(dtype=float) * (1 + demand_pct / 100.0)

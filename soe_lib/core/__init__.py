@@ -4,6 +4,7 @@ declarations, where things live, the validated snapshot type, and the (series x 
 from .contract import MAX_NUMBER, SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
 from .dataset import SERIES_TABLES, Dataset, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
+from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
 from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
 from .params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
@@ -19,6 +20,7 @@ from .paths import (
     workspace,
 )
 from .problems import MAX_ROWS_SHOWN, Problem, Severity, ValidationError, ValidationReport, problem_for_rows
+from .projection import Projection, project, runs, weeks_of_supply
 from .weeks import ISO_WEEK, parse_week, parse_weeks, week_label, week_labels, weeks_between
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "FORMULA_STARTS",
     "FocusParams",
     "ISO_WEEK",
+    "ITEM_PREFIX",
     "MAX_NUMBER",
     "MAX_ROWS_SHOWN",
     "OUTPUTS",
@@ -39,6 +42,7 @@ __all__ = [
     "ParamSpec",
     "ParameterError",
     "Problem",
+    "Projection",
     "REVIEW_NOTEBOOK",
     "SERIES_TABLES",
     "SUPPLY_KINDS",
@@ -48,12 +52,16 @@ __all__ = [
     "Table",
     "ValidationError",
     "ValidationReport",
+    "WORSE_SHARE",
+    "WORSE_UNITS",
     "WeekMatrix",
     "catalogues_dir",
     "check_table",
     "check_value",
     "contract_markdown",
+    "eased",
     "history_matrix",
+    "item_id",
     "long_frame",
     "notebooks_dir",
     "outputs_dir",
@@ -64,7 +72,9 @@ __all__ = [
     "parse_week",
     "parse_weeks",
     "problem_for_rows",
+    "project",
     "row_positions",
+    "runs",
     "sample_dir",
     "source_checkout",
     "tables_of_step",
@@ -73,5 +83,7 @@ __all__ = [
     "week_label",
     "week_labels",
     "weeks_between",
+    "weeks_of_supply",
     "workspace",
+    "worse",
 ]

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # .../soe_lib
-REVIEW_NOTEBOOK = "05_weekly_review.ipynb"
+REVIEW_NOTEBOOK = "06_weekly_review.ipynb"
 
 
 def source_checkout() -> Path | None:

@@ -2,7 +2,7 @@
 
 from .catalogue import ACTIONS, load_catalogue
 from .countermeasures import COLUMNS, World, generate_options, make_world
-from .decisions import FIRST_MOVE, cap_to_budget, decision_items, item_id, sop_items
+from .decisions import FIRST_MOVE, cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
 from .money import excess_inventory, loss_factor, money_at_risk, plan_vs_estimate, rollup_money, series_blocks, shipped_qty
 from .params import FinanceParams
@@ -25,7 +25,6 @@ __all__ = [
     "excess_inventory",
     "generate_options",
     "greedy_plan",
-    "item_id",
     "joint_plan",
     "load_catalogue",
     "loss_factor",

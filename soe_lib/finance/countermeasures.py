@@ -168,7 +168,8 @@ def transfer_options(w: World, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     cap = np.minimum(pairs["spare"].to_numpy(), w.suffix[_gap_rows(w, pairs), min(e, w.suffix.shape[1] - 1)])
     options = _rows(
         w, pairs, "transfer", cap, np.full(len(pairs), e), cost_per_unit=c["cost_per_unit"], fixed_cost=c["fixed_cost"],
-        fixed_key="transfer:" + pairs["gap_id"].astype(str).to_numpy() + ":" + pairs["source"].astype(str).to_numpy(),
+        # one shipment per destination and source: it lands at the lead time and serves every gap of the SKU-location after it
+        fixed_key="transfer:" + pairs["sku"].astype(str).to_numpy() + "@" + pairs["location"].astype(str).to_numpy() + ":" + pairs["source"].astype(str).to_numpy(),
         pool="stock:" + pairs["sku"].astype(str).to_numpy() + "@" + pairs["source"].astype(str).to_numpy(), pool_cap=pairs["spare"].to_numpy(),
         source_location=pairs["source"].astype(str).to_numpy(), detail="from " + pairs["source"].astype(str).to_numpy(),
     )

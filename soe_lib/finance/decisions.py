@@ -12,7 +12,8 @@ has the same id next week, so it can be followed):
 ``urgency = urgency_decay ^ (weeks until it starts)``, ``score = money x urgency``; the list is ranked
 by score and **capped at the alert budget**; the rest is summarised by kind. An item whose action,
 recorded in an earlier week, is still open is shown **in hand** outside the budget, unless its
-shortage grew since (more than 10 % and one unit): then it comes back to the list. Each SKU-location
+shortage grew since (more than 10 % and one unit), or the action is past its due week and the shortage
+did not ease ("did not work": the item then leads the list). Each SKU-location
 item carries what the joint plan chose for its gaps (:mod:`.plan`).
 
 **S&OP items** (``track = sop``): persistent plan bias and a drifting plan (tracking signal). They are
@@ -22,14 +23,13 @@ execution place, and go into ``sop_feedback.md``.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 
+from ..core.items import eased, item_id, worse
 from ..core.weeks import week_labels, weeks_between
 
-__all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "item_id", "sop_items"]
+__all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "sop_items"]
 
 FIRST_MOVE = {
     "capacity": "overtime, or move production to another week or resource",
@@ -47,15 +47,6 @@ COLUMNS = [
     "rank", "item_id", "track", "in_hand", "kind", "sku", "location", "resource", "week", "severity", "money_at_risk", "urgency", "score",
     "shortage_qty", "cause", "best_action", "action_qty", "action_cost", "action_net_benefit", "open_action", "detail",
 ]
-WORSE_SHARE, WORSE_UNITS = 0.10, 1.0
-
-
-def item_id(kind: str, *keys: pd.Series) -> np.ndarray:
-    """A stable id per item: a short hash of its kind and keys (the same event keeps it week to week)."""
-    prefix = {"sku-location": "SL", "capacity": "CAP", "storage": "STO"}.get(kind, "SOP")
-    return np.array(
-        [f"{prefix}-" + hashlib.sha1("\x1f".join((kind, *map(str, k))).encode()).hexdigest()[:12] for k in zip(*keys, strict=True)], dtype=object
-    )
 
 
 def _urgency(week: pd.Series, run_week: pd.Timestamp, decay: float) -> np.ndarray:
@@ -67,9 +58,11 @@ def _plan_of_gaps(impact: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
     chosen = options[options["chosen_qty"] > 0].merge(impact[["gap_id"]], on="gap_id")
     if chosen.empty:
         return pd.DataFrame(columns=["sku", "location", "best_action", "action_qty", "action_cost", "action_net_benefit"])
+    keys = ["sku", "location"]
+    # one move per lever and detail (a transfer serving three gaps of the item is one shipment)
+    chosen = chosen.groupby([*keys, "action", "detail"], as_index=False)[["chosen_qty", "chosen_cost", "chosen_net_benefit"]].sum()
     chosen = chosen.sort_values("chosen_net_benefit", ascending=False, kind="stable")
     chosen["text"] = chosen["action"].str.replace("_", " ") + " " + chosen["detail"] + " (" + chosen["chosen_qty"].round(0).astype(int).astype(str) + ")"
-    keys = ["sku", "location"]
     out = chosen.groupby(keys, as_index=False).agg(
         moves=("text", "size"), action_qty=("chosen_qty", "sum"), action_cost=("chosen_cost", "sum"), action_net_benefit=("chosen_net_benefit", "sum"),
     )
@@ -163,17 +156,23 @@ def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin:
     })
 
 
-def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
-    """(in hand, the open action per item): an open action of an earlier week on the same item, unless
-    the item's shortage grew by more than 10 % and a unit since the action was recorded."""
+def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """(in hand, the open action per item, did not work): an open action of an earlier week on the same
+    item puts it in hand, unless the item's shortage grew by more than 10 % and a unit since the action
+    was recorded ("worse since"), or the action is past its due week and the shortage did not ease ("did
+    not work": it comes back to the meeting first)."""
+    none = np.zeros(len(items), dtype=bool)
     if open_actions.empty or "item_id" not in open_actions:
-        return np.zeros(len(items), dtype=bool), pd.Series("", index=items.index)
+        return none, pd.Series("", index=items.index), none
     acts = open_actions[open_actions["item_id"].fillna("") != ""].sort_values("id").drop_duplicates("item_id", keep="last").set_index("item_id")
     found = items["item_id"].map(acts["id"])
     then = items["item_id"].map(acts["item_shortage_qty"]).fillna(0.0)
-    worse = items["shortage_qty"] > then * (1 + WORSE_SHARE) + WORSE_UNITS
-    label = np.where(found.notna(), "#" + found.fillna(0).astype(int).astype(str) + np.where(worse, " (worse since)", ""), "")
-    return (found.notna() & ~worse).to_numpy(), pd.Series(label, index=items.index)
+    overdue = items["item_id"].map(acts["overdue"] if "overdue" in acts else pd.Series(dtype=bool)).fillna(False).astype(bool).to_numpy()
+    grew = worse(items["shortage_qty"], then)
+    failed = found.notna().to_numpy() & overdue & ~grew & ~eased(items["shortage_qty"], then) & (items["shortage_qty"].to_numpy() > 0)
+    note = np.select([grew, failed], [" (worse since)", " (did not work)"], "")
+    label = np.where(found.notna(), "#" + found.fillna(0).astype(int).astype(str) + note, "")
+    return (found.notna().to_numpy() & ~grew & ~failed), pd.Series(label, index=items.index), failed
 
 
 def decision_items(
@@ -193,9 +192,10 @@ def decision_items(
     items["money_at_risk"] = items["money_at_risk"].astype(float).fillna(0.0)
     items["urgency"] = _urgency(items["week"], run_week, urgency_decay)
     items["score"] = items["money_at_risk"] * items["urgency"]
-    items["in_hand"], items["open_action"] = _in_hand(items, open_actions if open_actions is not None else pd.DataFrame())
-    items = items.reindex(columns=COLUMNS).sort_values(["score", "money_at_risk"], ascending=False, kind="stable").reset_index(drop=True)
-    return items
+    items["in_hand"], items["open_action"], failed = _in_hand(items, open_actions if open_actions is not None else pd.DataFrame())
+    items["_first"] = failed  # an action that did not work brings its item back to the top of the list
+    items = items.sort_values(["_first", "score", "money_at_risk"], ascending=False, kind="stable")
+    return items.reindex(columns=COLUMNS).reset_index(drop=True)
 
 
 def cap_to_budget(items: pd.DataFrame, sop: pd.DataFrame, budget: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -2,7 +2,7 @@
 
 Variables: ``x[o]`` units recovered by option ``o`` (``0 <= x[o] <= qty[o]``, the option's cap) and,
 for options with a fixed cost, ``y[k]`` in {0, 1} (``k``: the order expedited or pulled in, or the
-transfer shipped; an order serving two gaps is paid once).
+transfer shipped from a source to a SKU-location; an order, or a shipment, serving two gaps is paid once).
 
     maximise    sum_o (value[o] - cost_per_unit[o]) x[o]  -  sum_k fixed[k] y[k]
     subject to  sum_{o of gap g, effective at or after s} x[o] <= units newly short in g from week s on

@@ -9,6 +9,7 @@ from .._lazy import lazy_exports
 _WHERE = {
     "ActionLog": "decision_log",
     "ActionLogError": "decision_log",
+    "ArchivedWeek": "archive",
     "Codes": "validation",
     "HealthWeek": "health",
     "SNAPSHOT_FILE": "sources",
@@ -16,6 +17,7 @@ _WHERE = {
     "STATUSES": "decision_log",
     "StaleUpdate": "decision_log",
     "WEEK_FOLDER": "archive",
+    "archived_weeks": "archive",
     "check_references": "validation",
     "check_values": "validation",
     "column_dtype": "validation",
@@ -29,6 +31,7 @@ _WHERE = {
     "find_sources": "sources",
     "has_snapshot": "snapshot",
     "header_problems": "sources",
+    "item_state": "decision_log",
     "key_codes": "validation",
     "latest_week": "archive",
     "list_runs": "archive",

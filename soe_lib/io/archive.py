@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..core.paths import outputs_dir
 
-__all__ = ["WEEK_FOLDER", "list_runs", "latest_week"]
+__all__ = ["WEEK_FOLDER", "ArchivedWeek", "archived_weeks", "latest_week", "list_runs"]
 
 WEEK_FOLDER = re.compile(r"^\d{4}-W\d{2}$")
 
@@ -39,3 +42,35 @@ def latest_week(out: Path | None = None) -> str | None:
     return runs[0]["week"] if runs else None
 
 
+
+
+@dataclass(frozen=True)
+class ArchivedWeek:
+    """A published week of the archive, read only: its result tables and its input snapshot."""
+
+    week: str
+    folder: Path
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A result table as the week wrote it (week columns as ISO Mondays); empty when it has none
+        (a week archived before the table existed)."""
+        from .results import read_table, table_path
+
+        return read_table(self.folder / "tables", name) if table_path(self.folder / "tables", name).exists() else pd.DataFrame()
+
+    def inputs(self, name: str) -> pd.DataFrame:
+        """One input table of the week's snapshot, as validated then (empty when the week had none)."""
+        path = self.folder / "inputs" / f"{name}.parquet"
+        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+
+    def data(self):  # -> Dataset (imported lazily: the review app lists weeks without the snapshot reader)
+        """The validated inputs the week ran on (its snapshot)."""
+        from .snapshot import read_snapshot
+
+        return read_snapshot(self.folder / "inputs")
+
+
+def archived_weeks(out: Path | None = None, before: str | None = None) -> list[ArchivedWeek]:
+    """Successful weeks of the archive, newest first; only those before ``before`` (an ISO label) if given."""
+    found = [ArchivedWeek(r["week"], Path(r["folder"])) for r in list_runs(out) if r.get("status") == "succeeded"]
+    return [w for w in found if before is None or w.week < before]

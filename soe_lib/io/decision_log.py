@@ -31,13 +31,13 @@ import sqlalchemy as sa
 from ..core.excel import FORMULA_STARTS
 from ..core.paths import outputs_dir
 
-__all__ = ["STATUSES", "ActionLog", "ActionLogError", "StaleUpdate", "default_url", "minutes_dir"]
+__all__ = ["STATUSES", "ActionLog", "ActionLogError", "StaleUpdate", "default_url", "item_state", "minutes_dir"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 73_510_052  # pg_advisory_xact_lock key of the decision log's schema upgrades
 
 STATUSES = ("open", "in progress", "done", "cancelled")
-ITEM_STATE = ("item_id", "action_type", "target", "qty", "expected_benefit", "item_money_at_risk", "item_shortage_qty")
+ITEM_STATE = ("item_id", "action_type", "target", "qty", "expected_benefit", "expected_cost", "item_money_at_risk", "item_shortage_qty", "item_cause")
 CLOSED = ("done", "cancelled")
 
 metadata = sa.MetaData()
@@ -67,6 +67,9 @@ actions = sa.Table(
     sa.Column("expected_benefit", sa.Float, nullable=True),
     sa.Column("item_money_at_risk", sa.Float, nullable=True),
     sa.Column("item_shortage_qty", sa.Float, nullable=True),
+    # revision 0003: what it was expected to cost, and the item's cause then (for the value it added)
+    sa.Column("expected_cost", sa.Float, nullable=True),
+    sa.Column("item_cause", sa.String(200), nullable=False, default=""),
 )
 events = sa.Table(
     "action_events",
@@ -228,8 +231,8 @@ class ActionLog:
 
         ``item``: the decision item's state when decided, kept with the action so it can be followed:
         ``item_id``, ``action_type`` (expedite, transfer, ... or empty), ``target`` (the order, source
-        location, resource or substitute), ``qty``, ``expected_benefit``, ``item_money_at_risk``,
-        ``item_shortage_qty``.
+        location, resource or substitute), ``qty``, ``expected_benefit``, ``expected_cost``,
+        ``item_money_at_risk``, ``item_shortage_qty``, ``item_cause``.
         """
         if not action.strip() or not owner.strip() or not due_week.strip():
             raise ValueError("a decision needs an action, an owner and a due week")
@@ -240,7 +243,7 @@ class ActionLog:
                 actions.insert().values(
                     week=week, item_kind=item_kind, sku=sku, location=location, resource=resource, action=action.strip(),
                     owner=owner.strip(), due_week=due_week.strip(), status="open", note=note, created_by=by,
-                    created_at=now, updated_at=now, version=1, **{"item_id": "", "action_type": "", "target": "", **state},
+                    created_at=now, updated_at=now, version=1, **{"item_id": "", "action_type": "", "target": "", "item_cause": "", **state},
                 )
             ).inserted_primary_key[0]
             conn.execute(events.insert().values(action_id=new_id, week=week, event="recorded", status="open", note=note, by=by, at=now))
@@ -283,6 +286,11 @@ class ActionLog:
         out["overdue"] = (out["due_week"] < week) if week else False
         return out
 
+    @staticmethod
+    def decided_before(week: str):
+        """The condition "recorded in a meeting week before ``week``" (for :meth:`frame`)."""
+        return actions.c.week < week
+
     def decided_in(self, week: str) -> pd.DataFrame:
         return self.frame(actions.c.week == week)
 
@@ -317,3 +325,48 @@ class ActionLog:
         )
         md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return md_path, csv_path
+
+
+def _option_for(options: pd.DataFrame, item: pd.Series, action_type: str | None) -> pd.Series | None:
+    """The countermeasure of the item a decision takes: the joint plan's largest move (of ``action_type``
+    when given), else the best feasible option of that type on its own."""
+    if item["kind"] != "sku-location" or options.empty:
+        return None
+    mine = options[(options["sku"] == item["sku"]) & (options["location"] == item["location"]) & options["feasible"] & (options["qty"] > 0)]
+    if action_type:
+        mine = mine[mine["action"] == action_type]
+    planned = mine[mine["chosen_qty"] > 0].sort_values("chosen_net_benefit", ascending=False)
+    if len(planned):
+        return planned.iloc[0]
+    return mine.sort_values("net_benefit", ascending=False).iloc[0] if len(mine) else None
+
+
+def item_state(tables_dir: Path, item_id: str, action_type: str | None = None) -> tuple[dict[str, str], dict, str]:
+    """What a decision on ``item_id`` of a published week keeps (the app and ``soe actions record`` alike):
+    (the item's kind and keys, its state and the chosen countermeasure's, a default action text).
+
+    The state: the item's money at risk, units short and cause now; the countermeasure's type, target,
+    units, expected net benefit and cost (the joint plan's, else the option's own). Raises KeyError when
+    the week's decision list has no such item."""
+    from .results import read_table, table_path
+
+    items = read_table(tables_dir, "decision_list")
+    found = items[items["item_id"] == item_id]
+    if found.empty:
+        raise KeyError(f"no item {item_id} in {tables_dir.parent.name}'s decision list")
+    item = found.iloc[0]
+    where = {"item_kind": str(item["kind"]), "sku": str(item["sku"] or ""), "location": str(item["location"] or ""), "resource": str(item["resource"] or "")}
+    state = {"item_id": item_id, "item_money_at_risk": float(item["money_at_risk"] or 0.0), "item_shortage_qty": float(item["shortage_qty"] or 0.0),
+             "item_cause": str(item["cause"] or "")}
+    options = read_table(tables_dir, "countermeasures") if table_path(tables_dir, "countermeasures").exists() else pd.DataFrame()
+    option = _option_for(options, item, action_type)
+    if option is None:
+        return where, {**state, "action_type": action_type or ""}, str(item["best_action"] or "")
+    planned = option["chosen_qty"] > 0
+    state |= {
+        "action_type": str(option["action"]), "target": str(option["order_id"] or option["source_location"] or option["substitute_sku"] or option["resource"] or ""),
+        "qty": float(option["chosen_qty"] if planned else option["qty"]),
+        "expected_benefit": float(option["chosen_net_benefit"] if planned else option["net_benefit"]),
+        "expected_cost": float(option["chosen_cost"] if planned else option["cost"]),
+    }
+    return where, state, f"{str(option['action']).replace('_', ' ')}: {option['detail']}"

@@ -7,6 +7,7 @@ Public names are imported on first use (see :mod:`soe_lib._lazy`).
 from .._lazy import lazy_exports
 
 _WHERE = {
+    "DEMO_BY": "demo",
     "EXIT_BUSY": "runner",
     "EXIT_FAILED": "runner",
     "EXIT_INVALID": "runner",
@@ -47,6 +48,7 @@ _WHERE = {
     "render_parameter_file": "parameters",
     "resolve_data_dir": "week",
     "resolve_parameters": "runner",
+    "run_demo": "demo",
     "run_week": "runner",
     "step_named": "steps",
     "table_digests": "manifest",

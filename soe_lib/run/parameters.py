@@ -22,6 +22,7 @@ import yaml
 
 from ..core.params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs
 from ..finance.params import FinanceParams
+from ..loop.params import LoopParams
 from ..sensing.params import ExceptionParams, SensingParams
 from ..supply.params import SupplyParams
 
@@ -49,6 +50,7 @@ PARAMETER_FILES: dict[str, tuple[type, ...]] = {
     "sensing.yaml": (SensingParams, ExceptionParams),
     "supply.yaml": (SupplyParams,),
     "finance.yaml": (FinanceParams,),
+    "loop.yaml": (LoopParams,),
 }
 
 
@@ -77,7 +79,7 @@ def render_parameter_file(name: str) -> str:
         "# Do not edit: copy the names you want to change into your own file and run `soe run --params FILE`.",
     ]
     for group in PARAMETER_FILES[name]:
-        lines += ["", f"# {(group.__doc__ or group.__name__).strip()}"]
+        lines += [""] + [f"# {line.strip()}" for line in (group.__doc__ or group.__name__).strip().splitlines()]  # every line a comment
         for spec in param_specs(group):
             doc = f"{spec.doc} ({spec.rule})"
             lines += [""] + [f"# {part}" for part in textwrap.wrap(doc, 116)]

@@ -19,7 +19,11 @@ from ..core.outputs import OUTPUTS, tables_of_step
 from ..finance.params import FinanceParams
 from ..finance.step import INPUT_TABLES as FINANCE_INPUTS
 from ..finance.step import assess_week
+from ..io.archive import ArchivedWeek
 from ..io.health import data_health
+from ..loop.params import LoopParams
+from ..loop.step import INPUT_TABLES as LOOP_INPUTS
+from ..loop.step import close_loop
 from ..sensing.params import ExceptionParams, SensingParams
 from ..sensing.step import sense_week
 from ..supply.params import SupplyParams
@@ -30,7 +34,7 @@ __all__ = ["STEPS", "Step", "StepContext", "producer_of", "step_named"]
 
 class StepContext(Protocol):
     """What a step computes from (:class:`~soe_lib.run.week.WeekRun` is one): the snapshot, the run's
-    parameters, the tables of earlier steps, and the decision log's open actions."""
+    parameters, the tables of earlier steps, the decision log's actions, and the archive of earlier weeks."""
 
     data: Dataset
 
@@ -42,6 +46,10 @@ class StepContext(Protocol):
     def table(self, name: str) -> pd.DataFrame: ...
 
     def open_actions(self) -> pd.DataFrame: ...
+
+    def actions(self) -> pd.DataFrame: ...
+
+    def archive(self) -> list[ArchivedWeek]: ...
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,18 @@ def _finance(run: StepContext) -> Any:
     return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams), run.open_actions())
 
 
+def _loop(run: StepContext) -> Any:
+    money = run.group(FinanceParams)  # the same backorder share and overflow cost as the money it compares
+    return close_loop(run.data, {name: run.table(name) for name in LOOP_INPUTS}, run.archive(), run.actions(), run.group(LoopParams),
+                      money.backorder_share, money.overflow_cost_per_unit)
+
+
 STEPS: tuple[Step, ...] = (
     Step("health", "01_data_health.ipynb", "data health", (), (), _health),
     Step("sensing", "02_demand_sensing.ipynb", "demand sensing", (SensingParams, ExceptionParams), (), _sensing),
     Step("supply", "03_supply_gaps.ipynb", "supply gaps", (SupplyParams,), ("sensed_demand",), _supply),
     Step("finance", "04_financial_impact.ipynb", "financial impact", (FinanceParams,), FINANCE_INPUTS, _finance),
+    Step("loop", "05_what_changed.ipynb", "what changed", (LoopParams, FinanceParams), LOOP_INPUTS, _loop),
 )
 
 

@@ -28,6 +28,7 @@ from ..core.dataset import Dataset
 from ..core.params import ParameterError, param_specs
 from ..core.paths import outputs_dir
 from ..core.weeks import parse_week
+from ..io.archive import ArchivedWeek, archived_weeks
 from ..io.decision_log import ActionLog, ActionLogError, default_url
 from ..io.loading import load_data
 from ..io.results import read_table, save_table, table_path, write_document
@@ -124,6 +125,23 @@ class WeekRun:
         except ActionLogError as exc:
             print(f"note: open actions not read ({exc}): no item is shown in hand this week.")
             return pd.DataFrame(columns=["id", "item_id", "status", "item_shortage_qty"])
+
+    def actions(self) -> pd.DataFrame:
+        """Every action recorded before this week, open or closed (empty without a decision log)."""
+        url = default_url(self.outputs_root)
+        database = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        if database is not None and not Path(database).exists():
+            return pd.DataFrame()
+        try:
+            log = ActionLog(url)
+            return log.frame(log.decided_before(self.label))
+        except ActionLogError as exc:
+            print(f"note: the decision log was not read ({exc}): no outcomes this week.")
+            return pd.DataFrame()
+
+    def archive(self) -> list[ArchivedWeek]:
+        """The successful weeks published before this one, newest first (the run's outputs folder)."""
+        return archived_weeks(self.outputs_root, before=self.label)
 
     def save(self, name: str, frame: pd.DataFrame) -> Path:
         """Write one declared result table (checked against the output contract)."""

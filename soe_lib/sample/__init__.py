@@ -1,12 +1,30 @@
 """The built-in sample company: a deterministic generator of every input table."""
 
-from .company import DEFAULTS, GENERATOR_VERSION, RUN_WEEK, ensure_sample, generate_sample, write_sample
+from .company import (
+    DEFAULTS,
+    GENERATOR_VERSION,
+    RUN_WEEK,
+    Truth,
+    ensure_sample,
+    generate_sample,
+    sample_with_truth,
+    write_company,
+    write_sample,
+)
+from .weeks import NOT_EXECUTED_EVERY, next_week, simulate_weeks, write_weeks
 
 __all__ = [
     "DEFAULTS",
     "GENERATOR_VERSION",
+    "NOT_EXECUTED_EVERY",
     "RUN_WEEK",
+    "Truth",
     "ensure_sample",
     "generate_sample",
+    "next_week",
+    "sample_with_truth",
+    "simulate_weeks",
+    "write_company",
     "write_sample",
+    "write_weeks",
 ]

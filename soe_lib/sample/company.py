@@ -35,7 +35,7 @@ from ..core.excel import text_cells_as_text
 from ..core.paths import sample_dir
 from ..core.weeks import parse_week, week_labels
 
-__all__ = ["DEFAULTS", "GENERATOR_VERSION", "RUN_WEEK", "ensure_sample", "generate_sample", "write_sample"]
+__all__ = ["DEFAULTS", "GENERATOR_VERSION", "RUN_WEEK", "Truth", "ensure_sample", "generate_sample", "sample_with_truth", "write_company", "write_sample"]
 
 RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
@@ -350,6 +350,18 @@ def _planted(s: _Series, planted: dict[str, int], seed: int) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Truth:
+    """What the company's extracts do not show: the demand that will happen, for the weeks after the run
+    week (the multi-week simulation, :mod:`.weeks`, realises it week by week)."""
+
+    keys: pd.DataFrame  # sku, location per series
+    weeks: pd.DatetimeIndex  # history + plan horizon
+    now: int  # column of the run week
+    future: np.ndarray  # (series, weeks from the run week on) demand as it will happen
+    plan: np.ndarray  # (series, weeks) the S&OP plan
+
+
 def generate_sample(
     skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["locations"], seed: int = DEFAULTS["seed"]
 ) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -357,6 +369,12 @@ def generate_sample(
 
     Every stage draws from one seeded generator in a fixed order: the same seed gives the same company.
     """
+    tables, planted, _ = sample_with_truth(skus, locations, seed)
+    return tables, planted
+
+
+def sample_with_truth(skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["locations"], seed: int = DEFAULTS["seed"]) -> tuple[dict[str, pd.DataFrame], dict, Truth]:
+    """:func:`generate_sample`, and the :class:`Truth` behind it (the same draws: the same company)."""
     if skus < 8 or locations < 2:
         raise ValueError("the sample company needs at least 8 SKUs and 2 locations to hold its planted cases")
     rng = np.random.default_rng(seed)
@@ -366,6 +384,7 @@ def generate_sample(
     s_sku = np.repeat(np.arange(skus), locations)
     s = _Series(s_sku, np.tile(np.arange(locations), skus), pattern[s_sku], products["sku"].to_numpy(), _locations(locations), fam, weeks, HISTORY_WEEKS)
     actual, plan = _demand(rng, s)
+    future = actual[:, s.now :].copy()  # what will happen (the extracts never show it)
     planted = _plant_demand(s, actual, plan)
     sup = _supply(rng, s, plan, planted)
     routings, capacity = _capacity(rng, s, sup)
@@ -376,7 +395,8 @@ def generate_sample(
     for name, cols in (("actuals", ["qty"]), ("demand_plan", ["qty"]), ("inventory", ["on_hand", "safety_stock"]), ("supply", ["qty"]), ("open_orders", ["qty"])):
         tables[name][cols] = tables[name][cols].astype("int64")  # whole units, as an ERP writes them
     order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "substitutes", "financial_plan")
-    return {name: tables[name] for name in order}, _planted(s, planted, seed)
+    truth = Truth(pd.DataFrame(s.keys(np.arange(s.n))), weeks, s.now, future, plan)
+    return {name: tables[name] for name in order}, _planted(s, planted, seed), truth
 
 
 def write_sample(
@@ -390,8 +410,15 @@ def write_sample(
 
     Written into a temporary sibling folder first and renamed, so a reader never sees half a company.
     """
-    out = Path(out)
     tables, planted = generate_sample(skus, locations, seed)
+    write_company(out, tables, planted, fmt)
+    return planted
+
+
+def write_company(out: str | Path, tables: dict[str, pd.DataFrame], planted: dict, fmt: str = "csv") -> Path:
+    """Write a company's tables and its ``planted.json`` into ``out``, replacing it whole (a temporary
+    sibling folder renamed into place: a reader never sees half a company)."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
@@ -413,7 +440,7 @@ def write_sample(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return planted
+    return out
 
 
 def ensure_sample(folder: str | Path | None = None) -> Path:

@@ -4,7 +4,6 @@ from .capacity import capacity_load, carry_over, line_completion
 from .gaps import CAUSE_COLUMNS, CAUSES, GAP_COLUMNS, find_gaps, mark_lines
 from .inbound import LINE_COLUMNS, delay_summary, line_delays
 from .params import SupplyParams
-from .projection import Projection, project, runs, weeks_of_supply
 from .step import SupplyWeek, analyse_supply
 from .storage import storage_load
 
@@ -13,7 +12,6 @@ __all__ = [
     "CAUSE_COLUMNS",
     "GAP_COLUMNS",
     "LINE_COLUMNS",
-    "Projection",
     "SupplyParams",
     "SupplyWeek",
     "analyse_supply",
@@ -24,8 +22,5 @@ __all__ = [
     "line_completion",
     "line_delays",
     "mark_lines",
-    "project",
-    "runs",
     "storage_load",
-    "weeks_of_supply",
 ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .projection import Projection, runs
+from ..core.projection import Projection, runs
 
 __all__ = ["CAUSES", "CAUSE_COLUMNS", "GAP_COLUMNS", "find_gaps", "mark_lines"]
 

@@ -1,6 +1,6 @@
 """Supply gap analysis: will supply be there, and if not, where, when, how much and why.
 
-Three projections per SKU-location over the horizon (:mod:`soe_lib.supply.projection`):
+Three projections per SKU-location over the horizon (:mod:`soe_lib.core.projection`):
 
 - **plan**: the S&OP demand plan against receipts at their *planned* week;
 - **current**: sensed demand against receipts at their current ETA (``projected_on_hand``);
@@ -32,11 +32,11 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.matrix import long_frame, row_positions, to_matrix
+from ..core.projection import Projection, project, weeks_of_supply
 from .capacity import capacity_load, line_completion
 from .gaps import find_gaps, mark_lines
 from .inbound import delay_summary, line_delays
 from .params import SupplyParams
-from .projection import Projection, project, weeks_of_supply
 from .storage import storage_load
 
 __all__ = ["SupplyWeek", "analyse_supply"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .projection import Projection
+from ..core.projection import Projection
 
 __all__ = ["storage_load"]
 

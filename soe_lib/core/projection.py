@@ -1,5 +1,8 @@
 """Time-phased projected inventory, for all SKU-locations at once: ``(series, weeks)`` matrices.
 
+A formula every step that reasons about stock shares (the supply step, the what-if of the review
+app, the week-to-week bridge of the closed loop), so it lives in the core.
+
 For horizon week ``t = 0..H-1`` (0 = the run week)::
 
     projected[t]   = on_hand + sum(receipts[0..t]) - sum(demand[0..t])      (end of week t; < 0 = backlog)

@@ -1,0 +1,145 @@
+"""The closed-loop step of the weekly cycle (``notebooks/05_what_changed.ipynb``): this week against the
+previous successful week of the archive, and the outcomes of the decisions recorded in earlier weeks.
+
+It reads this run's tables (:data:`INPUT_TABLES`), the archived weeks (their tables and input
+snapshots) and the decision log, and writes ``item_changes``, ``risk_bridge``, ``forecast_changes``
+(:mod:`.changes`, :mod:`.bridge`), ``action_outcomes``, ``countermeasure_value`` (:mod:`.outcomes`) and
+``sensing_track_record`` (:mod:`.track`). Without an earlier week it says so and writes empty tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core.dataset import Dataset
+from ..core.matrix import to_matrix
+from ..core.weeks import parse_week
+from ..io.archive import ArchivedWeek
+from .bridge import Walk, bridge_table, estimate_gap, walk, week_inputs
+from .changes import forecast_changes, item_changes, items_of_week
+from .outcomes import action_outcomes, decision_receipts, executed, value_rollup
+from .params import LoopParams
+from .track import track_record
+
+__all__ = ["INPUT_TABLES", "LoopWeek", "close_loop"]
+
+INPUT_TABLES = ("financial_impact", "inventory_projection", "sensed_demand", "capacity_load", "storage_load", "inbound_delays", "plan_vs_estimate")
+
+
+@dataclass
+class LoopWeek:
+    previous: str | None  # the week compared with (None: the first week of the archive)
+    changes: pd.DataFrame
+    bridge: pd.DataFrame
+    forecasts: pd.DataFrame
+    outcomes: pd.DataFrame
+    value: pd.DataFrame
+    track: pd.DataFrame
+    largest_error: float = 0.0  # of the walks: before + parts - after (0 up to rounding)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The step's output tables (declared in :mod:`soe_lib.core.outputs`)."""
+        return {"item_changes": self.changes, "risk_bridge": self.bridge, "forecast_changes": self.forecasts, "action_outcomes": self.outcomes,
+                "countermeasure_value": self.value, "sensing_track_record": self.track}
+
+    def note(self) -> str:
+        """One paragraph for the notebook and the app: what changed, and what the decisions did."""
+        if self.previous is None:
+            return "No earlier successful week in the archive: nothing to compare with yet (the tables are empty)."
+        counts = self.changes["status"].value_counts()
+        parts = [f"{counts.get(s, 0)} {s}" for s in ("new", "worse", "eased", "closed", "unchanged")]
+        risk = self.bridge[self.bridge["measure"] == "margin at risk"].set_index("component")["amount"]
+        text = f"Compared with {self.previous}: items {', '.join(parts)}; margin at risk {risk['last week']:,.0f} -> {risk['this week']:,.0f}."
+        if len(self.outcomes):
+            judged = self.outcomes["status"].value_counts()
+            text += " Actions of earlier weeks: " + ", ".join(f"{n} {s}" for s, n in judged.items()) + "."
+        return text
+
+
+def _demand_frame(data_plan: pd.DataFrame, booked: pd.DataFrame) -> pd.DataFrame:
+    """Plan plus booked orders per SKU-location and week (what demand shaping would move)."""
+    frames = [f[["sku", "location", "week", "qty"]] for f in (data_plan, booked) if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["sku", "location", "week", "qty"])
+
+
+def _inputs_of(w: ArchivedWeek) -> dict[str, pd.DataFrame]:
+    return {"supply": w.inputs("supply"), "capacity": w.inputs("capacity"), "demand": _demand_frame(w.inputs("demand_plan"), w.inputs("open_orders"))}
+
+
+def _judge_actions(data: Dataset, archive: list[ArchivedWeek], actions: pd.DataFrame) -> pd.DataFrame:
+    """(action_id, executed, evidence) for every action: the snapshot of the week it was decided in
+    against the first week after it (when a decision shows in the data: a transfer made lands and leaves
+    the open supply a week later, so the week after, not today, is where to look)."""
+    if actions.empty:
+        return pd.DataFrame(columns=["action_id", "executed", "evidence"])
+    now = {"supply": data.supply, "capacity": data.capacity, "demand": _demand_frame(data.demand_plan, data.open_orders)}
+    by_week = {w.week: w for w in archive}
+    frames = []
+    for decided in sorted(actions["week"].unique()):  # one comparison per meeting week, all of its actions at once
+        w = by_week.get(decided)
+        then = {decided: _inputs_of(w)} if w is not None else {}
+        later = sorted(k for k in by_week if k > decided)
+        after = _inputs_of(by_week[later[0]]) if later else now
+        frames.append(executed(actions[actions["week"] == decided], then, after, data.week))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _published_margin(impact: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    per = impact.groupby(["sku", "location"])["margin_at_risk"].sum() if len(impact) else pd.Series(dtype=float)
+    return per.reindex(pd.MultiIndex.from_frame(keys)).fillna(0.0).to_numpy()
+
+
+def _published_gap(pve: pd.DataFrame, model: np.ndarray) -> np.ndarray:
+    """The published gap to the financial plan as a per-series array for the walk: the model's values,
+    with the difference to the published total on the first row (only the sum of this measure is read)."""
+    total = float(pve.loc[pve["revenue_plan"].notna(), "gap"].sum()) if len(pve) else 0.0
+    out = model.copy()
+    if len(out):
+        out[0] += total - out.sum()
+    return out
+
+
+def _walks(data: Dataset, now: dict[str, pd.DataFrame], prev: ArchivedWeek, decisions: pd.DataFrame, b: float) -> tuple[list[Walk], pd.DataFrame]:
+    """The margin-at-risk and estimate walks, and the per-SKU-location parts of the first."""
+    then_proj, now_proj = prev.table("inventory_projection"), now["inventory_projection"]
+    keys = pd.concat([then_proj[["sku", "location"]], now_proj[["sku", "location"]]]).drop_duplicates().sort_values(["sku", "location"]).reset_index(drop=True)
+    then = week_inputs(keys, then_proj, prev.table("sensed_demand"), prev.inputs("products"), prev.inputs("financial_plan"))
+    cur = week_inputs(keys, now_proj, now["sensed_demand"], data.products, data.financial_plan)
+    moved = to_matrix(decisions, keys, cur.weeks, "qty") if len(decisions) else np.zeros_like(cur.receipts)
+    margin = walk(then, cur, moved, _published_margin(prev.table("financial_impact"), keys), _published_margin(now["financial_impact"], keys), "margin at risk", b)
+    gap = walk(then, cur, moved, _published_gap(prev.table("plan_vs_estimate"), estimate_gap(then, b)),
+               _published_gap(now["plan_vs_estimate"], estimate_gap(cur, b)), "gap to financial plan", b)
+    parts = keys.assign(**{f"{name}_part": values for name, values in margin.parts.items()})
+    return [margin, gap], parts
+
+
+def close_loop(
+    data: Dataset, now: dict[str, pd.DataFrame], archive: list[ArchivedWeek], actions: pd.DataFrame, params: LoopParams | None = None,
+    backorder_share: float = 0.0, overflow_cost_per_unit: float = 1.0,
+) -> LoopWeek:
+    """This run against the newest archived week before it (see the module doc); ``now``: the
+    :data:`INPUT_TABLES` of this run; ``actions``: the decision log's actions of earlier weeks."""
+    p = params or LoopParams()
+    items_now = items_of_week(now["financial_impact"], now["capacity_load"], now["storage_load"], now["inbound_delays"], data.products, overflow_cost_per_unit)
+    verdicts = _judge_actions(data, archive, actions)
+    outcomes = action_outcomes(actions, verdicts, items_now.rename(columns={"money": "money_now", "size": "shortage_now"}), data.week, p.worked_share)
+    track = track_record({parse_week(w.week): w.table("sensed_demand") for w in archive[: p.track_record_weeks]}, data.actuals, data.week)
+    prev = archive[0] if archive else None
+    if prev is None:
+        empty = LoopWeek(None, *(pd.DataFrame() for _ in range(3)), outcomes, value_rollup(outcomes), track)
+        empty.changes = item_changes(items_now.iloc[:0], items_now.iloc[:0], pd.DataFrame(columns=["sku", "location"]))
+        empty.bridge = bridge_table([])
+        empty.forecasts = forecast_changes(now["sensed_demand"].iloc[:0], now["sensed_demand"].iloc[:0], data.products, data.actuals)
+        return empty
+    decisions = decision_receipts(actions, verdicts, data.supply, prev.inputs("supply"), pd.DatetimeIndex(sorted(now["inventory_projection"]["week"].unique())))
+    walks, parts = _walks(data, now, prev, decisions, backorder_share)
+    then_items = items_of_week(prev.table("financial_impact"), prev.table("capacity_load"), prev.table("storage_load"), prev.table("inbound_delays"),
+                               prev.inputs("products"), overflow_cost_per_unit)
+    return LoopWeek(
+        prev.week, item_changes(then_items, items_now, parts), bridge_table(walks),
+        forecast_changes(prev.table("sensed_demand"), now["sensed_demand"], data.products, data.actuals, p.forecast_changes_rows),
+        outcomes, value_rollup(outcomes), track, max(w.check() for w in walks),
+    )

@@ -1,0 +1,251 @@
+"""The closed loop: items matched across weeks, the bridge adding up, action outcomes, the track record,
+decisions from the command line, and the multi-week sample company that executes them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from soe_lib.cli import main as soe
+from soe_lib.core import item_id
+from soe_lib.core.weeks import parse_week
+from soe_lib.io import ActionLog, default_url, read_table
+from soe_lib.loop import WeekInputs, action_outcomes, bridge_table, executed, item_changes, items_of_week, track_record, walk
+from soe_lib.run.demo import run_demo
+from soe_lib.sample import NOT_EXECUTED_EVERY, simulate_weeks
+
+W = [parse_week("2026-W48") + pd.Timedelta(weeks=k) for k in range(16)]
+
+
+# --- items matched across weeks ----------------------------------------------------------------------
+def _items(rows):
+    frame = pd.DataFrame(rows, columns=["sku", "location", "money", "size"])
+    return frame.assign(kind="sku-location", resource="", cause="supply late", item_id=item_id("sku-location", frame["sku"], frame["location"]))
+
+
+def test_items_are_matched_across_weeks_new_worse_eased_closed_unchanged():
+    then = _items([("A", "L1", 100.0, 20.0), ("B", "L1", 50.0, 10.0), ("C", "L1", 80.0, 30.0), ("D", "L1", 40.0, 8.0)])
+    now = _items([("A", "L1", 160.0, 25.0), ("B", "L1", 20.0, 4.0), ("D", "L1", 41.0, 8.5), ("E", "L2", 70.0, 9.0)])
+    parts = pd.DataFrame({"sku": ["A", "B"], "location": ["L1", "L1"], "supply_part": [60.0, 0.0], "demand_part": [0.0, -30.0]})
+    out = item_changes(then, now, parts).set_index("sku")
+    assert out["status"].to_dict() == {"A": "worse", "B": "eased", "C": "closed", "D": "unchanged", "E": "new"}
+    assert out.loc["C", "money_now"] == 0 and out.loc["E", "money_then"] == 0
+    assert out.loc["A", "supply_part"] == 60.0 and "ETA moves and orders +60" in out.loc["A", "reason"]
+    assert out.loc["B", "reason"].startswith("eased: money at risk -30") and "sensed demand -30" in out.loc["B", "reason"]
+    assert out.loc["A", "item_id"] == then.set_index("sku").loc["A", "item_id"]  # the same id in both weeks
+    assert list(out.index[:2]) == ["A", "E"]  # worse first, then new
+
+
+def test_items_of_a_week_one_per_sku_location_resource_and_location():
+    impact = pd.DataFrame({"sku": ["A", "A", "B"], "location": ["L1", "L1", "L2"], "margin_at_risk": [10.0, 5.0, 7.0], "shortage_qty": [3.0, 1.0, 2.0],
+                           "cause": ["supply late", "demand above plan", "capacity shortfall"]})
+    capacity = pd.DataFrame({"resource": ["R", "R", "S"], "week": W[:3], "carried_out_hours": [4.0, 9.0, 0.0]})
+    storage = pd.DataFrame({"location": ["L9", "L9"], "week": W[:2], "overflow_qty": [5.0, 7.0]})
+    lines = pd.DataFrame({"sku": ["B"], "at_risk_qty": [2.0], "bottleneck": ["R"]})
+    products = pd.DataFrame({"sku": ["A", "B"], "unit_price": [10.0, 20.0], "unit_cost": [6.0, 12.0]})
+    items = items_of_week(impact, capacity, storage, lines, products, overflow_cost_per_unit=2.0).set_index("kind")
+    assert items.loc["sku-location"].shape[0] == 2 and items.loc["capacity", "resource"] == "R" and items.loc["capacity", "size"] == 9.0
+    assert items.loc["capacity", "money"] == pytest.approx(2 * 8.0) and items.loc["storage", "money"] == pytest.approx(24.0)
+    sl = items.loc["sku-location"].set_index("sku")
+    assert sl.loc["A", "money"] == 15.0 and sl.loc["A", "cause"] == "supply late"  # the largest gap's cause
+
+
+# --- the bridge ------------------------------------------------------------------------------------------
+def _inputs(rng, n=6, t=13, start=0):
+    weeks = pd.DatetimeIndex(W[start : start + t])
+    receipts = np.where(rng.random((n, t)) < 0.3, rng.integers(10, 80, (n, t)), 0).astype(float)
+    price = rng.uniform(5, 20, n)
+    return WeekInputs(weeks, rng.integers(0, 60, n).astype(float), rng.uniform(2, 20, (n, t)), rng.uniform(2, 20, (n, t)), rng.uniform(0, 1, (n, t)),
+                      receipts, receipts * rng.uniform(0, 0.3, (n, t)), price, price * 0.4, price, rng.uniform(0, 100, (n, t)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_bridge_adds_up_exactly(seed):
+    rng = np.random.default_rng(seed)
+    then, now = _inputs(rng), _inputs(rng, start=1)
+    published_then, published_now = rng.uniform(0, 500, 6), rng.uniform(0, 500, 6)
+    for measure in ("margin at risk", "gap to financial plan"):
+        w = walk(then, now, rng.uniform(-5, 5, (6, 13)), published_then, published_now, measure, backorder_share=rng.uniform(0, 1))
+        assert w.check() < 1e-8
+        table = bridge_table([w])
+        assert table["amount"].iloc[0] + table["amount"].iloc[1:-1].sum() == pytest.approx(table["amount"].iloc[-1], abs=1e-8)
+        assert table["component"].iloc[0] == "last week" and table["component"].iloc[-1] == "this week"
+
+
+def test_an_eta_slip_is_a_supply_part_and_a_plan_change_a_plan_part():
+    """One SKU-location, 20 on hand, 10 a week; an order of 50 due in week 2 of last week's horizon."""
+    t = 13
+    base = WeekInputs(pd.DatetimeIndex(W[:t]), np.array([20.0]), np.full((1, t), 10.0), np.full((1, t), 10.0), np.zeros((1, t)),
+                      np.zeros((1, t)), np.zeros((1, t)), np.array([10.0]), np.array([4.0]), np.array([10.0]), np.zeros((1, t)))
+    then = replace(base, receipts=base.receipts.copy())
+    then.receipts[0, 2] = 50.0
+    rolled_start = np.array([10.0])  # 20 - 10 in the week that passed
+    now = replace(base, weeks=pd.DatetimeIndex(W[1 : t + 1]), on_hand=rolled_start, receipts=np.zeros((1, t)))
+    now.receipts[0, 4] = 50.0  # the order slipped from (this week's) week 1 to week 4
+    from soe_lib.loop import at_risk_money
+
+    w = walk(then, now, np.zeros((1, t)), at_risk_money(then, 0.0), at_risk_money(now, 0.0), "margin at risk", 0.0)
+    assert w.parts["supply"][0] > 0 and w.parts["inventory"][0] == 0 and w.parts["plan"][0] == 0 and w.parts["demand"][0] == 0
+    assert w.parts["supply"][0] == pytest.approx(30 * 4.0)  # 30 more units short (weeks 1-3), at a margin of 4
+    replanned = replace(now, receipts=now.receipts * 0 + np.where(np.arange(t) == 1, 50.0, 0.0), plan=np.full((1, t), 14.0), demand=np.full((1, t), 10.0 + 4.0 * 0.5))
+    w = walk(replace(then, weight=np.full((1, t), 0.5)), replace(replanned, weight=np.full((1, t), 0.5)), np.zeros((1, t)),
+             at_risk_money(then, 0.0), at_risk_money(replanned, 0.0), "margin at risk", 0.0)
+    assert w.parts["plan"][0] > 0 and w.parts["demand"][0] == pytest.approx(0.0) and w.check() < 1e-9
+
+
+# --- outcomes ----------------------------------------------------------------------------------------------
+def _supply(rows):
+    return pd.DataFrame(rows, columns=["order_id", "sku", "location", "eta_week", "qty", "kind"])
+
+
+def test_an_expedite_carried_out_worked_and_one_not_carried_out_did_not():
+    actions = pd.DataFrame({
+        "id": [1, 2, 3], "week": ["2026-W48"] * 3, "due_week": ["2026-W49", "2026-W49", "2026-W52"], "item_id": ["SL-a", "SL-b", "SL-c"],
+        "action": ["expedite PO-1", "expedite PO-2", "expedite PO-3"], "action_type": "expedite", "target": ["PO-1", "PO-2", "PO-3"],
+        "owner": ["Ann", "Ben", "Ann"], "status": "open", "qty": 50.0, "expected_benefit": [300.0, 200.0, 100.0], "expected_cost": [250.0, 250.0, 250.0],
+        "item_money_at_risk": [400.0, 300.0, 90.0], "item_shortage_qty": [40.0, 30.0, 9.0], "item_cause": "supply late", "sku": ["A", "B", "C"], "location": "L1",
+    })
+    then = {"2026-W48": {"supply": _supply([("PO-1", "A", "L1", W[4], 50, "purchase"), ("PO-2", "B", "L1", W[4], 50, "purchase"),
+                                            ("PO-3", "C", "L1", W[5], 50, "purchase")]),
+                         "capacity": pd.DataFrame(columns=["resource", "week", "available_hours"]), "demand": pd.DataFrame(columns=["sku", "location", "week", "qty"])}}
+    now = {"supply": _supply([("PO-1", "A", "L1", W[2], 50, "purchase"), ("PO-2", "B", "L1", W[4], 50, "purchase"), ("PO-3", "C", "L1", W[5], 50, "purchase")]),
+           "capacity": pd.DataFrame(columns=["resource", "week", "available_hours"]), "demand": pd.DataFrame(columns=["sku", "location", "week", "qty"])}
+    verdicts = executed(actions, then, now, W[1])
+    assert verdicts.set_index("action_id")["executed"].to_dict() == {1: "yes", 2: "no", 3: "unknown"}
+    assert "ETA 2026-W52 -> 2026-W50" in verdicts.set_index("action_id").loc[1, "evidence"]
+    items_now = pd.DataFrame({"item_id": ["SL-b", "SL-c"], "money_now": [310.0, 90.0], "shortage_now": [31.0, 9.0]})
+    out = action_outcomes(actions, verdicts, items_now, W[1]).set_index("action_id")
+    assert out.loc[1, "status"] == "worked" and out.loc[1, "realised_benefit"] == 400.0 and out.loc[1, "value_added"] == 150.0
+    assert out.loc[1, "proposal"].startswith("close it")
+    assert out.loc[2, "status"] == "not executed" and out.loc[2, "value_added"] == 0 and out.loc[2, "proposal"].startswith("bring it back")
+    assert out.loc[3, "status"] == "too early" and out.loc[3, "proposal"].startswith("wait")
+
+
+# --- the track record --------------------------------------------------------------------------------------
+def test_track_record_on_a_two_week_sequence():
+    def sensed(week, values, plan):
+        return pd.DataFrame({"sku": "A", "location": "L1", "week": [week + pd.Timedelta(weeks=k) for k in range(4)], "horizon": [1, 2, 3, 4],
+                             "sensed_qty": values, "plan_qty": plan})
+
+    published = {W[0]: sensed(W[0], [10.0, 10.0, 10.0, 10.0], [14.0] * 4), W[1]: sensed(W[1], [12.0, 12.0, 12.0, 12.0], [14.0] * 4)}
+    actuals = pd.DataFrame({"sku": "A", "location": "L1", "week": [W[0] - pd.Timedelta(weeks=2), W[0] - pd.Timedelta(weeks=1), W[0], W[1]],
+                            "qty": [5.0, 8.0, 11.0, 12.0]})
+    out = track_record(published, actuals, run_week=W[2]).set_index(["published_week", "lag", "method"])
+    assert out.loc[(W[0], 1, "sensed"), "wape"] == pytest.approx(1 / 11) and out.loc[(W[0], 2, "sensed"), "wape"] == pytest.approx(2 / 12)
+    assert out.loc[(W[0], 1, "plan"), "bias"] == pytest.approx(3 / 11) and out.loc[(W[0], 1, "naive"), "forecast_qty"] == 8.0
+    assert out.loc[(W[1], 1, "sensed"), "wape"] == 0.0 and out.loc[(W[1], 1, "naive"), "forecast_qty"] == 11.0
+    assert (W[1], 2, "sensed") not in out.index  # week 3 has no actuals yet
+
+
+# --- the simulated company and the whole loop through the command line -------------------------------------
+def test_the_simulated_company_carries_out_recorded_decisions():
+    first = simulate_weeks(1)[0][1]
+    far = first["supply"][first["supply"]["eta_week"].map(parse_week) >= W[4]]  # room to come two weeks earlier
+    late, other = far.iloc[0], far.iloc[1]
+    actions = pd.DataFrame({"id": [1, NOT_EXECUTED_EVERY], "week": ["2026-W48", "2026-W48"], "action_type": ["expedite", "expedite"],
+                            "target": [late["order_id"], other["order_id"]], "sku": "", "location": "", "qty": 0.0})
+    weeks = simulate_weeks(2, actions)
+    (_, w48, _), (label, w49, note) = weeks
+    assert label == "2026-W49" and note["carried_out"] == [f"#1 expedite {late['order_id']}"]
+    eta = lambda t, o: parse_week(t["supply"].set_index("order_id").loc[o, "eta_week"])  # noqa: E731
+    assert eta(w49, late["order_id"]) < eta(w48, late["order_id"])
+    assert eta(w49, other["order_id"]) >= eta(w48, other["order_id"])  # one in three is not carried out
+    assert w49["actuals"]["week"].max() == "2026-W48" and simulate_weeks(2, actions)[1][1]["inventory"].equals(w49["inventory"])  # deterministic
+
+
+@pytest.fixture(scope="module")
+def two_weeks(tmp_path_factory):
+    """The demo's first two weeks: run, meeting through the CLI, next week, run."""
+    root = tmp_path_factory.mktemp("loop")
+    out, data = root / "outputs", root / "data"
+    assert run_demo(soe, weeks=2, out=out, data=data, top=3) == 0
+    return out, data
+
+
+def test_the_cli_records_an_action_that_the_next_weeks_outcomes_report(two_weeks):
+    out, _ = two_weeks
+    log = ActionLog(default_url(out))
+    first = log.frame()
+    first = first[first["week"] == "2026-W48"]
+    assert len(first) == 3 and (first["item_id"].str.startswith("SL-")).all() and first["expected_benefit"].notna().all()
+    assert first["item_money_at_risk"].gt(0).all() and (first["action_type"] != "").all()
+    outcomes = read_table(out / "2026-W49" / "tables", "action_outcomes").set_index("action_id")
+    assert set(first["id"]) <= set(outcomes.index)
+    for a in first.itertuples():
+        row = outcomes.loc[a.id]
+        assert row["item_id"] == a.item_id and row["money_then"] == pytest.approx(a.item_money_at_risk)
+        if a.id % NOT_EXECUTED_EVERY == 0:
+            assert row["executed"] == "no" and row["status"] == "not executed"
+        elif a.action_type in ("expedite", "pull_in", "transfer", "build_ahead"):
+            assert row["executed"] == "yes" and row["status"] in ("worked", "partly", "no effect")
+
+
+def test_the_second_week_says_what_changed(two_weeks):
+    out, _ = two_weeks
+    tables = out / "2026-W49" / "tables"
+    bridge = read_table(tables, "risk_bridge")
+    for _, b in bridge.groupby("measure"):
+        b = b.sort_values("step")
+        assert b["amount"].iloc[0] + b["amount"].iloc[1:-1].sum() == pytest.approx(b["amount"].iloc[-1], rel=1e-9, abs=1e-6)
+    last = read_table(out / "2026-W48" / "tables", "financial_impact")["margin_at_risk"].sum()
+    assert bridge.set_index(["measure", "component"]).loc[("margin at risk", "last week"), "amount"] == pytest.approx(last)
+    changes = read_table(tables, "item_changes")
+    assert {"new", "closed"} <= set(changes["status"]) and changes["item_id"].is_unique
+    sl = changes[changes["kind"] == "sku-location"]
+    parts = sl[[c for c in sl.columns if c.endswith("_part")]].sum(axis=1)
+    np.testing.assert_allclose(parts, sl["money_now"] - sl["money_then"], atol=1e-6)  # each item's parts add up to its change
+    assert len(read_table(tables, "forecast_changes")) > 0 and len(read_table(tables, "sensing_track_record")) > 0
+
+
+def test_actions_list_update_and_export_from_the_command_line(two_weeks, capsys):
+    out, _ = two_weeks
+    assert soe(["actions", "list", "--out", str(out), "--all"]) == 0
+    listed = capsys.readouterr().out
+    assert "2026-W48" in listed and "SL-" in listed
+    assert soe(["actions", "update", "1", "--status", "in progress", "--week", "2026-W49", "--out", str(out)]) == 0
+    assert ActionLog(default_url(out)).frame().set_index("id").loc[1, "status"] == "in progress"
+    assert soe(["actions", "update", "1", "--status", "finished", "--out", str(out)]) == 2
+    assert soe(["actions", "record", "--week", "2026-W49", "--item", "SL-nope", "--out", str(out)]) == 2
+    assert "no item SL-nope" in capsys.readouterr().err
+    assert soe(["actions", "export", "--week", "2026-W49", "--out", str(out)]) == 0
+    assert (out / "minutes" / "2026-W49" / "minutes.md").exists()
+
+
+def test_the_demo_refuses_a_decision_log_with_real_decisions(tmp_path):
+    ActionLog(default_url(tmp_path)).record("2026-W48", "call the supplier", "Ann", "2026-W49", by="ann")
+    assert run_demo(soe, weeks=1, out=tmp_path, data=tmp_path / "data") == 2
+    assert len(ActionLog(default_url(tmp_path)).frame()) == 1  # untouched
+
+
+# --- the meeting app on a week with a history ----------------------------------------------------------------
+def test_the_app_shows_since_last_week_and_did_it_work(two_weeks):
+    from soe_lib.app import ReviewApp
+
+    from .test_review import _html
+
+    out, _ = two_weeks
+    app = ReviewApp(out)
+    assert app.selector.value == "2026-W49"
+    text = _html(app.loop)
+    assert "soe-bridge" in text and "last week" in text and "this week" in text and "items since last week" in text
+    outcomes = read_table(out / "2026-W49" / "tables", "action_outcomes")
+    assert all(status in text for status in outcomes["status"].unique()) and "Did it work?" in text
+    app.selector.value = "2026-W48"  # the first week has no history: it says so
+    assert "No earlier week in the archive" in _html(app.loop)
+
+
+@pytest.mark.browser
+def test_since_last_week_in_chromium(two_weeks):
+    from .browser import browser_page, review_server
+
+    out, _ = two_weeks
+    with review_server(out) as url, browser_page() as page:
+        page.goto(url, timeout=90_000)
+        page.locator(".soe-bridge").first.wait_for(timeout=90_000)
+        rows = page.locator(".soe-bridge tr").all_inner_texts()
+        assert rows[1].startswith("last week") and rows[-1].startswith("this week") and len(rows) >= 4
+        assert "worked" in page.locator(".soe-loop-outcomes").inner_text() or "not executed" in page.locator(".soe-loop-outcomes").inner_text()
+        assert "Traceback" not in page.inner_text("body")
