@@ -287,7 +287,9 @@ def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 300) -> list[
         f"--MappingKernelManager.cull_idle_timeout={cull_after}",
         f"--MappingKernelManager.cull_interval={max(1, min(60, cull_after // 2))}",
         "--MappingKernelManager.cull_connected=False",  # a page open in the meeting keeps its kernel
-        # no preheated kernel: a page pre-rendered before a decision was recorded would show it stale
+        # one kernel kept prepared (tables read, charts drawn); the notebook reads the decision log only
+        # when a page asks for it (soe_lib.app.wait_for_page), so a prepared page is never stale
+        "--preheat_kernel=True", "--pool_size=1",
     ]
 
 

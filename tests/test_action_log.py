@@ -19,7 +19,7 @@ from soe_lib.io import ActionLog, ActionLogError, StaleUpdate
 
 from .postgres import postgres_server
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture(scope="module")

@@ -477,21 +477,49 @@ def test_feedback_names_the_planted_problems(sample_impact):
 def test_meeting_pack_holds_the_same_numbers(sample_impact):
     impact, _, run = sample_impact
     wb = load_workbook(run.out_dir / "meeting_pack.xlsx", read_only=True)
-    assert {"decision_list", "joint_plan", "gaps", "plan_vs_estimate"} <= set(wb.sheetnames)
+    assert {"decision_list", "actions", "joint_plan", "gaps", "plan_vs_estimate"} <= set(wb.sheetnames)
     sheet = pd.read_excel(run.out_dir / "meeting_pack.xlsx", sheet_name=None)
     parquet = pd.read_parquet(run.tables_dir / "decision_list.parquet")
-    np.testing.assert_allclose(sheet["decision_list"]["money_at_risk"], parquet["money_at_risk"])
-    assert sheet["decision_list"]["week"].tolist() == parquet["week"].tolist()  # ISO labels in both
-    assert sheet["decision_list"]["item_id"].tolist() == parquet["item_id"].tolist()
+    np.testing.assert_allclose(sheet["decision_list"]["Money at risk"], parquet["money_at_risk"])
+    assert sheet["decision_list"]["Week"].tolist() == parquet["week"].tolist()  # ISO labels in both
+    assert sheet["decision_list"]["Item"].tolist() == parquet["item_id"].tolist()
     options = pd.read_parquet(run.tables_dir / "countermeasures.parquet")
-    assert sheet["joint_plan"]["chosen_qty"].sum() == pytest.approx(options["chosen_qty"].sum())
+    assert sheet["joint_plan"]["Chosen units"].sum() == pytest.approx(options["chosen_qty"].sum())
     gaps = pd.read_parquet(run.tables_dir / "financial_impact.parquet")
     assert len(gaps) < 1000  # the sample fits in the pack whole
-    assert sheet["gaps"]["revenue_at_risk"].sum() == pytest.approx(gaps["revenue_at_risk"].sum())
-    about = sheet["about"].set_index("sheet")
-    assert about.loc["gaps", "rows"] == about.loc["gaps", "of"] == len(gaps)
+    assert sheet["gaps"]["Revenue at risk"].sum() == pytest.approx(gaps["revenue_at_risk"].sum())
+    about = sheet["about"].set_index("Sheet")
+    assert about.loc["gaps", "Rows"] == about.loc["gaps", "Of"] == len(gaps)
     pve = pd.read_parquet(run.tables_dir / "plan_vs_estimate.parquet")
-    assert sheet["plan_vs_estimate"]["gap"].sum() == pytest.approx(pve["gap"].sum())
+    assert sheet["plan_vs_estimate"]["Gap"].sum() == pytest.approx(pve["gap"].sum())
+
+
+def test_meeting_pack_is_formatted_for_people(sample_impact):
+    """Number formats per kind, an autofilter, a frozen bold header, human headers."""
+    _, _, run = sample_impact
+    ws = load_workbook(run.out_dir / "meeting_pack.xlsx")["decision_list"]
+    head = {c.value: c for c in ws[1]}
+    assert "Money at risk" in head and "money_at_risk" not in head and head["Money at risk"].font.bold
+    col = head["Money at risk"].column
+    assert ws.cell(row=2, column=col).number_format == "#,##0" and ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    assert ws.cell(row=2, column=head["Urgency"].column).number_format == "#,##0.00"
+    gaps = load_workbook(run.out_dir / "meeting_pack.xlsx")["gaps"]
+    heads = {c.value: c.column for c in gaps[1]}
+    assert gaps.cell(row=2, column=heads["Shortage units"]).number_format in ("#,##0", "#,##0.0")
+    pve = load_workbook(run.out_dir / "meeting_pack.xlsx")["plan_vs_estimate"]
+    assert pve.cell(row=2, column={c.value: c.column for c in pve[1]}["Week"]).value.startswith("2026-W")
+
+
+def test_the_feedback_figures_add_up(sample_impact):
+    import re
+
+    impact, _, _ = sample_impact
+    line = next(ln for ln in impact.feedback.splitlines() if ln.startswith("- Horizon total"))
+    numbers = [float(x.replace(",", "")) for x in re.findall(r"[-+]?\d[\d,]*", line.split("vs plan", 1)[1])]
+    gap, parts = numbers[1], numbers[2:]  # numbers[0]: the plan
+    assert len(parts) == 3 and abs(sum(parts) - gap) <= 2  # rounded to units: the parts add up to the gap
+    families = [float(m.replace(",", "")) for m in re.findall(r"^- [^:]+: ([-+][\d,]+)", impact.feedback.split("## Financial gap to plan")[1], re.M)]
+    assert len(families) > 1 and abs(sum(families) - gap) <= len(families)
 
 
 def test_meeting_pack_stops_at_max_rows_and_says_so(sample_impact):
@@ -499,5 +527,5 @@ def test_meeting_pack_stops_at_max_rows_and_says_so(sample_impact):
     sheets = impact.pack_sheets(max_rows=2)
     assert len(sheets["gaps"]) == 2 and sheets["gaps"]["margin_at_risk"].is_monotonic_decreasing
     assert set(sheets["countermeasures"]["gap_id"]) <= set(sheets["gaps"]["gap_id"]) and len(sheets["countermeasures"]) > 0
-    about = sheets["about"].set_index("sheet")
+    about = sheets["about"].set_index("sheet")  # the sheets as built (headers are made human when written)
     assert about.loc["gaps", "rows"] == 2 and about.loc["gaps", "of"] == len(impact.impact)

@@ -249,3 +249,17 @@ def test_since_last_week_in_chromium(two_weeks):
         assert rows[1].startswith("last week") and rows[-1].startswith("this week") and len(rows) >= 4
         assert "worked" in page.locator(".soe-loop-outcomes").inner_text() or "not executed" in page.locator(".soe-loop-outcomes").inner_text()
         assert "Traceback" not in page.inner_text("body")
+
+
+def test_a_week_without_any_decision_log_still_says_what_changed(two_weeks):
+    """The loop step with no actions at all (a team that records nothing): the comparison is complete."""
+    from soe_lib.io import ArchivedWeek
+    from soe_lib.loop import INPUT_TABLES, close_loop
+    from soe_lib.run import open_week
+
+    out, data = two_weeks
+    run = open_week(str(data / "2026-W49"), "2026-W49", out / "2026-W49")
+    week = close_loop(run.data, {name: read_table(out / "2026-W49" / "tables", name) for name in INPUT_TABLES},
+                      [ArchivedWeek("2026-W48", out / "2026-W48")], pd.DataFrame())
+    assert week.previous == "2026-W48" and len(week.changes) > 0 and week.outcomes.empty and week.largest_error < 1e-6
+    assert week.bridge.set_index(["measure", "component"]).loc[("margin at risk", "decisions"), "amount"] == 0

@@ -226,11 +226,12 @@ def test_review_server_refuses_foreign_hosts_culls_kernels_and_stops_on_sigterm(
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as r:
                 body = r.read().decode()
             assert "Traceback" not in body and str(out) not in body
-        assert len(_kernels(proc)) >= 1
+        assert len(_kernels(proc)) >= 3  # the three pages' kernels (and the one kept prepared for the next page)
         deadline = time.monotonic() + 60
-        while _kernels(proc) and time.monotonic() < deadline:
+        while len(_kernels(proc)) > 1 and time.monotonic() < deadline:
             time.sleep(1)
-        assert _kernels(proc) == []  # culled: idle and never connected
+        # culled: idle and never connected; what stays is the one preheated kernel waiting for the next page
+        assert len(_kernels(proc)) <= 1
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120):
             pass
         kernels = _kernels(proc)
@@ -257,7 +258,7 @@ def test_the_page_says_what_is_damaged_and_what_still_works(weekly_run, tmp_path
     assert "tables/financial_impact" in banner and "soe run --week 2026-W48" in banner and "everything else" in banner
     assert "actions.db is damaged" in banner and "cannot be recorded" in banner
     assert str(out) not in banner and "Traceback" not in banner
-    assert len(app.item_list.options) > 0 and app.record_button.disabled  # the list still works; recording does not
+    assert len(app.decisions.shown) > 0 and app.record_button.disabled  # the list still works; recording does not
 
 
 # --- 6. Excel ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import ipywidgets as widgets
@@ -16,13 +17,15 @@ from soe_lib.app import (
     ReviewWeek,
     available_weeks,
     filter_items,
-    items_options,
     kpi_tiles,
     tile_html,
     what_if,
 )
 
-from .browser import ARTIFACTS, browser_page, review_server
+from .browser import browser_page, review_server
+from .conftest import ROOT
+
+DOCS_IMAGES = ROOT / "docs" / "images"
 
 
 def _html(widget) -> str:
@@ -97,7 +100,7 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     week = ReviewWeek(tmp_path / "2026-W48")
     margin = week.table("financial_impact")["margin_at_risk"].sum()
     assert f"{margin:,.0f}" in app.tiles.value
-    assert len(app.item_list.options) == len(week.table("decision_list"))
+    assert len(app.decisions.shown) == len(week.table("decision_list")) and app.decisions.grid is not None
     app.form["action"].value = "<script>alert(1)</script>"
     app.form["owner"].value, app.form["due"].value = "Ann", "2026-W50"
     app.record_button.click()
@@ -108,13 +111,23 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     assert not list((tmp_path / "2026-W48").rglob("minutes*"))
 
 
-def test_item_labels_say_rank_in_hand_and_sop():
+def test_the_decision_table_says_rank_in_hand_and_sop_with_description_owner_and_formats():
+    from soe_lib.app import grid_payload, item_table
+
     items = pd.DataFrame({"rank": pd.array([1, pd.NA, pd.NA], dtype="Int64"), "track": ["execution", "execution", "sop"], "in_hand": [False, True, False],
                           "kind": ["sku-location", "capacity", "persistent_bias"], "sku": ["A", "", "B"], "location": ["L1", "", "L2"],
-                          "resource": ["", "R1", ""], "week": ["2026-W49", "2026-W50", "2026-W48"], "money_at_risk": [1234.4, 50.0, 9.0]})
-    labels = [label for label, _ in items_options(items)]
-    assert labels[0].startswith("#1  sku-location  A @ L1  2026-W49  1,234")
-    assert labels[1].startswith("in hand  capacity  R1") and labels[2].startswith("S&OP  persistent_bias  B @ L2")
+                          "resource": ["", "R1", ""], "week": pd.to_datetime(["2026-11-30", "2026-12-07", "2026-11-23"]), "money_at_risk": [1234.4, 50.0, 9.0],
+                          "shortage_qty": [12.0, 0.0, 0.0], "cause": ["supply late", "", "over-forecast"], "best_action": ["expedite", "", ""],
+                          "action_net_benefit": [300.5, np.nan, np.nan], "item_id": ["SL-1", "CAP-1", "SOP-1"]})
+    products = pd.DataFrame({"sku": ["A", "B"], "description": ["Cola 1l", "Soap"]})
+    actions = pd.DataFrame({"id": [3], "item_id": ["CAP-1"], "owner": ["Ann"], "status": ["in progress"]})
+    table = item_table(items, products, actions)
+    assert table["place"].tolist() == ["1", "in hand", "S&OP"] and table["description"].tolist() == ["Cola 1l", "", "Soap"]
+    assert table.loc[1, "owner"] == "Ann" and table.loc[1, "status"] == "in progress" and table.loc[1, "item"] == "R1"
+    rows, numeric = grid_payload(table)
+    cols = list(table.columns)
+    assert rows[0][cols.index("money_at_risk")] == ["1,234", 1234.4] and rows[0][cols.index("week")] == "2026-W49"
+    assert rows[0][cols.index("shortage_qty")] == ["12", 12.0] and cols.index("money_at_risk") in numeric and cols.index("place") not in numeric
 
 
 def test_drilldown_shows_the_joint_plan_and_the_weekly_causes_and_the_decision_keeps_the_item(weekly_run, tmp_path):
@@ -130,7 +143,7 @@ def test_drilldown_shows_the_joint_plan_and_the_weekly_causes_and_the_decision_k
     pick = items[items["sku"].isin(planned["sku"]) & items["location"].isin(planned["location"]) & (items["kind"] == "sku-location")]
     pick = pick[[bool(((planned["sku"] == r.sku) & (planned["location"] == r.location)).any()) for r in pick.itertuples()]]
     assert len(pick) > 0
-    app.item_list.value = pick.index[0]
+    app.select_item(int(app.decisions.shown.index[app.decisions.shown["item_id"] == pick.iloc[0]["item_id"]][0]))
     text = _html(app.drilldown)
     assert "joint plan for this item" in text and "Why it is short, week by week" in text and "soe-causes" in "".join(
         " ".join(w._dom_classes) for w in app.drilldown.detail.children)
@@ -169,28 +182,50 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         assert revenue in page.locator("[data-kpi='revenue at risk']").inner_text()
         assert accuracy in page.locator("[data-kpi='plan accuracy']").inner_text()
 
-        # selecting an item draws its charts
+        # the overview is there on the first render, without a click: tiles with trends, charts, the table
+        DOCS_IMAGES.mkdir(exist_ok=True)  # the screenshots docs/review-app.md shows, taken by this test from the real page
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(DOCS_IMAGES / "review-overview.png"))
+        assert page.locator(".soe-overview .soe-by-cause svg").count() == 1 and page.locator(".soe-overview .soe-by-week svg").count() == 1
+        assert "W4" in page.locator(".soe-by-week").inner_text() or "W5" in page.locator(".soe-by-week").inner_text()  # ISO weeks on the axis
+        grid = page.locator(".soe-grid table.dataTable").first
+        grid.wait_for(timeout=30_000)
+        head = page.locator(".soe-grid .dt-scroll-head thead th")  # the visible header row (DataTables keeps a sizing copy)
+        headers = head.all_inner_texts()
+        assert {"#", "Item", "Description", "Money at risk", "Recommended action", "Owner"} <= {h.strip() for h in headers}
+        assert page.locator(".soe-grid caption").inner_text().startswith("The week's decision list")  # said to screen readers
+        rows = page.locator(".soe-grid tbody tr")
+        first = rows.first.inner_text()
+        assert re.search(r"\d{1,3}(,\d{3})+|\b\d{1,3}\b", first) and "2026-W" in first  # money with separators, ISO weeks
+
+        # sorting by money puts the largest first (the values sort as numbers, not as text)
+        money_col = [h.strip() for h in headers].index("Money at risk")
+        sort = head.nth(money_col).locator(".dt-column-order")  # a button with a label, reachable by keyboard
+        assert sort.get_attribute("role") == "button" and "Money at risk" in sort.get_attribute("aria-label")
+        sort.click()
+        sort.press("Enter")  # the second time by keyboard: descending
+        page.wait_for_function("document.querySelector('.soe-grid .dt-scroll-head th.dt-ordering-desc') !== null", timeout=10_000)
+        shown = [float(t.replace(",", "") or 0) for t in page.locator(f".soe-grid tbody tr td:nth-child({money_col + 1})").all_inner_texts()]
+        assert shown == sorted(shown, reverse=True) and len(shown) > 3
+
+        # selecting a row opens its drill-down, with both charts
         page.locator(".soe-detail").get_by_text("Select an item").wait_for(timeout=30_000)
-        first_sku_item = next(t for t in page.locator(".soe-items select option").all_inner_texts() if " @ " in t.replace("\xa0", " "))
-        page.locator(".soe-items select").select_option(label=first_sku_item)
-        page.locator(".soe-detail .soe-chart svg").nth(1).wait_for(timeout=30_000)  # both charts
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "review-main.png"), full_page=True)
-        page.locator(".soe-detail").screenshot(path=str(ARTIFACTS / "review-drilldown.png"))
+        page.locator(".soe-grid tbody tr", has_text="sku-location").first.click()
+        page.locator(".soe-detail .soe-chart svg").nth(1).wait_for(timeout=30_000)
+        page.locator(".soe-grid").screenshot(path=str(DOCS_IMAGES / "review-decision-list.png"))
+        page.locator(".soe-detail .soe-chart").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(DOCS_IMAGES / "review-drilldown.png"))
 
         # filtering narrows the list
-        items = page.locator(".soe-items select option")
-        before = items.count()
+        before = rows.count()
         causes = page.locator(".soe-filter-cause select option").all_inner_texts()
         page.locator(".soe-filter-cause select").select_option(label=causes[1])
-        page.wait_for_function(f"document.querySelectorAll('.soe-items select option').length < {before}", timeout=30_000)
+        page.wait_for_function(f"document.querySelectorAll('.soe-grid tbody tr').length < {before}", timeout=30_000)
 
         # a what-if changes the shortage shown
         page.locator(".soe-filter-cause select").select_option(label="all")
-        page.wait_for_function(f"document.querySelectorAll('.soe-items select option').length == {before}", timeout=30_000)
-        # ipywidgets shows option labels with non-breaking spaces
-        item_label = next(t for t in page.locator(".soe-items select option").all_inner_texts() if " @ " in t.replace("\xa0", " "))
-        page.locator(".soe-items select").select_option(label=item_label)
+        page.wait_for_function(f"document.querySelectorAll('.soe-grid tbody tr').length == {before}", timeout=30_000)
+        page.locator(".soe-grid tbody tr", has_text="sku-location").first.click()
         shortage = page.locator(".soe-whatif-shortage")
         shortage.wait_for(timeout=30_000)
         page.wait_for_timeout(500)
@@ -203,6 +238,18 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
             arg=[".soe-whatif-shortage", start], timeout=30_000,
         )
         assert float(shortage.inner_text().replace(",", "")) > float(start.replace(",", ""))
+
+        # the change goes into a named scenario, saved, and compared side by side with the base plan
+        page.locator(".soe-scenario-add").click()
+        page.locator(".soe-scenario-pending").get_by_text("transfer").wait_for(timeout=30_000)
+        page.locator(".soe-scenario-name input").fill("send stock away")
+        page.locator(".soe-scenario-save").click()
+        page.locator(".soe-scenario-pending").get_by_text("saved").wait_for(timeout=30_000)
+        page.locator(".soe-scenario-compare").click()
+        table = page.locator(".soe-scenario-comparison table")
+        table.wait_for(timeout=30_000)
+        assert "Base: units short" in table.inner_text() and "send stock away: units short" in table.inner_text()
+        page.locator(".soe-scenario-comparison").screenshot(path=str(DOCS_IMAGES / "review-scenarios.png"))
 
         # record a decision with typed <script>: shown as text, still there after a reload
         page.locator(".soe-form-action input").fill("<script>window.__pwned=1</script> expedite")
@@ -228,3 +275,51 @@ def test_review_page_without_runs_says_how_to_start(tmp_path):
         page.goto(url, timeout=90_000)
         page.get_by_text("No successful weekly run yet").wait_for(timeout=90_000)
         assert "make run" in page.inner_text("body")
+
+
+def test_scenarios_combine_items_save_by_name_and_compare(weekly_run, tmp_path):
+    from soe_lib.app import compare_scenarios, evaluate_scenario
+    from soe_lib.io import ActionLog
+
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
+    week = ReviewWeek(tmp_path / "2026-W48")
+    short = week.table("financial_impact").iloc[0]
+    inv = week.inputs("inventory")
+    donor = inv[(inv["sku"] == short["sku"]) & (inv["location"] != short["location"])]["location"].iloc[0]
+    changes = [{"kind": "demand", "sku": short["sku"], "location": short["location"], "pct": 50.0},
+               {"kind": "transfer", "sku": short["sku"], "to_location": short["location"], "from_location": donor, "qty": 10.0, "week": 1}]
+    result = evaluate_scenario(week, changes).set_index("location")
+    assert set(result.index) == {short["location"], donor}  # the donor side is recomputed too
+    assert result.loc[donor, "shortage_qty"] >= result.loc[donor, "base_shortage_qty"]
+    log = ActionLog(f"sqlite:///{tmp_path / 'a.db'}")
+    first = log.save_scenario("2026-W48", "more demand, small transfer", changes, by="Ann")
+    log.save_scenario("2026-W48", "demand only", changes[:1])
+    with pytest.raises(ValueError, match="a name"):
+        log.save_scenario("2026-W48", " ", changes)
+    saved = log.scenarios("2026-W48").set_index("id")
+    assert saved.loc[first, "changes"] == changes and saved.loc[first, "created_by"] == "Ann"
+    table = compare_scenarios(week, dict(zip(saved["name"], saved["changes"], strict=True)))
+    total = table[table["sku"] == "total"].iloc[0]
+    assert total["demand only: units short"] > total["base: units short"]
+    lone = table[(table["sku"] == short["sku"]) & (table["location"] == donor)].iloc[0]
+    assert lone["demand only: units short"] == lone["base: units short"]  # a scenario that leaves it alone keeps its base
+
+
+def test_the_app_builds_a_scenario_across_items_and_compares_it(weekly_run, tmp_path):
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
+    app = ReviewApp(tmp_path)
+    shown = app.decisions.shown
+    picks = shown.index[(shown["kind"] == "sku-location") & (shown["shortage_qty"] > 0)][:2]
+    for pos in picks:
+        app.select_item(int(pos))
+        app.whatif.controls["demand"].value = 20
+        app.whatif.add_button.click()
+    assert len(app.whatif.pending) == 2 and "demand of" in app.whatif.pending_box.value
+    app.whatif.name.value = "demand +20 % on two items"
+    app.whatif.save_button.click()
+    assert "saved" in app.whatif.pending_box.value and len(app.whatif.saved.options) == 1
+    app.whatif.compare_button.click()
+    comparison = app.whatif.comparison.value
+    assert "Base: units short" in comparison and "demand +20 % on two items: units short" in comparison and ">total<" in comparison

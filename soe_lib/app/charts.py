@@ -21,6 +21,8 @@ __all__ = [
     "demand_chart",
     "drilldown_demand_chart",
     "drilldown_projection_chart",
+    "money_by_cause_chart",
+    "money_by_week_chart",
     "money_waterfall",
     "plan_vs_estimate_chart",
     "projection_chart",
@@ -30,6 +32,10 @@ __all__ = [
     "waterfall_frame",
     "weekly_totals_chart",
 ]
+
+
+# weeks on a time scale (true spacing, mixed sources) labelled as ISO weeks: d3's %G (ISO year) and %V (ISO week)
+WEEK_AXIS = alt.Axis(format="%G-W%V", labelAngle=-40, labelOverlap=True)
 
 
 def use_offline_renderer() -> str:
@@ -45,7 +51,7 @@ def weekly_totals_chart(totals: pd.DataFrame, run_week: pd.Timestamp, title: str
     """
     frame = totals.assign(week_label=week_labels(totals["week"]).astype(str))
     base = alt.Chart(frame).encode(
-        x=alt.X("week:T", title="week"),
+        x=alt.X("week:T", title="ISO week", axis=WEEK_AXIS),
         y=alt.Y("qty:Q", title="units"),
         color=alt.Color("measure:N", title=None),
         tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.0f")],
@@ -66,7 +72,7 @@ def demand_chart(frame: pd.DataFrame, run_week: pd.Timestamp, sku: str, location
         range=["#1f77b4", "#7f7f7f", "#9467bd", "#d62728", "#2ca02c"],
     )
     base = alt.Chart(frame).encode(
-        x=alt.X("week:T", title="week"),
+        x=alt.X("week:T", title="ISO week", axis=WEEK_AXIS),
         y=alt.Y("qty:Q", title="units"),
         color=alt.Color("measure:N", scale=colors, title=None),
         tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.1f")],
@@ -122,7 +128,7 @@ def projection_layers(lines: pd.DataFrame, rec: pd.DataFrame, title: str) -> alt
     lines = lines.assign(week_label=week_labels(lines["week"]).astype(str))
     present = [m for m in PROJECTION_COLORS if m in set(lines["measure"])]
     base = alt.Chart(lines).mark_line().encode(
-        x=alt.X("week:T", title="week"),
+        x=alt.X("week:T", title="ISO week", axis=WEEK_AXIS),
         y=alt.Y("qty:Q", title="units"),
         color=alt.Color("measure:N", title=None, scale=alt.Scale(domain=present, range=[PROJECTION_COLORS[m] for m in present])),
         strokeDash=alt.condition(alt.datum.measure == "safety stock", alt.value([5, 3]), alt.value([1, 0])),
@@ -137,7 +143,7 @@ def projection_layers(lines: pd.DataFrame, rec: pd.DataFrame, title: str) -> alt
             planned_label=week_labels(rec["week"]).astype(str),
         )
         bars = alt.Chart(rec).mark_bar(opacity=0.5, width=8).encode(
-            x="eta_week:T",
+            x=alt.X("eta_week:T", axis=WEEK_AXIS),
             y="qty:Q",
             color=alt.Color("status:N", scale=alt.Scale(domain=["receipt", "late receipt"], range=["#2ca02c", "#d62728"]), title=None),
             tooltip=["order_id:N", "planned_label:N", "eta_label:N", "qty:Q", "supplier:N"],
@@ -188,7 +194,7 @@ def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
         alt.Chart(frame)
         .mark_line()
         .encode(
-            x=alt.X("week:T", title="week"),
+            x=alt.X("week:T", title="ISO week", axis=WEEK_AXIS),
             y=alt.Y("qty:Q", title="units"),
             color=alt.Color("measure:N", scale=alt.Scale(domain=["actual", "plan", "sensed"], range=["#1f77b4", "#7f7f7f", "#d62728"]), title=None),
             tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.1f")],
@@ -275,6 +281,38 @@ def bridge_waterfall(bridge: pd.DataFrame, measure: str = "margin at risk") -> a
     )
 
 
+def money_by_cause_chart(impact: pd.DataFrame) -> alt.Chart:
+    """Margin at risk of the week's shortage gaps by root cause, largest first."""
+    by = impact.groupby("cause", as_index=False)["margin_at_risk"].sum().sort_values("margin_at_risk", ascending=False) if len(impact) else \
+        pd.DataFrame({"cause": [], "margin_at_risk": []})
+    return (
+        alt.Chart(by)
+        .mark_bar(color="#d62728")
+        .encode(
+            y=alt.Y("cause:N", sort="-x", title=None),
+            x=alt.X("margin_at_risk:Q", title="margin at risk", axis=alt.Axis(format=",.0f")),
+            tooltip=["cause:N", alt.Tooltip("margin_at_risk:Q", format=",.0f", title="margin at risk")],
+        )
+        .properties(title="Where the money is: margin at risk by cause", width=300, height=alt.Step(22))
+    )
+
+
+def money_by_week_chart(impact: pd.DataFrame) -> alt.Chart:
+    """Margin at risk by the ISO week its gap starts: when the money is at stake."""
+    by = impact.groupby("first_week", as_index=False)["margin_at_risk"].sum() if len(impact) else pd.DataFrame({"first_week": [], "margin_at_risk": []})
+    by["week"] = week_labels(parse_weeks(by["first_week"])).astype(str) if len(by) else pd.Series(dtype=str)
+    return (
+        alt.Chart(by)
+        .mark_bar(color="#1f77b4")
+        .encode(
+            x=alt.X("week:O", title="ISO week the gap starts", axis=alt.Axis(labelAngle=-40)),
+            y=alt.Y("margin_at_risk:Q", title="margin at risk", axis=alt.Axis(format=",.0f")),
+            tooltip=["week:N", alt.Tooltip("margin_at_risk:Q", format=",.0f", title="margin at risk")],
+        )
+        .properties(title="When it is at stake: margin at risk by week", width=360, height=180)
+    )
+
+
 def plan_vs_estimate_chart(pve: pd.DataFrame) -> alt.Chart:
     """Revenue plan vs latest estimate over the horizon, by family."""
     fam = pve.groupby("family", as_index=False)[["revenue_plan", "revenue_estimate"]].sum()
@@ -295,8 +333,8 @@ def plan_vs_estimate_chart(pve: pd.DataFrame) -> alt.Chart:
 
 def svg_html(chart: alt.TopLevelMixin, css_class: str = "soe-chart") -> str:
     """The chart as inline SVG in a div: for HTML widgets (the review app), no CDN, no output capture."""
-    import io
+    import vl_convert
 
-    buffer = io.StringIO()
-    chart.save(buffer, format="svg")
-    return f"<div class='{css_class}'>{buffer.getvalue()}</div>"
+    # the spec is built by our own code: skipping Altair's schema validation halves the time of a chart
+    # (a drill-down draws two per selection), then vl-convert renders it in-process, no browser, no CDN
+    return f"<div class='{css_class}'>{vl_convert.vegalite_to_svg(chart.to_dict(validate=False))}</div>"

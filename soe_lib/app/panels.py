@@ -17,8 +17,9 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from ..core.formats import PY_FORMATS, column_kind, formatted, headers
 from ..io.decision_log import STATUSES, ActionLog, StaleUpdate
-from .review_data import ReviewWeek, filter_items, kpi_tiles, what_if
+from .review_data import ITEM_COLUMNS, ReviewWeek, filter_items, item_table, kpi_tiles, what_if
 
 __all__ = [
     "ActionsPanel",
@@ -26,11 +27,14 @@ __all__ = [
     "DrilldownPanel",
     "KpiPanel",
     "LoopPanel",
+    "OverviewPanel",
     "RecordPanel",
     "WhatIfPanel",
     "bridge_html",
-    "items_options",
+    "decision_grid",
+    "grid_payload",
     "message",
+    "sparkline_svg",
     "tile_html",
 ]
 
@@ -51,9 +55,26 @@ def _fmt(name: str, value: float) -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else FORMATS[name].format(value)
 
 
-def tile_html(tiles: pd.DataFrame) -> str:
-    """KPI tiles as HTML: value, and the change since the previous week when there is one."""
+def sparkline_svg(values: list[float], width: int = 110, height: int = 26) -> str:
+    """A KPI's trend over the archived weeks as a tiny inline SVG line (no chart library: instant)."""
+    v = np.asarray([x for x in values], dtype=float)
+    ok = ~np.isnan(v)
+    if ok.sum() < 2:
+        return ""
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    span = hi - lo if hi > lo else 1.0
+    x = np.linspace(2, width - 2, len(v))
+    y = height - 3 - (v - lo) / span * (height - 6)
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b, keep in zip(x, y, ok, strict=True) if keep)
+    return (f"<svg class='soe-spark' width='{width}' height='{height}' role='img' aria-label='trend over {int(ok.sum())} weeks'>"
+            f"<polyline fill='none' stroke='#1f77b4' stroke-width='1.5' points='{points}'/>"
+            f"<circle cx='{x[ok][-1]:.1f}' cy='{y[ok][-1]:.1f}' r='2.2' fill='#1f77b4'/></svg>")
+
+
+def tile_html(tiles: pd.DataFrame, history: dict[str, list[float]] | None = None) -> str:
+    """KPI tiles as HTML: value, its trend over the archived weeks, and the change since last week."""
     parts = []
+    history = history or {}
     for r in tiles.itertuples():
         delta = ""
         if not np.isnan(r.change):
@@ -62,30 +83,14 @@ def tile_html(tiles: pd.DataFrame) -> str:
             delta = f"<div class='soe-delta {'soe-bad' if worse else 'soe-good'}'>{html.escape(sign_fmt.format(r.change))} vs last week</div>"
         parts.append(
             f"<div class='soe-tile' data-kpi='{html.escape(r.kpi)}'><div class='soe-tile-label'>{html.escape(r.kpi)}</div>"
-            f"<div class='soe-tile-value'>{html.escape(_fmt(r.kpi, r.value))}</div>{delta}</div>"
+            f"<div class='soe-tile-value'>{html.escape(_fmt(r.kpi, r.value))}</div>{sparkline_svg(history.get(r.kpi, []))}{delta}</div>"
         )
     return "".join(parts)
 
 
-def items_options(items: pd.DataFrame) -> list[tuple[str, int]]:
-    """(label, row index) for the decision-list selector: ranked items ``#n``, then those ``in hand``
-    (an open action of an earlier week), then the ``S&OP`` findings (for next month's S&OP)."""
-    where = np.where(
-        items["sku"].astype(str) != "", items["sku"].astype(str) + " @ " + items["location"].astype(str), items["resource"].astype(str) + items["location"].astype(str)
-    )
-    track = items["track"].astype(str) if "track" in items else pd.Series("execution", index=items.index)
-    in_hand = items["in_hand"].fillna(False).astype(bool) if "in_hand" in items else pd.Series(False, index=items.index)
-    rank = items["rank"].astype("Int64").astype(str).str.replace("<NA>", "", regex=False)
-    place = np.where(track == "sop", "S&OP", np.where(in_hand, "in hand", "#" + rank))
-    labels = (
-        pd.Series(place, index=items.index) + "  " + items["kind"].astype(str) + "  " + where
-        + "  " + items["week"].astype(str) + "  " + items["money_at_risk"].map("{:,.0f}".format)
-    )
-    return list(zip(labels.tolist(), items.index.tolist(), strict=True))
-
-
 def _table(frame: pd.DataFrame, cls: str = "") -> widgets.HTML:
-    body = frame.to_html(index=False, escape=True, border=0, classes="soe-table", float_format=lambda v: f"{v:,.2f}", na_rep="")
+    """A small table as HTML: every column in its kind's format (:mod:`soe_lib.core.formats`), human headers."""
+    body = headers(formatted(frame)).to_html(index=False, escape=True, border=0, classes="soe-table", na_rep="")
     out = widgets.HTML(body)
     if cls:
         out.add_class(cls)
@@ -104,8 +109,26 @@ class KpiPanel(widgets.VBox):
         self.tiles = _hooked(widgets.HTML(), "soe-tiles")
         super().__init__([self.tiles])
 
-    def show(self, current: dict[str, float], previous: dict[str, float] | None, actions: dict[str, int]) -> None:
-        self.tiles.value = tile_html(kpi_tiles(current, previous, actions))
+    def show(self, current: dict[str, float], previous: dict[str, float] | None, actions: dict[str, int], history: dict[str, list[float]] | None = None) -> None:
+        self.tiles.value = tile_html(kpi_tiles(current, previous, actions), history)
+
+
+class OverviewPanel(widgets.VBox):
+    """Where the money is and when: margin at risk by cause and by week (Altair, as inline SVG)."""
+
+    def __init__(self) -> None:
+        self.charts = _hooked(widgets.HTML(), "soe-overview")
+        super().__init__([self.charts])
+
+    def show(self, week: ReviewWeek) -> None:
+        from . import charts
+
+        impact = week.table("financial_impact")
+        if impact.empty:
+            self.charts.value = "<p class='soe-message'>No shortage gap this week: no money at risk.</p>"
+            return
+        self.charts.value = ("<div style='display:flex;flex-wrap:wrap;gap:1.5em'>" + charts.svg_html(charts.money_by_cause_chart(impact), "soe-chart soe-by-cause")
+                             + charts.svg_html(charts.money_by_week_chart(impact), "soe-chart soe-by-week") + "</div>")
 
 
 class ActionsPanel(widgets.VBox):
@@ -158,30 +181,75 @@ class ActionsPanel(widgets.VBox):
         self.on_change(message(f"Action #{action_id} is now {status.value}."))
 
 
+# DataTables shows a cell's first value and sorts by its second (itables' own convention for numbers)
+SORT_BY_VALUE = "function (data, type, row, meta) { return type === 'sort' || type === 'type' ? data[1] : data[0]; }"
+
+
+def grid_payload(table: pd.DataFrame) -> tuple[list[list], list[int]]:
+    """Rows for the table widget: numbers as ``[shown, value]`` (formatted as the column's kind, sorted
+    by value), weeks as ISO labels, text as text; and the positions of the number columns."""
+    kinds = {c: column_kind(c, table[c]) for c in table.columns}
+    kinds = {c: ("qty1" if k == "qty" and not np.allclose(pd.to_numeric(table[c], errors="coerce").dropna(), np.round(pd.to_numeric(table[c], errors="coerce").dropna())) else k)
+             for c, k in kinds.items()}
+    shown = formatted(table)
+    numeric = [i for i, c in enumerate(table.columns) if kinds[c] in PY_FORMATS]
+    cols = []
+    for i, c in enumerate(table.columns):
+        if i in numeric:
+            values = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
+            cols.append([[t, None if np.isnan(v) else float(v)] for t, v in zip(shown[c].tolist(), values, strict=True)])
+        else:
+            cols.append(shown[c].tolist())
+    return [list(r) for r in zip(*cols, strict=True)] if cols else [], numeric
+
+
+def decision_grid(table: pd.DataFrame, caption: str):
+    """The decision list as an accessible, sortable, searchable table (itables' DataTables widget, its
+    JavaScript bundled: works offline in Voila and JupyterLab) with single-row selection."""
+    import json
+
+    from itables.widget import ITable
+
+    grid = ITable(table.rename(columns=ITEM_COLUMNS).head(0), caption=caption, classes="display compact soe-grid-table", paging=False,
+                  scrollY="420px", scrollCollapse=True, order=[], showIndex=False)
+    rows, numeric = grid_payload(table)
+    args = dict(grid._dt_args)
+    args["data_json"] = json.dumps(rows)
+    args["caption"] = caption  # DataTables' own <caption>: what the table is, for screen readers
+    args["select"] = {"style": "single", "info": False, "keys": True}  # one row; Tab to a row, Space or Enter selects it
+    args["columnDefs"] = [{"targets": numeric, "render": SORT_BY_VALUE, "className": "dt-right"}] if numeric else []
+    args["keys_to_be_evaluated"] = [["columnDefs", 0, "render"]] if numeric else []
+    grid._dt_args = args
+    return grid
+
+
 class DecisionListPanel(widgets.VBox):
-    """The capped decision list with filters; picking an item calls ``on_select(row or None)``."""
+    """The decision list as a table (sortable, searchable, one row selectable) under the meeting's
+    filters; selecting a row calls ``on_select(row of the decision list, or None)``."""
 
     FILTERS = ("family", "location", "cause", "severity")
 
     def __init__(self, on_select: Callable[[pd.Series | None], None]) -> None:
         self.on_select = on_select
-        self.items = pd.DataFrame()
-        self.beyond = pd.DataFrame()
+        self.items, self.beyond, self.shown = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+        self.products, self.actions = pd.DataFrame(), pd.DataFrame()
         self.filters = {
             name: _hooked(widgets.Dropdown(options=[("all", "")], value="", description=name.capitalize()), f"soe-filter-{name}")
             for name in self.FILTERS
         }
-        self.item_list = _hooked(widgets.Select(options=[], rows=12, description="Items", layout=widgets.Layout(width="95%")), "soe-items")
+        self.grid = None
+        self.grid_box = _hooked(widgets.VBox(), "soe-items")
         self.note = _hooked(widgets.HTML(), "soe-list-note")
         self._quiet = False
         for f in self.filters.values():
             f.observe(self._on_filter, names="value")
-        self.item_list.observe(self._on_item, names="value")
-        super().__init__([widgets.HTML("<h3>Decision list</h3>"), widgets.HBox(list(self.filters.values())), self.note, self.item_list])
+        super().__init__([widgets.HTML("<h3>Decision list</h3>"), widgets.HBox(list(self.filters.values())), self.note, self.grid_box])
 
-    def show(self, items: pd.DataFrame, beyond: pd.DataFrame) -> None:
+    def show(self, items: pd.DataFrame, beyond: pd.DataFrame, products: pd.DataFrame | None = None, actions: pd.DataFrame | None = None) -> None:
         """A new week's list: filters offer its values, nothing is selected."""
         self.items, self.beyond = items, beyond
+        self.products = products if products is not None else pd.DataFrame()
+        self.actions = actions if actions is not None else pd.DataFrame()
         self._quiet = True  # resetting the filters must not redraw the list four times
         try:
             for name, f in self.filters.items():
@@ -204,19 +272,26 @@ class DecisionListPanel(widgets.VBox):
         if len(self.beyond) and "track" in self.beyond and (sop := self.beyond[self.beyond["track"] == "sop"]).shape[0]:
             note += f" {int(sop['items'].sum())} more S&OP findings are left to the monthly S&OP (sop_feedback.md)."
         self.note.value = f"<p class='soe-message'>{html.escape(note)}</p>"
-        self.item_list.unobserve(self._on_item, names="value")
-        try:
-            self.item_list.options = items_options(shown) if len(shown) else []
-            # nothing is opened until someone picks an item: the first render stays fast (charts are
-            # rendered by vl-convert, whose start-up alone costs about a second)
-            self.item_list.value = None
-        finally:
-            self.item_list.observe(self._on_item, names="value")
-        self._on_item()
+        self.shown = shown.reset_index(drop=True)
+        if len(self.shown):
+            # nothing is selected until someone picks a row: the first render stays light
+            self.grid = decision_grid(item_table(self.shown, self.products, self.actions), "The week's decision list: select a row for its drill-down")
+            self.grid.add_class("soe-grid")
+            self.grid.observe(self._on_rows, names="selected_rows")
+            self.grid_box.children = [self.grid]
+        else:
+            self.grid = None
+            self.grid_box.children = [widgets.HTML("<p class='soe-message'>No item matches these filters.</p>")]
+        self.on_select(None)
 
-    def _on_item(self, _change=None) -> None:
-        idx = self.item_list.value
-        self.on_select(None if idx is None else self.items.loc[idx])
+    def _on_rows(self, change) -> None:
+        rows = change["new"]
+        self.on_select(self.shown.iloc[rows[0]] if rows else None)
+
+    def select(self, position: int | None) -> None:
+        """Select the row at ``position`` of the shown list (None: nothing), as a click does."""
+        if self.grid is not None:
+            self.grid.selected_rows = [] if position is None else [int(position)]
 
 
 class DrilldownPanel(widgets.VBox):
@@ -262,8 +337,8 @@ class DrilldownPanel(widgets.VBox):
         if len(causes := rows.get("causes", pd.DataFrame())):
             out += [widgets.HTML("<h4>Why it is short, week by week</h4><p class='soe-message'>Each week's parts add up to that week's "
                                  "shortage (a plan cushion is spare the plan had).</p>"),
-                    _table(causes.pivot_table(index="week", columns="cause", values="qty", aggfunc="sum", fill_value=0.0)
-                           .join(causes.groupby("week")["week_shortage_qty"].first().rename("shortage")).reset_index(), "soe-causes")]
+                    _table(causes.pivot_table(index="week", columns="cause", values="qty", aggfunc="sum", fill_value=0.0).add_suffix(" units")
+                           .join(causes.groupby("week")["week_shortage_qty"].first().rename("shortage units")).reset_index(), "soe-causes")]
         if len(opts):
             out += [widgets.HTML("<h4>Countermeasure options</h4>"),
                     _table(opts[["first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit", "effective_week",
@@ -325,28 +400,47 @@ class LoopPanel(widgets.VBox):
 
 
 class WhatIfPanel(widgets.VBox):
-    """Demand change, one inbound order moved, a transfer in or out: the item's projection, shortage
-    and money at risk recomputed at once (:func:`~soe_lib.app.review_data.what_if`)."""
+    """The selected item's what-if (demand change, an inbound order moved, a transfer in or out, from
+    another location: the donor side shown), recomputed at once (:func:`~soe_lib.app.review_data.what_if`);
+    and scenarios: changes of several items added together, saved by name in the decision log, and
+    compared side by side with the base plan (:mod:`.scenarios`)."""
 
     def __init__(self) -> None:
         self.rows: dict | None = None
+        self.week: ReviewWeek | None = None
+        self.decision_log: ActionLog | None = None
+        self.who: Callable[[], str] = lambda: ""
+        self.pending: list[dict] = []
         self.controls = {
             "demand": widgets.IntSlider(value=0, min=-50, max=100, step=5, description="Demand change (%)", continuous_update=False),
             "order": widgets.Dropdown(options=[("none", "")], value="", description="Move order"),
             "move": widgets.IntSlider(value=0, min=-4, max=4, description="Move by (weeks)", continuous_update=False),
             "transfer_qty": widgets.BoundedFloatText(value=0, min=-1e9, max=1e9, description="Transfer qty (+ in, - out)"),
             "transfer_week": widgets.IntSlider(value=1, min=0, max=12, description="Transfer week", continuous_update=False),
+            "transfer_from": widgets.Dropdown(options=[("outside", "")], value="", description="From location"),
         }
         for name, control in self.controls.items():
             control.style.description_width = "initial"
             _hooked(control, f"soe-whatif-{name}")
         self.result = _hooked(widgets.HTML(), "soe-whatif-result")
         self.chart = _hooked(widgets.HTML(), "soe-whatif-chart")
+        self.add_button = _hooked(widgets.Button(description="Add to scenario", tooltip="keep this item's changes in the scenario being built"), "soe-scenario-add")
+        self.name = _hooked(widgets.Text(description="Scenario name"), "soe-scenario-name")
+        self.save_button = _hooked(widgets.Button(description="Save scenario", button_style="info"), "soe-scenario-save")
+        self.pending_box = _hooked(widgets.HTML(), "soe-scenario-pending")
+        self.saved = _hooked(widgets.SelectMultiple(options=[], description="Saved", rows=4), "soe-scenario-saved")
+        self.compare_button = _hooked(widgets.Button(description="Compare with the base plan"), "soe-scenario-compare")
+        self.comparison = _hooked(widgets.HTML(), "soe-scenario-comparison")
+        self.add_button.on_click(self._on_add)
+        self.save_button.on_click(self._on_save)
+        self.compare_button.on_click(self._on_compare)
         c = self.controls
         super().__init__(
             [
                 widgets.HTML("<h3>What-if</h3>"), widgets.HBox([c["demand"], c["order"], c["move"]]),
-                widgets.HBox([c["transfer_qty"], c["transfer_week"]]), self.result, self.chart,
+                widgets.HBox([c["transfer_qty"], c["transfer_week"], c["transfer_from"]]), self.result, self.chart,
+                widgets.HTML("<h4>Scenarios</h4>"), widgets.HBox([self.add_button, self.name, self.save_button]), self.pending_box,
+                widgets.HBox([self.saved, self.compare_button]), self.comparison,
             ]
         )
 
@@ -354,15 +448,56 @@ class WhatIfPanel(widgets.VBox):
         for control in self.controls.values():
             control.observe(callback, names="value")
 
+    def set_context(self, week: ReviewWeek, log: ActionLog | None, who: Callable[[], str]) -> None:
+        """The week the scenarios belong to and the decision log they are saved in."""
+        self.week, self.decision_log, self.who = week, log, who
+        self.pending = []
+        self._show_pending("")
+        self.comparison.value = ""
+        self._list_saved()
+
     def set_rows(self, rows: dict | None) -> None:
-        """A new item: its inbound orders to move, every control back to no change."""
+        """A new item: its inbound orders to move, the other locations holding it, every control back to no change."""
         self.rows = rows
         orders = rows["orders"]["order_id"].dropna().astype(str).tolist() if rows is not None and len(rows["orders"]) else []
         self.controls["order"].options = [("none", "")] + [(o, o) for o in orders]
-        for name, value in (("demand", 0), ("order", ""), ("move", 0), ("transfer_qty", 0.0)):
-            self.controls[name].value = value
+        self._quiet = True  # five controls back to no change must not recompute five times (the caller recomputes once)
+        try:
+            self.controls["transfer_from"].options = [("outside", "")] + [(loc, loc) for loc in self._donors()]
+            for name, value in (("demand", 0), ("order", ""), ("move", 0), ("transfer_qty", 0.0), ("transfer_from", "")):
+                self.controls[name].value = value
+        finally:
+            self._quiet = False
+
+    def _item(self) -> tuple[str, str]:
+        proj = self.rows["projection"]
+        return str(proj["sku"].iloc[0]), str(proj["location"].iloc[0])
+
+    def _donors(self) -> list[str]:
+        if self.rows is None or self.week is None or self.rows["projection"].empty:
+            return []
+        sku, location = self._item()
+        inv = self.week.inputs("inventory")
+        return sorted(str(x) for x in inv.loc[(inv["sku"] == sku) & (inv["location"] != location), "location"].unique()) if len(inv) else []
+
+    def changes(self) -> list[dict]:
+        """The selected item's changes as the controls set them (see :mod:`.scenarios`)."""
+        if self.rows is None or self.rows["projection"].empty:
+            return []
+        c, (sku, location) = self.controls, self._item()
+        out: list[dict] = []
+        if c["demand"].value:
+            out.append({"kind": "demand", "sku": sku, "location": location, "pct": float(c["demand"].value)})
+        if c["order"].value and c["move"].value:
+            out.append({"kind": "move", "sku": sku, "location": location, "order_id": c["order"].value, "weeks": int(c["move"].value)})
+        if c["transfer_qty"].value:
+            out.append({"kind": "transfer", "sku": sku, "to_location": location, "from_location": c["transfer_from"].value,
+                        "qty": float(c["transfer_qty"].value), "week": int(c["transfer_week"].value)})
+        return out
 
     def recompute(self) -> None:
+        if getattr(self, "_quiet", False):
+            return
         self.chart.value = ""
         if self.rows is None or self.rows["projection"].empty:
             self.result.value = "<p class='soe-message'>Select a supply item of the decision list to try a what-if.</p>"
@@ -370,16 +505,64 @@ class WhatIfPanel(widgets.VBox):
         c = self.controls
         base = what_if(self.rows)
         result = what_if(self.rows, c["demand"].value, c["order"].value or None, c["move"].value, c["transfer_qty"].value, c["transfer_week"].value)
-        self.result.value = (
-            f"<p class='soe-message'>Shortage <b class='soe-whatif-shortage'>{result.shortage_qty:,.1f}</b> units "
-            f"(now {base.shortage_qty:,.1f}); margin at risk <b>{result.margin_at_risk:,.0f}</b> (now {base.margin_at_risk:,.0f}); "
-            f"revenue at risk {result.revenue_at_risk:,.0f}.</p>"
-        )
-        changed = c["demand"].value or (c["order"].value and c["move"].value) or c["transfer_qty"].value
-        if changed:  # the chart with the what-if line only once something changed: until then it is the one above
+        text = (f"Shortage <b class='soe-whatif-shortage'>{result.shortage_qty:,.1f}</b> units "
+                f"(now {base.shortage_qty:,.1f}); margin at risk <b>{result.margin_at_risk:,.0f}</b> (now {base.margin_at_risk:,.0f}); "
+                f"revenue at risk {result.revenue_at_risk:,.0f}.")
+        donor = c["transfer_from"].value
+        if donor and c["transfer_qty"].value and self.week is not None:
+            rows = self.week.series_rows(self._item()[0], donor)
+            if not rows["projection"].empty:
+                d_base, d_new = what_if(rows), what_if(rows, transfer_qty=-c["transfer_qty"].value, transfer_week=c["transfer_week"].value)
+                text += (f" <span class='soe-whatif-donor'>Donor {html.escape(donor)}: shortage {d_new.shortage_qty:,.1f} units "
+                         f"(now {d_base.shortage_qty:,.1f}), margin at risk {d_new.margin_at_risk:,.0f} (now {d_base.margin_at_risk:,.0f}).</span>")
+        self.result.value = f"<p class='soe-message'>{text}</p>"
+        if self.changes():  # the chart with the what-if line only once something changed: until then it is the one above
             from . import charts
 
             self.chart.value = charts.svg_html(charts.drilldown_projection_chart(self.rows, result))
+
+    # --- scenarios ----------------------------------------------------------------------------------------
+    def _show_pending(self, note: str) -> None:
+        from .scenarios import describe_change
+
+        items = "".join(f"<li>{html.escape(describe_change(ch))}</li>" for ch in self.pending)
+        self.pending_box.value = (f"<p class='soe-message'>{html.escape(note)}</p>" if note else "") + (
+            f"<ul class='soe-scenario-changes'>{items}</ul>" if items else "<p class='soe-message'>No change in the scenario yet: set a what-if and add it.</p>")
+
+    def _list_saved(self) -> None:
+        saved = self.decision_log.scenarios(self.week.week) if self.decision_log is not None and self.week is not None else pd.DataFrame()
+        self._saved = {int(r.id): (r.name, r.changes) for r in saved.itertuples()} if len(saved) else {}
+        self.saved.options = [(f"#{i} {name} ({len(ch)} changes)", i) for i, (name, ch) in self._saved.items()]
+
+    def _on_add(self, _button) -> None:
+        new = self.changes()
+        self.pending += new
+        self._show_pending(f"{len(new)} change(s) added." if new else "Nothing to add: set a what-if first.")
+
+    def _on_save(self, _button) -> None:
+        if self.decision_log is None or self.week is None:
+            self._show_pending("Scenarios cannot be saved now: the decision log is not available.")
+            return
+        try:
+            new_id = self.decision_log.save_scenario(self.week.week, self.name.value, self.pending, self.who())
+        except ValueError as exc:
+            self._show_pending(str(exc))
+            return
+        self.pending = []
+        self._show_pending(f"Scenario #{new_id} '{self.name.value}' saved.")
+        self._list_saved()
+        self.saved.value = (new_id,)
+
+    def _on_compare(self, _button) -> None:
+        from .scenarios import compare_scenarios
+
+        chosen = {f"#{i} {self._saved[i][0]}": self._saved[i][1] for i in self.saved.value if i in self._saved}
+        if self.pending:
+            chosen["(not saved yet)"] = self.pending
+        if not chosen or self.week is None:
+            self.comparison.value = "<p class='soe-message'>Choose saved scenarios (or add changes) to compare.</p>"
+            return
+        self.comparison.value = _table(compare_scenarios(self.week, chosen), "soe-scenario-table").value
 
 
 class RecordPanel(widgets.VBox):

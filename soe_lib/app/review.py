@@ -1,9 +1,17 @@
 """The weekly review meeting app (served by Voila from ``notebooks/06_weekly_review.ipynb``).
 
-Layout, top to bottom: week selector; KPI tiles with the change since the previous week; open actions
-from earlier weeks (status can be updated); the decision list with filters; the selected item's
-drill-down, its what-if, and the form to record a decision; the minutes export; what was decided
-this week. Each part is a panel of :mod:`.panels`; this class only wires them.
+Layout, top to bottom, all on the first render: week selector; KPI tiles with their trend over the
+archived weeks and the change since the previous week; where the money is (margin at risk by cause
+and by week); since last week and did it work (the closed loop); open actions from earlier weeks
+(status can be updated); the decision list as a sortable table with filters; then, for the selected
+row, its drill-down, what-if scenarios, and the form to record a decision; the minutes export; what
+was decided this week. Each part is a panel of :mod:`.panels`; this class only wires them.
+
+**Fast and fresh.** Building the page (reading the week's tables, drawing the charts) is done by
+``ReviewApp(..., defer=True)`` before anyone asks: Voila runs it in a preheated kernel. What can
+change while the page waits (the decision log: open actions, owners, what was decided; a newer week)
+is read by :meth:`ReviewApp.connect` when a page is requested (:func:`wait_for_page`), so a page never
+shows a stale decision.
 
 It reads only what the weekly run wrote (:mod:`.review_data`) and the action log (:mod:`soe_lib.io.decision_log`).
 Errors are logged server side (stderr and ``outputs/review.log``) and shown as one short line.
@@ -21,10 +29,10 @@ import pandas as pd
 
 from ..core.paths import outputs_dir
 from ..io.decision_log import ActionLog, ActionLogError, default_url, minutes_dir
-from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, LoopPanel, RecordPanel, WhatIfPanel, message
-from .review_data import ReviewWeek, available_weeks
+from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, LoopPanel, OverviewPanel, RecordPanel, WhatIfPanel, message
+from .review_data import ReviewWeek, available_weeks, kpi_history
 
-__all__ = ["EMPTY_MESSAGE", "ReviewApp", "review_app"]
+__all__ = ["EMPTY_MESSAGE", "ReviewApp", "review_app", "wait_for_page"]
 
 EMPTY_MESSAGE = (
     "No successful weekly run yet. Make one with <code>make run</code> (or <code>soe run</code>), "
@@ -60,29 +68,36 @@ def _guard(method):
     return wrapper
 
 
+def wait_for_page() -> None:
+    """In a kernel Voila preheated, wait until a page asks for it (then the decision log is read
+    fresh); anywhere else (JupyterLab, tests, a Voila without preheating) return at once."""
+    try:
+        from voila.utils import wait_for_request
+    except ImportError:  # the app without Voila (JupyterLab): nothing to wait for
+        return
+    wait_for_request()
+
+
 class ReviewApp:
-    def __init__(self, out: str | Path | None = None, week: str | None = None, actions_url: str | None = None):
+    def __init__(self, out: str | Path | None = None, week: str | None = None, actions_url: str | None = None, defer: bool = False):
         self.out = Path(out) if out else outputs_dir()
         self._log_to_file()
         self.weeks = available_weeks(self.out)
+        self.actions_url = actions_url
+        self.asked_week = week
         self.status = widgets.HTML("")
         self.status.add_class("soe-status")
         if not self.weeks:
             self.widget = widgets.VBox([widgets.HTML(STYLE), widgets.HTML(f"<p class='soe-empty'>{EMPTY_MESSAGE}</p>")])
             return
         self.problems = _Problems()
-        try:
-            self.actions: ActionLog | None = ActionLog(actions_url or default_url(self.out))
-        except ActionLogError as exc:  # the meeting can still review the week; it cannot record decisions
-            log.warning("decision log unavailable: %s", exc)
-            self.actions = None
-            self.problems.database = str(exc)
+        self.actions: ActionLog | None = None
         self.selector = widgets.Dropdown(options=self.weeks, value=week if week in self.weeks else self.weeks[0], description="Week")
         self.selector.add_class("soe-week")
         self.kpis = KpiPanel()
+        self.overview = OverviewPanel()
         self.record = RecordPanel()
-        self.open_actions = ActionsPanel(self.actions, self._on_actions_changed, lambda: self.record.form["by"].value)
-        self.record.record_button.disabled = self.actions is None
+        self.open_actions = ActionsPanel(None, self._on_actions_changed, lambda: self.record.form["by"].value)
         self.loop = LoopPanel()
         self.decisions = DecisionListPanel(self._on_item)
         self.drilldown = DrilldownPanel()
@@ -97,20 +112,51 @@ class ReviewApp:
         self.record.minutes_button.on_click(self._on_minutes)
         self.widget = widgets.VBox(
             [
-                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status, self.open_actions, self.loop, self.decisions,
-                self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
+                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.overview, self.status, self.loop, self.open_actions,
+                self.decisions, self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
             ]
         )
-        self._on_week()  # initial values after observe, so the first render is complete
+        self._load_week()  # the tables and charts: the part a preheated kernel does before anyone asks
+        if defer:
+            self.current.warm()  # and the drill-down's tables, so the first selection is as fast as the next
+        else:
+            self.connect()
+
+    def connect(self) -> widgets.Widget:
+        """What may have changed while the page was prepared: a newer week, and the decision log (open
+        actions, owners, what was decided). Returns the page's widget."""
+        if not self.weeks:
+            return self.widget
+        weeks = available_weeks(self.out)
+        if weeks != self.weeks:  # a weekly run published since the page was prepared: show the newest
+            self.weeks = weeks
+            self.selector.unobserve(self._on_week, names="value")
+            self.selector.options = weeks
+            self.selector.value = self.asked_week if self.asked_week in weeks else weeks[0]
+            self.selector.observe(self._on_week, names="value")
+            self._load_week()
+        try:
+            self.actions = ActionLog(self.actions_url or default_url(self.out))
+            self.problems.database = ""
+        except ActionLogError as exc:  # the meeting can still review the week; it cannot record decisions
+            log.warning("decision log unavailable: %s", exc)
+            self.actions = None
+            self.problems.database = str(exc)
+        self.open_actions.action_log = self.actions
+        self.record.record_button.disabled = self.actions is None
+        self.whatif.set_context(self.current, self.actions, lambda: self.record.form["by"].value)
+        self._refresh()
+        self._show_list()
+        return self.widget
 
     # the widgets tests and callers reach most often
     @property
     def tiles(self) -> widgets.HTML:
         return self.kpis.tiles
 
-    @property
-    def item_list(self) -> widgets.Select:
-        return self.decisions.item_list
+    def select_item(self, position: int | None) -> None:
+        """Select a row of the shown decision list (as a click in the table does)."""
+        self.decisions.select(position)
 
     @property
     def form(self) -> dict[str, widgets.Widget]:
@@ -146,21 +192,33 @@ class ReviewApp:
         return {"open actions": len(open_), "overdue actions": int(open_["overdue"].sum()) if len(open_) else 0}
 
     def _refresh(self) -> None:
-        """Tiles and action lists of the selected week."""
+        """Tiles and action lists of the selected week (the decision log read now)."""
         week = self.selector.value
         prev = self.previous_week(week)
         previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)} if prev else None
-        self.kpis.show(self.current.headline(), previous, self.action_counts(week))
+        self.kpis.show(self.current.headline(), previous, self.action_counts(week), self.history)
         self.open_actions.show(week)
         self.problems.show(self.current)
+
+    def _load_week(self) -> None:
+        """The selected week's tables, charts and closed loop (nothing from the decision log)."""
+        self.current = ReviewWeek(self.out / self.selector.value)
+        self.history = kpi_history(self.out, self.weeks, self.selector.value)
+        self.kpis.show(self.current.headline(), None, {}, self.history)
+        self.overview.show(self.current)
+        self.loop.show(self.current)
+
+    def _show_list(self) -> None:
+        actions = self.actions.frame() if self.actions is not None else None
+        self.decisions.show(self.current.items(), self.current.table("decision_list_beyond_budget"), self.current.inputs("products"), actions)
 
     # --- callbacks ------------------------------------------------------------------------------------
     @_guard
     def _on_week(self, _change=None) -> None:
-        self.current = ReviewWeek(self.out / self.selector.value)
+        self._load_week()
         self._refresh()
-        self.loop.show(self.current)
-        self.decisions.show(self.current.items(), self.current.table("decision_list_beyond_budget"))
+        self._show_list()
+        self.whatif.set_context(self.current, self.actions, lambda: self.record.form["by"].value)
         self.status.value = ""
 
     @_guard
@@ -227,5 +285,5 @@ class _Problems:
 
 
 def review_app(out: str | Path | None = None, week: str | None = None) -> widgets.Widget:
-    """The meeting app's widget (see :class:`ReviewApp`)."""
+    """The meeting app's widget (see :class:`ReviewApp`), built and connected at once."""
     return ReviewApp(out, week).widget

@@ -17,7 +17,7 @@ from ..core.projection import project
 from ..core.weeks import parse_weeks
 from ..io.archive import list_runs
 
-__all__ = ["KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_tiles", "what_if"]
+__all__ = ["ITEM_COLUMNS", "KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_history", "kpi_tiles", "item_table", "what_if"]
 
 KPI_NAMES = (
     "plan accuracy", "plan bias", "projected fill rate", "revenue at risk", "margin at risk",
@@ -36,9 +36,12 @@ def _read(path: Path, damaged: dict[str, str]) -> pd.DataFrame:
     except Exception as exc:  # a damaged file: name it, never show its path or a traceback
         damaged[f"{path.parent.name}/{path.stem}"] = type(exc).__name__
         return pd.DataFrame()
-    for col in ("sku", "location"):
-        if col in frame and len(frame) > 10_000:
+    if "sku" in frame and "location" in frame and len(frame) > 10_000:
+        for col in ("sku", "location"):
             frame[col] = frame[col].astype("category")
+        if _series_blocks(frame) is None:  # rows of one SKU-location apart (e.g. actuals appended week by week): group them once
+            order = np.lexsort((frame["location"].cat.codes.to_numpy(), frame["sku"].cat.codes.to_numpy()))
+            frame = frame.iloc[order].reset_index(drop=True)
     return frame
 
 
@@ -47,7 +50,7 @@ def available_weeks(out: Path) -> list[str]:
     return [r["week"] for r in list_runs(out) if r.get("status") == "succeeded"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: each instance keeps its own cache and its own list of damaged files
 class ReviewWeek:
     folder: Path
     damaged: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # tables that cannot be read
@@ -89,11 +92,23 @@ class ReviewWeek:
             "gap to financial plan": float(pve["gap"].sum()) if len(pve) and pve["revenue_plan"].notna().any() else np.nan,
         }
 
+    def warm(self) -> None:
+        """Read every table the drill-down picks from, so the first selection is as fast as the next
+        (done while Voila prepares the page, before anyone asks)."""
+        tables = [self.table(n) for n in ("sensed_demand", "inventory_projection", "inbound_delays", "countermeasures", "supply_gaps", "gap_causes")]
+        inputs = [self.inputs(n) for n in ("actuals", "demand_plan", "inventory", "routings", "products")]
+        for frame in tables + inputs:
+            if len(frame) > 10_000 and "sku" in frame and "location" in frame:
+                _series_blocks(frame)
+
     def series_rows(self, sku: str, location: str) -> dict[str, pd.DataFrame]:
         """Everything about one SKU-location for the drill-down."""
         def pick(frame: pd.DataFrame) -> pd.DataFrame:
             if frame.empty or "sku" not in frame:
                 return frame
+            span = _sorted_span(frame, sku, location)
+            if span is not None:  # a table in (sku, location) order: two binary searches, not a scan of millions of rows
+                return frame.iloc[span[0] : span[1]].reset_index(drop=True)
             return frame[(frame["sku"] == sku) & (frame["location"] == location)].reset_index(drop=True)
 
         routes = pick(self.inputs("routings"))
@@ -111,6 +126,90 @@ class ReviewWeek:
             "inventory": pick(self.inputs("inventory")),
             "product": self.inputs("products")[self.inputs("products")["sku"] == sku],
         }
+
+
+_SPANS: dict[int, tuple[pd.Index, pd.Index, np.ndarray, np.ndarray] | None] = {}
+
+
+def _series_blocks(frame: pd.DataFrame) -> tuple[pd.Index, pd.Index, np.ndarray, np.ndarray] | None:
+    """For a large table whose sku and location are categoricals and whose rows of each SKU-location
+    are together (as the run writes them): (sku categories, location categories, first row and end row
+    per SKU-location key); else None. Computed once per table (tables are read once per week, cached)."""
+    if id(frame) in _SPANS:
+        return _SPANS[id(frame)]
+    found = None
+    sku, loc = frame["sku"], frame["location"]
+    if len(frame) and isinstance(sku.dtype, pd.CategoricalDtype) and isinstance(loc.dtype, pd.CategoricalDtype):
+        width = len(loc.cat.categories) + 1
+        key = sku.cat.codes.to_numpy(np.int64) * width + loc.cat.codes.to_numpy(np.int64)
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(key) != 0) + 1])
+        if len(np.unique(key[starts])) == len(starts):  # every SKU-location in one block of rows
+            first = np.full((len(sku.cat.categories) + 1) * width, -1, dtype=np.int64)
+            end = np.full_like(first, -1)
+            first[key[starts]] = starts
+            end[key[starts]] = np.concatenate([starts[1:], [len(key)]])
+            found = (sku.cat.categories, loc.cat.categories, first, end)
+    _SPANS[id(frame)] = found
+    return found
+
+
+def _sorted_span(frame: pd.DataFrame, sku: str, location: str) -> tuple[int, int] | None:
+    """The rows [start, stop) of one SKU-location in a table whose SKU-locations are blocks of rows."""
+    found = _series_blocks(frame)
+    if found is None:
+        return None
+    skus, locs, first, end = found
+    i, j = skus.get_indexer([sku])[0], locs.get_indexer([location])[0]
+    if i < 0 or j < 0 or first[i * (len(locs) + 1) + j] < 0:
+        return (0, 0)
+    k = i * (len(locs) + 1) + j
+    return int(first[k]), int(end[k])
+
+
+def kpi_history(out: Path, weeks: list[str], upto: str, n: int = 12) -> dict[str, list[float]]:
+    """Each KPI's value over the archived weeks up to ``upto`` (oldest first, at most ``n``): the tiles' trend."""
+    chosen = sorted(w for w in weeks if w <= upto)[-n:]
+    values = [ReviewWeek(Path(out) / w).headline() for w in chosen]
+    return {name: [v.get(name, np.nan) for v in values] for name in KPI_NAMES if any(name in v for v in values)}
+
+
+ITEM_COLUMNS = {  # the decision list as the meeting reads it: column -> header
+    "place": "#", "kind": "Kind", "item": "Item", "description": "Description", "location": "Location", "cause": "Cause",
+    "week": "First week", "shortage_qty": "Units short", "money_at_risk": "Money at risk", "best_action": "Recommended action",
+    "action_net_benefit": "Net benefit", "owner": "Owner", "status": "Status",
+}
+
+
+def item_table(items: pd.DataFrame, products: pd.DataFrame, actions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The decision list for the table widget: place (rank, in hand, S&OP), the item, its product's
+    description, cause, first week, units short, money, the joint plan's move and its net benefit, and
+    the owner and status of the open action on it (from the decision log, read when the page opens)."""
+    if items.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ITEM_COLUMNS})
+    rank = items["rank"].astype("Int64").astype(str).str.replace("<NA>", "", regex=False)
+    track = items["track"].astype(str) if "track" in items else pd.Series("execution", index=items.index)
+    in_hand = items["in_hand"].fillna(False).astype(bool) if "in_hand" in items else pd.Series(False, index=items.index)
+    desc = products.set_index("sku")["description"] if len(products) and "description" in products else pd.Series(dtype=str)
+    out = pd.DataFrame({
+        "place": np.where(track == "sop", "S&OP", np.where(in_hand, "in hand", rank)),
+        "kind": items["kind"].astype(str),
+        "item": np.where(items["sku"].fillna("").astype(str) != "", items["sku"].astype(str), items["resource"].fillna("").astype(str)),
+        "description": items["sku"].map(desc).fillna("").astype(str),
+        "location": items["location"].fillna("").astype(str),
+        "cause": items["cause"].fillna("").astype(str),
+        "week": items["week"],
+        "shortage_qty": items["shortage_qty"].astype(float),
+        "money_at_risk": items["money_at_risk"].astype(float),
+        "best_action": items["best_action"].fillna("").astype(str),
+        "action_net_benefit": items["action_net_benefit"].astype(float),
+    }, index=items.index)
+    owner = status = pd.Series("", index=items.index)
+    if actions is not None and len(actions) and "item_id" in actions:
+        last = actions[actions["item_id"].fillna("") != ""].sort_values("id").drop_duplicates("item_id", keep="last").set_index("item_id")
+        owner = items["item_id"].map(last["owner"]).fillna("")
+        status = items["item_id"].map(last["status"]).fillna("")
+    out["owner"], out["status"] = owner.astype(str), status.astype(str)
+    return out
 
 
 def kpi_tiles(current: dict[str, float], previous: dict[str, float] | None, actions: dict[str, int]) -> pd.DataFrame:
@@ -142,6 +241,21 @@ class WhatIf:
     revenue_at_risk: float
 
 
+def _move(receipts: np.ndarray, weeks: pd.DatetimeIndex, orders: pd.DataFrame, order_id: str, by_weeks: int) -> None:
+    """One inbound order's receipt moved by ``by_weeks`` (capped to the horizon; beyond it: gone)."""
+    line = orders[orders["order_id"] == order_id] if len(orders) else orders
+    if not by_weeks or not len(line):
+        return
+    eta = parse_weeks(line["eta_week"]).iloc[0]
+    qty = float(line["constrained_qty"].iloc[0]) if "constrained_qty" in line else float(line["qty"].iloc[0])
+    old = weeks.get_indexer([max(eta, weeks[0])])[0]
+    new = int(np.clip((old if old >= 0 else len(weeks)) + by_weeks, 0, len(weeks)))
+    if old >= 0:
+        receipts[old] -= qty
+    if new < len(weeks):
+        receipts[new] += qty
+
+
 def what_if(
     rows: dict[str, pd.DataFrame],
     demand_pct: float = 0.0,
@@ -149,28 +263,22 @@ def what_if(
     move_weeks: int = 0,
     transfer_qty: float = 0.0,
     transfer_week: int = 0,
+    moves: list[tuple[str, int]] = (),
+    transfers: list[tuple[float, int]] = (),
 ) -> WhatIf:
-    """Recompute one SKU-location's projection: demand x (1 + pct/100), one inbound order moved by
-    ``move_weeks`` (capped to the horizon), a transfer of ``transfer_qty`` landing in horizon week
-    ``transfer_week`` (negative: stock sent away). Receipts are the capacity-constrained ones; the formulas of :mod:`soe_lib.core.projection`."""
+    """Recompute one SKU-location's projection: demand x (1 + pct/100); inbound orders moved by some
+    weeks (``move_order``/``move_weeks``, and any in ``moves``; capped to the horizon); transfers of a
+    quantity landing in a horizon week (``transfer_qty``/``transfer_week``, and any in ``transfers``;
+    negative: stock sent away). Receipts are the capacity-constrained ones; the formulas of
+    :mod:`soe_lib.core.projection`. Margin at risk = units newly short x (price - cost)."""
     proj = rows["projection"].copy()
     weeks = pd.DatetimeIndex(parse_weeks(proj["week"]))
     demand = proj["demand_qty"].to_numpy(dtype=float) * (1 + demand_pct / 100.0)
     receipts = proj["constrained_receipts_qty"].to_numpy(dtype=float).copy()
-    orders = rows["orders"]
-    if move_order and move_weeks and len(orders):
-        line = orders[orders["order_id"] == move_order]
-        if len(line):
-            eta = parse_weeks(line["eta_week"]).iloc[0]
-            qty = float(line["constrained_qty"].iloc[0]) if "constrained_qty" in line else float(line["qty"].iloc[0])
-            old = weeks.get_indexer([max(eta, weeks[0])])[0]
-            new = int(np.clip((old if old >= 0 else len(weeks)) + move_weeks, 0, len(weeks)))
-            if old >= 0:
-                receipts[old] -= qty
-            if new < len(weeks):
-                receipts[new] += qty
-    if transfer_qty:
-        receipts[int(np.clip(transfer_week, 0, len(weeks) - 1))] += transfer_qty
+    for order, by in [*([(move_order, move_weeks)] if move_order else []), *moves]:
+        _move(receipts, weeks, rows["orders"], order, by)
+    for qty, week in [*([(transfer_qty, transfer_week)] if transfer_qty else []), *transfers]:
+        receipts[int(np.clip(week, 0, len(weeks) - 1))] += qty
     on_hand = float(rows["inventory"]["on_hand"].iloc[0]) if len(rows["inventory"]) else 0.0
     p = project(np.array([on_hand]), receipts[None, :], demand[None, :])
     short = float(p.short_new.sum())

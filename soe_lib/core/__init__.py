@@ -4,6 +4,7 @@ declarations, where things live, the validated snapshot type, and the (series x 
 from .contract import MAX_NUMBER, SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
 from .dataset import SERIES_TABLES, Dataset, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
+from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, format_value, formatted, header, headers, styled
 from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
 from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
@@ -28,6 +29,7 @@ __all__ = [
     "CycleParams",
     "DOCUMENTS",
     "Dataset",
+    "EXCEL_FORMATS",
     "FORMULA_STARTS",
     "FocusParams",
     "ISO_WEEK",
@@ -39,6 +41,7 @@ __all__ = [
     "OutputContractError",
     "OutputTable",
     "PACKAGE_DIR",
+    "PY_FORMATS",
     "ParamSpec",
     "ParameterError",
     "Problem",
@@ -58,8 +61,13 @@ __all__ = [
     "catalogues_dir",
     "check_table",
     "check_value",
+    "column_kind",
     "contract_markdown",
     "eased",
+    "format_value",
+    "formatted",
+    "header",
+    "headers",
     "history_matrix",
     "item_id",
     "long_frame",
@@ -77,6 +85,7 @@ __all__ = [
     "runs",
     "sample_dir",
     "source_checkout",
+    "styled",
     "tables_of_step",
     "text_cells_as_text",
     "to_matrix",

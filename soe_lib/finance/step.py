@@ -8,7 +8,7 @@ to S&OP (:mod:`.feedback`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ class FinanceWeek:
     beyond_budget: pd.DataFrame  # the rest, summarised by kind
     feedback: str  # markdown for S&OP
     candidates: int  # execution items not in hand, before the cap
+    open_actions: pd.DataFrame = field(default_factory=pd.DataFrame)  # the decision log's open actions of earlier weeks
 
     def money_by(self, by: str) -> pd.DataFrame:
         return rollup_money(self.impact, by)
@@ -92,23 +93,34 @@ class FinanceWeek:
         feasible = self.options[self.options["feasible"] & self.options["gap_id"].isin(gaps["gap_id"])]
         options = feasible[OPTION_COLUMNS].head(max_rows)  # in gap order: the largest gaps' options first
         plan = self.chosen().head(max_rows)
+        actions = self.action_register()
         about = pd.DataFrame(
             {
-                "sheet": ["decision_list", "beyond_budget", "joint_plan", "gaps", "countermeasures", "plan_vs_estimate"],
-                "rows": [len(self.decisions), len(self.beyond_budget), len(plan), len(gaps), len(options), len(self.plan_vs_estimate)],
-                "of": [len(self.decisions) + int(self.beyond_budget["items"].sum()), len(self.beyond_budget), len(self.chosen()), len(self.impact),
-                       int(self.options["feasible"].sum()), len(self.plan_vs_estimate)],
+                "sheet": ["decision_list", "actions", "beyond_budget", "joint_plan", "gaps", "countermeasures", "plan_vs_estimate"],
+                "rows": [len(self.decisions), len(actions), len(self.beyond_budget), len(plan), len(gaps), len(options), len(self.plan_vs_estimate)],
+                "of": [len(self.decisions) + int(self.beyond_budget["items"].sum()), len(actions), len(self.beyond_budget), len(self.chosen()),
+                       len(self.impact), int(self.options["feasible"].sum()), len(self.plan_vs_estimate)],
                 "note": [
-                    "execution items ranked and capped at the alert budget, then those in hand, then the top S&OP items", "the rest, by track and kind",
+                    "execution items ranked and capped at the alert budget, then those in hand, then the top S&OP items",
+                    "the action register: actions of earlier weeks still open (owner, due week, status)", "the rest, by track and kind",
                     self.plan_note(), "largest margin at risk first; all in financial_impact.parquet",
                     "feasible options of the largest gaps; all in countermeasures.parquet", "family x week",
                 ],
             }
         )
         return {
-            "about": about, "decision_list": self.decisions, "beyond_budget": self.beyond_budget, "joint_plan": plan, "gaps": gaps,
+            "about": about, "decision_list": self.decisions, "actions": actions, "beyond_budget": self.beyond_budget, "joint_plan": plan, "gaps": gaps,
             "countermeasures": options, "plan_vs_estimate": self.plan_vs_estimate,
         }
+
+    def action_register(self) -> pd.DataFrame:
+        """The open actions of earlier weeks as the meeting follows them: who, what, by when, status."""
+        cols = ["id", "week", "item_id", "sku", "location", "resource", "action", "owner", "due_week", "status", "overdue"]
+        acts = self.open_actions
+        if acts is None or acts.empty:
+            return pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
+        out = acts.reindex(columns=cols).rename(columns={"id": "action_id", "week": "decided_week"})
+        return out.sort_values(["due_week", "action_id"]).reset_index(drop=True)
 
     def cap_note(self) -> str:
         shown, total = int(self.decisions["rank"].notna().sum()), self.candidates
@@ -147,4 +159,5 @@ def assess_week(
     decisions, beyond = cap_to_budget(items, sop, p.alert_budget)
     feedback = sop_feedback(data.week_label, t["forecast_accuracy_by_family"], t["inbound_delays_by_supplier"], t["capacity_load"], pve, sop)
     excess = excess_inventory(projection, data.products, p.excess_weeks)
-    return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, int((~items["in_hand"].astype(bool)).sum()) if len(items) else 0)
+    candidates = int((~items["in_hand"].astype(bool)).sum()) if len(items) else 0
+    return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, candidates, open_actions if open_actions is not None else pd.DataFrame())

@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import functools
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,16 @@ actions = sa.Table(
     # revision 0003: what it was expected to cost, and the item's cause then (for the value it added)
     sa.Column("expected_cost", sa.Float, nullable=True),
     sa.Column("item_cause", sa.String(200), nullable=False, default=""),
+)
+scenarios = sa.Table(  # revision 0004: named what-if scenarios of a week (changes as JSON)
+    "scenarios",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("week", sa.String(8), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("changes", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False, default=""),
+    sa.Column("created_at", sa.DateTime, nullable=False),
 )
 events = sa.Table(
     "action_events",
@@ -284,6 +295,25 @@ class ActionLog:
             cond = sa.and_(cond, actions.c.week < week)
         out = self.frame(cond)
         out["overdue"] = (out["due_week"] < week) if week else False
+        return out
+
+    @_database_errors
+    def save_scenario(self, week: str, name: str, changes: list[dict], by: str = "") -> int:
+        """Keep a what-if scenario of ``week`` under ``name`` (a name is required); returns its id."""
+        if not name.strip():
+            raise ValueError("a scenario needs a name")
+        if not changes:
+            raise ValueError("a scenario needs at least one change")
+        with self.engine.begin() as conn:
+            return int(conn.execute(scenarios.insert().values(week=week, name=name.strip(), changes=json.dumps(changes), created_by=by,
+                                                              created_at=_now())).inserted_primary_key[0])
+
+    @_database_errors
+    def scenarios(self, week: str) -> pd.DataFrame:
+        """The week's saved scenarios (id, name, changes as a list, by, when), newest first."""
+        with self.engine.connect() as conn:
+            out = pd.read_sql(sa.select(scenarios).where(scenarios.c.week == week).order_by(scenarios.c.id.desc()), conn)
+        out["changes"] = out["changes"].map(json.loads)
         return out
 
     @staticmethod

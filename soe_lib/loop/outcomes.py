@@ -136,6 +136,8 @@ def decision_receipts(actions: pd.DataFrame, verdicts: pd.DataFrame, now_supply:
     """Receipts moved or made by executed decisions, as (sku, location, week, qty) changes on this
     week's horizon: an expedited order's quantity leaves its old ETA and lands at its new one; a
     transfer or build-ahead made lands at its ETA. (For the risk bridge's "decisions" part.)"""
+    if actions.empty or verdicts.empty:
+        return pd.DataFrame(columns=["sku", "location", "week", "qty"])
     done = actions.merge(verdicts[verdicts["executed"] == "yes"][["action_id"]], left_on="id", right_on="action_id")
     rows = []
     orders = done[done["action_type"].isin(["expedite", "pull_in"])]["target"]

@@ -1,0 +1,56 @@
+"""One way to show a number: the formats module, the notebooks' tables and the charts' week axes."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from soe_lib.app import charts
+from soe_lib.core.formats import EXCEL_FORMATS, column_kind, format_value, formatted, header, styled
+from soe_lib.core.weeks import parse_week
+
+
+def test_column_kinds_follow_the_names_and_types():
+    frame = pd.DataFrame({"rank": [1], "week": [parse_week("2026-W48")], "money_at_risk": [1.0], "wape": [0.2], "shortage_qty": [2.0],
+                          "load_hours": [3.0], "on_time_share": [0.5], "sku": ["00001"], "in_hand": [True], "z_score": [1.5],
+                          "base: margin at risk": [4.0], "base: units short": [5.0]})
+    kinds = {c: column_kind(c, frame[c]) for c in frame.columns}
+    assert kinds == {"rank": "qty", "week": "week", "money_at_risk": "money", "wape": "pct", "shortage_qty": "qty", "load_hours": "hours",
+                     "on_time_share": "pct", "sku": "text", "in_hand": "text", "z_score": "number", "base: margin at risk": "money",
+                     "base: units short": "qty"}
+    assert EXCEL_FORMATS["money"] == "#,##0" and EXCEL_FORMATS["pct"] == "0.0%"
+
+
+def test_values_are_shown_as_people_read_them():
+    frame = pd.DataFrame({"week": pd.to_datetime(["2026-11-23", None]), "money_at_risk": [441.1530335474662, 12345.6], "bias": [0.335001, -0.02],
+                          "shortage_qty": [5.0, 7.0], "sensed_qty": [1.25, 3.0], "gap_id": [3, 4]})
+    shown = formatted(frame)
+    assert shown["week"].tolist() == ["2026-W48", ""] and shown["money_at_risk"].tolist() == ["441", "12,346"]
+    assert shown["bias"].tolist() == ["33.5%", "-2.0%"] and shown["shortage_qty"].tolist() == ["5", "7"]
+    assert shown["sensed_qty"].tolist() == ["1.2", "3.0"] and shown["gap_id"].tolist() == ["3", "4"]  # whole units without decimals
+    assert format_value(float("nan"), "money") == "" and header("money_at_risk") == "Money at risk" and header("sku") == "SKU"
+    assert header("shortage_qty") == "Shortage units"
+
+
+def test_notebook_tables_are_styled_with_formats_iso_weeks_and_human_headers():
+    frame = pd.DataFrame({"week": pd.to_datetime(["2026-11-23"]), "money_at_risk": [441.153], "wape": [0.335001]})
+    html = styled(frame).to_html()
+    assert "2026-W48" in html and "33.5%" in html and ">441<" in html and "Money at risk" in html
+    assert "2026-11-23" not in html and "0.335001" not in html and "441.153" not in html
+    long = pd.DataFrame({"qty": range(500)})
+    assert "First 200 of 500 rows" in styled(long).to_html()
+    grouped = pd.DataFrame({"family": ["A", "B"], "margin": [1.0, 2.0]}).groupby("family")[["margin"]].sum()
+    assert "Family" in styled(grouped).to_html()  # a meaningful index becomes a column
+
+
+def test_every_chart_labels_its_weeks_as_iso_weeks():
+    weeks = [parse_week("2026-W40") + pd.Timedelta(weeks=k) for k in range(20)]
+    totals = pd.DataFrame({"week": weeks * 2, "measure": ["actual"] * 20 + ["plan"] * 20, "qty": range(40)})
+    svg = charts.svg_html(charts.weekly_totals_chart(totals, weeks[10]))
+    labels = set(re.findall(r">\s*(20\d\d-W\d\d)\s*<", svg))
+    assert len(labels) >= 3 and not re.search(r">\s*(Oct|Nov|Dec)\w*\s*<", svg)
+    impact = pd.DataFrame({"cause": ["supply late", "demand above plan"], "first_week": ["2026-W49", "2026-W51"], "margin_at_risk": [120.0, 30.0]})
+    by_week = charts.svg_html(charts.money_by_week_chart(impact))
+    assert "2026-W49" in by_week and "2026-W51" in by_week
+    assert "supply late" in charts.svg_html(charts.money_by_cause_chart(impact))
