@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from . import plan, review, sensing
+from . import plan, realdata, review, sensing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--only", choices=("sensing", "plan", "review", "sessions"), default=None, help="run one benchmark")
+    parser.add_argument("--only", choices=("sensing", "realdata", "plan", "review", "sessions"), default=None, help="run one benchmark")
     parser.add_argument("--baseline", default=None, help="git commit whose finance step is timed on the same data (plan benchmark)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)
         (args.out / f"sensing-{stamp}.json").write_text(json.dumps(result, indent=2))
         print(f"saved {args.out / f'sensing-{stamp}.json'}")
+    if args.only in (None, "realdata") and not args.quick:
+        print("== sensing on real data (../shared/data/real): WAPE at 1-4 and 1-13 weeks, averaged over 3 run weeks ==", flush=True)
+        result = realdata.run()
+        (args.out / f"realdata-{stamp}.json").write_text(json.dumps(result, indent=2))
+        print(f"saved {args.out / f'realdata-{stamp}.json'}")
     if args.only in (None, "plan"):
         print("== joint countermeasure plan (target: solve <= 10 s at 100k; finance step vs --baseline) ==", flush=True)
         result = plan.run(args.series, args.baseline)

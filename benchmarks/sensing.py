@@ -4,7 +4,7 @@
    x 156 weeks, in a fresh subprocess so its peak memory (VmHWM) is its own.
 2. **Peers on the same series**: a random subsample, history cut 13 weeks before the run week, each
    method forecasts those 13 held-out weeks:
-   - the engine's statistical forecast (and the sensed blend with the plan, no open-orders floor),
+   - the engine's statistical forecast (and the sensed forecast the backtest chose, no open-orders floor),
    - statsmodels ``ExponentialSmoothing(trend="add", damped_trend=True)`` fitted per series in a loop,
    - statsforecast ``AutoETS(model="AAN", damped=True)`` (compiled), from its own venv ``.venv-peers``
      (``benchmarks/requirements-peers.txt``): statsforecast 2.x requires pandas<3; it is never a
@@ -143,7 +143,7 @@ def run(series: int, sample_statsmodels: int, sample_statsforecast: int, peers: 
         s_cut, rows, held, eng_seconds = _holdout(data_dir, sample, seed)
         stat, sensed = s_cut.statistical[rows], s_cut.sensed[rows]
         n_all = len(s_cut.series)
-        methods = {"engine (statistical)": (n_all / eng_seconds, stat), "engine (sensed blend)": (n_all / eng_seconds, sensed)}
+        methods = {"engine (statistical)": (n_all / eng_seconds, stat), "engine (sensed, chosen)": (n_all / eng_seconds, sensed)}
         history = s_cut.actual[rows]
         if "statsmodels" in peers:
             k = sample_statsmodels

@@ -410,11 +410,17 @@ def test_bias_findings_go_to_the_sop_track_and_never_take_an_execution_place(sam
     assert planted["biased_plan"]["family"] in impact.feedback
 
 
-def test_the_planted_late_order_leads_the_list(sample_impact):
+def test_the_planted_late_order_and_spike_make_the_meeting_budget(sample_impact):
+    """The planted late order (a cheap item: little money, but urgent) and the planted spike are among the
+    ranked execution items the meeting sees (budget 10), the late order told as supply late."""
     impact, planted, run = sample_impact
-    late = planted["late_inbound"]
-    top = impact.decisions[impact.decisions["rank"].notna()].head(5)
-    assert ((top["sku"] == late["sku"]) & (top["location"] == late["location"])).any(), top[["rank", "sku", "location", "money_at_risk"]]
+    ranked = impact.decisions[impact.decisions["rank"].notna()]
+    assert len(ranked) == 10
+    for key in ("late_inbound", "demand_spike"):
+        hit = ranked[(ranked["sku"] == planted[key]["sku"]) & (ranked["location"] == planted[key]["location"])]
+        assert len(hit) == 1, (key, ranked[["rank", "sku", "location", "money_at_risk"]])
+    late = ranked[(ranked["sku"] == planted["late_inbound"]["sku"]) & (ranked["location"] == planted["late_inbound"]["location"])]
+    assert late.iloc[0]["cause"] == "supply late" and late.iloc[0]["urgency"] >= 0.8
 
 
 def test_items_in_hand_leave_the_budget_unless_they_got_worse(sample_impact, tmp_path, monkeypatch):

@@ -15,10 +15,9 @@ from soe_lib.run import open_week
 from soe_lib.sensing import (
     ExceptionParams,
     SensingParams,
-    blend_weight,
-    combine,
     damped_path,
     deep_dive,
+    demand_exceptions,
     fit_damped,
     fit_tsb,
     fourier_seasonality,
@@ -66,12 +65,26 @@ def test_rollup_sums_parts_so_errors_do_not_cancel():
     assert total["tracking_signal"] == 0.0  # summed weekly errors cancel: no consistent direction
 
 
-def test_blend_weight_and_combine():
-    w = blend_weight(np.array([1.0, 3.0, 0.0, np.nan, 2.0]), np.array([3.0, 1.0, 0.0, 2.0, np.nan]))
-    np.testing.assert_allclose(w, [0.75, 0.25, 0.5, 0.0, 1.0])
-    out = combine(np.array([10.0, np.nan, 10.0, np.nan]), np.array([20.0, 20.0, np.nan, np.nan]), np.array([0.25, 0.5, 0.5, 0.5]))
-    np.testing.assert_allclose(out, [17.5, 20.0, 10.0, 0.0])
+def test_candidates_by_hand_and_the_choice_of_the_least_error():
+    from soe_lib.sensing import CANDIDATES, backtest_candidates, choose, live_candidates
 
+    y = np.array([[np.nan, 2.0, 4.0, 6.0, 8.0, 10.0]])
+    plan = np.full((1, 6), 20.0)
+    stat = np.full((1, 3), 20.0)  # the engine's lag forecasts for weeks 3..5
+    c = backtest_candidates(y, plan, stat, lag=1, start=3)
+    np.testing.assert_allclose(c["naive"], [[4.0, 6.0, 8.0]])  # the week before each target
+    np.testing.assert_allclose(c["ma4"], [[3.0, 4.0, 5.0]])  # mean of the observed weeks up to the week before (NaN skipped)
+    np.testing.assert_allclose(c["blend"], [[20.0, 20.0, 20.0]])
+    np.testing.assert_allclose(c["combination"], [[11.5, 12.0, 12.5]])  # mean of statistical, MA 8, MA 13, plan
+    assert np.isnan(c["seasonal_naive"]).all()
+    live = live_candidates(y, np.full((1, 2), 5.0), np.full((1, 2), 7.0))
+    np.testing.assert_allclose(live["naive"], [[10.0, 10.0]])
+    np.testing.assert_allclose(live["ma4"], [[7.0, 7.0]])
+    actual = y[:, 3:]  # 6, 8, 10: naive (4, 6, 8) misses by 2, every flat forecast by more
+    pick = choose(actual, c, np.array(["smooth"]), min_weeks=2)
+    assert pick.names[0] == "naive" and pick.plan_share[0] == 0.0 and set(CANDIDATES) >= {"plan", "ma8", "seasonal_naive"}
+    sparse = choose(np.array([[np.nan, np.nan, 10.0]]), c, np.array(["smooth"]), min_weeks=2)
+    assert sparse.names[0] in CANDIDATES  # too few weeks: the segment's pooled choice
 
 # --- statsmodels is the reference --------------------------------------------------------------------
 @pytest.mark.parametrize("alpha, beta, phi", [(0.3, 0.0, 1.0), (0.2, 0.1, 0.9), (0.5, 0.2, 0.98), (0.1, 0.05, 0.8)])
@@ -135,7 +148,7 @@ def test_fourier_finds_a_seasonal_series_and_not_noise():
 
 
 # --- robustness ---------------------------------------------------------------------------------------
-def _company(tmp_path, y_by_series: dict[str, np.ndarray], plan_level: float = 50.0, open_orders=None):
+def _company(tmp_path, y_by_series: dict[str, np.ndarray], plan_level: float = 50.0, open_orders=None, stockouts=None, any_week=False):
     """A company whose actuals are the given weekly arrays (ending the week before 2026-W48)."""
     run = parse_week("2026-W48")
     skus = list(y_by_series)
@@ -154,7 +167,9 @@ def _company(tmp_path, y_by_series: dict[str, np.ndarray], plan_level: float = 5
     }
     if open_orders is not None:
         tables["open_orders"] = open_orders
-    return load_data(write_tables(tmp_path / "data", tables), week="2026-W48")
+    if stockouts is not None:
+        tables["stockouts"] = stockouts
+    return load_data(write_tables(tmp_path / "data", tables), week="2026-W48", week_check="warning" if any_week else "error")
 
 
 def test_one_off_outlier_is_flagged_and_barely_moves_the_forecast(tmp_path):
@@ -314,3 +329,69 @@ def test_deep_dive_fits_statsmodels_beside_the_engine(tmp_path):
     assert np.isnan(short.aic) and "nothing to estimate" in short.note
     with pytest.raises(KeyError, match="NOPE"):
         deep_dive(demand, "NOPE", "L1")
+
+
+
+# --- the backtest chooses; any history; censored demand; uncertainty ----------------------------------------
+def test_the_published_backtest_never_chooses_on_its_own_weeks(tmp_path):
+    """Weeks 54-66 (selection) follow a random walk: the last week is the best forecast. Weeks 67-79
+    (evaluation) are noise around a level: averages are best there. The backtest's forecasts for the
+    evaluation weeks must come from the choice made on the selection weeks (naive); the live forecast,
+    chosen on the evaluation weeks, is an average."""
+    rng = np.random.default_rng(3)
+    walk = 600 + np.cumsum(rng.choice([-30.0, 30.0], 67))
+    noise = walk[-1] + rng.normal(0, 25, 13)
+    y = np.r_[walk, noise].clip(1).round()
+    data = _company(tmp_path, {"A": y}, plan_level=0.0)
+    s = sense(data, SensingParams(history_weeks=80, seasonal_min_weeks=200, lookback_weeks=13))
+    np.testing.assert_allclose(s.sensed_backtest[0], y[66:79])  # naive: last week's actual, chosen before the window
+    assert s.series["forecast"].iloc[0] not in ("naive", "plan")  # live: chosen on the latest weeks
+
+
+def test_a_giant_order_on_eight_weeks_of_history_is_reported_and_does_not_leak(tmp_path):
+    y = np.array([10.0, 12, 9, 11, 1000, 10, 12, 11])  # 100x in week 5 of 8
+    data = _company(tmp_path, {"NEW": y, "OLD": np.full(60, 10.0)}, plan_level=10.0)
+    s = sense(data, SensingParams(history_weeks=60, seasonal_min_weeks=200))
+    row = list(s.series["sku"]).index("NEW")
+    assert s.series["pattern"].iloc[row] == "insufficient" and s.outliers[row, -4] and s.outliers[row].sum() == 1
+    assert s.sensed[row].max() < 15  # the 1000 never reaches the forecast
+    ex = demand_exceptions(s, series_accuracy(s.cleaned, s.plan_history, 13))
+    giant = ex[(ex["sku"] == "NEW") & (ex["kind"] == "outlier")]
+    assert len(giant) == 1 and giant.iloc[0]["severity"] == "high" and giant.iloc[0]["actual_qty"] == 1000
+    assert "x the usual week" in giant.iloc[0]["detail"] and {"insufficient_history", "outlier"} <= set(ex.loc[ex["sku"] == "NEW", "kind"])
+
+
+def test_a_spike_on_an_intermittent_series_is_reported(tmp_path):
+    rng = np.random.default_rng(8)
+    y = np.where(rng.random(60) < 0.3, rng.integers(5, 12, 60), 0).astype(float)
+    y[-1] = 433  # after mostly zero weeks and small orders
+    data = _company(tmp_path, {"SPARE": y}, plan_level=8.0)
+    s = sense(data, SensingParams(history_weeks=60, seasonal_min_weeks=200))
+    assert s.series["pattern"].iloc[0] in ("intermittent", "lumpy")
+    ex = demand_exceptions(s, series_accuracy(s.cleaned, s.plan_history, 13))
+    found = ex[(ex["sku"] == "SPARE") & (ex["week"] == s.history_weeks[-1])]
+    assert len(found) == 1 and found.iloc[0]["actual_qty"] == 433 and found.iloc[0]["severity"] == "high"
+
+
+def test_censored_weeks_are_left_out_of_fitting(tmp_path):
+    y = np.full(60, 40.0)
+    out = np.arange(52, 60)  # the last eight weeks out of stock: nothing sold
+    y[out] = 0.0
+    weeks = pd.date_range(parse_week("2026-W48") - pd.Timedelta(weeks=60), periods=60, freq="7D")
+    stockouts = pd.DataFrame({"sku": "A", "location": "L1", "week": weeks[out].strftime("%Y-%m-%d")})
+    # without the table the run needs --any-week (no sales for eight weeks); with it, those weeks are reported
+    plain = sense(_company(tmp_path / "a", {"A": y}, plan_level=0.0, any_week=True), SensingParams(history_weeks=60, seasonal_min_weeks=200))
+    censored = sense(_company(tmp_path / "b", {"A": y}, plan_level=0.0, stockouts=stockouts), SensingParams(history_weeks=60, seasonal_min_weeks=200))
+    assert censored.censored[0].sum() == 8 and np.isnan(censored.actual[0, out]).all()
+    assert censored.sensed[0, 0] == pytest.approx(40.0, abs=1.0)  # demand was 40 a week all along
+    assert plain.sensed[0, 0] < censored.sensed[0, 0] - 5  # without the table, the empty shelves look like low demand
+    assert int(censored.series["censored_weeks"].iloc[0]) == 8
+
+
+def test_quantile_bands_are_calibrated_on_a_synthetic_set(tmp_path):
+    rng = np.random.default_rng(12)
+    series = {f"S{i:03d}": rng.normal(lvl, lvl * 0.2, 80).clip(0).round() for i, lvl in enumerate(rng.uniform(20, 200, 150))}
+    s = sense(_company(tmp_path, series, plan_level=100.0), SensingParams(history_weeks=80, seasonal_min_weeks=200))
+    assert abs(s.coverage["below_p90"] - 0.9) < 0.05 and abs(s.coverage["below_p10"] - 0.1) < 0.05
+    p10, p50, p90 = s.bands[..., 0], s.bands[..., 1], s.bands[..., 2]
+    assert (p10 <= p50).all() and (p50 <= p90).all() and ((p90 - p10)[:, -1] > (p90 - p10)[:, 0]).all()  # wider further out

@@ -190,7 +190,7 @@ def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
         ignore_index=True,
     ).dropna(subset=["qty"])
     frame["week_label"] = week_labels(frame["week"]).astype(str)
-    return (
+    lines = (
         alt.Chart(frame)
         .mark_line()
         .encode(
@@ -199,8 +199,15 @@ def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
             color=alt.Color("measure:N", scale=alt.Scale(domain=["actual", "plan", "sensed"], range=["#1f77b4", "#7f7f7f", "#d62728"]), title=None),
             tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.1f")],
         )
-        .properties(title="Actual vs plan vs sensed demand", width=640, height=200)
     )
+    if {"p10_qty", "p90_qty"} <= set(sensed.columns):  # the band sensing expects 80 % of the weeks to fall in
+        band = sensed.assign(week_label=week_labels(sensed["week"]).astype(str))[["week", "week_label", "p10_qty", "p90_qty"]]
+        area = alt.Chart(band).mark_area(opacity=0.18, color="#d62728").encode(
+            x="week:T", y="p10_qty:Q", y2="p90_qty:Q",
+            tooltip=["week_label:N", alt.Tooltip("p10_qty:Q", format=",.1f", title="P10"), alt.Tooltip("p90_qty:Q", format=",.1f", title="P90")],
+        )
+        lines = alt.layer(area, lines)
+    return lines.properties(title="Actual vs plan vs sensed demand (shaded: P10-P90)", width=640, height=200)
 
 
 def capacity_heatmap(load: pd.DataFrame) -> alt.Chart:

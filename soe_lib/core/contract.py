@@ -156,6 +156,14 @@ TABLES: dict[str, Table] = {
             doc="customer orders already booked",
         ),
         Table(
+            "stockouts",
+            False,
+            (_code("sku"), _code("location"), Column("week", "week", doc="a week the item was out of stock at the location")),
+            key=("sku", "location", "week"),
+            references=_SL,
+            doc="weeks stock ran out: their actuals understate demand (censored), so sensing leaves them out (no table: none)",
+        ),
+        Table(
             "capacity",
             False,
             (_code("resource"), Column("week", "week"), _qty("available_hours")),

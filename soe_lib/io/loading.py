@@ -142,12 +142,16 @@ def _drop_future_actuals(tables: dict[str, pd.DataFrame], run_week: pd.Timestamp
         tables["actuals"] = tables["actuals"][~late].reset_index(drop=True)
 
 
-def _week_follows_actuals(run_week: pd.Timestamp, actuals: pd.DataFrame, severity: str, label: str) -> list[Problem]:
+def _week_follows_actuals(run_week: pd.Timestamp, actuals: pd.DataFrame, severity: str, label: str,
+                          stockouts: pd.DataFrame | None = None) -> list[Problem]:
     """The run week must be the week after the last week of actuals: a gap would count every item's
-    missing weeks as zero demand, and an earlier week would quietly drop the actuals after it."""
+    missing weeks as zero demand, and an earlier week would quietly drop the actuals after it. (A week
+    in ``stockouts`` counts as reported: nothing was sold because nothing was there.)"""
     if actuals.empty:
         return []
     last = actuals["week"].max()
+    if stockouts is not None and len(stockouts) and "week" in stockouts:
+        last = max(last, stockouts["week"].max())
     expected = last + pd.Timedelta(weeks=1)
     if run_week == expected:
         return []
@@ -190,7 +194,7 @@ def load_data(
         except ValueError as exc:
             report.add(Problem("error", "", "run parameters", "week", "ISO week or date", str(exc)))
         else:
-            report.extend(_week_follows_actuals(run_week, tables["actuals"], week_check, sources["actuals"].label))
+            report.extend(_week_follows_actuals(run_week, tables["actuals"], week_check, sources["actuals"].label, tables.get("stockouts")))
     if report.ok:
         _drop_future_actuals(tables, run_week, sources["actuals"].label, report)
     dataset = Dataset(Path(data_dir), tables, sources, run_week, report)

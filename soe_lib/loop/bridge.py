@@ -12,7 +12,8 @@ of ``g`` at its switch, so the parts telescope and add up exactly::
                          new start stock), a new week enters at the end (this week's values for it)
     prices               this week's prices and costs
     inventory            the start stock as counted this week, instead of last week's projection of it
-    plan                 demand + (1 - w0) x (plan now - plan then): the new S&OP plan through last week's blend
+    plan                 demand + (1 - w0) x (plan now - plan then): the new S&OP plan through its share of
+                         last week's chosen forecast (w = sensed_demand.w_stat)
     demand               the rest of the sensed demand change (new actuals, booked orders)
     decisions            receipts of the orders and transfers that recorded decisions moved or made
     supply               the rest of the receipts change (ETA moves, new, cancelled or received orders)

@@ -16,8 +16,8 @@ money change; ``reason`` names the largest.
 
 **Forecast changes**, per SKU-location over the weeks both runs cover: ``change = sensed now - sensed
 then`` split exactly into ``plan_part = sum (1 - w_then) x (plan now - plan then)`` (the new S&OP plan
-through last week's blend), ``open_orders_part`` (the open-orders floor above the blend, now minus
-then) and ``actuals_part`` (the rest: new actuals moved the statistical forecast and the blend).
+through last week's blend), ``open_orders_part`` (booked orders lifting the sensed demand above the
+chosen forecast, now minus then) and ``actuals_part`` (the rest: new actuals moved the chosen forecast).
 """
 
 from __future__ import annotations
@@ -104,12 +104,12 @@ def item_changes(then: pd.DataFrame, now: pd.DataFrame, parts: pd.DataFrame) -> 
 def forecast_changes(then: pd.DataFrame, now: pd.DataFrame, products: pd.DataFrame, actuals: pd.DataFrame, rows: int = 50) -> pd.DataFrame:
     """The ``forecast_changes`` table (see the module doc): the ``rows`` largest changes in money."""
     keys = ["sku", "location", "week"]
-    cols = ["sensed_qty", "plan_qty", "w_stat", "statistical_qty", "open_orders_qty"]
+    cols = ["sensed_qty", "plan_qty", "w_stat", "forecast_qty"]
+    then, now = (f if "forecast_qty" in f else f.assign(forecast_qty=f["sensed_qty"]) for f in (then, now))  # a week archived before the choice
     common = then[keys + cols].merge(now[keys + cols], on=keys, suffixes=("_then", "_now"))
     for side in ("then", "now"):
-        w, stat, plan = (common[f"{c}_{side}"].astype(float) for c in ("w_stat", "statistical_qty", "plan_qty"))
-        blend = np.where(stat.notna(), w.fillna(0) * stat.fillna(0) + (1 - w.fillna(0)) * plan.fillna(0), plan.fillna(0))
-        common[f"floor_{side}"] = common[f"sensed_qty_{side}"].astype(float).fillna(0) - blend  # > 0 where booked orders lifted it
+        # > 0 where booked orders lifted the chosen forecast
+        common[f"floor_{side}"] = common[f"sensed_qty_{side}"].astype(float).fillna(0) - common[f"forecast_qty_{side}"].astype(float).fillna(0)
     common["plan_part"] = (1 - common["w_stat_then"].astype(float).fillna(0)) * (common["plan_qty_now"].astype(float).fillna(0) - common["plan_qty_then"].astype(float).fillna(0))
     common["open_orders_part"] = common["floor_now"] - common["floor_then"]
     g = common.groupby(["sku", "location"], as_index=False).agg(

@@ -1,17 +1,17 @@
 """Demand sensing (step 2): plan accuracy, the sensed forecast and its backtest, demand exceptions."""
 
 from .accuracy import mase_scale, metrics_from_parts, naive_forecast, rollup, series_accuracy, window_parts
+from .choice import CANDIDATES, Choice, backtest_candidates, choose, live_candidates, quantile_bands, running_sums
 from .deep_dive import DeepDive, deep_dive
 from .engine import (
     Sensing,
     accuracy_table,
     backtest_summary,
     backtest_table,
-    blend_weight,
     classify,
-    combine,
     fourier_seasonality,
     huber_outliers,
+    one_off_weeks,
     robust_sigma,
     sense,
 )
@@ -30,7 +30,9 @@ from .smoothing import HOLT_GRID, TSB_GRID, SmoothingFit, damped_path, fit_dampe
 from .step import SensingWeek, sense_week
 
 __all__ = [
+    "CANDIDATES",
     "COLUMNS",
+    "Choice",
     "DeepDive",
     "ExceptionParams",
     "HOLT_GRID",
@@ -40,12 +42,12 @@ __all__ = [
     "SmoothingFit",
     "TSB_GRID",
     "accuracy_table",
+    "backtest_candidates",
     "backtest_summary",
     "backtest_table",
     "bias_findings",
-    "blend_weight",
+    "choose",
     "classify",
-    "combine",
     "damped_path",
     "deep_dive",
     "demand_exceptions",
@@ -54,13 +56,17 @@ __all__ = [
     "fourier_seasonality",
     "huber_outliers",
     "insufficient_history",
+    "live_candidates",
     "mase_scale",
     "metrics_from_parts",
     "naive_forecast",
+    "one_off_weeks",
     "outlier_weeks",
     "phi_sum",
+    "quantile_bands",
     "recent_shift",
     "robust_sigma",
+    "running_sums",
     "rollup",
     "sense",
     "sense_week",

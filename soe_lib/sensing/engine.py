@@ -19,20 +19,26 @@ Everything works on ``(series, weeks)`` matrices: no per-series Python loop. Per
 5. **Statistical forecast**: damped-trend / simple exponential smoothing on the deseasonalised,
    cleaned history (TSB for intermittent series), parameters chosen per series from a grid by the
    one-step squared error *before* the backtest window (:mod:`soe_lib.sensing.smoothing`). Floored at 0.
-6. **Blend**: ``sensed = w * statistical + (1 - w) * plan`` with ``w = MAE_plan / (MAE_plan + MAE_stat)``
-   from the last ``lookback_weeks`` of out-of-sample errors (the more accurate source gets more weight;
-   equal errors give 0.5). ``w`` fades linearly to 0 over ``sensing_fade_weeks``: sensing owns the near
-   weeks, the S&OP plan the far ones. Weeks without a plan take the statistical forecast; series with
-   insufficient history take the plan.
+6. **Choice**: the backtest chooses, per series, among the statistical forecast, the plan, their mean,
+   naive, moving averages of 4, 8 and 13 weeks, seasonal naive (also moved to the current level) and a
+   combination, by the error of
+   forecasts made ``backtest_lag_weeks`` before each week; for the published backtest on the weeks
+   *before* its evaluation window (:mod:`soe_lib.sensing.choice`). Series with too few weeks take their
+   pattern's choice. P10/P50/P90 bands come from the chosen forecast's errors.
 7. **Open orders floor**: in the first ``open_orders_floor_weeks`` weeks, ``sensed >= booked orders``.
 8. **Backtest**: for each of the last ``lookback_weeks`` weeks, what sensing would have said
-   ``backtest_lag_weeks`` before it (states strictly before the week, parameters chosen before the
-   window, blend weights from the errors of the ``lookback_weeks`` before each week); WAPE of sensing,
-   the statistical forecast, the plan and the naive forecast on the same weeks. Historical open orders
-   are not known, so the backtest blend has no floor.
+   ``backtest_lag_weeks`` before it (states strictly before the week, parameters and the choice made
+   before the window); WAPE of sensing, the statistical forecast, the plan and the naive forecast on the
+   same weeks. Historical open orders are not known, so the backtest has no floor.
+
+**Any history, any pattern.** A one-off week far outside what the series has shown (against the median
+and spread of its non-zero weeks; against the plan while it has fewer than three) is flagged from the
+second week of history on, for every pattern, and cleaned before fitting (unless the next week stays
+at the new level: a shift). **Censored weeks** (the optional ``stockouts`` input: weeks the item was
+out of stock) are left out of fitting, choice and accuracy: they are not low demand.
 
 :func:`sense` runs these as stages, each a small function returning a named result (``_gather``,
-``_patterns``, ``_clean``, ``fourier_seasonality``, ``_fit``, ``_blend``).
+``_patterns``, ``_clean``, ``fourier_seasonality``, ``_fit``, ``_choose``).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import pandas as pd
 from ..core.dataset import Dataset
 from ..core.matrix import history_matrix, long_frame, to_matrix
 from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
+from .choice import backtest_candidates, choose, live_candidates, quantile_bands, running_sums
 from .params import SensingParams
 from .smoothing import HOLT_GRID, fit_damped, fit_tsb, phi_sum
 
@@ -54,16 +61,17 @@ __all__ = [
     "accuracy_table",
     "backtest_summary",
     "backtest_table",
-    "blend_weight",
     "classify",
-    "combine",
     "fourier_seasonality",
     "huber_outliers",
+    "one_off_weeks",
     "robust_sigma",
     "sense",
 ]
 
 YEAR = 365.2425 / 7  # weeks per year
+CHOICE_LAGS = 4  # the choice scores each candidate 1..4 weeks ahead
+EARLY = CHOICE_LAGS - 1  # extra weeks of stored statistical forecasts before the backtest windows
 
 
 @dataclass
@@ -86,8 +94,18 @@ class Sensing:
     outliers: np.ndarray  # (N, H) bool: one-off weeks cleaned before fitting
     cleaned: np.ndarray  # (N, H) the history with those weeks replaced (what the models and the bias test see)
     sigma: np.ndarray  # (N,) robust noise scale
+    chosen: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (N, Hz) the chosen forecast before the open-orders floor
+    bands: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3)))  # (N, Hz, 3) P10, P50, P90
+    coverage_counts: np.ndarray | None = None  # (N, 3) backtest weeks scored, actuals below P10, at or below P90
+    censored: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (N, H) stock-out weeks left out
     backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # WAPE by method and segment (long)
     backtest_by_series: pd.DataFrame = field(default_factory=pd.DataFrame)  # per series, computed once
+
+    @property
+    def coverage(self) -> dict[str, float]:
+        """Backtest calibration over all series: the share of scored actuals below P10 and at or below P90."""
+        c = self.coverage_counts.sum(axis=0) if self.coverage_counts is not None else np.zeros(3)
+        return {"below_p10": c[1] / c[0] if c[0] else np.nan, "below_p90": c[2] / c[0] if c[0] else np.nan}
 
     def sensed_table(self) -> pd.DataFrame:
         """One row per SKU-location per horizon week (the ``sensed_demand`` output)."""
@@ -100,17 +118,14 @@ class Sensing:
                 "plan_qty": self.plan.astype("float64"),
                 "open_orders_qty": self.open_orders.astype("float64"),
                 "statistical_qty": self.statistical.astype("float64"),
+                "forecast_qty": self.chosen.astype("float64"),
                 "sensed_qty": self.sensed.astype("float64"),
-                "w_stat": self.series["w_stat"].to_numpy()[:, None] * _fade(h, self.params.sensing_fade_weeks)[None, :],
+                "p10_qty": self.bands[:, :, 0].astype("float64"),
+                "p50_qty": self.bands[:, :, 1].astype("float64"),
+                "p90_qty": self.bands[:, :, 2].astype("float64"),
+                "w_stat": np.broadcast_to(self.series["w_stat"].to_numpy()[:, None], (n, h)).astype("float64"),
             },
         )
-
-
-def _fade(h: int, fade_weeks: int) -> np.ndarray:
-    """Weight multiplier per horizon week: 1 at week 1, falling linearly to 0 after ``fade_weeks``."""
-    if fade_weeks <= 0:
-        return np.zeros(h)
-    return np.clip(1 - np.arange(h) / fade_weeks, 0, 1)
 
 
 def robust_sigma(y: np.ndarray, floor_share: float = 0.05, floor_units: float = 0.5) -> np.ndarray:
@@ -158,6 +173,51 @@ def huber_outliers(y: np.ndarray, sigma: np.ndarray, z: float, alpha: float = 0.
     isolated[:, -1] = False  # cannot tell a one-off from the start of a shift yet
     cleaned = np.where(isolated, lev_hist, y)
     return isolated, cleaned
+
+
+def _row_nanmedian(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=1)`` by one sort (NaN sorts last): 3x faster on (100k, 156)."""
+    s = np.sort(x, axis=1)
+    k = np.isfinite(x).sum(axis=1)
+    rows = np.arange(len(x))
+    lo, hi = s[rows, np.clip((k - 1) // 2, 0, None)], s[rows, np.clip(k // 2, 0, None)]
+    return np.where(k > 0, (lo + np.where(k > 0, hi, 0)) / 2, np.nan)
+
+
+def one_off_weeks(y: np.ndarray, plan: np.ndarray, z: float, ratio: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """One-off weeks on any history and pattern, and their cleaned values (module doc, "any history").
+
+    Against the series' non-zero weeks: ``y > median + z x scale`` and ``y > ratio x median``, with
+    ``scale = max(1.4826 MAD, median / 4, 1)``, or (lumpy sizes) 1.5x beyond every earlier week and ratio x
+    the plan; while a series has fewer than three non-zero weeks, against
+    its plan: ``y > ratio x plan`` and ``y > plan + z sqrt(plan)``. From the second week of history on. A
+    flagged week followed by another flagged week is a shift, not a one-off. Cleaned: the median of the
+    non-zero weeks (or the plan)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sizes = np.where(y > 0, y, np.nan)
+        med = _row_nanmedian(sizes)
+        mad = _row_nanmedian(np.abs(sizes - med[:, None]))
+        plan_level = np.nanmean(np.where(np.isfinite(y), plan, np.nan), axis=1)
+    scale = np.fmax(np.fmax(1.4826 * np.nan_to_num(mad), np.nan_to_num(med) / 4), 1.0)
+    enough = (y > 0).sum(axis=1) >= 3
+    by_sizes = (y > (med + z * scale)[:, None]) & (y > (ratio * med)[:, None])
+    ref = np.nan_to_num(plan_level)
+    # lumpy series: sizes vary so much that no week is far from the median; a week 1.5x beyond anything the
+    # series has shown before and ratio x its plan is still one a planner must see (and not forecast from)
+    before = np.concatenate([np.zeros((len(y), 1)), np.fmax.accumulate(np.nan_to_num(y), axis=1)[:, :-1]], axis=1)
+    by_sizes |= (y > 1.5 * before) & (before > 0) & (y > (ratio * ref)[:, None]) & (ref > 0)[:, None]
+    by_plan = (y > (ratio * ref)[:, None]) & (y > (ref + z * np.sqrt(ref))[:, None]) & (ref > 0)[:, None]
+    flag = np.where(enough[:, None], by_sizes, by_plan) & np.isfinite(y)
+    observed_before = np.cumsum(np.isfinite(y), axis=1) >= 2  # from the second week of history on
+    flag &= observed_before
+    nxt = np.zeros_like(flag)
+    nxt[:, :-1] = flag[:, 1:]
+    prev = np.zeros_like(flag)
+    prev[:, 1:] = flag[:, :-1]
+    one_off = flag & ~nxt & ~prev  # a run of flagged weeks is a new level, kept
+    fill = np.where(enough, med, ref)
+    return one_off, np.where(one_off, fill[:, None], y)
 
 
 def fourier_seasonality(
@@ -216,37 +276,6 @@ def classify(y: np.ndarray, min_history: int) -> tuple[np.ndarray, np.ndarray, n
     return pattern, observed, adi
 
 
-def _rolling_mae(errors: np.ndarray, window: int) -> np.ndarray:
-    """Trailing mean of |errors| over ``window`` columns ending at each column (NaN-aware)."""
-    e = np.abs(errors)
-    valid = ~np.isnan(e)
-    cs = np.concatenate([np.zeros((len(e), 1)), np.cumsum(np.where(valid, e, 0.0), axis=1)], axis=1)
-    cn = np.concatenate([np.zeros((len(e), 1)), np.cumsum(valid, axis=1)], axis=1)
-    idx = np.arange(e.shape[1]) + 1
-    lo = np.clip(idx - window, 0, None)
-    total, count = cs[:, idx] - cs[:, lo], cn[:, idx] - cn[:, lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def blend_weight(mae_stat: np.ndarray, mae_plan: np.ndarray) -> np.ndarray:
-    """``w = MAE_plan / (MAE_plan + MAE_stat)``; 0.5 when both are 0; 0 without a statistical error; 1 without a plan error."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = mae_plan / (mae_plan + mae_stat)
-    w = np.where((mae_plan == 0) & (mae_stat == 0), 0.5, w)
-    w = np.where(np.isnan(mae_stat), 0.0, w)
-    w = np.where(np.isnan(mae_plan) & ~np.isnan(mae_stat), 1.0, w)
-    return np.nan_to_num(w, nan=0.0)
-
-
-def combine(stat: np.ndarray, plan: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``w * stat + (1 - w) * plan``, taking whichever exists where the other is missing (0 when neither)."""
-    out = w * stat + (1 - w) * plan
-    out = np.where(np.isnan(plan), stat, out)
-    out = np.where(np.isnan(stat), plan, out)
-    return np.nan_to_num(out, nan=0.0)
-
-
 @dataclass
 class _Inputs:
     """What sensing reads, as (series, weeks) matrices."""
@@ -258,6 +287,7 @@ class _Inputs:
     plan_hist: np.ndarray  # (N, H)
     plan_h: np.ndarray  # (N, Hz)
     open_orders: np.ndarray  # (N, Hz)
+    censored: np.ndarray  # (N, H) weeks out of stock (their actuals are NaN in y)
 
 
 def _gather(data: Dataset, p: SensingParams, horizon_weeks: int) -> _Inputs:
@@ -267,7 +297,10 @@ def _gather(data: Dataset, p: SensingParams, horizon_weeks: int) -> _Inputs:
     horizon = pd.date_range(data.week, periods=horizon_weeks, freq="7D")
     plan_all = to_matrix(data.demand_plan, series, panel.weeks.append(horizon), fill=np.nan)
     oo = to_matrix(data.open_orders, series, horizon)
-    return _Inputs(series, panel.weeks, horizon, panel.values, plan_all[:, :h_len], plan_all[:, h_len:], oo)
+    stockouts = data.stockouts
+    censored = (to_matrix(stockouts.assign(qty=1.0), series, panel.weeks) > 0) if len(stockouts) else np.zeros(panel.values.shape, dtype=bool)
+    y = np.where(censored, np.nan, panel.values)  # a week out of stock says nothing about demand: not a low week
+    return _Inputs(series, panel.weeks, horizon, y, plan_all[:, :h_len], plan_all[:, h_len:], oo, censored)
 
 
 @dataclass
@@ -296,13 +329,14 @@ def _patterns(y: np.ndarray, p: SensingParams) -> _Patterns:
     return _Patterns(pattern, observed, adi, sigma, regular, intermittent)
 
 
-def _clean(y: np.ndarray, pat: _Patterns, p: SensingParams) -> tuple[np.ndarray, np.ndarray]:
-    """(one-off outlier mask, cleaned history): regular series only (module doc, step 3)."""
-    outliers = np.zeros(y.shape, dtype=bool)
-    cleaned = y.copy()
+def _clean(y: np.ndarray, plan: np.ndarray, pat: _Patterns, p: SensingParams) -> tuple[np.ndarray, np.ndarray]:
+    """(one-off outlier mask, cleaned history): the smoothing filter's outliers on regular series
+    (module doc, step 3), and far one-off weeks on any series (:func:`one_off_weeks`)."""
+    outliers, cleaned = one_off_weeks(y, plan, p.outlier_z)
     if pat.regular.any():
-        iso, clean = huber_outliers(y[pat.regular], pat.sigma[pat.regular], p.outlier_z)
-        outliers[pat.regular], cleaned[pat.regular] = iso, clean
+        iso, clean = huber_outliers(cleaned[pat.regular], pat.sigma[pat.regular], p.outlier_z)
+        outliers[pat.regular] |= iso
+        cleaned[pat.regular] = clean
     return outliers, cleaned
 
 
@@ -320,8 +354,8 @@ def _fit(y: np.ndarray, cleaned: np.ndarray, pattern: np.ndarray, season: np.nda
     n, h_len = y.shape
     lb, lag, dtype = p.lookback_weeks, p.backtest_lag_weeks, np.dtype(p.dtype)
     select_end = h_len - lb
-    store_from = h_len - 2 * lb - lag
-    fitted = np.full((n, 2 * lb + lag + lag), np.nan)  # lag forecasts for weeks store_from .. h_len-1+lag
+    store_from = h_len - 2 * lb - lag - EARLY
+    fitted = np.full((n, 2 * lb + lag + lag + EARLY), np.nan)  # lag forecasts for weeks store_from .. h_len-1+lag
     statistical = np.full((n, hz), np.nan)
     model = np.full(n, "none", dtype=object)
     params_out = np.full((n, 3), np.nan)
@@ -339,7 +373,7 @@ def _fit(y: np.ndarray, cleaned: np.ndarray, pattern: np.ndarray, season: np.nda
         model[reg] = np.where(seasonal[reg], model[reg] + " + seasonal", model[reg])
     inter = np.flatnonzero(np.isin(pattern, ["intermittent", "lumpy", "zero"]))
     if len(inter):
-        fit = fit_tsb(y[inter], select_end=select_end, store_from=store_from, lag=lag, dtype=dtype)
+        fit = fit_tsb(cleaned[inter], select_end=select_end, store_from=store_from, lag=lag, dtype=dtype)
         fitted[inter] = fit.stored
         statistical[inter] = (fit.state["prob"] * fit.state["size"])[:, None]
         params_out[inter, :2] = fit.params
@@ -348,39 +382,56 @@ def _fit(y: np.ndarray, cleaned: np.ndarray, pattern: np.ndarray, season: np.nda
 
 
 @dataclass
-class _Blend:
-    sensed: np.ndarray  # (N, Hz)
-    sensed_backtest: np.ndarray  # (N, L)
-    w_stat: np.ndarray  # (N,) weight of the statistical forecast in horizon week 1
+class _Chosen:
+    sensed: np.ndarray  # (N, Hz) the chosen forecast, lifted by open orders in the first weeks
+    chosen: np.ndarray  # (N, Hz) the chosen forecast
+    sensed_backtest: np.ndarray  # (N, L) what the choice made before the window forecast for its weeks
+    method: np.ndarray  # (N,) the live choice per series
+    plan_share: np.ndarray  # (N,) the plan's share of it
+    bands: np.ndarray  # (N, Hz, 3) P10, P50, P90
+    coverage: np.ndarray
 
 
-def _blend(inp: _Inputs, stat: _Statistical, pattern: np.ndarray, p: SensingParams) -> _Blend:
-    """Backtest and live blend of the statistical forecast with the plan (module doc, steps 6-8)."""
-    y, n, h_len = inp.y, inp.y.shape[0], inp.y.shape[1]
-    lb, lag = p.lookback_weeks, p.backtest_lag_weeks
-    # errors of each source over the last 2L weeks, weights from trailing windows
-    window = slice(h_len - 2 * lb, h_len)
-    stat_bt = stat.fitted[:, lag : lag + 2 * lb]  # targets h_len-2L .. h_len-1
-    a_bt, p_bt = y[:, window], inp.plan_hist[:, window]
-    err_stat, err_plan = a_bt - stat_bt, a_bt - p_bt
-    # weight for target week j uses errors known `lag` weeks before it: columns .. j - lag
-    mae_s, mae_p = _rolling_mae(err_stat, lb), _rolling_mae(err_plan, lb)
-
-    def shift(m: np.ndarray) -> np.ndarray:  # the value known `lag` weeks earlier
-        return np.concatenate([np.full((n, lag), np.nan), m[:, :-lag]], axis=1)
-
-    w_bt = blend_weight(shift(mae_s), shift(mae_p))[:, lb:]
-    sensed_bt = combine(stat_bt[:, lb:], p_bt[:, lb:], w_bt)
-    sensed_bt = np.where(np.isin(pattern, ["insufficient"])[:, None], np.nan_to_num(p_bt[:, lb:]), sensed_bt)
-
-    w = blend_weight(mae_s[:, -1], mae_p[:, -1])
-    w = np.where(pattern == "insufficient", 0.0, w)
-    hz = stat.forecast.shape[1]
-    w_h = w[:, None] * _fade(hz, p.sensing_fade_weeks)[None, :]
-    sensed = combine(stat.forecast, inp.plan_h, w_h)
+def _choose(inp: _Inputs, cleaned: np.ndarray, stat: _Statistical, pattern: np.ndarray, p: SensingParams) -> _Chosen:
+    """Candidates, the honest choice for the backtest, the live choice and its bands (module doc, steps 6-8)."""
+    h_len, lb, lag = cleaned.shape[1], p.lookback_weeks, p.backtest_lag_weeks
+    start = h_len - 2 * lb
+    # each candidate as said 1..4 weeks ahead: a forecast is chosen for the weeks the meeting acts on, not
+    # only for next week (the statistical one said k weeks ahead: its one-week forecast made k - 1 weeks earlier)
+    sums = running_sums(cleaned)
+    by_lag = [backtest_candidates(cleaned, inp.plan_hist, stat.fitted[:, lag + EARLY - d : lag + EARLY - d + 2 * lb], lag + d, start, sums)
+              for d in range(CHOICE_LAGS)]
+    cands = by_lag[0]
+    select = {k: v[:, :lb] for k, v in cands.items()}
+    evaluate = {k: v[:, lb:] for k, v in cands.items()}
+    segment = np.asarray(pattern, dtype=str)
+    sparse = np.isin(segment, ["intermittent", "lumpy", "zero"])
+    before = choose(cleaned[:, start : start + lb], [{k: v[:, :lb] for k, v in c.items()} for c in by_lag], segment, squared=sparse)
+    sensed_bt = np.clip(np.nan_to_num(_fill(before.take(evaluate), evaluate)), 0, None)
+    live_choice = choose(cleaned[:, h_len - lb :], [{k: v[:, lb:] for k, v in c.items()} for c in by_lag], segment, squared=sparse)
+    live = live_candidates(cleaned, inp.plan_h, stat.forecast, sums)
+    chosen = np.clip(np.nan_to_num(_fill(live_choice.take(live), live)), 0, None)
+    hz = chosen.shape[1]
     near = np.arange(hz) < p.open_orders_floor_weeks
+    sensed = chosen.copy()
     sensed[:, near] = np.maximum(sensed[:, near], inp.open_orders[:, near])
-    return _Blend(sensed, sensed_bt, w)
+    # bands: quantiles of the chosen forecast's errors; calibration checked on weeks the quantiles never saw
+    sel_fc = _fill(before.take(select), select)
+    scale_b, q_b = quantile_bands(cleaned[:, start : start + lb], sel_fc, segment)
+    truth = inp.y[:, h_len - lb :]
+    scored = np.isfinite(truth)
+    lo, hi = sensed_bt + q_b[:, :1] * scale_b[:, None], sensed_bt + q_b[:, 2:] * scale_b[:, None]
+    # per series: (scored weeks, actuals below P10, actuals at or below P90); segments add them up
+    coverage = np.stack([scored.sum(axis=1), ((truth < lo) & scored).sum(axis=1), ((truth <= hi) & scored).sum(axis=1)], axis=1)
+    scale, q = quantile_bands(cleaned[:, h_len - lb :], _fill(live_choice.take(evaluate), evaluate), segment)
+    growth = np.sqrt(np.arange(1, hz + 1) / lag)[None, :, None]
+    bands = np.clip(sensed[:, :, None] + q[:, None, :] * scale[:, None, None] * growth, 0, None)
+    return _Chosen(sensed, chosen, sensed_bt, live_choice.names, live_choice.plan_share, bands, coverage)
+
+
+def _fill(taken: np.ndarray, cands: dict[str, np.ndarray]) -> np.ndarray:
+    """Where the chosen candidate has no forecast (a plan without a row), the statistical one, then the plan."""
+    return np.where(np.isfinite(taken), taken, np.where(np.isfinite(cands["statistical"]), cands["statistical"], cands["plan"]))
 
 
 def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = 13) -> Sensing:
@@ -389,14 +440,14 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
     inp = _gather(data, p, horizon_weeks)
     y, h_len = inp.y, inp.y.shape[1]
     pat = _patterns(y, p)
-    outliers, cleaned = _clean(y, pat, p)
+    outliers, cleaned = _clean(y, inp.plan_hist, pat, p)
     season, r2 = fourier_seasonality(
         cleaned, pat.regular & (pat.observed >= p.seasonal_min_weeks), h_len - p.lookback_weeks,
         min_r2=p.seasonal_min_r2, extra=horizon_weeks,
     )
     pattern = np.where(np.abs(season).sum(axis=1) > 0, "seasonal", pat.pattern)
     stat = _fit(y, cleaned, pattern, season, p, horizon_weeks)
-    mix = _blend(inp, stat, pattern, p)
+    mix = _choose(inp, cleaned, stat, pattern, p)
     lb, lag = p.lookback_weeks, p.backtest_lag_weeks
     info = inp.series.assign(
         pattern=pattern,
@@ -408,8 +459,10 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         adi=np.where(np.isfinite(pat.adi), pat.adi, np.nan),
         season_r2=r2,
         sigma=pat.sigma,
-        w_stat=mix.w_stat,
+        forecast=mix.method,
+        w_stat=1.0 - mix.plan_share,
         outlier_weeks=outliers.sum(axis=1),
+        censored_weeks=inp.censored.sum(axis=1),
     )
     result = Sensing(
         params=p,
@@ -419,7 +472,7 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         horizon_weeks=inp.horizon,
         actual=y,
         plan_history=inp.plan_hist,
-        fitted=stat.fitted[:, lag : lag + 2 * lb],
+        fitted=stat.fitted[:, lag + EARLY : lag + EARLY + 2 * lb],
         sensed_backtest=mix.sensed_backtest,
         plan=inp.plan_h,
         open_orders=inp.open_orders,
@@ -428,6 +481,10 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         outliers=outliers,
         cleaned=cleaned,
         sigma=pat.sigma,
+        chosen=mix.chosen,
+        bands=mix.bands,
+        coverage_counts=mix.coverage,
+        censored=inp.censored,
     )
     result.backtest_by_series = backtest_table(result)
     result.backtest = backtest_summary(result)
@@ -465,10 +522,13 @@ def backtest_summary(s: Sensing) -> pd.DataFrame:
         for label, mask in segments.items():
             actual = bt.loc[mask, "actual_qty"].sum()
             error = bt.loc[mask, f"{method}_abs_err"].sum()
-            rows.append(
-                {"method": method, "segment": label, "series": int(mask.sum()), "actual_qty": float(actual),
-                 "abs_error_qty": float(error), "wape": error / actual if actual > 0 else np.nan}
-            )
+            row = {"method": method, "segment": label, "series": int(mask.sum()), "actual_qty": float(actual),
+                   "abs_error_qty": float(error), "wape": error / actual if actual > 0 else np.nan,
+                   "below_p10": np.nan, "below_p90": np.nan}
+            if method == "sensing" and s.coverage_counts is not None:
+                n, lo, hi = s.coverage_counts[mask].sum(axis=0)
+                row["below_p10"], row["below_p90"] = (lo / n, hi / n) if n else (np.nan, np.nan)
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -476,7 +536,7 @@ def accuracy_table(s: Sensing) -> pd.DataFrame:
     """The ``forecast_accuracy`` output: plan accuracy per series, with sensing's own backtest beside it."""
     acc = series_accuracy(s.actual.astype(np.float64), s.plan_history, s.params.lookback_weeks)
     bt = s.backtest_by_series
-    cols = ["sku", "location", "family", "unit_price", "pattern", "model", "history_weeks", "w_stat", "outlier_weeks"]
+    cols = ["sku", "location", "family", "unit_price", "pattern", "model", "forecast", "history_weeks", "w_stat", "outlier_weeks", "censored_weeks"]
     out = pd.concat([s.series[cols].reset_index(drop=True), acc.reset_index(drop=True)], axis=1)
     out["sensing_wape"] = bt["sensing_wape"].to_numpy()
     out["statistical_wape"] = bt["statistical_wape"].to_numpy()

@@ -10,7 +10,9 @@ Kinds (one row each, vectorised over all series):
   of the expectation. Robust to a single
   outlier because ``sigma`` comes from median absolute week-to-week changes.
 - ``outlier``: a one-off week in the lookback window, cleaned from the history before fitting
-  (:func:`soe_lib.sensing.engine.huber_outliers`): flagged, not allowed to move the forecast.
+  (:func:`soe_lib.sensing.engine.huber_outliers` on regular series; :func:`~soe_lib.sensing.engine.one_off_weeks`
+  on any series from its second week of history, whatever its pattern, also while its history is
+  "insufficient"): flagged, not allowed to move the forecast; high severity from 10x the usual week.
 - ``persistent_bias``: ``|bias| > bias_threshold`` and ``|TS| > tracking_limit`` over the lookback window
   and ``|sum(A - F)| / (sigma sqrt n) > bias_z`` (material, consistent and out of the noise; regular
   series with at least 1 unit/week).
@@ -128,7 +130,9 @@ def outlier_weeks(s: Sensing, info: pd.DataFrame, price: np.ndarray) -> pd.DataF
         return None
     col = s.actual.shape[1] - lb + cols
     out = info.loc[rows, ["sku", "location"]].reset_index(drop=True)
-    expected = np.nan_to_num(s.fitted[rows, 2 * lb - lb + cols]) if s.fitted.shape[1] >= 2 * lb else np.zeros(len(rows))
+    # what the week would have been: the value it was cleaned to (the filter's level, the median of the
+    # series' non-zero weeks, or its plan while its history is short)
+    expected = np.nan_to_num(s.cleaned[rows, col])
     actual = s.actual[rows, col]
     out["week"] = s.history_weeks.to_numpy()[col]
     out["kind"] = "outlier"
@@ -139,9 +143,13 @@ def outlier_weeks(s: Sensing, info: pd.DataFrame, price: np.ndarray) -> pd.DataF
     with np.errstate(divide="ignore", invalid="ignore"):
         out["deviation_pct"] = np.where(expected > 0, (actual - expected) / expected, np.nan)
     out["z_score"] = (actual - expected) / s.sigma[rows]
-    out["severity"] = "low"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        times = np.where(expected > 0, actual / expected, np.inf)
+    # a giant order (10x the usual week) is a high-severity finding whatever the series' history
+    out["severity"] = np.select([times >= 10, times >= 5], ["high", "medium"], "low")
     out["value"] = np.abs(actual - expected) * price[rows]
-    out["detail"] = "one-off week: flagged and left out of the statistical forecast"
+    size = np.where(np.isfinite(times), pd.Series(times).map("{:,.0f}x".format).to_numpy(), "far above")
+    out["detail"] = np.char.add(np.char.add("one-off week: ", size.astype(str)), " the usual week; left out of the forecast (a shift would be kept)")
     return out
 
 

@@ -21,7 +21,6 @@ class SensingParams:
     seasonal_min_r2: float = param(0.25, "... and only when the profile explains at least this share of the variance the trend leaves.", min=0, max=1)
     outlier_z: float = param(6.0, "A lone week beyond this many robust standard deviations is a one-off outlier, left out of the fit.", min=1, max=50)
     open_orders_floor_weeks: int = param(4, "Sensed demand is at least the booked open orders in the first this many weeks.", min=0, max=104)
-    sensing_fade_weeks: int = param(8, "The statistical share of the blend fades to 0 (plan only) over this many weeks.", min=0, max=104)
     backtest_lag_weeks: int = param(1, "The backtest scores what each method said this many weeks before each week.", min=1, max=12)
     # not a run parameter: the engine's float width (float32 halves memory at 100k series; the benchmark compares)
     dtype: str = dataclasses.field(default="float32")

@@ -21,9 +21,9 @@ from .params import ExceptionParams, SensingParams
 __all__ = ["SensingWeek", "sense_week"]
 
 ACCURACY_COLUMNS = [
-    "sku", "location", "family", "pattern", "model", "wape", "accuracy", "bias", "tracking_signal",
+    "sku", "location", "family", "pattern", "model", "forecast", "wape", "accuracy", "bias", "tracking_signal",
     "tracking_out_of_control", "mase", "fva", "naive_wape", "sensing_wape", "statistical_wape",
-    "actual_qty", "plan_qty", "abs_error_qty", "error_value", "history_weeks", "w_stat", "outlier_weeks", "unit_price",
+    "actual_qty", "plan_qty", "abs_error_qty", "error_value", "history_weeks", "w_stat", "outlier_weeks", "censored_weeks", "unit_price",
 ]
 
 
@@ -54,7 +54,11 @@ class SensingWeek:
         """The backtest as a method x segment grid of WAPE (for reading; the table is long)."""
         bt = self.sensing.backtest
         view = bt.pivot(index="method", columns="segment", values="wape")
-        return view.loc[bt["method"].unique(), bt["segment"].unique()]
+        view = view.loc[bt["method"].unique(), bt["segment"].unique()]
+        # calibration of the P10-P90 band beside the errors: shares of actuals below P10 and P90 (sensing only)
+        band = bt[bt["method"] == "sensing"].set_index("segment")[["below_p10", "below_p90"]].T
+        band.index = ["sensing: share below P10", "sensing: share below P90"]
+        return pd.concat([view, band[view.columns]])
 
     def worst_by_money(self, n: int = 15) -> pd.DataFrame:
         """Series whose plan error cost the most over the lookback (|A - F| x unit price)."""

@@ -38,7 +38,7 @@ GAP_COLUMNS = {
     "peak_shortage_qty": "float64", "shortage_qty": "float64", "plan_projected_at_peak": "float64",
     "plan_short_qty": "float64", "plan_cushion_qty": "float64", "demand_above_plan_qty": "float64", "supply_late_qty": "float64",
     "capacity_shortfall_qty": "float64", "cause": "str", "causes": "str", "late_orders": "str",
-    "late_order_count": "int64", "bottleneck_resources": "str",
+    "late_order_count": "int64", "bottleneck_resources": "str", "shortage_probability": "float64",
 }
 MIN_CAUSE_SHARE = 0.1
 EPS = 1e-9  # below this a projected quantity is zero (sums of floats)
@@ -152,6 +152,7 @@ def find_gaps(
     week_causes = _week_causes(gaps, weeks, plan, current, constrained)
     gaps["cause"], gaps["causes"] = _causes_named(gaps, week_causes)
     gaps = _attach_orders(gaps, lines, supply)
+    gaps["shortage_probability"] = np.nan  # set by the step from sensing's bands
     return gaps.drop(columns=["_row", "_first", "_last", "_level"])[list(GAP_COLUMNS)], week_causes
 
 

@@ -171,6 +171,7 @@ def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | N
 
     sensed_keys = sensed.merge(series[["sku", "location", "_series"]], on=["sku", "location"], how="inner")
     demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
+    spread = demand_spread(sensed_keys, series, weeks)
     plan_demand = to_matrix(data.demand_plan, series, weeks, "qty")
 
     # supply: planned week, current ETA, and when capacity lets production arrive (carried over)
@@ -190,9 +191,11 @@ def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | N
     )
     gaps, causes = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
     lines = mark_lines(lines, supply, gaps)
+    chance = shortage_probability(constrained.projected, spread)
+    gaps["shortage_probability"] = _gap_probability(gaps, series, weeks, chance)
     result = SupplyWeek(
         series, weeks, plan, current, constrained,
-        _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks),
+        _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance),
         gaps, lines, load, storage_load(data.locations, series, weeks, constrained), causes=causes,
     )
     result.by_supplier = delay_summary(lines, "supplier")
@@ -200,9 +203,44 @@ def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | N
     return result
 
 
+Z90 = 1.2815515655446004  # the standard normal's 90 % quantile: P10..P90 spans 2 x 1.2816 standard deviations
+
+
+def demand_spread(sensed: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex) -> np.ndarray:
+    """(series x weeks) standard deviation of each week's demand, read from sensing's P10 and P90:
+    ``sd = (P90 - P10) / (2 x 1.2816)`` (0 without bands)."""
+    if "p90_qty" not in sensed or "p10_qty" not in sensed:
+        return np.zeros((len(series), len(weeks)))
+    width = sensed.assign(_w=(sensed["p90_qty"] - sensed["p10_qty"]).clip(lower=0))
+    return to_matrix(width, series, weeks, "_w") / (2 * Z90)
+
+
+def shortage_probability(projected: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """P(the week ends short) = P(cumulative demand exceeds what the projection expects it to leave)
+    = ``Phi(-projected / sqrt(sum of the weekly variances so far))`` (weeks independent); 1 or 0 when
+    demand is certain."""
+    from scipy.special import ndtr  # the normal distribution function, vectorised
+
+    cum_sd = np.sqrt(np.cumsum(sd**2, axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = ndtr(-projected / cum_sd)
+    return np.where(cum_sd > 0, p, (projected < 0).astype(float))
+
+
+def _gap_probability(gaps: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex, chance: np.ndarray) -> np.ndarray:
+    """Per gap: the largest shortage probability over its weeks."""
+    if gaps.empty:
+        return np.zeros(0)
+    rows = pd.Index(series["_series"]).get_indexer(gaps["_series"])
+    first, last = weeks.get_indexer(gaps["first_week"]), weeks.get_indexer(gaps["last_week"])
+    t = np.arange(len(weeks))[None, :]
+    inside = (t >= first[:, None]) & (t <= last[:, None])
+    return np.where(inside, chance[rows], 0.0).max(axis=1)
+
+
 def _projection_table(
     series: pd.DataFrame, weeks: pd.DatetimeIndex, plan: Projection, current: Projection, constrained: Projection,
-    safety: np.ndarray, cover_weeks: int,
+    safety: np.ndarray, cover_weeks: int, chance: np.ndarray,
 ) -> pd.DataFrame:
     """The ``inventory_projection`` table: the three projections, long (one row per series and week)."""
     h = len(weeks)
@@ -218,6 +256,7 @@ def _projection_table(
             "constrained_receipts_qty": constrained.receipts,
             "constrained_projected_on_hand": constrained.projected,
             "constrained_shortage_qty": constrained.backlog,
+            "shortage_probability": chance,
             "plan_demand_qty": plan.demand,
             "plan_receipts_qty": plan.receipts,
             "plan_projected_on_hand": plan.projected,
