@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from . import plan, realdata, review, sensing
+from . import cycle, plan, realdata, review, sensing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--only", choices=("sensing", "realdata", "plan", "review", "sessions"), default=None, help="run one benchmark")
+    parser.add_argument("--only", choices=("cycle", "sensing", "realdata", "plan", "review", "sessions"), default=None, help="run one benchmark")
     parser.add_argument("--baseline", default=None, help="git commit whose finance step is timed on the same data (plan benchmark)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    if args.only in (None, "cycle"):
+        sizes = [1_000, 3_000] if args.quick else [args.series // 10, args.series]
+        result = cycle.run(sizes)
+        (args.out / f"cycle-{stamp}.json").write_text(json.dumps(result, indent=2))
+        print(f"saved {args.out / f'cycle-{stamp}.json'}")
     if args.only in (None, "sensing"):
         print(f"== demand sensing benchmark ({platform.machine()}, python {platform.python_version()}) ==", flush=True)
         result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)

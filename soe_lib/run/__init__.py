@@ -28,6 +28,7 @@ _WHERE = {
     "add_inputs": "manifest",
     "all_specs": "parameters",
     "batch_notebooks": "execute",
+    "cell_seconds": "execute",
     "check_parameters": "parameters",
     "declared_parameters": "parameters",
     "default_parameters": "parameters",

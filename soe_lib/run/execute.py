@@ -9,7 +9,7 @@ from typing import Any
 from ..core.paths import notebooks_dir
 from .parameters import RUNNER_OWNED, declared_parameters
 
-__all__ = ["batch_notebooks", "error_of", "execute_notebook", "export_html", "known_parameters"]
+__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "known_parameters"]
 
 
 def batch_notebooks(folder: Path | None = None) -> list[Path]:
@@ -35,6 +35,15 @@ def execute_notebook(notebook: Path, target: Path, parameters: dict[str, Any], c
     papermill.execute_notebook(
         str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False
     )
+
+
+def cell_seconds(executed: Path) -> float:
+    """Seconds the executed notebook's cells ran (papermill's per-cell durations): the rest of a
+    notebook's time is the kernel's start and papermill's own work."""
+    import nbformat
+
+    cells = nbformat.read(executed, as_version=4).cells
+    return round(sum(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for c in cells), 2)
 
 
 def export_html(notebook: Path) -> Path:

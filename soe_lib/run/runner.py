@@ -36,7 +36,7 @@ from ..core.problems import ValidationError
 from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
-from .execute import batch_notebooks, error_of, execute_notebook, export_html, known_parameters
+from .execute import batch_notebooks, cell_seconds, error_of, execute_notebook, export_html, known_parameters
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import ParameterError, default_parameters, load_file, merge
 from .publish import keep_failed, publish_run
@@ -196,6 +196,7 @@ def _run_locked(
     except ParameterError as exc:
         return _invalid(str(exc))
     folder = resolve_data_dir(params.get("data_dir"))
+    t_load = time.perf_counter()
     try:
         data = load_data(folder, week=params.get("week"), horizon_weeks=int(params.get("horizon_weeks", 13)), week_check="warning" if any_week else "error")
     except ValidationError as exc:
@@ -210,6 +211,7 @@ def _run_locked(
     (staging / "notebooks").mkdir(parents=True)
     params = {**params, "week": label, "data_dir": str(Path(folder).resolve())}
     manifest = new_manifest(run_id, label, started, params)
+    manifest["phases"] = {"load_and_validate": round(time.perf_counter() - t_load, 2)}
     with _log_to(staging / "run.log"):
         try:
             failed = _build(data, params, notebooks, declared, staging, manifest)
@@ -231,14 +233,23 @@ def _run_locked(
 
 def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[str, set[str]], staging: Path, manifest: dict[str, Any]) -> dict | None:
     """The run folder: snapshot, parameters, executed notebooks, HTML copies; the first failure, or None."""
+    t = time.perf_counter()
     hashes = source_hashes(data.sources)
     meta = write_snapshot(data, staging / INPUTS, hashes, snapshot_key(hashes, params.get("week"), int(params.get("horizon_weeks", 13))))
     add_inputs(manifest, meta)
+    manifest["phases"]["snapshot"] = round(time.perf_counter() - t, 2)
     (staging / PARAMETERS_FILE).write_text(json.dumps(params, indent=1, default=str))
     (staging / RUN_FILE).write_text(json.dumps({"outputs": str(staging.parent.parent.resolve())}))
     del data  # the notebooks read the snapshot; this process need not hold the tables
+    t = time.perf_counter()
     failed = _execute_all(notebooks, declared, params, staging, manifest)
-    return failed if failed is not None else _finish(staging, manifest, hashes)
+    manifest["phases"]["notebooks"] = round(time.perf_counter() - t, 2)
+    if failed is not None:
+        return failed
+    t = time.perf_counter()
+    failed = _finish(staging, manifest, hashes)
+    manifest["phases"]["html_and_digests"] = round(time.perf_counter() - t, 2)
+    return failed
 
 
 def _keep_failed(staging: Path, out: Path, manifest: dict[str, Any], failed: dict[str, Any]) -> RunResult:
@@ -273,7 +284,7 @@ def _execute_all(
             entry.update(status="failed", seconds=round(time.perf_counter() - t, 2), error=describe_failure(exc))
             log.error("[%d/%d] %s FAILED (%.1f s): %s", i, len(notebooks), nb.stem, entry["seconds"], entry["error"]["message"])
             return entry
-        entry.update(status="succeeded", seconds=round(time.perf_counter() - t, 2))
+        entry.update(status="succeeded", seconds=round(time.perf_counter() - t, 2), cells_seconds=cell_seconds(staging / "notebooks" / nb.name))
         log.info("[%d/%d] %s ok (%.1f s)", i, len(notebooks), nb.stem, entry["seconds"])
     return None
 
