@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter")
     p.add_argument("--out", type=Path, default=None, help="outputs folder (default: the workspace's outputs/)")
     p.add_argument("--any-week", action="store_true", help="accept a run week that is not the week after the last actuals (a warning)")
+    p.add_argument("--engine", choices=("local", "dask"), default=None,
+                   help="where the per-series work runs: local (default) or dask (docs/scale.md)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: the scheduler (tcp://host:8786); default a local cluster on 127.0.0.1")
+    p.add_argument("--partitions", type=int, default=None, metavar="N", help="with --engine dask: parts the SKU-locations are split into")
 
     p = sub.add_parser("review", help="serve the weekly review meeting app (Voila) on 127.0.0.1")
     p.add_argument("--out", type=Path, default=None, help="outputs folder to read")
@@ -164,6 +169,8 @@ def _run(args: argparse.Namespace) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    engine = {"engine": args.engine, "scheduler": args.scheduler, "partitions": args.partitions}
+    overrides.update({k: v for k, v in engine.items() if v is not None})
     return run_week(args.data, args.week, args.params, overrides, args.out, any_week=args.any_week).exit_code
 
 

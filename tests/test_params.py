@@ -40,8 +40,12 @@ def test_each_notebook_declares_its_steps_parameters_with_the_declared_defaults(
 
 
 def test_every_declared_parameter_is_used_by_a_notebook():
+    """... or is run-wide (the engine settings: in parameters.json, read by the steps, never injected)."""
+    from soe_lib.run import RUN_LEVEL
+
     known = set().union(*known_parameters(batch_notebooks(notebooks_dir())).values())
-    assert set(all_specs()) == known
+    assert set(RUN_LEVEL) == {"engine", "scheduler", "partitions"} and not set(RUN_LEVEL) & known
+    assert set(all_specs()) == known | set(RUN_LEVEL)
 
 
 def test_unknown_names_are_errors():

@@ -2,13 +2,13 @@
 declarations, where things live, the validated snapshot type, and the (series x week) matrix."""
 
 from .contract import MAX_NUMBER, SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
-from .dataset import SERIES_TABLES, Dataset, Source
+from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, Source, compact_keys
 from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, format_value, formatted, header, headers, styled
 from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
 from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
-from .params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
+from .params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
 from .paths import (
     PACKAGE_DIR,
     REVIEW_NOTEBOOK,
@@ -27,6 +27,7 @@ from .weeks import ISO_WEEK, parse_week, parse_weeks, week_label, week_labels, w
 __all__ = [
     "Column",
     "CycleParams",
+    "EngineParams",
     "DOCUMENTS",
     "Dataset",
     "EXCEL_FORMATS",
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_NUMBER",
     "MAX_ROWS_SHOWN",
     "OUTPUTS",
+    "COMPACT_TABLES",
     "OutCol",
     "OutputContractError",
     "OutputTable",
@@ -62,6 +64,7 @@ __all__ = [
     "check_table",
     "check_value",
     "column_kind",
+    "compact_keys",
     "contract_markdown",
     "eased",
     "format_value",

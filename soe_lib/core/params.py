@@ -23,7 +23,7 @@ from typing import Any
 
 from .weeks import parse_week
 
-__all__ = ["CycleParams", "FocusParams", "ParamSpec", "ParameterError", "check_value", "param", "param_specs"]
+__all__ = ["CycleParams", "EngineParams", "FocusParams", "ParamSpec", "ParameterError", "check_value", "param", "param_specs"]
 
 
 class ParameterError(ValueError):
@@ -154,3 +154,13 @@ class FocusParams:
 
     focus_sku: str | None = param(None, "SKU to chart; null = each notebook's worst case (quote codes: \"00123\").")
     focus_location: str | None = param(None, "Location to chart; null = each notebook's worst case.")
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """Where the per-series work of a run happens (set by ``soe run --engine``; docs/scale.md)."""
+
+    engine: str = param("local", "Where the per-series work runs: local (in the notebook's process) or dask (a Dask cluster).",
+                        choices=("local", "dask"))
+    scheduler: str | None = param(None, "Dask scheduler address (tcp://host:8786); null = a local cluster of 2 worker processes on 127.0.0.1.")
+    partitions: int = param(8, "Parts the SKU-locations are split into on Dask (a few per worker).", min=1, max=100_000)

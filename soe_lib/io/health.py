@@ -64,8 +64,11 @@ def weekly_totals(data: Dataset, weeks_back: int = 52, horizon_weeks: int = 13) 
     end = data.week + pd.Timedelta(weeks=horizon_weeks)
     parts = []
     for measure, frame in (("actual", data.actuals), ("plan", data.demand_plan), ("open orders", data.open_orders)):
-        sel = frame[(frame["week"] >= start) & (frame["week"] < end)]
-        parts.append(sel.groupby("week", as_index=False)["qty"].sum().assign(measure=measure))
+        # two columns only: filtering whole frames copies millions of key strings at 100k series
+        week, qty = frame["week"], frame["qty"]
+        keep = ((week >= start) & (week < end)).to_numpy()
+        sums = qty[keep].groupby(week[keep]).sum()
+        parts.append(pd.DataFrame({"week": sums.index, "qty": sums.to_numpy()}).assign(measure=measure))
     out = pd.concat(parts, ignore_index=True)
     return out[["week", "measure", "qty"]]
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES, Table
-from ..core.dataset import SERIES_TABLES, Dataset, Source
+from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, Source, compact_keys
 from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
@@ -59,6 +59,17 @@ def _series_keys(positions: dict[str, np.ndarray] | None, rows: int, n_locations
     if not positions:
         return np.zeros(rows, dtype=np.int64)
     return positions["sku"].astype(np.int64) * n_locations + positions["location"]
+
+
+def _keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index]) -> None:
+    """``sku`` and ``location`` as categories built from the positions validation found (no second pass
+    over millions of strings), with the categories in sorted order so that sorting by them is by value."""
+    for column, ref in (("sku", "products"), ("location", "locations")):
+        cats = known[ref]
+        order = np.argsort(cats.to_numpy(dtype=object))
+        rank = np.empty(len(cats), dtype=np.int64)
+        rank[order] = np.arange(len(cats))
+        frame[column] = pd.Categorical.from_codes(rank[positions[column]], categories=cats[order])
 
 
 def _empty(table: Table) -> pd.DataFrame:
@@ -117,6 +128,8 @@ def _assemble(
             frame = _empty(table)
         if report.ok and name in SERIES_TABLES:
             frame["_series"] = _series_keys(positions.get(name), len(frame), len(known["locations"]))
+            if name in COMPACT_TABLES and positions.get(name):
+                _keys_as_categories(frame, positions[name], known)
         if table.sum_duplicates and report.ok:
             frame, notes = _combine_duplicates(table, frame, sources[name].label if name in sources else name)
             report.extend(notes)
@@ -197,6 +210,7 @@ def load_data(
             report.extend(_week_follows_actuals(run_week, tables["actuals"], week_check, sources["actuals"].label, tables.get("stockouts")))
     if report.ok:
         _drop_future_actuals(tables, run_week, sources["actuals"].label, report)
+    tables = {name: compact_keys(frame) if name in COMPACT_TABLES else frame for name, frame in tables.items()}
     dataset = Dataset(Path(data_dir), tables, sources, run_week, report)
     if report.ok:
         report.extend(coverage_problems(dataset, horizon_weeks))

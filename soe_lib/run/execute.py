@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..core.paths import notebooks_dir
 from .parameters import RUNNER_OWNED, declared_parameters
 
-__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "known_parameters"]
+__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside"]
 
 
 def batch_notebooks(folder: Path | None = None) -> list[Path]:
@@ -35,6 +40,48 @@ def execute_notebook(notebook: Path, target: Path, parameters: dict[str, Any], c
     papermill.execute_notebook(
         str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False
     )
+
+
+_BESIDE = """
+import json, sys, time
+from pathlib import Path
+from soe_lib.run.execute import error_of, execute_notebook
+t = time.perf_counter()
+try:
+    execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), Path(sys.argv[4]))
+except BaseException as exc:
+    print(json.dumps({"error": error_of(exc), "seconds": time.perf_counter() - t}, default=str))
+    sys.exit(1)
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
+
+def start_beside(notebook: Path, target: Path, parameters: dict[str, Any], cwd: Path) -> subprocess.Popen:
+    """:func:`execute_notebook` in its own process (and process group, so that :func:`stop_beside` takes
+    its kernel with it), for a notebook that runs beside the others. Its error, if any, comes back as
+    one JSON line on stdout (:func:`finish_beside`)."""
+    args = [sys.executable, "-c", _BESIDE, str(notebook), str(target), json.dumps(parameters, default=str), str(cwd)]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+
+
+def finish_beside(proc: subprocess.Popen) -> tuple[dict[str, Any] | None, float | None]:
+    """Wait for a notebook started by :func:`start_beside`: (None when it succeeded, else its error; the
+    seconds it ran, when it said)."""
+    out, _ = proc.communicate()
+    lines = [line for line in (out or "").splitlines() if line.startswith("{")]
+    said = json.loads(lines[-1]) if lines else {}
+    if proc.returncode == 0:
+        return None, said.get("seconds")
+    error = said.get("error") or {"type": "ProcessError", "message": f"the notebook's process ended with code {proc.returncode}"}
+    return error, said.get("seconds")
+
+
+def stop_beside(proc: subprocess.Popen) -> None:
+    """Stop a notebook started by :func:`start_beside` and its kernel (the whole process group)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def cell_seconds(executed: Path) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ..core.params import CycleParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs
+from ..core.params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs
 from ..finance.params import FinanceParams
 from ..loop.params import LoopParams
 from ..sensing.params import ExceptionParams, SensingParams
@@ -29,6 +29,7 @@ from ..supply.params import SupplyParams
 __all__ = [
     "PARAMETER_FILES",
     "RUNNER_OWNED",
+    "RUN_LEVEL",
     "ParameterError",
     "all_specs",
     "check_parameters",
@@ -43,10 +44,13 @@ __all__ = [
 
 # Set by the runner for every notebook, never by the user.
 RUNNER_OWNED = ("out_dir",)
+# Run-wide settings no notebook declares: the run keeps them in its parameters.json, where every step
+# reads them (so the notebooks stay the same whichever engine runs the per-series work).
+RUN_LEVEL = tuple(s.name for s in param_specs(EngineParams))
 
 # Which declarations each file of parameters/ shows.
 PARAMETER_FILES: dict[str, tuple[type, ...]] = {
-    "weekly.yaml": (CycleParams, FocusParams),
+    "weekly.yaml": (CycleParams, FocusParams, EngineParams),
     "sensing.yaml": (SensingParams, ExceptionParams),
     "supply.yaml": (SupplyParams,),
     "finance.yaml": (FinanceParams,),

@@ -23,6 +23,7 @@ import errno
 import fcntl
 import json
 import logging
+import os
 import secrets
 import signal
 import threading
@@ -36,10 +37,21 @@ from ..core.problems import ValidationError
 from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
-from .execute import batch_notebooks, cell_seconds, error_of, execute_notebook, export_html, known_parameters
+from .execute import (
+    batch_notebooks,
+    cell_seconds,
+    error_of,
+    execute_notebook,
+    export_html,
+    finish_beside,
+    known_parameters,
+    start_beside,
+    stop_beside,
+)
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
-from .parameters import ParameterError, default_parameters, load_file, merge
+from .parameters import RUN_LEVEL, ParameterError, default_parameters, load_file, merge
 from .publish import keep_failed, publish_run
+from .steps import STEPS
 from .week import INPUTS, PARAMETERS_FILE, RUN_FILE, resolve_data_dir
 
 __all__ = [
@@ -49,6 +61,7 @@ __all__ = [
     "EXIT_OK",
     "RunInterrupted",
     "RunResult",
+    "beside_notebooks",
     "describe_failure",
     "resolve_parameters",
     "run_week",
@@ -174,7 +187,7 @@ def resolve_parameters(
     """The run's parameters: declared defaults, then ``--params``, then ``--set``, then ``--data``/``--week``;
     every name must be declared by a notebook and every value must fit its declaration."""
     declared = known_parameters(notebooks)
-    known = set().union(*declared.values())
+    known = set().union(*declared.values()) | set(RUN_LEVEL)
     user = dict(overrides)
     if params_file:
         user = {**load_file(Path(params_file)), **user}
@@ -267,26 +280,70 @@ def _keep_failed(staging: Path, out: Path, manifest: dict[str, Any], failed: dic
     return RunResult(EXIT_FAILED, "failed", label, where, msg, manifest)
 
 
+def beside_notebooks(notebooks: list[Path]) -> set[str]:
+    """Notebooks that may run beside the others on a second core: their step reads no table of another
+    step and no other step reads theirs (today: 01 data health). None on a single core."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return set()
+    read = {t for s in STEPS for t in s.inputs}
+    free = {s.notebook for s in STEPS if not s.inputs and not set(s.outputs) & read}
+    return {nb.name for nb in notebooks} & free
+
+
 def _execute_all(
     notebooks: list[Path], declared: dict[str, set[str]], params: dict[str, Any], staging: Path, manifest: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Execute the notebooks in order on the snapshot; the first failure stops the run and is returned."""
+    """Execute the notebooks on the snapshot: one beside the chain when a core is free (its own process
+    group, stopped with the run), the rest in order. The first failure stops the run and is returned."""
     log.info("run %s for week %s: %d notebooks, data %s", manifest["run_id"], manifest["week"], len(notebooks), params["data_dir"])
-    for i, nb in enumerate(notebooks, 1):
-        injected = {k: v for k, v in params.items() if k in declared[nb.name]}
-        injected["out_dir"] = "."  # the run folder being built: its snapshot and parameters
-        t = time.perf_counter()
-        entry: dict[str, Any] = {"name": nb.stem, "parameters": injected}
-        manifest["notebooks"].append(entry)
-        try:
-            execute_notebook(nb, staging / "notebooks" / nb.name, injected, staging)
-        except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded
-            entry.update(status="failed", seconds=round(time.perf_counter() - t, 2), error=describe_failure(exc))
-            log.error("[%d/%d] %s FAILED (%.1f s): %s", i, len(notebooks), nb.stem, entry["seconds"], entry["error"]["message"])
-            return entry
-        entry.update(status="succeeded", seconds=round(time.perf_counter() - t, 2), cells_seconds=cell_seconds(staging / "notebooks" / nb.name))
-        log.info("[%d/%d] %s ok (%.1f s)", i, len(notebooks), nb.stem, entry["seconds"])
+    entries = {nb.name: {"name": nb.stem, "parameters": _injected(nb, declared, params)} for nb in notebooks}
+    order = [nb.name for nb in notebooks]
+    side = {}
+    for nb in notebooks:
+        if nb.name in beside_notebooks(notebooks):
+            manifest["notebooks"].append(entries[nb.name])
+            side[nb.name] = (start_beside(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging), time.perf_counter())
+    try:
+        for i, nb in enumerate(notebooks, 1):
+            if nb.name in side:
+                continue
+            for name, (proc, t) in side.items():  # a notebook beside the chain that failed stops the run now
+                if proc.poll() not in (None, 0):
+                    return _failed(entries[name], t, finish_beside(proc)[0], order.index(name) + 1, len(notebooks))
+            manifest["notebooks"].append(entries[nb.name])
+            t = time.perf_counter()
+            try:
+                execute_notebook(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging)
+            except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded
+                return _failed(entries[nb.name], t, describe_failure(exc), i, len(notebooks))
+            _succeeded(entries[nb.name], t, staging / "notebooks" / nb.name, i, len(notebooks))
+        for name, (proc, t) in side.items():
+            error, seconds = finish_beside(proc)
+            if error is not None:
+                return _failed(entries[name], t, error, order.index(name) + 1, len(notebooks))
+            _succeeded(entries[name], t, staging / "notebooks" / name, order.index(name) + 1, len(notebooks), " beside the others", seconds)
+    finally:
+        for proc, _ in side.values():
+            stop_beside(proc)  # a failure or a signal in the chain: the notebook beside it stops too
     return None
+
+
+def _injected(nb: Path, declared: dict[str, set[str]], params: dict[str, Any]) -> dict[str, Any]:
+    injected = {k: v for k, v in params.items() if k in declared[nb.name]}
+    injected["out_dir"] = "."  # the run folder being built: its snapshot and parameters
+    return injected
+
+
+def _failed(entry: dict[str, Any], t: float, error: dict[str, Any], i: int, n: int) -> dict[str, Any]:
+    entry.update(status="failed", seconds=round(time.perf_counter() - t, 2), error=error)
+    log.error("[%d/%d] %s FAILED (%.1f s): %s", i, n, entry["name"], entry["seconds"], error["message"])
+    return entry
+
+
+def _succeeded(entry: dict[str, Any], t: float, executed: Path, i: int, n: int, how: str = "", seconds: float | None = None) -> None:
+    seconds = time.perf_counter() - t if seconds is None else seconds
+    entry.update(status="succeeded", seconds=round(seconds, 2), cells_seconds=cell_seconds(executed))
+    log.info("[%d/%d] %s ok (%.1f s%s)", i, n, entry["name"], entry["seconds"], how)
 
 
 def _finish(staging: Path, manifest: dict[str, Any], hashes: dict[str, str]) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ another step's engine; this module is where they are put in sequence.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,7 +72,15 @@ def _health(run: StepContext) -> Any:
 
 
 def _sensing(run: StepContext) -> Any:
-    return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks)
+    sensing = None
+    params = getattr(run, "params", {})
+    if params.get("engine") == "dask":  # the per-series work on a cluster; the same tables (run/distributed.py)
+        from .distributed import dask_client, sense_on_cluster
+
+        with dask_client(params.get("scheduler")) as client:
+            sensing = sense_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.group(SensingParams), run.horizon_weeks,
+                                       int(params.get("partitions") or 8))
+    return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks, sensing)
 
 
 def _supply(run: StepContext) -> Any:

@@ -52,12 +52,34 @@ import pandas as pd
 from ..core.dataset import Dataset
 from ..core.matrix import history_matrix, long_frame, to_matrix
 from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
-from .choice import backtest_candidates, choose, live_candidates, quantile_bands, running_sums
+from .choice import (
+    Choice,
+    ChoiceErrors,
+    backtest_candidates,
+    band_errors,
+    choice_errors,
+    choose,
+    live_candidates,
+    pool_stats,
+    pooled_choice,
+    quantile_bands,
+    running_sums,
+    segment_quantiles,
+)
 from .params import SensingParams
 from .smoothing import HOLT_GRID, fit_damped, fit_tsb, phi_sum
 
 __all__ = [
+    "MATRICES",
+    "Prepared",
     "Sensing",
+    "band_errors_of",
+    "concat_sensing",
+    "decide_pools",
+    "decide_quantiles",
+    "finish",
+    "pool_stats_of",
+    "prepare",
     "accuracy_table",
     "backtest_summary",
     "backtest_table",
@@ -392,8 +414,28 @@ class _Chosen:
     coverage: np.ndarray
 
 
-def _choose(inp: _Inputs, cleaned: np.ndarray, stat: _Statistical, pattern: np.ndarray, p: SensingParams) -> _Chosen:
-    """Candidates, the honest choice for the backtest, the live choice and its bands (module doc, steps 6-8)."""
+@dataclass
+class Prepared:
+    """Sensing up to the choice: everything per series (a split of the series gives the same rows)."""
+
+    p: SensingParams
+    horizon: int
+    inp: _Inputs
+    pat: _Patterns
+    outliers: np.ndarray
+    cleaned: np.ndarray
+    r2: np.ndarray
+    pattern: np.ndarray
+    stat: _Statistical
+    by_lag: list[dict[str, np.ndarray]]  # backtest candidates said 1..CHOICE_LAGS weeks ahead
+    live: dict[str, np.ndarray]  # live candidates for the horizon weeks
+    segment: np.ndarray
+    before_err: ChoiceErrors  # the selection window (the choice the backtest scores)
+    live_err: ChoiceErrors  # the evaluation window (the live choice)
+
+
+def _prepare_choice(inp: _Inputs, cleaned: np.ndarray, stat: _Statistical, pattern: np.ndarray, p: SensingParams) -> tuple:
+    """Candidates and their errors in both windows (module doc, step 6)."""
     h_len, lb, lag = cleaned.shape[1], p.lookback_weeks, p.backtest_lag_weeks
     start = h_len - 2 * lb
     # each candidate as said 1..4 weeks ahead: a forecast is chosen for the weeks the meeting acts on, not
@@ -401,29 +443,70 @@ def _choose(inp: _Inputs, cleaned: np.ndarray, stat: _Statistical, pattern: np.n
     sums = running_sums(cleaned)
     by_lag = [backtest_candidates(cleaned, inp.plan_hist, stat.fitted[:, lag + EARLY - d : lag + EARLY - d + 2 * lb], lag + d, start, sums)
               for d in range(CHOICE_LAGS)]
-    cands = by_lag[0]
-    select = {k: v[:, :lb] for k, v in cands.items()}
-    evaluate = {k: v[:, lb:] for k, v in cands.items()}
     segment = np.asarray(pattern, dtype=str)
     sparse = np.isin(segment, ["intermittent", "lumpy", "zero"])
-    before = choose(cleaned[:, start : start + lb], [{k: v[:, :lb] for k, v in c.items()} for c in by_lag], segment, squared=sparse)
+    before = choice_errors(cleaned[:, start : start + lb], [{k: v[:, :lb] for k, v in c.items()} for c in by_lag], sparse)
+    latest = choice_errors(cleaned[:, h_len - lb :], [{k: v[:, lb:] for k, v in c.items()} for c in by_lag], sparse)
+    return by_lag, live_candidates(cleaned, inp.plan_h, stat.forecast, sums), segment, before, latest
+
+
+def pool_stats_of(prep: Prepared) -> dict[str, dict]:
+    """The sums the segments' pooled choices are made from (:func:`~soe_lib.sensing.choice.pool_stats`)."""
+    return {"before": pool_stats(prep.before_err, prep.segment), "live": pool_stats(prep.live_err, prep.segment)}
+
+
+def decide_pools(stats: list[dict[str, dict]]) -> dict[str, dict[str, int]]:
+    """Each segment's pooled choice in both windows, from the pool stats of every part of the series."""
+    return {w: pooled_choice([s[w] for s in stats]) for w in ("before", "live")}
+
+
+def _choices(prep: Prepared, pools: dict[str, dict[str, int]]) -> tuple[Choice, Choice]:
+    before = choose(None, None, prep.segment, pooled=pools["before"], errors=prep.before_err)
+    live = choose(None, None, prep.segment, pooled=pools["live"], errors=prep.live_err)
+    return before, live
+
+
+def _windows(prep: Prepared) -> tuple[dict, dict, int]:
+    lb = prep.p.lookback_weeks
+    cands = prep.by_lag[0]
+    return {k: v[:, :lb] for k, v in cands.items()}, {k: v[:, lb:] for k, v in cands.items()}, prep.cleaned.shape[1] - 2 * lb
+
+
+def band_errors_of(prep: Prepared, pools: dict[str, dict[str, int]]) -> dict[str, dict[str, np.ndarray]]:
+    """Scaled errors of the chosen forecasts per segment: the backtest's (selection window) and the live
+    choice's (evaluation window), what the bands' quantiles are read from."""
+    before, live = _choices(prep, pools)
+    select, evaluate, start = _windows(prep)
+    lb, h_len = prep.p.lookback_weeks, prep.cleaned.shape[1]
+    return {"before": band_errors(prep.cleaned[:, start : start + lb], _fill(before.take(select), select), prep.segment)[1],
+            "live": band_errors(prep.cleaned[:, h_len - lb :], _fill(live.take(evaluate), evaluate), prep.segment)[1]}
+
+
+def decide_quantiles(parts: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, np.ndarray]]:
+    """Each segment's P10/P50/P90 scaled-error quantiles in both windows, from every part's errors."""
+    return {w: segment_quantiles([part[w] for part in parts]) for w in ("before", "live")}
+
+
+def _choose(prep: Prepared, pools: dict[str, dict[str, int]], quantiles: dict[str, dict[str, np.ndarray]]) -> _Chosen:
+    """The honest choice for the backtest, the live choice and its bands (module doc, steps 6-8)."""
+    p, inp, cleaned = prep.p, prep.inp, prep.cleaned
+    h_len, lb, lag = cleaned.shape[1], p.lookback_weeks, p.backtest_lag_weeks
+    select, evaluate, start = _windows(prep)
+    before, live_choice = _choices(prep, pools)
     sensed_bt = np.clip(np.nan_to_num(_fill(before.take(evaluate), evaluate)), 0, None)
-    live_choice = choose(cleaned[:, h_len - lb :], [{k: v[:, lb:] for k, v in c.items()} for c in by_lag], segment, squared=sparse)
-    live = live_candidates(cleaned, inp.plan_h, stat.forecast, sums)
-    chosen = np.clip(np.nan_to_num(_fill(live_choice.take(live), live)), 0, None)
+    chosen = np.clip(np.nan_to_num(_fill(live_choice.take(prep.live), prep.live)), 0, None)
     hz = chosen.shape[1]
     near = np.arange(hz) < p.open_orders_floor_weeks
     sensed = chosen.copy()
     sensed[:, near] = np.maximum(sensed[:, near], inp.open_orders[:, near])
     # bands: quantiles of the chosen forecast's errors; calibration checked on weeks the quantiles never saw
-    sel_fc = _fill(before.take(select), select)
-    scale_b, q_b = quantile_bands(cleaned[:, start : start + lb], sel_fc, segment)
+    scale_b, q_b = quantile_bands(cleaned[:, start : start + lb], _fill(before.take(select), select), prep.segment, quantiles["before"])
     truth = inp.y[:, h_len - lb :]
     scored = np.isfinite(truth)
     lo, hi = sensed_bt + q_b[:, :1] * scale_b[:, None], sensed_bt + q_b[:, 2:] * scale_b[:, None]
     # per series: (scored weeks, actuals below P10, actuals at or below P90); segments add them up
     coverage = np.stack([scored.sum(axis=1), ((truth < lo) & scored).sum(axis=1), ((truth <= hi) & scored).sum(axis=1)], axis=1)
-    scale, q = quantile_bands(cleaned[:, h_len - lb :], _fill(live_choice.take(evaluate), evaluate), segment)
+    scale, q = quantile_bands(cleaned[:, h_len - lb :], _fill(live_choice.take(evaluate), evaluate), prep.segment, quantiles["live"])
     growth = np.sqrt(np.arange(1, hz + 1) / lag)[None, :, None]
     bands = np.clip(sensed[:, :, None] + q[:, None, :] * scale[:, None, None] * growth, 0, None)
     return _Chosen(sensed, chosen, sensed_bt, live_choice.names, live_choice.plan_share, bands, coverage)
@@ -434,8 +517,8 @@ def _fill(taken: np.ndarray, cands: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(np.isfinite(taken), taken, np.where(np.isfinite(cands["statistical"]), cands["statistical"], cands["plan"]))
 
 
-def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = 13) -> Sensing:
-    """Run demand sensing on every SKU-location of ``data`` (see the module doc for each step)."""
+def prepare(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = 13) -> Prepared:
+    """Sensing's per-series stages (module doc, steps 1-5 and the candidates of 6) on every series of ``data``."""
     p = params or SensingParams()
     inp = _gather(data, p, horizon_weeks)
     y, h_len = inp.y, inp.y.shape[1]
@@ -447,7 +530,24 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
     )
     pattern = np.where(np.abs(season).sum(axis=1) > 0, "seasonal", pat.pattern)
     stat = _fit(y, cleaned, pattern, season, p, horizon_weeks)
-    mix = _choose(inp, cleaned, stat, pattern, p)
+    by_lag, live, segment, before, latest = _prepare_choice(inp, cleaned, stat, pattern, p)
+    return Prepared(p, horizon_weeks, inp, pat, outliers, cleaned, r2, pattern, stat, by_lag, live, segment, before, latest)
+
+
+def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = 13) -> Sensing:
+    """Run demand sensing on every SKU-location of ``data`` (see the module doc for each step). The
+    pooled decisions (each segment's choice and band) come from all the series here; the Dask engine
+    makes them from the parts of a split (:func:`prepare`, :func:`pool_stats_of`, :func:`band_errors_of`,
+    :func:`finish`) and gets the same result."""
+    prep = prepare(data, params, horizon_weeks)
+    pools = decide_pools([pool_stats_of(prep)])
+    return finish(prep, pools, decide_quantiles([band_errors_of(prep, pools)]))
+
+
+def finish(prep: Prepared, pools: dict[str, dict[str, int]], quantiles: dict[str, dict[str, np.ndarray]]) -> Sensing:
+    """The :class:`Sensing` of the prepared series, given the pooled decisions."""
+    p, inp, pat, stat, pattern = prep.p, prep.inp, prep.pat, prep.stat, prep.pattern
+    mix = _choose(prep, pools, quantiles)
     lb, lag = p.lookback_weeks, p.backtest_lag_weeks
     info = inp.series.assign(
         pattern=pattern,
@@ -457,20 +557,20 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         phi=stat.params[:, 2],
         history_weeks=pat.observed,
         adi=np.where(np.isfinite(pat.adi), pat.adi, np.nan),
-        season_r2=r2,
+        season_r2=prep.r2,
         sigma=pat.sigma,
         forecast=mix.method,
         w_stat=1.0 - mix.plan_share,
-        outlier_weeks=outliers.sum(axis=1),
+        outlier_weeks=prep.outliers.sum(axis=1),
         censored_weeks=inp.censored.sum(axis=1),
     )
     result = Sensing(
         params=p,
-        horizon=horizon_weeks,
+        horizon=prep.horizon,
         series=info,
         history_weeks=inp.history,
         horizon_weeks=inp.horizon,
-        actual=y,
+        actual=inp.y,
         plan_history=inp.plan_hist,
         fitted=stat.fitted[:, lag + EARLY : lag + EARLY + 2 * lb],
         sensed_backtest=mix.sensed_backtest,
@@ -478,8 +578,8 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         open_orders=inp.open_orders,
         statistical=stat.forecast,
         sensed=mix.sensed,
-        outliers=outliers,
-        cleaned=cleaned,
+        outliers=prep.outliers,
+        cleaned=prep.cleaned,
         sigma=pat.sigma,
         chosen=mix.chosen,
         bands=mix.bands,
@@ -487,6 +587,23 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
         censored=inp.censored,
     )
     result.backtest_by_series = backtest_table(result)
+    result.backtest = backtest_summary(result)
+    return result
+
+
+MATRICES = ("actual", "plan_history", "fitted", "sensed_backtest", "plan", "open_orders", "statistical", "sensed", "outliers",
+            "cleaned", "sigma", "chosen", "bands", "coverage_counts", "censored")
+
+
+def concat_sensing(parts: list[Sensing]) -> Sensing:
+    """One :class:`Sensing` from those of consecutive parts of the series (in series order)."""
+    first = parts[0]
+    stacked = {name: np.concatenate([getattr(s, name) for s in parts]) for name in MATRICES}
+    result = Sensing(
+        params=first.params, horizon=first.horizon, series=pd.concat([s.series for s in parts], ignore_index=True),
+        history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **stacked,
+    )
+    result.backtest_by_series = pd.concat([s.backtest_by_series for s in parts], ignore_index=True)
     result.backtest = backtest_summary(result)
     return result
 

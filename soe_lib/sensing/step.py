@@ -96,11 +96,13 @@ class SensingWeek:
 
 
 def sense_week(
-    data: Dataset, params: SensingParams | None = None, exception_params: ExceptionParams | None = None, horizon_weeks: int = 13
+    data: Dataset, params: SensingParams | None = None, exception_params: ExceptionParams | None = None, horizon_weeks: int = 13,
+    sensing: Sensing | None = None,
 ) -> SensingWeek:
-    """Sense demand for the run week, score the plan, find the demand exceptions."""
+    """Sense demand for the run week, score the plan, find the demand exceptions (``sensing``: already
+    computed elsewhere, e.g. on a Dask cluster, with the same parameters)."""
     s_params, e_params = params or SensingParams(), exception_params or ExceptionParams()
-    sensing = sense(data, s_params, horizon_weeks)
+    sensing = sensing if sensing is not None else sense(data, s_params, horizon_weeks)
     acc = accuracy_table(sensing)
     acc["tracking_out_of_control"] = acc["tracking_signal"].abs() > e_params.tracking_limit
     history, plan = sensing.actual.astype("float64"), sensing.plan_history

@@ -1,0 +1,87 @@
+"""Scale-out: the Dask engine gives the same tables as the in-process run; the run's phases are recorded."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from soe_lib.io import read_snapshot, read_snapshot_part
+from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges
+from soe_lib.sample import write_sample
+from soe_lib.sensing import MATRICES, SensingParams, sense
+
+from .golden import differences, week_digest
+
+
+def test_series_ranges_split_the_keys_into_consecutive_nonempty_parts():
+    keys = np.array([0, 1, 2, 5, 6, 9, 10, 11, 40])
+    ranges = series_ranges(keys, 4)
+    assert len(ranges) == 4 and ranges[0][0] == 0 and ranges[-1][1] == 41
+    assert all(a < b for a, b in ranges) and all(ranges[i][1] <= ranges[i + 1][0] for i in range(3))
+    inside = [int(((keys >= a) & (keys < b)).sum()) for a, b in ranges]
+    assert sum(inside) == len(keys) and min(inside) >= 2
+    assert len(series_ranges(keys[:2], 8)) == 2 and series_ranges(np.array([], dtype=int), 3) == []
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scale") / "data"
+    write_sample(folder, skus=12)
+    return folder
+
+
+def test_a_snapshot_part_holds_exactly_its_series(company, tmp_path):
+    run = open_week(str(company), out_dir=tmp_path / "w")
+    whole = read_snapshot(run.out_dir / "inputs")
+    keys = whole.series()["_series"].to_numpy()
+    first, stop = int(keys[5]), int(keys[17])
+    part = read_snapshot_part(run.out_dir / "inputs", first, stop)
+    assert part.series()["_series"].tolist() == keys[(keys >= first) & (keys < stop)].tolist()
+    for name in ("actuals", "demand_plan", "inventory", "supply", "open_orders"):
+        want = whole.tables[name][whole.tables[name]["_series"].between(first, stop - 1)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part.tables[name], want, check_categorical=False, obj=name)
+    pd.testing.assert_frame_equal(part.tables["products"], whole.tables["products"])
+
+
+def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, tmp_path):
+    run = open_week(str(company), out_dir=tmp_path / "w")
+    params = SensingParams()
+    here = sense(run.data, params, 13)
+    with dask_client(None, workers=2, memory_limit="1GB") as client:
+        workers = client.scheduler_info()["workers"]
+        assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+        there = sense_on_cluster(client, run.data, run.out_dir / "inputs", params, 13, partitions=5)
+        done = client.run(lambda dask_worker: len(dask_worker.state.tasks) + dask_worker.state.executed_count)
+    assert len(done) == 2 and all(n > 0 for n in done.values())  # both processes did part of the work
+    pd.testing.assert_frame_equal(there.series, here.series)
+    for name in MATRICES:
+        np.testing.assert_allclose(getattr(there, name), getattr(here, name), rtol=1e-12, atol=1e-12, err_msg=name)
+    pd.testing.assert_frame_equal(there.backtest, here.backtest)
+
+
+def test_the_dask_engine_writes_every_table_as_the_in_process_run(company, tmp_path):
+    local = open_week(str(company), out_dir=tmp_path / "local")
+    on_dask = open_week(str(company), out_dir=tmp_path / "dask", engine="dask", partitions=3)
+    assert on_dask.params["engine"] == "dask" and local.params["engine"] == "local"
+    for run in (local, on_dask):
+        for step in STEPS:
+            run.step(step.name)
+    a, b = week_digest(local.out_dir), week_digest(on_dask.out_dir)
+    assert len(a["tables"]) >= 30 and differences(a, b) == []
+
+
+def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(company, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="soe")
+    result = run_week(company, out=tmp_path / "out")
+    assert result.exit_code == 0, result.message
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert set(manifest["phases"]) == {"load_and_validate", "snapshot", "notebooks", "html_and_digests"}
+    assert all(v >= 0 for v in manifest["phases"].values())
+    books = {nb["name"]: nb for nb in manifest["notebooks"]}
+    assert len(books) == 5 and all(nb["status"] == "succeeded" and 0 < nb["cells_seconds"] <= nb["seconds"] for nb in books.values())
+    log = (result.folder / "run.log").read_text()
+    assert "[1/5] 01_data_health ok" in log and "beside the others" in log
