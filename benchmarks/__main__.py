@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     if args.only in (None, "cycle"):
-        sizes = [1_000, 3_000] if args.quick else [args.series // 10, args.series]
+        sizes = [300, 900] if args.quick else [args.series // 10, args.series]
         result = cycle.run(sizes)
         (args.out / f"cycle-{stamp}.json").write_text(json.dumps(result, indent=2))
         print(f"saved {args.out / f'cycle-{stamp}.json'}")

@@ -26,3 +26,15 @@ def test_quick_plan_benchmark_compares_the_joint_plan_with_its_peers(tmp_path):
     assert "pools promised beyond" in res.stdout and "finance step" in res.stdout
     saved = list(tmp_path.glob("plan-*.json"))
     assert len(saved) == 1 and '"binaries"' in saved[0].read_text()
+
+
+def test_quick_cycle_benchmark_times_every_phase_and_the_dask_engine(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "cycle", "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "| whole `soe run` (wall) |" in res.stdout and "02_demand_sensing" in res.stdout and "on Dask" in res.stdout
+    assert "peak memory, largest process" in res.stdout and "seconds per 1,000 series" in res.stdout
+    saved = list(tmp_path.glob("cycle-*.json"))
+    assert len(saved) == 1 and '"load_and_validate"' in saved[0].read_text()

@@ -143,7 +143,8 @@ def test_a_signal_ends_the_run_with_a_record_and_no_leftovers(small_sample, tmp_
     proc = subprocess.Popen([*SOE, "run", "--data", str(small_sample), "--out", str(out)], cwd=ROOT, env={**os.environ, "SOE_NOTEBOOKS": str(books)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
-    while "01_data_health ok" not in (out / "soe-run.log").read_text() if (out / "soe-run.log").exists() else True:
+    # papermill writes the executed copy as it starts: notebook 02 is running (01 runs beside it)
+    while not (out / ".staging").is_dir() or not any((out / ".staging").glob("*/notebooks/02_slow.ipynb")):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.2)
     time.sleep(2)  # notebook 02's kernel is running
@@ -269,3 +270,19 @@ def test_text_that_looks_like_a_formula_stays_text_in_workbooks(tmp_path):
     cells = [sheet.cell(row=r, column=1) for r in range(2, 7)]
     assert [c.value for c in cells] == codes["sku"].tolist() and all(c.data_type == "s" for c in cells)
     assert [sheet.cell(row=r, column=2).value for r in range(2, 7)] == [1, -2, 3, 4, 5]  # numbers stay numbers
+
+
+def test_a_failure_beside_the_chain_fails_the_run_before_the_next_notebook(small_sample, tmp_path):
+    """01_data_health runs in its own process beside 02-05; when it fails, the run fails with its error
+    and no later notebook starts (its process group is gone too)."""
+    marker = tmp_path / "03-ran"
+    books = _books(tmp_path, {"01_data_health": "raise ValueError('health broke on purpose')", "02_wait": "import time\ntime.sleep(6)",
+                              "03_after": f"import pathlib\npathlib.Path({str(marker)!r}).touch()"}, real=())
+    out = tmp_path / "outputs"
+    res = subprocess.run([*SOE, "run", "--data", str(small_sample), "--out", str(out)], cwd=ROOT, env={**os.environ, "SOE_NOTEBOOKS": str(books)},
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stdout + res.stderr
+    failed = list((out / "failed-runs").iterdir())
+    manifest = json.loads((failed[0] / "manifest.json").read_text())
+    assert manifest["failed_step"] == "01_data_health" and "health broke on purpose" in manifest["reason"]
+    assert not marker.exists() and not (out / "2026-W48").exists()
