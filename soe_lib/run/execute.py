@@ -8,13 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from ..core.paths import notebooks_dir
 from .parameters import RUNNER_OWNED, declared_parameters
 
-__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside"]
+__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel"]
 
 
 def batch_notebooks(folder: Path | None = None) -> list[Path]:
@@ -32,14 +33,63 @@ def known_parameters(notebooks: list[Path]) -> dict[str, set[str]]:
     return {nb.name: set(declared_parameters(nb)) - set(RUNNER_OWNED) for nb in notebooks}
 
 
-def execute_notebook(notebook: Path, target: Path, parameters: dict[str, Any], cwd: Path) -> None:
+def execute_notebook(notebook: Path, target: Path, parameters: dict[str, Any], cwd: Path, km: Any = None) -> None:
     """Run ``notebook`` with ``parameters`` injected, writing the executed copy to ``target``;
     raises what papermill raises (``PapermillExecutionError`` for a failing cell)."""
     import papermill
 
     papermill.execute_notebook(
-        str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False
+        str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False,
+        **({"km": km} if km is not None else {}),
     )
+
+
+# What every weekly notebook imports first: a warm kernel has them loaded before its notebook starts.
+WARM_IMPORTS = "import soe_lib.app.charts, soe_lib.core.formats, soe_lib.run.week, soe_lib.run.steps, soe_lib.io.results"
+
+
+class WarmKernel:
+    """A kernel started, with the notebooks' imports done, while the notebook before it runs (on the
+    other core): kernel start and imports (about 3 s per notebook at any size) leave the critical path.
+    The notebook still starts from a kernel with nothing of its own defined."""
+
+    def __init__(self, cwd: Path):
+        self.km: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(cwd,), daemon=True)
+        self._thread.start()
+
+    def _start(self, cwd: Path) -> None:
+        from jupyter_client.manager import KernelManager
+
+        try:
+            km = KernelManager(kernel_name="python3")
+            km.start_kernel(cwd=str(cwd))
+            self.km = km
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=120)
+                kc.execute_interactive(WARM_IMPORTS, timeout=300, store_history=False, output_hook=lambda _msg: None)
+            finally:
+                kc.stop_channels()
+        except Exception as exc:  # a warm kernel is an optimisation: the notebook then starts its own
+            self.error = exc
+
+    def take(self) -> Any:
+        """The ready kernel manager (None when warming failed: the caller starts a kernel as usual)."""
+        self._thread.join()
+        if self.error is not None:
+            self.shutdown()
+            return None
+        return self.km
+
+    def shutdown(self) -> None:
+        self._thread.join(timeout=120)
+        if self.km is not None:
+            with contextlib.suppress(Exception):
+                self.km.shutdown_kernel(now=True)
+            self.km = None
 
 
 _BESIDE = """

@@ -38,6 +38,7 @@ from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
 from .execute import (
+    WarmKernel,
     batch_notebooks,
     cell_seconds,
     error_of,
@@ -303,19 +304,26 @@ def _execute_all(
         if nb.name in beside_notebooks(notebooks):
             manifest["notebooks"].append(entries[nb.name])
             side[nb.name] = (start_beside(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging), time.perf_counter())
+    chain = [nb for nb in notebooks if nb.name not in side]
+    warm: WarmKernel | None = None
     try:
-        for i, nb in enumerate(notebooks, 1):
-            if nb.name in side:
-                continue
+        for k, nb in enumerate(chain):
+            i = order.index(nb.name) + 1
             for name, (proc, t) in side.items():  # a notebook beside the chain that failed stops the run now
                 if proc.poll() not in (None, 0):
                     return _failed(entries[name], t, finish_beside(proc)[0], order.index(name) + 1, len(notebooks))
             manifest["notebooks"].append(entries[nb.name])
             t = time.perf_counter()
+            km = warm.take() if warm is not None else None
+            # the next notebook's kernel starts and imports while this one runs
+            warm = WarmKernel(staging) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
             try:
-                execute_notebook(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging)
+                execute_notebook(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging, km)
             except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded
                 return _failed(entries[nb.name], t, describe_failure(exc), i, len(notebooks))
+            finally:
+                if km is not None:
+                    km.shutdown_kernel(now=True)
             _succeeded(entries[nb.name], t, staging / "notebooks" / nb.name, i, len(notebooks))
         for name, (proc, t) in side.items():
             error, seconds = finish_beside(proc)
@@ -323,6 +331,8 @@ def _execute_all(
                 return _failed(entries[name], t, error, order.index(name) + 1, len(notebooks))
             _succeeded(entries[name], t, staging / "notebooks" / name, order.index(name) + 1, len(notebooks), " beside the others", seconds)
     finally:
+        if warm is not None:
+            warm.shutdown()
         for proc, _ in side.values():
             stop_beside(proc)  # a failure or a signal in the chain: the notebook beside it stops too
     return None
