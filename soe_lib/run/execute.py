@@ -54,6 +54,7 @@ class WarmKernel:
     The notebook still starts from a kernel with nothing of its own defined."""
 
     def __init__(self, cwd: Path):
+        self.cwd = Path(cwd)
         self.km: Any = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._start, args=(cwd,), daemon=True)
@@ -76,13 +77,29 @@ class WarmKernel:
         except Exception as exc:  # a warm kernel is an optimisation: the notebook then starts its own
             self.error = exc
 
-    def take(self) -> Any:
-        """The ready kernel manager (None when warming failed: the caller starts a kernel as usual)."""
+    def take(self, cwd: Path | None = None) -> Any:
+        """The ready kernel manager, now the caller's to shut down, working in ``cwd`` (None when warming
+        failed: the caller starts a kernel as usual)."""
         self._thread.join()
+        if self.error is None and cwd is not None and Path(cwd) != self.cwd:
+            self._run(f"import os; os.chdir({str(Path(cwd).resolve())!r})")  # started before the run folder existed
         if self.error is not None:
             self.shutdown()
             return None
-        return self.km
+        km, self.km = self.km, None
+        return km
+
+    def _run(self, code: str) -> None:
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            reply = kc.execute_interactive(code, timeout=60, store_history=False, output_hook=lambda _msg: None)
+            if reply["content"]["status"] != "ok":
+                self.error = RuntimeError(f"warm kernel: {code!r} failed")
+        except Exception as exc:
+            self.error = exc
+        finally:
+            kc.stop_channels()
 
     def shutdown(self) -> None:
         self._thread.join(timeout=120)

@@ -210,6 +210,20 @@ def _run_locked(
     except ParameterError as exc:
         return _invalid(str(exc))
     folder = resolve_data_dir(params.get("data_dir"))
+    (out / ".staging").mkdir(exist_ok=True)
+    # the first notebook's kernel starts and imports on the other core while the inputs are validated
+    first = WarmKernel(out / ".staging") if len(os.sched_getaffinity(0)) >= 2 else None
+    try:
+        return _validate_and_build(folder, params, declared, notebooks, out, started, t0, any_week, first)
+    finally:
+        if first is not None:
+            first.shutdown()  # not taken: invalid inputs, a signal, a failure before the first notebook
+
+
+def _validate_and_build(
+    folder: Path, params: dict[str, Any], declared: dict[str, set[str]], notebooks: list[Path], out: Path, started: str, t0: float,
+    any_week: bool, first: WarmKernel | None,
+) -> RunResult:
     t_load = time.perf_counter()
     try:
         data = load_data(folder, week=params.get("week"), horizon_weeks=int(params.get("horizon_weeks", 13)), week_check="warning" if any_week else "error")
@@ -228,7 +242,7 @@ def _run_locked(
     manifest["phases"] = {"load_and_validate": round(time.perf_counter() - t_load, 2)}
     with _log_to(staging / "run.log"):
         try:
-            failed = _build(data, params, notebooks, declared, staging, manifest)
+            failed = _build(data, params, notebooks, declared, staging, manifest, first)
         except BaseException as exc:  # a signal, a full disk, a bug: the run fails, published weeks stay as they are
             failed = {"name": "runner", "status": "failed", "error": describe_failure(exc)}
             manifest["notebooks"].append(failed)
@@ -245,7 +259,8 @@ def _run_locked(
     return RunResult(EXIT_OK, "succeeded", label, final, msg, manifest)
 
 
-def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[str, set[str]], staging: Path, manifest: dict[str, Any]) -> dict | None:
+def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[str, set[str]], staging: Path, manifest: dict[str, Any],
+           first: WarmKernel | None = None) -> dict | None:
     """The run folder: snapshot, parameters, executed notebooks, HTML copies; the first failure, or None."""
     t = time.perf_counter()
     hashes = source_hashes(data.sources)
@@ -256,7 +271,7 @@ def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[s
     (staging / RUN_FILE).write_text(json.dumps({"outputs": str(staging.parent.parent.resolve())}))
     del data  # the notebooks read the snapshot; this process need not hold the tables
     t = time.perf_counter()
-    failed = _execute_all(notebooks, declared, params, staging, manifest)
+    failed = _execute_all(notebooks, declared, params, staging, manifest, first)
     manifest["phases"]["notebooks"] = round(time.perf_counter() - t, 2)
     if failed is not None:
         return failed
@@ -292,7 +307,8 @@ def beside_notebooks(notebooks: list[Path]) -> set[str]:
 
 
 def _execute_all(
-    notebooks: list[Path], declared: dict[str, set[str]], params: dict[str, Any], staging: Path, manifest: dict[str, Any]
+    notebooks: list[Path], declared: dict[str, set[str]], params: dict[str, Any], staging: Path, manifest: dict[str, Any],
+    first: WarmKernel | None = None,
 ) -> dict[str, Any] | None:
     """Execute the notebooks on the snapshot: one beside the chain when a core is free (its own process
     group, stopped with the run), the rest in order. The first failure stops the run and is returned."""
@@ -305,7 +321,7 @@ def _execute_all(
             manifest["notebooks"].append(entries[nb.name])
             side[nb.name] = (start_beside(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging), time.perf_counter())
     chain = [nb for nb in notebooks if nb.name not in side]
-    warm: WarmKernel | None = None
+    warm: WarmKernel | None = first
     try:
         for k, nb in enumerate(chain):
             i = order.index(nb.name) + 1
@@ -314,7 +330,7 @@ def _execute_all(
                     return _failed(entries[name], t, finish_beside(proc)[0], order.index(name) + 1, len(notebooks))
             manifest["notebooks"].append(entries[nb.name])
             t = time.perf_counter()
-            km = warm.take() if warm is not None else None
+            km = warm.take(staging) if warm is not None else None
             # the next notebook's kernel starts and imports while this one runs
             warm = WarmKernel(staging) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
             try:
