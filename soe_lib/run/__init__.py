@@ -62,6 +62,7 @@ _WHERE = {
     "start_beside": "execute",
     "step_named": "steps",
     "stop_beside": "execute",
+    "stop_kernel": "execute",
     "table_digests": "manifest",
     "utcnow": "manifest",
     "versions": "manifest",

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.paths import notebooks_dir
 from .parameters import RUNNER_OWNED, declared_parameters
 
-__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel"]
+__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel", "stop_kernel"]
 
 
 def batch_notebooks(folder: Path | None = None) -> list[Path]:
@@ -61,13 +61,19 @@ class WarmKernel:
         self._thread.start()
 
     def _start(self, cwd: Path) -> None:
-        from jupyter_client.manager import KernelManager
+        import asyncio
+
+        from jupyter_client.blocking import BlockingKernelClient
+        from jupyter_client.manager import AsyncKernelManager
 
         try:
-            km = KernelManager(kernel_name="python3")
-            km.start_kernel(cwd=str(cwd))
+            # the asynchronous manager nbclient itself uses: its clean-up on SIGTERM/SIGINT then works as for
+            # a kernel of its own (a synchronous manager cannot be shut down from inside nbclient's loop)
+            km = AsyncKernelManager(kernel_name="python3")
+            asyncio.run(km.start_kernel(cwd=str(cwd)))
             self.km = km
-            kc = km.client()
+            kc = BlockingKernelClient()
+            kc.load_connection_info(km.get_connection_info())
             kc.start_channels()
             try:
                 kc.wait_for_ready(timeout=120)
@@ -90,7 +96,10 @@ class WarmKernel:
         return km
 
     def _run(self, code: str) -> None:
-        kc = self.km.client()
+        from jupyter_client.blocking import BlockingKernelClient
+
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self.km.get_connection_info())
         kc.start_channels()
         try:
             reply = kc.execute_interactive(code, timeout=60, store_history=False, output_hook=lambda _msg: None)
@@ -104,9 +113,20 @@ class WarmKernel:
     def shutdown(self) -> None:
         self._thread.join(timeout=120)
         if self.km is not None:
-            with contextlib.suppress(Exception):
-                self.km.shutdown_kernel(now=True)
+            stop_kernel(self.km)
             self.km = None
+
+
+def stop_kernel(km: Any) -> None:
+    """End a kernel we started, at once: its process is killed and waited for (a graceful shutdown
+    through the kernel manager's own event loop can hang when a signal interrupted another loop)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is not None:
+        with contextlib.suppress(Exception):
+            process.kill()
+            process.wait(timeout=30)
+    with contextlib.suppress(Exception):
+        km.cleanup_connection_file()
 
 
 _BESIDE = """

@@ -48,6 +48,7 @@ from .execute import (
     known_parameters,
     start_beside,
     stop_beside,
+    stop_kernel,
 )
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import RUN_LEVEL, ParameterError, default_parameters, load_file, merge
@@ -339,7 +340,7 @@ def _execute_all(
                 return _failed(entries[nb.name], t, describe_failure(exc), i, len(notebooks))
             finally:
                 if km is not None:
-                    km.shutdown_kernel(now=True)
+                    stop_kernel(km)
             _succeeded(entries[nb.name], t, staging / "notebooks" / nb.name, i, len(notebooks))
         for name, (proc, t) in side.items():
             error, seconds = finish_beside(proc)
