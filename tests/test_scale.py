@@ -85,3 +85,24 @@ def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(compan
     assert len(books) == 5 and all(nb["status"] == "succeeded" and 0 < nb["cells_seconds"] <= nb["seconds"] for nb in books.values())
     log = (result.folder / "run.log").read_text()
     assert "[1/5] 01_data_health ok" in log and "beside the others" in log
+
+
+def test_a_snapshot_read_ahead_is_taken_once_and_only_for_the_same_snapshot(company, tmp_path, monkeypatch):
+    from soe_lib.run import prefetch_snapshot
+    from soe_lib.run import week as week_module
+
+    folder = open_week(str(company), out_dir=tmp_path / "w").out_dir
+    reads = []
+    real = week_module.read_snapshot
+    monkeypatch.setattr(week_module, "read_snapshot", lambda f: reads.append(f) or real(f))
+    prefetch_snapshot(folder / "inputs")
+    assert len(reads) == 1
+    first = open_week(out_dir=folder)  # the notebook's open_week takes what was read ahead
+    assert len(reads) == 1 and len(first.data.series()) == 36
+    open_week(out_dir=folder)  # taken once: the next reads from disk
+    assert len(reads) == 2
+    prefetch_snapshot(folder / "inputs")
+    meta = json.loads((folder / "inputs" / "snapshot.json").read_text())
+    (folder / "inputs" / "snapshot.json").write_text(json.dumps({**meta, "key": "another snapshot"}))
+    open_week(out_dir=folder)  # not the snapshot that was read ahead: read again
+    assert len(reads) == 4

@@ -49,6 +49,7 @@ _WHERE = {
     "new_manifest": "manifest",
     "open_week": "week",
     "parse_set": "parameters",
+    "prefetch_snapshot": "week",
     "producer_of": "steps",
     "publish_run": "publish",
     "published_run": "publish",

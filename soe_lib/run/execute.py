@@ -53,14 +53,17 @@ class WarmKernel:
     other core): kernel start and imports (about 3 s per notebook at any size) leave the critical path.
     The notebook still starts from a kernel with nothing of its own defined."""
 
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, snapshot: Path | None = None):
         self.cwd = Path(cwd)
         self.km: Any = None
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._start, args=(cwd,), daemon=True)
+        code = WARM_IMPORTS
+        if snapshot is not None:  # the run's snapshot, read ahead: the notebook's open_week takes it
+            code += f"\nimport soe_lib.run.week as _w; _w.prefetch_snapshot({str(Path(snapshot).resolve())!r}); del _w"
+        self._thread = threading.Thread(target=self._start, args=(cwd, code), daemon=True)
         self._thread.start()
 
-    def _start(self, cwd: Path) -> None:
+    def _start(self, cwd: Path, code: str) -> None:
         import asyncio
 
         from jupyter_client.blocking import BlockingKernelClient
@@ -77,7 +80,9 @@ class WarmKernel:
             kc.start_channels()
             try:
                 kc.wait_for_ready(timeout=120)
-                kc.execute_interactive(WARM_IMPORTS, timeout=300, store_history=False, output_hook=lambda _msg: None)
+                reply = kc.execute_interactive(code, timeout=300, store_history=False, output_hook=lambda _msg: None)
+                if reply["content"]["status"] != "ok":
+                    raise RuntimeError(f"warming the kernel failed: {reply['content'].get('evalue', '')}")
             finally:
                 kc.stop_channels()
         except Exception as exc:  # a warm kernel is an optimisation: the notebook then starts its own

@@ -333,7 +333,7 @@ def _execute_all(
             t = time.perf_counter()
             km = warm.take(staging) if warm is not None else None
             # the next notebook's kernel starts and imports while this one runs
-            warm = WarmKernel(staging) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
+            warm = WarmKernel(staging, staging / INPUTS) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
             try:
                 execute_notebook(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging, km)
             except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded

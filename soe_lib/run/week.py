@@ -38,7 +38,7 @@ from ..sample.company import ensure_sample
 from .parameters import all_specs, check_parameters, default_parameters
 from .steps import Step, producer_of, step_named
 
-__all__ = ["PARAMETERS_FILE", "RUN_FILE", "WeekRun", "open_week", "resolve_data_dir"]
+__all__ = ["PARAMETERS_FILE", "RUN_FILE", "WeekRun", "open_week", "prefetch_snapshot", "resolve_data_dir"]
 
 PARAMETERS_FILE = "parameters.json"  # the run's full parameter set, in the run folder
 RUN_FILE = "run.json"  # where the run's outputs root is (its decision log sits there)
@@ -188,6 +188,22 @@ def _snapshot_for(data_dir: str | Path | None, week: str | None, horizon_weeks: 
     return data, out, key
 
 
+# A snapshot read ahead by a warm kernel (soe run starts the next notebook's kernel while the current one
+# runs): taken once by the notebook's open_week, only when it is the same snapshot (its key).
+_PREFETCHED: dict[str, tuple[str, Dataset]] = {}
+
+
+def prefetch_snapshot(folder: str | Path) -> None:
+    """Read the snapshot in ``folder`` now, for the next :func:`open_week` on it in this process."""
+    folder = Path(folder).resolve()
+    _PREFETCHED[str(folder)] = (snapshot_meta(folder).get("key", ""), read_snapshot(folder))
+
+
+def _take_prefetched(folder: Path, key: str) -> Dataset | None:
+    key_then, data = _PREFETCHED.pop(str(Path(folder).resolve()), ("", None))
+    return data if data is not None and key_then == key else None
+
+
 def open_week(data_dir: str | Path | None = None, week: str | None = None, out_dir: str | Path | None = None, **params: Any) -> WeekRun:
     """The week to work on (see the module doc); ``params``: the notebook's own parameters."""
     specs = all_specs()
@@ -198,7 +214,8 @@ def open_week(data_dir: str | Path | None = None, week: str | None = None, out_d
     horizon = int(given.get("horizon_weeks", specs["horizon_weeks"].default))
     folder = Path(out_dir).resolve() if out_dir is not None else None
     if folder is not None and has_snapshot(folder / INPUTS):
-        data, key = read_snapshot(folder / INPUTS), snapshot_meta(folder / INPUTS).get("key", "")
+        key = snapshot_meta(folder / INPUTS).get("key", "")
+        data = _take_prefetched(folder / INPUTS, key) or read_snapshot(folder / INPUTS)
         if given["week"] is not None and parse_week(given["week"]) != data.week:
             raise ParameterError(f"the snapshot in {folder} is for week {data.week_label}, not {given['week']}")
     else:
