@@ -45,6 +45,8 @@ def test_a_snapshot_part_holds_exactly_its_series(company, tmp_path):
         want = whole.tables[name][whole.tables[name]["_series"].between(first, stop - 1)].reset_index(drop=True)
         pd.testing.assert_frame_equal(part.tables[name], want, check_categorical=False, obj=name)
     pd.testing.assert_frame_equal(part.tables["products"], whole.tables["products"])
+    by_url = read_snapshot_part(f"file://{(run.out_dir / 'inputs').resolve()}", first, stop)  # any fsspec URL the workers can read
+    pd.testing.assert_frame_equal(by_url.tables["actuals"], part.tables["actuals"])
 
 
 def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, tmp_path):
