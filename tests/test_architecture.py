@@ -36,7 +36,7 @@ WHY = {
     "supply": "step 3: projections, gaps and causes, delays, capacity, storage",
     "finance": "step 4: money, countermeasures, the joint plan, decision list, feedback",
     "loop": "step 5: what changed since last week and why, whether decisions worked, sensing's track record",
-    "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner",
+    "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner, the Dask engine",
     "app": "the review app and charts",
     "cli": "the `soe` command",
 }
