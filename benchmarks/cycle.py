@@ -20,6 +20,7 @@ Printed and saved; never asserted (these machines are noisy): the figures are th
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -93,8 +94,6 @@ def run(sizes: list[int], dask: bool = True) -> dict:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 

@@ -323,3 +323,19 @@ def test_the_app_builds_a_scenario_across_items_and_compares_it(weekly_run, tmp_
     app.whatif.compare_button.click()
     comparison = app.whatif.comparison.value
     assert "Base: units short" in comparison and "demand +20 % on two items: units short" in comparison and ">total<" in comparison
+
+
+def test_the_drilldown_demand_chart_shades_the_p10_p90_band():
+    from soe_lib.app.charts import drilldown_demand_chart
+
+    weeks = ["2026-W48", "2026-W49", "2026-W50"]
+    sensed = pd.DataFrame({"week": weeks, "plan_qty": [10.0, 10, 10], "sensed_qty": [12.0, 12, 12],
+                           "p10_qty": [8.0, 7, 6], "p90_qty": [16.0, 17, 18]})
+    history = pd.DataFrame({"week": ["2026-W46", "2026-W47"], "qty": [11.0, 13]})
+    spec = drilldown_demand_chart({"sensed": sensed, "actuals": history, "plan": history}).to_dict()
+    area = [layer for layer in spec["layer"] if (layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) == "area"]
+    assert len(area) == 1 and area[0]["encoding"]["y"]["field"] == "p10_qty" and area[0]["encoding"]["y2"]["field"] == "p90_qty"
+    band = spec["datasets"][area[0]["data"]["name"]]
+    assert [r["p90_qty"] for r in band] == [16.0, 17, 18] and [r["week_label"] for r in band] == weeks
+    plain = drilldown_demand_chart({"sensed": sensed.drop(columns=["p10_qty", "p90_qty"]), "actuals": history, "plan": history}).to_dict()
+    assert "layer" not in plain  # no band without quantiles

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.io import read_snapshot, read_snapshot_part
+from soe_lib.io import read_snapshot
 from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges
 from soe_lib.sample import write_sample
 from soe_lib.sensing import MATRICES, SensingParams, sense
@@ -39,13 +39,13 @@ def test_a_snapshot_part_holds_exactly_its_series(company, tmp_path):
     whole = read_snapshot(run.out_dir / "inputs")
     keys = whole.series()["_series"].to_numpy()
     first, stop = int(keys[5]), int(keys[17])
-    part = read_snapshot_part(run.out_dir / "inputs", first, stop)
+    part = read_snapshot(run.out_dir / "inputs", (first, stop))
     assert part.series()["_series"].tolist() == keys[(keys >= first) & (keys < stop)].tolist()
     for name in ("actuals", "demand_plan", "inventory", "supply", "open_orders"):
         want = whole.tables[name][whole.tables[name]["_series"].between(first, stop - 1)].reset_index(drop=True)
         pd.testing.assert_frame_equal(part.tables[name], want, check_categorical=False, obj=name)
     pd.testing.assert_frame_equal(part.tables["products"], whole.tables["products"])
-    by_url = read_snapshot_part(f"file://{(run.out_dir / 'inputs').resolve()}", first, stop)  # any fsspec URL the workers can read
+    by_url = read_snapshot(f"file://{(run.out_dir / 'inputs').resolve()}", (first, stop))  # any fsspec URL the workers can read
     pd.testing.assert_frame_equal(by_url.tables["actuals"], part.tables["actuals"])
 
 

@@ -15,6 +15,7 @@ from soe_lib.run import open_week
 from soe_lib.sensing import (
     ExceptionParams,
     SensingParams,
+    accuracy_table,
     damped_path,
     deep_dive,
     demand_exceptions,
@@ -373,7 +374,7 @@ def test_a_spike_on_an_intermittent_series_is_reported(tmp_path):
     assert len(found) == 1 and found.iloc[0]["actual_qty"] == 433 and found.iloc[0]["severity"] == "high"
 
 
-def test_censored_weeks_are_left_out_of_fitting(tmp_path):
+def test_censored_weeks_are_left_out_of_fitting_accuracy_and_exceptions(tmp_path):
     y = np.full(60, 40.0)
     out = np.arange(52, 60)  # the last eight weeks out of stock: nothing sold
     y[out] = 0.0
@@ -386,6 +387,16 @@ def test_censored_weeks_are_left_out_of_fitting(tmp_path):
     assert censored.sensed[0, 0] == pytest.approx(40.0, abs=1.0)  # demand was 40 a week all along
     assert plain.sensed[0, 0] < censored.sensed[0, 0] - 5  # without the table, the empty shelves look like low demand
     assert int(censored.series["censored_weeks"].iloc[0]) == 8
+    # nor in accuracy or exceptions: no drop, and the plan's error counts only the weeks on the shelf
+    for s, drop in ((plain, True), (censored, False)):
+        ex = demand_exceptions(s, series_accuracy(s.cleaned, s.plan_history, 13))
+        assert ("drop" in set(ex["kind"])) is drop
+    # plan accuracy with a right plan of 40: the empty weeks are its error only without the table
+    params = SensingParams(history_weeks=60, seasonal_min_weeks=200)
+    right = {k: accuracy_table(sense(_company(tmp_path / k, {"A": y}, plan_level=40.0, **kw), params)).iloc[0]
+             for k, kw in (("c", {"any_week": True}), ("d", {"stockouts": stockouts}))}
+    assert right["c"]["abs_error_qty"] == 8 * 40.0 and right["c"]["plan_qty"] == 13 * 40.0
+    assert right["d"]["abs_error_qty"] == 0.0 and right["d"]["plan_qty"] == right["d"]["actual_qty"] == 5 * 40.0
 
 
 def test_quantile_bands_are_calibrated_on_a_synthetic_set(tmp_path):

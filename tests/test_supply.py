@@ -268,3 +268,27 @@ def test_causes_add_up_on_random_companies(tmp_path, seed):
     s = run.step("supply")
     _assert_causes_add_up(s)
     assert (s.gaps["kind"] == "shortage").sum() >= 2  # the random company does run short
+
+
+def test_shortage_probability_from_the_band_by_hand():
+    from scipy.stats import norm
+
+    from soe_lib.supply import shortage_probability
+
+    projected = np.array([[30.0, 10.0, -20.0], [5.0, -5.0, 0.5]])
+    sd = np.array([[10.0, 10.0, 10.0], [0.0, 0.0, 0.0]])  # second row: demand known for certain
+    p = shortage_probability(projected, sd)
+    cum = np.sqrt([10.0**2, 2 * 10.0**2, 3 * 10.0**2])  # weekly errors add up as independent variances
+    np.testing.assert_allclose(p[0], norm.cdf(-projected[0] / cum))
+    assert p[0, 2] > 0.5 > p[0, 1] > p[0, 0]  # short on the projection: more likely short than not
+    np.testing.assert_array_equal(p[1], [0.0, 1.0, 0.0])
+
+
+def test_gaps_carry_their_shortage_probability(sample_supply):
+    s, planted, _ = sample_supply
+    gaps = s.gaps
+    assert gaps["shortage_probability"].between(0, 1).all()
+    short = gaps[gaps["kind"] == "shortage"]
+    late = _gaps_of(s, planted["late_inbound"]).sort_values("first_week").iloc[0]
+    assert late["shortage_probability"] > 0.5  # ~100 units short on a plan of tens a week: a fact, not a coin toss
+    assert short["shortage_probability"].median() > gaps.loc[gaps["kind"] != "shortage", "shortage_probability"].median()

@@ -16,7 +16,7 @@ import pandas as pd
 from .problems import ValidationReport
 from .weeks import week_label
 
-__all__ = ["COMPACT_TABLES", "SERIES_TABLES", "Dataset", "Source", "compact_keys"]
+__all__ = ["COMPACT_TABLES", "SERIES_TABLES", "Dataset", "Source"]
 
 SERIES_TABLES = ("actuals", "demand_plan", "inventory", "supply", "open_orders")
 
@@ -81,12 +81,6 @@ class Dataset:
         return frame.copy()
 
 
-# The weekly tables with millions of rows keep their keys as categories (in memory and, dictionary-encoded,
-# in the snapshot): at 100k series x 156 weeks, 0.6 GB of key strings per table become 0.1 GB.
+# The weekly tables with millions of rows keep their keys as categories (built by the loader from the
+# positions validation found; dictionary-encoded in the snapshot): at 100k series x 156 weeks, 0.6 GB of key strings per table become 0.1 GB.
 COMPACT_TABLES = ("actuals", "demand_plan", "open_orders", "supply")
-
-
-def compact_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its ``sku`` and ``location`` columns as categories (values unchanged)."""
-    keys = [c for c in ("sku", "location") if c in frame.columns and not isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    return frame.assign(**{c: frame[c].astype("category") for c in keys}) if keys else frame

@@ -42,7 +42,6 @@ _WHERE = {
     "position_in": "validation",
     "raw_header": "sources",
     "read_snapshot": "snapshot",
-    "read_snapshot_part": "snapshot",
     "read_source": "sources",
     "read_table": "results",
     "save_table": "results",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES, Table
-from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, Source, compact_keys
+from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, Source
 from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
@@ -210,7 +210,6 @@ def load_data(
             report.extend(_week_follows_actuals(run_week, tables["actuals"], week_check, sources["actuals"].label, tables.get("stockouts")))
     if report.ok:
         _drop_future_actuals(tables, run_week, sources["actuals"].label, report)
-    tables = {name: compact_keys(frame) if name in COMPACT_TABLES else frame for name, frame in tables.items()}
     dataset = Dataset(Path(data_dir), tables, sources, run_week, report)
     if report.ok:
         report.extend(coverage_problems(dataset, horizon_weeks))

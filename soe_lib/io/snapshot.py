@@ -28,7 +28,7 @@ from .sources import SNAPSHOT_FILE, file_sha256
 from .validation import column_dtype
 
 __all__ = [
-    "SNAPSHOT_SCHEMA", "has_snapshot", "read_snapshot", "read_snapshot_part", "snapshot_key", "snapshot_meta", "source_hashes",
+    "SNAPSHOT_SCHEMA", "has_snapshot", "read_snapshot", "snapshot_key", "snapshot_meta", "source_hashes",
     "write_snapshot",
 ]
 
@@ -90,33 +90,23 @@ def _empty(name: str) -> pd.DataFrame:
     return frame
 
 
-def read_snapshot(folder: Path) -> Dataset:
-    """The :class:`Dataset` a snapshot holds, as :func:`~soe_lib.io.loading.load_data` returned it."""
-    folder = Path(folder)
-    meta = snapshot_meta(folder)
-    sources = {name: Source(name, Path(s["path"]), s["sheet"]) for name, s in meta["sources"].items()}
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") if name in sources else _empty(name) for name in TABLES}
-    problems = [Problem(**{**p, "rows": tuple(p["rows"]), "examples": tuple(p["examples"])}) for p in meta["problems"]]
-    return Dataset(Path(meta["data_dir"]), tables, sources, parse_week(meta["week"]), ValidationReport(problems))
-
-
-def read_snapshot_part(folder: str | Path, first: int, stop: int) -> Dataset:
-    """The snapshot restricted to the SKU-locations whose ``_series`` key is in ``[first, stop)``: the
-    series tables filtered as they are read (Parquet row filters), the catalogues whole. ``folder`` may
-    be any fsspec URL (``s3://...``) the workers can read."""
+def read_snapshot(folder: str | Path, series: tuple[int, int] | None = None) -> Dataset:
+    """The :class:`Dataset` a snapshot holds, as :func:`~soe_lib.io.loading.load_data` returned it.
+    ``series=(first, stop)``: only the SKU-locations whose ``_series`` key is in ``[first, stop)`` (the
+    series tables filtered as they are read, with Parquet row filters; the catalogues whole). ``folder``
+    may be any fsspec URL (``s3://...``): Dask workers read their part from shared storage."""
     import fsspec
 
     base = str(folder).rstrip("/")
     with fsspec.open(f"{base}/{SNAPSHOT_FILE}", "r") as fh:
         meta = json.load(fh)
     sources = {name: Source(name, Path(s["path"]), s["sheet"]) for name, s in meta["sources"].items()}
-    rows = [("_series", ">=", int(first)), ("_series", "<", int(stop))]
+    rows = None if series is None else [("_series", ">=", int(series[0])), ("_series", "<", int(series[1]))]
 
     def read(name: str) -> pd.DataFrame:
         if name not in sources:
             return _empty(name)
-        frame = pd.read_parquet(f"{base}/{name}.parquet", filters=rows if name in SERIES_TABLES else None)
-        return frame.reset_index(drop=True)
+        return pd.read_parquet(f"{base}/{name}.parquet", filters=rows if name in SERIES_TABLES else None).reset_index(drop=True)
 
     tables = {name: read(name) for name in TABLES}
     problems = [Problem(**{**p, "rows": tuple(p["rows"]), "examples": tuple(p["examples"])}) for p in meta["problems"]]

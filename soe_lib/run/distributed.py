@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..core.dataset import Dataset
-from ..io.snapshot import read_snapshot_part
+from ..io.snapshot import read_snapshot
 from ..sensing.engine import (
     Prepared,
     Sensing,
@@ -72,7 +72,7 @@ def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: st
 
 
 def _prepare_part(snapshot: str, first: int, stop: int, params: SensingParams, horizon_weeks: int) -> Prepared:
-    return prepare(read_snapshot_part(snapshot, first, stop), params, horizon_weeks)
+    return prepare(read_snapshot(snapshot, (first, stop)), params, horizon_weeks)
 
 
 def sense_on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: SensingParams, horizon_weeks: int,

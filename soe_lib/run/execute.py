@@ -66,7 +66,6 @@ class WarmKernel:
     def _start(self, cwd: Path, code: str) -> None:
         import asyncio
 
-        from jupyter_client.blocking import BlockingKernelClient
         from jupyter_client.manager import AsyncKernelManager
 
         try:
@@ -75,16 +74,7 @@ class WarmKernel:
             km = AsyncKernelManager(kernel_name="python3")
             asyncio.run(km.start_kernel(cwd=str(cwd)))
             self.km = km
-            kc = BlockingKernelClient()
-            kc.load_connection_info(km.get_connection_info())
-            kc.start_channels()
-            try:
-                kc.wait_for_ready(timeout=120)
-                reply = kc.execute_interactive(code, timeout=300, store_history=False, output_hook=lambda _msg: None)
-                if reply["content"]["status"] != "ok":
-                    raise RuntimeError(f"warming the kernel failed: {reply['content'].get('evalue', '')}")
-            finally:
-                kc.stop_channels()
+            self._run(code, timeout=300)
         except Exception as exc:  # a warm kernel is an optimisation: the notebook then starts its own
             self.error = exc
 
@@ -93,25 +83,28 @@ class WarmKernel:
         failed: the caller starts a kernel as usual)."""
         self._thread.join()
         if self.error is None and cwd is not None and Path(cwd) != self.cwd:
-            self._run(f"import os; os.chdir({str(Path(cwd).resolve())!r})")  # started before the run folder existed
+            try:  # started before the run folder existed
+                self._run(f"import os; os.chdir({str(Path(cwd).resolve())!r})", timeout=60)
+            except Exception as exc:
+                self.error = exc
         if self.error is not None:
             self.shutdown()
             return None
         km, self.km = self.km, None
         return km
 
-    def _run(self, code: str) -> None:
+    def _run(self, code: str, timeout: float) -> None:
+        """Execute ``code`` in the kernel and wait for it; raises when it fails."""
         from jupyter_client.blocking import BlockingKernelClient
 
         kc = BlockingKernelClient()
         kc.load_connection_info(self.km.get_connection_info())
         kc.start_channels()
         try:
-            reply = kc.execute_interactive(code, timeout=60, store_history=False, output_hook=lambda _msg: None)
+            kc.wait_for_ready(timeout=120)
+            reply = kc.execute_interactive(code, timeout=timeout, store_history=False, output_hook=lambda _msg: None)
             if reply["content"]["status"] != "ok":
-                self.error = RuntimeError(f"warm kernel: {code!r} failed")
-        except Exception as exc:
-            self.error = exc
+                raise RuntimeError(f"warming the kernel failed: {reply['content'].get('evalue', '')}")
         finally:
             kc.stop_channels()
 

@@ -317,8 +317,9 @@ def _execute_all(
     entries = {nb.name: {"name": nb.stem, "parameters": _injected(nb, declared, params)} for nb in notebooks}
     order = [nb.name for nb in notebooks]
     side = {}
+    beside = beside_notebooks(notebooks)
     for nb in notebooks:
-        if nb.name in beside_notebooks(notebooks):
+        if nb.name in beside:
             manifest["notebooks"].append(entries[nb.name])
             side[nb.name] = (start_beside(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging), time.perf_counter())
     chain = [nb for nb in notebooks if nb.name not in side]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.outputs import OUTPUTS, tables_of_step
+from ..core.params import EngineParams
 from ..finance.params import FinanceParams
 from ..finance.step import INPUT_TABLES as FINANCE_INPUTS
 from ..finance.step import assess_week
@@ -38,6 +39,8 @@ class StepContext(Protocol):
     parameters, the tables of earlier steps, the decision log's actions, and the archive of earlier weeks."""
 
     data: Dataset
+    out_dir: Path  # the run folder (its snapshot is in inputs/)
+    params: dict[str, Any]
 
     @property
     def horizon_weeks(self) -> int: ...
@@ -73,13 +76,13 @@ def _health(run: StepContext) -> Any:
 
 def _sensing(run: StepContext) -> Any:
     sensing = None
-    params = getattr(run, "params", {})
-    if params.get("engine") == "dask":  # the per-series work on a cluster; the same tables (run/distributed.py)
+    engine = run.group(EngineParams)
+    if engine.engine == "dask":  # the per-series work on a cluster; the same tables (run/distributed.py)
         from .distributed import dask_client, sense_on_cluster
 
-        with dask_client(params.get("scheduler")) as client:
+        with dask_client(engine.scheduler) as client:
             sensing = sense_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.group(SensingParams), run.horizon_weeks,
-                                       int(params.get("partitions") or 8))
+                                       engine.partitions)
     return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks, sensing)
 
 

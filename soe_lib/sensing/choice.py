@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "CANDIDATES", "Choice", "ChoiceErrors", "backtest_candidates", "band_errors", "choice_errors", "choose", "live_candidates",
+    "CANDIDATES", "Choice", "ChoiceErrors", "backtest_candidates", "band_errors", "choice_errors", "choose", "choose_from",
+    "live_candidates",
     "pool_stats", "pooled_choice", "quantile_bands", "running_sums", "segment_quantiles",
 ]
 
@@ -238,12 +239,17 @@ def pooled_choice(stats: list[dict[str, tuple[np.ndarray, np.ndarray]]]) -> dict
 
 
 def choose(actual: np.ndarray, forecasts: dict[str, np.ndarray] | list[dict[str, np.ndarray]], segment: np.ndarray, min_weeks: int = 6,
-           fallback: str = "plan", margin: float = CLEARLY_BETTER, squared: np.ndarray | None = None,
-           pooled: dict[str, int] | None = None, errors: ChoiceErrors | None = None) -> Choice:
+           fallback: str = "plan", margin: float = CLEARLY_BETTER, squared: np.ndarray | None = None) -> Choice:
     """Per series the candidate with the least mean error over ``actual``'s scored weeks (see the module
-    doc): its own choice with enough weeks, else its segment's pooled choice (``pooled``: decided from all
-    series when they were split; else from these). ``errors``: :func:`choice_errors`, when computed."""
-    ce = errors if errors is not None else choice_errors(actual, forecasts, squared)
+    doc): its own choice with enough weeks, else its segment's pooled choice, decided from these series."""
+    ce = choice_errors(actual, forecasts, squared)
+    return choose_from(ce, segment, pooled_choice([pool_stats(ce, segment)]), min_weeks, fallback, margin)
+
+
+def choose_from(ce: ChoiceErrors, segment: np.ndarray, pooled: dict[str, int], min_weeks: int = 6, fallback: str = "plan",
+                margin: float = CLEARLY_BETTER) -> Choice:
+    """:func:`choose` from errors already computed and pooled choices already decided (the Dask engine
+    decides them from every part of the series)."""
     counts = ce.has.sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -251,7 +257,6 @@ def choose(actual: np.ndarray, forecasts: dict[str, np.ndarray] | list[dict[str,
     eligible = counts * 2 >= np.maximum(ce.weeks, 1)[:, None]
     own = np.where(eligible & np.isfinite(mae), mae, np.inf)
     index = np.argmin(own, axis=1)
-    pooled = pooled if pooled is not None else pooled_choice([pool_stats(ce, segment)])
     seg_index = np.full(len(own), CANDIDATES.index(fallback))
     for seg, j in pooled.items():  # a handful of pattern segments
         seg_index[segment == seg] = j
@@ -285,11 +290,15 @@ def _mean_error(actual: np.ndarray, sets: list[dict[str, np.ndarray]]) -> np.nda
 def band_errors(actual: np.ndarray, forecast: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(scale per series: its mean actual over the window, at least 1; per segment the finite scaled
     errors ``(A - F) / scale``): what :func:`segment_quantiles` reads, from any split of the series."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        scale = np.fmax(np.nan_to_num(np.nanmean(np.where(np.isfinite(actual), actual, np.nan), axis=1)), 1.0)
+    scale = _scale(actual)
     rel = (actual - forecast) / scale[:, None]
     return scale, {str(seg): rel[segment == seg][np.isfinite(rel[segment == seg])] for seg in np.unique(segment)}
+
+
+def _scale(actual: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.fmax(np.nan_to_num(np.nanmean(actual, axis=1)), 1.0)
 
 
 def segment_quantiles(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -312,8 +321,8 @@ def quantile_bands(actual: np.ndarray, forecast: np.ndarray, segment: np.ndarray
     """(scale per series, quantiles per series (N, 3)): errors of ``forecast`` over the window divided by
     the series' scale (mean actual, at least 1), their 10/50/90 % quantiles pooled per segment
     (``quantiles``: decided from all series when they were split)."""
-    scale, values = band_errors(actual, forecast, segment)
-    quantiles = quantiles if quantiles is not None else segment_quantiles([values])
+    scale = _scale(actual)
+    quantiles = quantiles if quantiles is not None else segment_quantiles([band_errors(actual, forecast, segment)[1]])
     q = np.zeros((len(actual), len(QUANTILES)))
     for seg, qs in quantiles.items():
         q[segment == seg] = qs

@@ -58,7 +58,7 @@ from .choice import (
     backtest_candidates,
     band_errors,
     choice_errors,
-    choose,
+    choose_from,
     live_candidates,
     pool_stats,
     pooled_choice,
@@ -461,8 +461,8 @@ def decide_pools(stats: list[dict[str, dict]]) -> dict[str, dict[str, int]]:
 
 
 def _choices(prep: Prepared, pools: dict[str, dict[str, int]]) -> tuple[Choice, Choice]:
-    before = choose(None, None, prep.segment, pooled=pools["before"], errors=prep.before_err)
-    live = choose(None, None, prep.segment, pooled=pools["live"], errors=prep.live_err)
+    before = choose_from(prep.before_err, prep.segment, pools["before"])
+    live = choose_from(prep.live_err, prep.segment, pools["live"])
     return before, live
 
 

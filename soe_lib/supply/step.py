@@ -39,7 +39,7 @@ from .inbound import delay_summary, line_delays
 from .params import SupplyParams
 from .storage import storage_load
 
-__all__ = ["SupplyWeek", "analyse_supply"]
+__all__ = ["SupplyWeek", "analyse_supply", "demand_spread", "shortage_probability"]
 
 
 @dataclass
