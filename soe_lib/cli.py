@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--locations", type=int, default=3)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
+    p.add_argument("--parts", type=int, default=1,
+                   help="write a large company in N blocks of SKUs, never held in memory whole (Parquet; a folder of parts per weekly table)")
 
     p.add_argument("--weeks", type=int, default=1, help="consecutive weekly extracts in which execution happens, one folder per week")
     p.add_argument("--actions-db", default=None, metavar="URL",
@@ -137,6 +139,15 @@ def _sample(args: argparse.Namespace) -> int:
         actions = ActionLog(args.actions_db).frame() if args.actions_db else None
         folders = write_weeks(out, args.weeks, actions, args.format, skus=args.skus, locations=args.locations, seed=args.seed)
         print(f"sample company: {args.weeks} consecutive weeks {folders[0].name} .. {folders[-1].name} in {out}/<week>")
+        return 0
+    if args.parts > 1:
+        from .sample import write_sample_parts
+
+        if args.format != "parquet":
+            print("soe sample: --parts writes Parquet parts; add --format parquet", file=sys.stderr)
+            return 2
+        planted = write_sample_parts(out, args.skus, args.locations, args.seed, args.parts)
+        print(f"sample company: {args.skus} SKUs x {args.locations} locations in {args.parts} parts, run week {planted['run_week']}, in {out}")
         return 0
     planted = write_sample(out, args.skus, args.locations, args.seed, args.format)
     print(f"sample company: {args.skus} SKUs x {args.locations} locations, run week {planted['run_week']}, in {out}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.io import read_snapshot
+from soe_lib.io import load_data, parquet_parts, read_snapshot
 from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges
-from soe_lib.sample import write_sample
+from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
 from soe_lib.sensing import MATRICES, SensingParams, sense
 
 from .golden import differences, week_digest
@@ -108,3 +109,42 @@ def test_a_snapshot_read_ahead_is_taken_once_and_only_for_the_same_snapshot(comp
     (folder / "inputs" / "snapshot.json").write_text(json.dumps({**meta, "key": "another snapshot"}))
     open_week(out_dir=folder)  # not the snapshot that was read ahead: read again
     assert len(reads) == 4
+
+
+def test_a_company_written_in_parts_is_one_consistent_company(tmp_path):
+    planted = write_sample_parts(tmp_path / "big", skus=48, locations=3, seed=3, parts=3)
+    assert planted["skus"] == 48 and planted["parts"] == 3
+    for name in PART_TABLES:
+        assert len(parquet_parts(tmp_path / "big" / name)) == 3, name
+    data = load_data(tmp_path / "big")  # the folders of parts are read as one table each
+    assert data.report.errors == [] and data.sources["actuals"].label == "actuals/"
+    assert data.products["sku"].is_unique and len(data.products) == 48
+    assert set(data.actuals["sku"].astype(str)) <= set(data.products["sku"])
+    assert data.supply["order_id"].is_unique  # each block's order ids carry its number
+    assert len(data.series()) == 48 * 3
+    # the shared tables are the blocks' sums: every block cut LINE-2 in weeks +2..+4, so the sum still does
+    cap = data.capacity.pivot(index="week", columns="resource", values="available_hours")
+    assert (cap["LINE-2"].iloc[2:5] < cap["LINE-2"].iloc[0]).all()
+    products = pd.read_parquet(tmp_path / "big" / "products.parquet")
+    assert planted["demand_spike"]["sku"] in set(products["sku"])
+
+
+def test_a_folder_of_parts_reads_as_its_concatenation_and_a_changed_part_changes_the_hash(tmp_path):
+    from soe_lib.io import file_sha256
+
+    write_sample(tmp_path / "one", skus=12, locations=2, seed=5, fmt="parquet")
+    whole = pd.read_parquet(tmp_path / "one" / "actuals.parquet")
+    split = tmp_path / "split"
+    shutil.copytree(tmp_path / "one", split)
+    (split / "actuals.parquet").unlink()
+    (split / "actuals").mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(whole)), 3)):
+        whole.iloc[rows].to_parquet(split / "actuals" / f"part-{i:05d}.parquet", index=False)
+    a, b = load_data(tmp_path / "one"), load_data(split)
+    pd.testing.assert_frame_equal(a.actuals, b.actuals)
+    before = file_sha256(split / "actuals")
+    whole.iloc[:5].to_parquet(split / "actuals" / "part-00001.parquet", index=False)
+    assert file_sha256(split / "actuals") != before
+    (split / "actuals" / "part-00001.parquet").write_bytes(b"not parquet")  # a damaged part: named, never a crash
+    result = run_week(split, out=tmp_path / "out")
+    assert result.exit_code != 0 and "actuals" in result.message

@@ -31,8 +31,10 @@ class Source:
 
     @property
     def label(self) -> str:
-        """How messages name the source: ``actuals.csv`` or ``data.xlsx[actuals]``."""
-        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+        """How messages name the source: ``actuals.csv``, ``data.xlsx[actuals]`` or ``actuals/`` (a folder of parts)."""
+        if self.sheet:
+            return f"{self.path.name}[{self.sheet}]"
+        return f"{self.path.name}/" if self.path.suffix == "" else self.path.name
 
 
 @dataclass

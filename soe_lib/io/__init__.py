@@ -29,6 +29,7 @@ _WHERE = {
     "duplicate_positions": "validation",
     "file_sha256": "sources",
     "find_sources": "sources",
+    "parquet_parts": "sources",
     "has_snapshot": "snapshot",
     "header_problems": "sources",
     "item_state": "decision_log",

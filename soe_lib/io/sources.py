@@ -1,7 +1,8 @@
 """Finding and reading the files of a data folder, as they are on disk.
 
 A data folder holds one file per table: ``<table>.csv``, ``<table>.parquet``, or a sheet named
-``<table>`` in one ``.xlsx`` workbook. CSV and Excel cells are read as text, so codes keep their
+``<table>`` in one ``.xlsx`` workbook; a large table may be a folder ``<table>/`` of Parquet parts
+(``part-00000.parquet``, ...: one table, read as a Parquet dataset, e.g. written by ``soe sample --parts``). CSV and Excel cells are read as text, so codes keep their
 leading zeros; :mod:`soe_lib.io.validation` then types them.
 """
 
@@ -19,17 +20,31 @@ from ..core.contract import TABLES
 from ..core.dataset import Source
 from ..core.problems import Problem
 
-__all__ = ["SNAPSHOT_FILE", "file_sha256", "find_sources", "header_problems", "normalise_header", "raw_header", "read_source", "sniff_csv"]
+__all__ = ["SNAPSHOT_FILE", "file_sha256", "find_sources", "parquet_parts", "header_problems", "normalise_header", "raw_header", "read_source", "sniff_csv"]
 
 SNAPSHOT_FILE = "snapshot.json"  # what a run's stored snapshot holds besides the tables (io.snapshot)
 
 
 def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes; of a folder of parts: of its parts' names and hashes (in name order)."""
     digest = hashlib.sha256()
+    if path.is_dir():
+        for part in parquet_parts(path):
+            digest.update(f"{part.name}:{file_sha256(part)};".encode())
+        return digest.hexdigest()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet parts of a partitioned table's folder, in name order (hidden files skipped)."""
+    return sorted(p for p in Path(folder).glob("*.parquet") if not p.name.startswith((".", "_")))
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet" or path.is_dir()
 
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -39,7 +54,9 @@ QUIET = (SNAPSHOT_FILE, "planted.json")  # files this project writes beside tabl
 def _classify_file(path: Path, found: dict[str, list[Source]], problems: list[Problem]) -> None:
     """One file of the folder: a table, a workbook of tables, or something that is ignored (and said so)."""
     suffix, stem = path.suffix.lower(), path.stem.strip().lower()
-    if suffix in (".csv", ".parquet") and stem in TABLES:
+    if path.is_dir() and stem in TABLES and parquet_parts(path):  # a partitioned table: <table>/ of Parquet parts
+        found.setdefault(stem, []).append(Source(stem, path))
+    elif suffix in (".csv", ".parquet") and stem in TABLES and path.is_file():
         found.setdefault(stem, []).append(Source(stem, path))
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
@@ -118,10 +135,11 @@ def raw_header(source: Source) -> list[str]:
         encoding, delimiter = sniff_csv(source.path)
         with open(source.path, encoding=encoding, newline="") as fh:
             return next(csv.reader(fh, delimiter=delimiter), [])
-    if suffix == ".parquet":
+    if _is_parquet(source.path):
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(source.path).names)
+        first = parquet_parts(source.path)[0] if source.path.is_dir() else source.path
+        return list(pq.read_schema(first).names)
     from openpyxl import load_workbook
 
     sheet = load_workbook(source.path, read_only=True)[source.sheet]
@@ -167,12 +185,13 @@ def read_source(source: Source) -> tuple[pd.DataFrame, list[Problem]]:
             frame = pd.read_csv(source.path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, sep=delimiter)
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise ValueError(f"{exc} (read as {encoding}, delimiter {delimiter!r})") from exc
-    elif suffix == ".parquet":
+    elif _is_parquet(source.path):
         import pyarrow.parquet as pq
 
-        schema = pq.read_schema(source.path)
+        parts = parquet_parts(source.path) if source.path.is_dir() else [source.path]
+        schema = pq.read_schema(parts[0])
         text = [f.name for f in schema if pa_types.is_string(f.type) or pa_types.is_large_string(f.type)]
-        frame = pq.read_table(source.path, read_dictionary=text).to_pandas()
+        frame = pq.read_table([str(p) for p in parts], read_dictionary=text).to_pandas()
     else:
         frame = pd.read_excel(source.path, sheet_name=source.sheet, dtype=str, engine="openpyxl")
     frame.columns = [normalise_header(c) for c in frame.columns]

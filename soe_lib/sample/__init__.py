@@ -11,12 +11,14 @@ from .company import (
     write_company,
     write_sample,
 )
+from .partitioned import PART_TABLES, write_sample_parts
 from .weeks import NOT_EXECUTED_EVERY, next_week, simulate_weeks, write_weeks
 
 __all__ = [
     "DEFAULTS",
     "GENERATOR_VERSION",
     "NOT_EXECUTED_EVERY",
+    "PART_TABLES",
     "RUN_WEEK",
     "Truth",
     "ensure_sample",
@@ -26,5 +28,6 @@ __all__ = [
     "simulate_weeks",
     "write_company",
     "write_sample",
+    "write_sample_parts",
     "write_weeks",
 ]
