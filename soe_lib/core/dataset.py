@@ -7,6 +7,7 @@ inputs. Optional tables that were not supplied are empty frames with the contrac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 from .problems import ValidationReport
 from .weeks import week_label
 
-__all__ = ["COMPACT_TABLES", "SERIES_TABLES", "Dataset", "Source"]
+__all__ = ["COMPACT_TABLES", "SERIES_TABLES", "Dataset", "LazyTables", "Source"]
 
 SERIES_TABLES = ("actuals", "demand_plan", "inventory", "supply", "open_orders")
 
@@ -37,6 +38,52 @@ class Source:
         return f"{self.path.name}/" if self.path.suffix == "" else self.path.name
 
 
+# (table, weeks [first, stop) or None, columns or None) -> the table's rows of those weeks, those columns
+Reader = Callable[[str, "tuple[pd.Timestamp, pd.Timestamp] | None", "list[str] | None"], pd.DataFrame]
+
+
+class LazyTables(MutableMapping):
+    """The tables of a stored snapshot, each read when a step first asks for it: a step that never
+    looks at three years of actuals does not pay for reading them (at 1M SKU-locations, ~4 GB).
+    ``read(name, weeks, columns)`` reads a table, or only its rows of some weeks and some columns."""
+
+    def __init__(self, names: tuple[str, ...] | list[str], read: Reader) -> None:
+        self._names, self._read, self._held = list(names), read, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._held:
+            if name not in self._names:
+                raise KeyError(name)
+            self._held[name] = self._read(name, None, None)
+        return self._held[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._held[name] = frame
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._held.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def held(self, name: str) -> bool:
+        """True when the table is in memory already."""
+        return name in self._held
+
+    def part(self, name: str, weeks: tuple[pd.Timestamp, pd.Timestamp] | None, columns: list[str] | None) -> pd.DataFrame:
+        """Rows of ``weeks`` (``[first, stop)``) and ``columns`` of a table, read from storage (never held)."""
+        return self._read(name, weeks, columns)
+
+
 @dataclass
 class Dataset:
     """Typed, validated input tables of one run week.
@@ -46,7 +93,7 @@ class Dataset:
     """
 
     data_dir: Path
-    tables: dict[str, pd.DataFrame]
+    tables: MutableMapping[str, pd.DataFrame]  # a dict, or LazyTables read from a snapshot
     sources: dict[str, Source]
     week: pd.Timestamp  # the run week (ISO Monday)
     report: ValidationReport = field(default_factory=ValidationReport)
@@ -64,6 +111,17 @@ class Dataset:
     def has(self, table: str) -> bool:
         """True when the (optional) table was supplied."""
         return table in self.sources
+
+    def weeks_of(self, name: str, first: pd.Timestamp, stop: pd.Timestamp, columns: list[str] | None = None) -> pd.DataFrame:
+        """Rows of weekly table ``name`` with ``first <= week < stop`` (and only ``columns``, default all):
+        read from the snapshot alone when the table is not in memory (Parquet row-group filters), so a
+        step that needs 26 weeks of a 182-week plan never holds the rest."""
+        tables = self.tables
+        if isinstance(tables, LazyTables) and not tables.held(name):
+            return tables.part(name, (first, stop), columns)
+        frame = tables[name]
+        rows = frame[(frame["week"] >= first) & (frame["week"] < stop)]
+        return (rows if columns is None else rows[columns]).reset_index(drop=True)
 
     def series(self) -> pd.DataFrame:
         """All SKU-locations known from any table: sku, location and ``_series``, ordered by that key

@@ -13,6 +13,7 @@ _WHERE = {
     "Codes": "validation",
     "HealthWeek": "health",
     "SNAPSHOT_FILE": "sources",
+    "SERIES_FILE": "sources",
     "SNAPSHOT_SCHEMA": "snapshot",
     "STATUSES": "decision_log",
     "StaleUpdate": "decision_log",

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES
-from ..core.dataset import SERIES_TABLES, Dataset, Source
+from ..core.dataset import SERIES_TABLES, Dataset, LazyTables, Source
 from ..core.problems import Problem, ValidationReport
 from ..core.weeks import parse_week
-from .sources import SNAPSHOT_FILE, file_sha256
+from .sources import SERIES_FILE, SNAPSHOT_FILE, file_sha256
 from .validation import column_dtype
 
 __all__ = [
@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 SNAPSHOT_SCHEMA = 1
+# Rows per Parquet row group: written in week order per series, a group's min/max week lets a reader of
+# some weeks skip most groups only within a group's range; small enough that weeks_of reads little extra.
+ROW_GROUP = 1 << 20
 
 
 def source_hashes(sources: dict[str, Source]) -> dict[str, str]:
@@ -55,9 +58,9 @@ def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in data.tables.items():
         if data.has(name):
-            tmp = folder / f".{name}.parquet.tmp"
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, folder / f"{name}.parquet")
+            _write(frame, folder / f"{name}.parquet")
+    if data.report.ok:  # the series list, so that a step needing it does not read every weekly table for it
+        _write(data.series(), folder / SERIES_FILE)
     meta = {
         "schema": SNAPSHOT_SCHEMA,
         "key": key,
@@ -68,11 +71,18 @@ def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str
             for name, src in data.sources.items()
         },
         "problems": [asdict(p) for p in data.report.problems],
+        "series": bool(data.report.ok),
     }
     tmp = folder / f".{SNAPSHOT_FILE}.tmp"
     tmp.write_text(json.dumps(meta, indent=1, default=str))
     os.replace(tmp, folder / SNAPSHOT_FILE)  # written last: a snapshot without it is incomplete
     return meta
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP)
+    os.replace(tmp, path)
 
 
 def has_snapshot(folder: Path) -> bool:
@@ -91,7 +101,8 @@ def _empty(name: str) -> pd.DataFrame:
 
 
 def read_snapshot(folder: str | Path, series: tuple[int, int] | None = None) -> Dataset:
-    """The :class:`Dataset` a snapshot holds, as :func:`~soe_lib.io.loading.load_data` returned it.
+    """The :class:`Dataset` a snapshot holds, as :func:`~soe_lib.io.loading.load_data` returned it; each
+    table is read when first used (:class:`~soe_lib.core.dataset.LazyTables`).
     ``series=(first, stop)``: only the SKU-locations whose ``_series`` key is in ``[first, stop)`` (the
     series tables filtered as they are read, with Parquet row filters; the catalogues whole). ``folder``
     may be any fsspec URL (``s3://...``): Dask workers read their part from shared storage."""
@@ -101,13 +112,19 @@ def read_snapshot(folder: str | Path, series: tuple[int, int] | None = None) -> 
     with fsspec.open(f"{base}/{SNAPSHOT_FILE}", "r") as fh:
         meta = json.load(fh)
     sources = {name: Source(name, Path(s["path"]), s["sheet"]) for name, s in meta["sources"].items()}
-    rows = None if series is None else [("_series", ">=", int(series[0])), ("_series", "<", int(series[1]))]
+    rows = [] if series is None else [("_series", ">=", int(series[0])), ("_series", "<", int(series[1]))]
 
-    def read(name: str) -> pd.DataFrame:
+    def read(name: str, weeks: tuple[pd.Timestamp, pd.Timestamp] | None, columns: list[str] | None) -> pd.DataFrame:
         if name not in sources:
-            return _empty(name)
-        return pd.read_parquet(f"{base}/{name}.parquet", filters=rows if name in SERIES_TABLES else None).reset_index(drop=True)
+            frame = _empty(name)
+            return frame if columns is None else frame[columns]
+        when = [] if weeks is None else [("week", ">=", weeks[0]), ("week", "<", weeks[1])]
+        filters = (rows if name in SERIES_TABLES else []) + when
+        return pd.read_parquet(f"{base}/{name}.parquet", columns=columns, filters=filters or None).reset_index(drop=True)
 
-    tables = {name: read(name) for name in TABLES}
     problems = [Problem(**{**p, "rows": tuple(p["rows"]), "examples": tuple(p["examples"])}) for p in meta["problems"]]
-    return Dataset(Path(meta["data_dir"]), tables, sources, parse_week(meta["week"]), ValidationReport(problems))
+    data = Dataset(Path(meta["data_dir"]), LazyTables(list(TABLES), read), sources, parse_week(meta["week"]), ValidationReport(problems))
+    if series is None and meta.get("series"):  # written by this version: the series list without the weekly tables
+        with fsspec.open(f"{base}/{SERIES_FILE}", "rb") as fh:
+            data.__dict__["_series_frame"] = pd.read_parquet(fh)
+    return data

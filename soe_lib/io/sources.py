@@ -20,7 +20,7 @@ from ..core.contract import TABLES
 from ..core.dataset import Source
 from ..core.problems import Problem
 
-__all__ = ["SNAPSHOT_FILE", "file_sha256", "find_sources", "parquet_parts", "header_problems", "normalise_header", "raw_header", "read_source", "sniff_csv"]
+__all__ = ["SERIES_FILE", "SNAPSHOT_FILE", "file_sha256", "find_sources", "parquet_parts", "header_problems", "normalise_header", "raw_header", "read_source", "sniff_csv"]
 
 SNAPSHOT_FILE = "snapshot.json"  # what a run's stored snapshot holds besides the tables (io.snapshot)
 
@@ -48,7 +48,8 @@ def _is_parquet(path: Path) -> bool:
 
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
-QUIET = (SNAPSHOT_FILE, "planted.json")  # files this project writes beside tables: not worth a note
+SERIES_FILE = "_series.parquet"  # a snapshot's list of SKU-locations (io.snapshot)
+QUIET = (SNAPSHOT_FILE, SERIES_FILE, "planted.json")  # files this project writes beside tables: not worth a note
 
 
 def _classify_file(path: Path, found: dict[str, list[Source]], problems: list[Problem]) -> None:

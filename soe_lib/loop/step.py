@@ -126,13 +126,17 @@ def close_loop(
     items_now = items_of_week(now["financial_impact"], now["capacity_load"], now["storage_load"], now["inbound_delays"], data.products, overflow_cost_per_unit)
     verdicts = _judge_actions(data, archive, actions)
     outcomes = action_outcomes(actions, verdicts, items_now.rename(columns={"money": "money_now", "size": "shortage_now"}), data.week, p.worked_share)
-    track = track_record({parse_week(w.week): w.table("sensed_demand") for w in archive[: p.track_record_weeks]}, data.actuals, data.week)
+    scored = archive[: p.track_record_weeks]
+    # only the weeks the track record and the forecast changes look at (three years of actuals are not read)
+    first = min([parse_week(w.week) for w in scored + archive[:1]] + [data.week]) - pd.Timedelta(weeks=1)
+    recent = data.weeks_of("actuals", first, data.week)
+    track = track_record({parse_week(w.week): w.table("sensed_demand") for w in scored}, recent, data.week)
     prev = archive[0] if archive else None
     if prev is None:
         empty = LoopWeek(None, *(pd.DataFrame() for _ in range(3)), outcomes, value_rollup(outcomes), track)
         empty.changes = item_changes(items_now.iloc[:0], items_now.iloc[:0], pd.DataFrame(columns=["sku", "location"]))
         empty.bridge = bridge_table([])
-        empty.forecasts = forecast_changes(now["sensed_demand"].iloc[:0], now["sensed_demand"].iloc[:0], data.products, data.actuals)
+        empty.forecasts = forecast_changes(now["sensed_demand"].iloc[:0], now["sensed_demand"].iloc[:0], data.products, recent)
         return empty
     decisions = decision_receipts(actions, verdicts, data.supply, prev.inputs("supply"), pd.DatetimeIndex(sorted(now["inventory_projection"]["week"].unique())))
     walks, parts = _walks(data, now, prev, decisions, backorder_share)
@@ -140,6 +144,6 @@ def close_loop(
                                prev.inputs("products"), overflow_cost_per_unit)
     return LoopWeek(
         prev.week, item_changes(then_items, items_now, parts), bridge_table(walks),
-        forecast_changes(prev.table("sensed_demand"), now["sensed_demand"], data.products, data.actuals, p.forecast_changes_rows),
+        forecast_changes(prev.table("sensed_demand"), now["sensed_demand"], data.products, recent, p.forecast_changes_rows),
         outcomes, value_rollup(outcomes), track, max(w.check() for w in walks),
     )

@@ -62,6 +62,7 @@ _WHERE = {
     "series_ranges": "distributed",
     "start_beside": "execute",
     "step_named": "steps",
+    "step_of_notebook": "steps",
     "stop_beside": "execute",
     "stop_kernel": "execute",
     "table_digests": "manifest",

@@ -53,7 +53,7 @@ from .execute import (
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import RUN_LEVEL, ParameterError, default_parameters, load_file, merge
 from .publish import keep_failed, publish_run
-from .steps import STEPS
+from .steps import STEPS, step_of_notebook
 from .week import INPUTS, PARAMETERS_FILE, RUN_FILE, resolve_data_dir
 
 __all__ = [
@@ -334,7 +334,7 @@ def _execute_all(
             t = time.perf_counter()
             km = warm.take(staging) if warm is not None else None
             # the next notebook's kernel starts and imports while this one runs
-            warm = WarmKernel(staging, staging / INPUTS) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
+            warm = _warm_for(chain[k + 1], staging) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
             try:
                 execute_notebook(nb, staging / "notebooks" / nb.name, entries[nb.name]["parameters"], staging, km)
             except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded
@@ -354,6 +354,12 @@ def _execute_all(
         for proc, _ in side.values():
             stop_beside(proc)  # a failure or a signal in the chain: the notebook beside it stops too
     return None
+
+
+def _warm_for(nb: Path, staging: Path) -> WarmKernel:
+    """The kernel of notebook ``nb``, started now, reading ahead the snapshot tables its step reads."""
+    step = step_of_notebook(nb.name)
+    return WarmKernel(staging, staging / INPUTS, step.reads if step is not None else ())
 
 
 def _injected(nb: Path, declared: dict[str, set[str]], params: dict[str, Any]) -> dict[str, Any]:

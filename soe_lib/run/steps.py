@@ -31,7 +31,7 @@ from ..sensing.step import sense_week
 from ..supply.params import SupplyParams
 from ..supply.step import analyse_supply
 
-__all__ = ["STEPS", "Step", "StepContext", "producer_of", "step_named"]
+__all__ = ["STEPS", "Step", "StepContext", "producer_of", "step_named", "step_of_notebook"]
 
 
 class StepContext(Protocol):
@@ -64,6 +64,8 @@ class Step:
     groups: tuple[type, ...]  # parameter declarations it reads (besides the cycle's)
     inputs: tuple[str, ...]  # tables of earlier steps it reads
     compute: Callable[[StepContext], Any]  # returns a result with .tables() (and maybe .documents())
+    # snapshot tables its kernel reads ahead while the notebook before runs (any other is read when used)
+    reads: tuple[str, ...] = ()
 
     @property
     def outputs(self) -> list[str]:
@@ -102,10 +104,14 @@ def _loop(run: StepContext) -> Any:
 
 STEPS: tuple[Step, ...] = (
     Step("health", "01_data_health.ipynb", "data health", (), (), _health),
-    Step("sensing", "02_demand_sensing.ipynb", "demand sensing", (SensingParams, ExceptionParams), (), _sensing),
-    Step("supply", "03_supply_gaps.ipynb", "supply gaps", (SupplyParams,), ("sensed_demand",), _supply),
-    Step("finance", "04_financial_impact.ipynb", "financial impact", (FinanceParams,), FINANCE_INPUTS, _finance),
-    Step("loop", "05_what_changed.ipynb", "what changed", (LoopParams, FinanceParams), LOOP_INPUTS, _loop),
+    Step("sensing", "02_demand_sensing.ipynb", "demand sensing", (SensingParams, ExceptionParams), (), _sensing,
+         ("actuals", "demand_plan", "open_orders", "products", "stockouts")),
+    Step("supply", "03_supply_gaps.ipynb", "supply gaps", (SupplyParams,), ("sensed_demand",), _supply,
+         ("inventory", "supply", "routings", "capacity", "locations", "products")),
+    Step("finance", "04_financial_impact.ipynb", "financial impact", (FinanceParams,), FINANCE_INPUTS, _finance,
+         ("products", "open_orders", "routings", "substitutes", "financial_plan")),
+    Step("loop", "05_what_changed.ipynb", "what changed", (LoopParams, FinanceParams), LOOP_INPUTS, _loop,
+         ("products", "supply", "capacity", "open_orders", "financial_plan")),
 )
 
 
@@ -114,6 +120,11 @@ def step_named(name: str) -> Step:
         if step.name == name:
             return step
     raise KeyError(f"no step '{name}'; the steps are {', '.join(s.name for s in STEPS)}")
+
+
+def step_of_notebook(notebook: str) -> Step | None:
+    """The step computed by notebook file ``notebook`` (None for a notebook of no step)."""
+    return next((s for s in STEPS if s.notebook == notebook), None)
 
 
 def producer_of(table: str) -> Step:

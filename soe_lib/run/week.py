@@ -193,10 +193,14 @@ def _snapshot_for(data_dir: str | Path | None, week: str | None, horizon_weeks: 
 _PREFETCHED: dict[str, tuple[str, Dataset]] = {}
 
 
-def prefetch_snapshot(folder: str | Path) -> None:
-    """Read the snapshot in ``folder`` now, for the next :func:`open_week` on it in this process."""
+def prefetch_snapshot(folder: str | Path, tables: tuple[str, ...] = ()) -> None:
+    """Open the snapshot in ``folder`` now and read ``tables`` of it (the others are read when used),
+    for the next :func:`open_week` on it in this process."""
     folder = Path(folder).resolve()
-    _PREFETCHED[str(folder)] = (snapshot_meta(folder).get("key", ""), read_snapshot(folder))
+    data = read_snapshot(folder)
+    for name in tables:
+        data.tables[name]
+    _PREFETCHED[str(folder)] = (snapshot_meta(folder).get("key", ""), data)
 
 
 def _take_prefetched(folder: Path, key: str) -> Dataset | None:

@@ -172,7 +172,8 @@ def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | N
     sensed_keys = sensed.merge(series[["sku", "location", "_series"]], on=["sku", "location"], how="inner")
     demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
     spread = demand_spread(sensed_keys, series, weeks)
-    plan_demand = to_matrix(data.demand_plan, series, weeks, "qty")
+    # only the horizon's weeks of the plan: read alone from a snapshot (at 1M series the whole plan is 182M rows)
+    plan_demand = to_matrix(data.weeks_of("demand_plan", weeks[0], weeks[-1] + pd.Timedelta(weeks=1)), series, weeks, "qty")
 
     # supply: planned week, current ETA, and when capacity lets production arrive (carried over)
     supply = data.supply
