@@ -97,6 +97,13 @@ class Dataset:
     sources: dict[str, Source]
     week: pd.Timestamp  # the run week (ISO Monday)
     report: ValidationReport = field(default_factory=ValidationReport)
+    # tables validated part by part and kept in storage only (their folder of typed parts), what they hold
+    # (``profiles``: rows, weeks, SKUs, units per week) and per SKU-location facts (``facts``, index
+    # ``_series``: first_actual_week, has_plan, plan_weeks_in_horizon): what data health and the
+    # coverage checks need of them without reading them
+    stored: dict[str, Path] = field(default_factory=dict)
+    profiles: dict[str, dict] = field(default_factory=dict)
+    facts: pd.DataFrame | None = None
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -133,7 +140,10 @@ class Dataset:
         locs = self.tables["locations"]["location"].to_numpy()
         seen = np.zeros(len(skus) * len(locs), dtype=bool)  # dense key space: mark, then read back in order
         for t in SERIES_TABLES:
-            seen[self.tables[t]["_series"].to_numpy()] = True
+            if t not in self.stored:
+                seen[self.tables[t]["_series"].to_numpy()] = True
+        if self.stored and self.facts is not None:  # the SKU-locations of the tables in storage
+            seen[self.facts.index.to_numpy()] = True
         keys = np.flatnonzero(seen)
         frame = pd.DataFrame({"sku": skus[keys // len(locs)], "location": locs[keys % len(locs)], "_series": keys})
         frame["sku"], frame["location"] = frame["sku"].astype("str"), frame["location"].astype("str")

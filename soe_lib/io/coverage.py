@@ -7,6 +7,9 @@ all SKU-locations at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -33,20 +36,37 @@ def coverage_table(data: Dataset, horizon_weeks: int = 13) -> pd.DataFrame:
     def count(frame: pd.DataFrame) -> np.ndarray:
         return np.bincount(frame["_series"].to_numpy(), minlength=size)[keys] if size else np.zeros(0, dtype=int)
 
-    act = data.actuals
-    first = pd.Series(act["week"].to_numpy()).groupby(act["_series"].to_numpy()).min()
-    out["first_actual_week"] = first.reindex(keys).to_numpy()
-    plan = data.demand_plan
-    horizon_end = data.week + pd.Timedelta(weeks=horizon_weeks)
-    in_h = plan[(plan["week"] >= data.week) & (plan["week"] < horizon_end)]
-    out["plan_weeks_in_horizon"] = count(in_h)  # the plan key is unique per week
+    facts = _facts(data, horizon_weeks, count)
+    out["first_actual_week"] = facts["first_actual_week"].reindex(keys).to_numpy()
+    out["plan_weeks_in_horizon"] = facts["plan_weeks_in_horizon"]
     out["history_weeks"] = weeks_between(data.week, out["first_actual_week"])
     out["has_actuals"] = out["first_actual_week"].notna()
-    out["has_plan"] = count(plan) > 0
+    out["has_plan"] = facts["has_plan"]
     out["has_inventory"] = count(data.inventory) > 0
     out["has_supply"] = count(data.supply) > 0
     out["has_open_orders"] = count(data.open_orders) > 0
     return out.drop(columns=["_series"])
+
+
+def _facts(data: Dataset, horizon_weeks: int, count: Callable[[pd.DataFrame], np.ndarray]) -> dict[str, Any]:
+    """First actual week per series key; plan weeks in the horizon and whether there is a plan, per row
+    of ``data.series()``: from the tables, or from the facts found while validating them in parts."""
+    keys = data.series()["_series"].to_numpy()
+    facts = data.facts if data.facts is not None else pd.DataFrame()
+    if "first_actual_week" in facts:
+        first = facts["first_actual_week"]
+    else:
+        act = data.actuals
+        first = pd.Series(act["week"].to_numpy()).groupby(act["_series"].to_numpy()).min()
+    if "plan_weeks_in_horizon" in facts:
+        known = facts.reindex(keys)
+        return {"first_actual_week": first, "plan_weeks_in_horizon": known["plan_weeks_in_horizon"].fillna(0).astype(int).to_numpy(),
+                "has_plan": known["has_plan"].fillna(False).astype(bool).to_numpy()}
+    plan = data.demand_plan
+    horizon_end = data.week + pd.Timedelta(weeks=horizon_weeks)
+    in_h = plan[(plan["week"] >= data.week) & (plan["week"] < horizon_end)]
+    # the plan key is unique per week
+    return {"first_actual_week": first, "plan_weeks_in_horizon": count(in_h), "has_plan": count(plan) > 0}
 
 
 def _labels(data: Dataset) -> dict[str, str]:

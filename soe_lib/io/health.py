@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..core.dataset import Dataset
+from ..core.dataset import Dataset, LazyTables
 from ..core.weeks import week_label
 from .coverage import coverage_table
 
@@ -20,8 +20,14 @@ __all__ = ["HealthWeek", "coverage_summary", "data_health", "load_summary", "wee
 def load_summary(data: Dataset) -> pd.DataFrame:
     """One row per table: source file, rows, first/last week, distinct SKUs and locations."""
     records = []
-    for name, frame in data.tables.items():
+    for name in data.tables:
         source = data.sources.get(name)
+        if name in data.profiles and not _held(data, name):  # validated in parts: its profile, not its rows
+            profile = data.profiles[name]
+            records.append({"table": name, "file": source.label if source else "(not supplied)",
+                            **{k: profile[k] for k in ("rows", "first_week", "last_week", "weeks", "skus", "locations")}})
+            continue
+        frame = data.tables[name]
         weeks = frame["week"].dropna() if "week" in frame else pd.Series(dtype="datetime64[ns]")
         records.append(
             {
@@ -36,6 +42,11 @@ def load_summary(data: Dataset) -> pd.DataFrame:
             }
         )
     return pd.DataFrame.from_records(records)
+
+
+def _held(data: Dataset, name: str) -> bool:
+    """True when table ``name`` is in memory (not only in storage)."""
+    return not isinstance(data.tables, LazyTables) or data.tables.held(name)
 
 
 def coverage_summary(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -63,7 +74,13 @@ def weekly_totals(data: Dataset, weeks_back: int = 52, horizon_weeks: int = 13) 
     start = data.week - pd.Timedelta(weeks=weeks_back)
     end = data.week + pd.Timedelta(weeks=horizon_weeks)
     parts = []
-    for measure, frame in (("actual", data.actuals), ("plan", data.demand_plan), ("open orders", data.open_orders)):
+    for measure, name in (("actual", "actuals"), ("plan", "demand_plan"), ("open orders", "open_orders")):
+        if name in data.profiles and not _held(data, name):  # validated in parts: units per week from its profile
+            sums = data.profiles[name]["weekly"]
+            sums = sums[(sums.index >= start) & (sums.index < end)]
+            parts.append(pd.DataFrame({"week": pd.DatetimeIndex(sums.index), "qty": sums.to_numpy(dtype=float)}).assign(measure=measure))
+            continue
+        frame = data.tables[name]
         # two columns only: filtering whole frames copies millions of key strings at 100k series
         week, qty = frame["week"], frame["qty"]
         keep = ((week >= start) & (week < end)).to_numpy()

@@ -9,67 +9,45 @@ there are errors, after collecting all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES, Table
-from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, Source
+from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
-from .sources import find_sources, header_problems, raw_header, read_source
+from .parts import PART_TABLES, PartReport, combine_duplicates, keys_as_categories, merge_reports, series_keys, validate_part
+from .sources import find_sources, header_problems, parquet_parts, raw_header, read_source
 from .validation import (
     Codes,
     check_references,
     check_values,
     column_dtype,
-    duplicate_positions,
-    key_codes,
     type_table,
 )
 
-__all__ = ["load_data"]
+__all__ = ["PartRunner", "load_data", "local_parts"]
 
 
-def _combine_duplicates(table: Table, typed: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Sum transactional rows of one key (e.g. daily dates in one ISO week) into one weekly figure."""
-    key = list(table.key)
-    dup = duplicate_positions(typed, key)
-    if not len(dup):
-        return typed, []
-    by = key + (["_series"] if "_series" in typed else [])  # the series key follows sku/location
-    summed = typed.groupby(by, as_index=False, sort=False, dropna=False)["qty"].sum()
-    groups = len(np.unique(key_codes(typed.iloc[dup], key)))
-    note = problem_for_rows(
-        "info",
-        table.name,
-        label,
-        "qty",
-        "summed per week",
-        f"{len(dup)} rows share a {'/'.join(key)} and were summed into {groups} weekly figures",
-        dup,
-    )
-    return summed, [note]
+@dataclass
+class PartRunner:
+    """How the parts of a partitioned table are validated: ``map(fn, calls, common)`` runs
+    ``fn(*call, **common)`` for every call and returns the results in order (a Dask client's map, or a
+    plain loop), and the folder the typed parts are written to (``<table>.parquet/part-*.parquet``)."""
+
+    map: Callable[[Callable[..., Any], list[tuple], dict[str, Any]], list[Any]]
+    folder: Path
 
 
-def _series_keys(positions: dict[str, np.ndarray] | None, rows: int, n_locations: int) -> np.ndarray:
-    """Int series key per row: sku position x number of locations + location position."""
-    if not positions:
-        return np.zeros(rows, dtype=np.int64)
-    return positions["sku"].astype(np.int64) * n_locations + positions["location"]
-
-
-def _keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index]) -> None:
-    """``sku`` and ``location`` as categories built from the positions validation found (no second pass
-    over millions of strings), with the categories in sorted order so that sorting by them is by value."""
-    for column, ref in (("sku", "products"), ("location", "locations")):
-        cats = known[ref]
-        order = np.argsort(cats.to_numpy(dtype=object))
-        rank = np.empty(len(cats), dtype=np.int64)
-        rank[order] = np.arange(len(cats))
-        frame[column] = pd.Categorical.from_codes(rank[positions[column]], categories=cats[order])
+def local_parts(folder: Path) -> PartRunner:
+    """Parts validated one after the other in this process."""
+    return PartRunner(lambda fn, calls, common: [fn(*call, **common) for call in calls], Path(folder))
 
 
 def _empty(table: Table) -> pd.DataFrame:
@@ -127,11 +105,11 @@ def _assemble(
         if frame is None:
             frame = _empty(table)
         if report.ok and name in SERIES_TABLES:
-            frame["_series"] = _series_keys(positions.get(name), len(frame), len(known["locations"]))
+            frame["_series"] = series_keys(positions.get(name), len(frame), len(known["locations"]))
             if name in COMPACT_TABLES and positions.get(name):
-                _keys_as_categories(frame, positions[name], known)
+                keys_as_categories(frame, positions[name], known)
         if table.sum_duplicates and report.ok:
-            frame, notes = _combine_duplicates(table, frame, sources[name].label if name in sources else name)
+            frame, notes = combine_duplicates(table, frame, sources[name].label if name in sources else name)
             report.extend(notes)
         tables[name] = frame.reset_index(drop=True)
     if report.ok:
@@ -185,37 +163,120 @@ def load_data(
     horizon_weeks: int = 13,
     strict: bool = True,
     week_check: str = "error",
+    parts: PartRunner | None = None,
 ) -> Dataset:
     """Read, type and validate every table of ``data_dir`` (see the module doc).
 
     ``week`` is the run week; default: the week after the last week of actuals. A run week given that
     is not that week is a problem of severity ``week_check`` ("error" for ``soe run``, "warning" when
     exploring by hand). Rows of actuals at or after the run week are dropped (with a warning): the
-    run only knows the past.
+    run only knows the past. ``parts``: the actuals and the demand plan, when given as folders of
+    Parquet parts, are validated part by part with it and written to its folder, never held here
+    (:mod:`soe_lib.io.parts`); the Dataset then reads them from there when a step asks.
     """
     report = ValidationReport()
     sources, problems = find_sources(Path(data_dir))
     report.extend(problems)
-    typed, codes = _read_and_type(sources, report)
-    known, positions = _check_rules(typed, codes, sources, report)
+    split = {n: s for n, s in sources.items() if parts is not None and n in PART_TABLES and s.path.is_dir()}
+    whole = {n: s for n, s in sources.items() if n not in split}
+    typed, codes = _read_and_type(whole, report)
+    known, positions = _check_rules(typed, codes, whole, report)
     del codes  # the distinct-value codes have done their job: free them before the tables grow
     tables = _assemble(typed, known, positions, sources, report)
+    if split and report.ok:
+        profiles, facts = _validate_parts(split, known, week or _after_last(tables["actuals"]), horizon_weeks, parts, report)
+    else:
+        profiles, facts = {}, None
     run_week = pd.NaT
     if report.ok:
+        actual_weeks = _weeks_frame(profiles["actuals"]) if "actuals" in split else tables["actuals"]
         try:
-            run_week = _resolve_week(week, tables["actuals"])
+            run_week = _resolve_week(week, actual_weeks)
         except ValueError as exc:
             report.add(Problem("error", "", "run parameters", "week", "ISO week or date", str(exc)))
         else:
-            report.extend(_week_follows_actuals(run_week, tables["actuals"], week_check, sources["actuals"].label, tables.get("stockouts")))
-    if report.ok:
+            report.extend(_week_follows_actuals(run_week, actual_weeks, week_check, sources["actuals"].label, tables.get("stockouts")))
+    if report.ok and "actuals" not in split:
         _drop_future_actuals(tables, run_week, sources["actuals"].label, report)
-    dataset = Dataset(Path(data_dir), tables, sources, run_week, report)
+    dataset = _dataset(Path(data_dir), tables, sources, run_week, report, split, parts, profiles, facts)
     if report.ok:
         report.extend(coverage_problems(dataset, horizon_weeks))
     if strict and not report.ok:
         raise ValidationError(report)
     return dataset
+
+
+def _after_last(actuals: pd.DataFrame) -> pd.Timestamp | None:
+    """The week after the last week of actuals held here (None when they are not, or empty)."""
+    return actuals["week"].max() + pd.Timedelta(weeks=1) if len(actuals) else None
+
+
+def _weeks_frame(profile: dict) -> pd.DataFrame:
+    """The weeks a table given in parts has rows in (what resolving the run week needs of the actuals)."""
+    return pd.DataFrame({"week": pd.DatetimeIndex(profile["weekly"].index)})
+
+
+def _validate_parts(
+    split: dict[str, Source], known: dict[str, pd.Index], week: str | pd.Timestamp | None, horizon_weeks: int, parts: PartRunner,
+    report: ValidationReport,
+) -> tuple[dict[str, dict], pd.DataFrame | None]:
+    """Validate each part of the tables in ``split`` with ``parts`` (actuals first: without a run week
+    given, the week after their last week is the run week the plan's horizon counts from). Returns each
+    table's profile and the per SKU-location facts (first actual week, plan weeks in the horizon)."""
+    try:
+        run_week = None if week is None or (isinstance(week, str) and not week.strip()) else parse_week(week)
+    except ValueError:
+        run_week = None  # said by the run-week check after the parts
+    profiles, facts = {}, []
+    for name in sorted(split, key=lambda n: n != "actuals"):
+        folder = parts.folder / f"{name}.parquet"
+        folder.mkdir(parents=True, exist_ok=True)
+        calls = [(name, str(p), str(folder / p.name)) for p in parquet_parts(split[name].path)]
+        reports: list[PartReport] = parts.map(validate_part, calls, {"known": known, "run_week": run_week, "horizon_weeks": horizon_weeks})
+        for r in reports:
+            report.extend(r.problems)
+        profiles[name] = merge_reports(reports)
+        if name == "actuals" and run_week is None and len(profiles[name]["weekly"]):
+            run_week = profiles[name]["weekly"].index.max() + pd.Timedelta(weeks=1)
+        facts.append(_part_facts(name, reports))
+    return profiles, pd.concat(facts, axis=1) if facts else None
+
+
+def _part_facts(name: str, reports: list[PartReport]) -> pd.DataFrame:
+    """Per SKU-location facts of one table from its parts (a SKU-location in several parts: combined)."""
+    frame = pd.concat([r.series for r in reports if len(r.series)], ignore_index=True) if reports else pd.DataFrame()
+    if frame.empty:
+        return pd.DataFrame(index=pd.Index([], name="_series"))
+    by = frame.groupby("_series")
+    if name == "actuals":
+        return pd.DataFrame({"first_actual_week": by["first_week"].min()})
+    out = pd.DataFrame({"has_plan": by.size() > 0})
+    if "weeks_in_horizon" in frame:
+        out["plan_weeks_in_horizon"] = by["weeks_in_horizon"].sum()
+    return out
+
+
+def _dataset(
+    data_dir: Path, tables: dict[str, pd.DataFrame], sources: dict[str, Source], run_week: pd.Timestamp, report: ValidationReport,
+    split: dict[str, Source], parts: PartRunner | None, profiles: dict[str, dict], facts: pd.DataFrame | None,
+) -> Dataset:
+    """The Dataset: the tables in memory, and those validated in parts read from the parts' folder when used."""
+    if not split or parts is None:
+        return Dataset(data_dir, tables, sources, run_week, report)
+    stored = {name: parts.folder / f"{name}.parquet" for name in split}
+
+    def read(name: str, weeks: tuple[pd.Timestamp, pd.Timestamp] | None, columns: list[str] | None) -> pd.DataFrame:
+        if name not in stored:
+            frame = tables[name]
+            return frame if columns is None else frame[columns]
+        when = None if weeks is None else [("week", ">=", weeks[0]), ("week", "<", weeks[1])]
+        return pd.read_parquet(stored[name], columns=columns, filters=when).reset_index(drop=True)
+
+    lazy = LazyTables(list(TABLES), read)
+    for name, frame in tables.items():
+        if name not in stored:
+            lazy[name] = frame
+    return Dataset(data_dir, lazy, sources, run_week, report, stored=stored, profiles=profiles, facts=facts)
 
 
 def _resolve_week(week: str | pd.Timestamp | None, actuals: pd.DataFrame) -> pd.Timestamp:

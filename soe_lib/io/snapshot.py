@@ -56,20 +56,27 @@ def snapshot_key(hashes: dict[str, str], week: str | None, horizon_weeks: int) -
 def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str = "") -> dict[str, Any]:
     """Write ``data`` to ``folder`` (see the module doc); returns what ``snapshot.json`` holds."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in data.tables.items():
-        if data.has(name):
-            _write(frame, folder / f"{name}.parquet")
-    if data.report.ok:  # the series list, so that a step needing it does not read every weekly table for it
-        _write(data.series(), folder / SERIES_FILE)
+    for name in data.tables:
+        if name in data.stored:  # validated in parts, already typed on disk: moved in whole
+            os.replace(data.stored[name], folder / f"{name}.parquet")
+        elif data.has(name):
+            _write(data.tables[name], folder / f"{name}.parquet")
+    if data.report.ok:  # the series list (and facts), so that a step needing it does not read every weekly table for it
+        series = data.series()
+        if data.facts is not None:
+            series = series.join(data.facts, on="_series")
+        _write(series, folder / SERIES_FILE)
     meta = {
         "schema": SNAPSHOT_SCHEMA,
         "key": key,
         "week": data.week_label,
         "data_dir": str(Path(data.data_dir).resolve()),
         "sources": {
-            name: {"path": str(src.path.resolve()), "sheet": src.sheet, "sha256": hashes.get(name, ""), "rows": len(data.tables[name])}
+            name: {"path": str(src.path.resolve()), "sheet": src.sheet, "sha256": hashes.get(name, ""),
+                   "rows": data.profiles[name]["rows"] if name in data.profiles else len(data.tables[name])}
             for name, src in data.sources.items()
         },
+        "profiles": {name: {**p, "weekly": {str(w.date()): float(q) for w, q in p["weekly"].items()}} for name, p in data.profiles.items()},
         "problems": [asdict(p) for p in data.report.problems],
         "series": bool(data.report.ok),
     }
@@ -123,8 +130,13 @@ def read_snapshot(folder: str | Path, series: tuple[int, int] | None = None) -> 
         return pd.read_parquet(f"{base}/{name}.parquet", columns=columns, filters=filters or None).reset_index(drop=True)
 
     problems = [Problem(**{**p, "rows": tuple(p["rows"]), "examples": tuple(p["examples"])}) for p in meta["problems"]]
-    data = Dataset(Path(meta["data_dir"]), LazyTables(list(TABLES), read), sources, parse_week(meta["week"]), ValidationReport(problems))
+    profiles = {name: {**p, "weekly": pd.Series(p["weekly"], dtype=float).rename(index=pd.Timestamp)} for name, p in meta.get("profiles", {}).items()}
+    data = Dataset(Path(meta["data_dir"]), LazyTables(list(TABLES), read), sources, parse_week(meta["week"]), ValidationReport(problems),
+                   profiles=profiles)
     if series is None and meta.get("series"):  # written by this version: the series list without the weekly tables
         with fsspec.open(f"{base}/{SERIES_FILE}", "rb") as fh:
-            data.__dict__["_series_frame"] = pd.read_parquet(fh)
+            stored = pd.read_parquet(fh)
+        data.__dict__["_series_frame"] = stored[["sku", "location", "_series"]]
+        facts = stored.drop(columns=["sku", "location"]).set_index("_series")
+        data.facts = facts if len(facts.columns) else None
     return data

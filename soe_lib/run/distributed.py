@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..core.dataset import Dataset
+from ..io.loading import PartRunner
 from ..io.snapshot import read_snapshot
 from ..sensing.engine import (
     Prepared,
@@ -43,7 +44,7 @@ from ..sensing.engine import (
 )
 from ..sensing.params import SensingParams
 
-__all__ = ["dask_client", "sense_on_cluster", "series_ranges"]
+__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "series_ranges"]
 
 
 def series_ranges(keys: np.ndarray, partitions: int) -> list[tuple[int, int]]:
@@ -69,6 +70,18 @@ def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: st
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                       memory_limit=memory_limit) as cluster, Client(cluster) as client:
         yield client
+
+
+def parts_on_cluster(client: Any, folder: Path) -> PartRunner:
+    """Validation of the parts of the large input tables on the cluster (:func:`soe_lib.io.parts.validate_part`
+    per part, one task each; what every task shares, the known SKUs and locations, sent to every worker
+    once), the typed parts written to ``folder`` (storage the workers and this process share)."""
+
+    def run(fn: Any, calls: list[tuple], common: dict[str, Any]) -> list[Any]:
+        shared = {k: client.scatter([v], broadcast=True)[0] if k == "known" else v for k, v in common.items()}
+        return client.gather(client.map(fn, *zip(*calls, strict=True), **shared, pure=False)) if calls else []
+
+    return PartRunner(run, Path(folder))
 
 
 def _prepare_part(snapshot: str, first: int, stop: int, params: SensingParams, horizon_weeks: int) -> Prepared:

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import threading
 import time
@@ -226,13 +227,37 @@ def _validate_and_build(
     any_week: bool, first: WarmKernel | None,
 ) -> RunResult:
     t_load = time.perf_counter()
+    parts = out / ".staging" / f".parts-{secrets.token_hex(4)}"  # large tables validated in parts land here first
     try:
-        data = load_data(folder, week=params.get("week"), horizon_weeks=int(params.get("horizon_weeks", 13)), week_check="warning" if any_week else "error")
+        data = _load(folder, params, any_week, parts)
     except ValidationError as exc:
         log.error("input data is invalid (%s); nothing written for this week", exc.report.summary())
         for problem in exc.report.errors:
             log.error("  %s", problem)
+        shutil.rmtree(parts, ignore_errors=True)
         return RunResult(EXIT_INVALID, "invalid", message=str(exc))
+    try:
+        return _build_and_publish(data, folder, params, declared, notebooks, out, started, t0, t_load, first)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)  # moved into the snapshot unless the run failed before it
+
+
+def _load(folder: Path, params: dict[str, Any], any_week: bool, parts: Path) -> Any:
+    """Load and validate the inputs once: here, or (``--engine dask``) the large tables given as folders of
+    Parquet parts part by part on the cluster, written to ``parts``."""
+    kwargs = {"week": params.get("week"), "horizon_weeks": int(params.get("horizon_weeks", 13)), "week_check": "warning" if any_week else "error"}
+    if params.get("engine") != "dask":
+        return load_data(folder, **kwargs)
+    from .distributed import dask_client, parts_on_cluster
+
+    with dask_client(params.get("scheduler") or None) as client:
+        return load_data(folder, **kwargs, parts=parts_on_cluster(client, parts))
+
+
+def _build_and_publish(
+    data: Any, folder: Path, params: dict[str, Any], declared: dict[str, set[str]], notebooks: list[Path], out: Path, started: str, t0: float,
+    t_load: float, first: WarmKernel | None,
+) -> RunResult:
 
     label = data.week_label
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

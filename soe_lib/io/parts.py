@@ -1,0 +1,169 @@
+"""A weekly table given as a folder of Parquet parts, validated part by part (on a cluster, or here).
+
+At 1M SKU-locations the actuals and the demand plan are 130-180M rows each: no one process should
+type and check them whole. :func:`validate_part` does for one part what :func:`~soe_lib.io.loading.load_data`
+does for a whole table (type, value rules, references against products and locations, the int series
+key, keys as categories, duplicates summed, actuals at or after a given run week dropped) and writes the
+typed part into the run's snapshot; it returns only what the run needs to know of it
+(:class:`PartReport`: the findings, named by the part's file and its rows; a profile for the
+data-health report; per SKU-location facts for the coverage checks). The Dask engine maps it over the
+parts (:func:`soe_lib.run.distributed.load_on_cluster`).
+
+The helpers that give a typed table its snapshot form live here and serve both paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.contract import TABLES, Table
+from ..core.dataset import Source
+from ..core.problems import Problem, problem_for_rows
+from ..core.weeks import week_label
+from .sources import header_problems, raw_header, read_source
+from .validation import check_references, check_values, duplicate_positions, key_codes, type_table
+
+__all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "keys_as_categories", "merge_reports", "series_keys", "validate_part"]
+
+# the weekly tables validated part by part when given as a folder of parts (the others are small)
+PART_TABLES = ("actuals", "demand_plan")
+ROW_GROUP = 1 << 18  # rows per row group in a written part: small groups let week filters skip most of a part
+
+
+def combine_duplicates(table: Table, typed: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Sum transactional rows of one key (e.g. daily dates in one ISO week) into one weekly figure."""
+    key = list(table.key)
+    dup = duplicate_positions(typed, key)
+    if not len(dup):
+        return typed, []
+    by = key + (["_series"] if "_series" in typed else [])  # the series key follows sku/location
+    summed = typed.groupby(by, as_index=False, sort=False, dropna=False, observed=True)["qty"].sum()
+    groups = len(np.unique(key_codes(typed.iloc[dup], key)))
+    note = problem_for_rows(
+        "info", table.name, label, "qty", "summed per week",
+        f"{len(dup)} rows share a {'/'.join(key)} and were summed into {groups} weekly figures", dup,
+    )
+    return summed, [note]
+
+
+def series_keys(positions: dict[str, np.ndarray] | None, rows: int, n_locations: int) -> np.ndarray:
+    """Int series key per row: sku position x number of locations + location position."""
+    if not positions:
+        return np.zeros(rows, dtype=np.int64)
+    return positions["sku"].astype(np.int64) * n_locations + positions["location"]
+
+
+def keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index]) -> None:
+    """``sku`` and ``location`` as categories built from the positions validation found (no second pass
+    over millions of strings), with the categories in sorted order so that sorting by them is by value
+    (every part of a table gets the same categories: the parts read back as one table)."""
+    for column, ref in (("sku", "products"), ("location", "locations")):
+        cats = known[ref]
+        order = np.argsort(cats.to_numpy(dtype=object))
+        rank = np.empty(len(cats), dtype=np.int64)
+        rank[order] = np.arange(len(cats))
+        frame[column] = pd.Categorical.from_codes(rank[positions[column]], categories=cats[order])
+
+
+@dataclass
+class PartReport:
+    """What a validated part tells the run (the rows themselves stay in the written part)."""
+
+    table: str
+    file: str  # how findings name the part: actuals/part-00003.parquet
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    weeks: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # units per week (data health)
+    skus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sku positions present
+    locations: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)  # _series, first_week, weeks_in_horizon
+
+
+def _typed(source: Source, label: str, known: dict[str, pd.Index]) -> tuple[pd.DataFrame | None, dict, list[Problem]]:
+    """The part read, typed and checked: (frame or None when unreadable, positions, findings)."""
+    table = TABLES[source.table]
+    try:
+        header = header_problems(source, raw_header(source))
+        if header:
+            return None, {}, header
+        raw, notes = read_source(source)
+    except Exception as exc:  # a damaged part: named, the other parts go on
+        return None, {}, [Problem("error", table.name, label, "", "readable file", f"cannot read: {exc}")]
+    frame, problems, codes = type_table(table, raw, label)
+    problems = notes + problems + check_values(table, frame, label, codes)
+    positions, missing = check_references(table, frame, label, known, codes)
+    return frame, positions, problems + missing
+
+
+def _drop_future(frame: pd.DataFrame, run_week: pd.Timestamp, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    late = (frame["week"] >= run_week).to_numpy()
+    if not late.any():
+        return frame, []
+    note = problem_for_rows("warning", "actuals", label, "week", "before the run week",
+                            f"{int(late.sum())} rows at or after the run week {week_label(run_week)} are ignored", np.flatnonzero(late))
+    return frame[~late].reset_index(drop=True), [note]
+
+
+def _facts(frame: pd.DataFrame, name: str, run_week: pd.Timestamp | None, horizon_weeks: int) -> pd.DataFrame:
+    """Per SKU-location of the part: its first week (actuals) or its weeks inside the horizon (plan)."""
+    keys = frame["_series"].to_numpy()
+    by = pd.Series(frame["week"].to_numpy()).groupby(keys)
+    out = pd.DataFrame({"_series": by.size().index.to_numpy()})
+    out["first_week"] = by.min().to_numpy()
+    if name == "demand_plan" and run_week is not None:
+        end = run_week + pd.Timedelta(weeks=horizon_weeks)
+        inside = ((frame["week"] >= run_week) & (frame["week"] < end)).to_numpy()
+        out["weeks_in_horizon"] = np.bincount(np.searchsorted(out["_series"].to_numpy(), keys[inside]), minlength=len(out))
+    return out
+
+
+def validate_part(
+    table: str, part: str | Path, out: str | Path, known: dict[str, pd.Index], run_week: pd.Timestamp | None = None,
+    horizon_weeks: int = 13,
+) -> PartReport:
+    """Validate one part of ``table`` and, when it has no error, write its typed rows to ``out`` (see the
+    module doc). ``known``: the products' SKUs and the locations, in file order. ``run_week``: when given,
+    actuals at or after it are dropped (with a warning) and the plan's weeks inside the horizon counted."""
+    part = Path(part)
+    label = f"{part.parent.name}/{part.name}"
+    frame, positions, problems = _typed(Source(table, part), label, known)
+    report = PartReport(table, label, problems)
+    if frame is None or any(p.severity == "error" for p in problems):
+        return report
+    frame["_series"] = series_keys(positions, len(frame), len(known["locations"]))
+    keys_as_categories(frame, positions, known)
+    report.skus, report.locations = np.unique(positions["sku"]), np.unique(positions["location"])
+    if TABLES[table].sum_duplicates:
+        frame, notes = combine_duplicates(TABLES[table], frame, label)
+        report.problems += notes
+    if table == "actuals" and run_week is not None:
+        frame, notes = _drop_future(frame, run_week, label)
+        report.problems += notes
+    frame = frame.sort_values(["week", "_series"], kind="stable").reset_index(drop=True)  # week filters skip row groups
+    report.rows, report.weeks = len(frame), frame.groupby("week")["qty"].sum()
+    report.series = _facts(frame, table, run_week, horizon_weeks)
+    tmp = Path(out).with_name(f".{Path(out).name}.tmp")
+    frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP)
+    tmp.replace(out)
+    return report
+
+
+def merge_reports(reports: list[PartReport]) -> dict:
+    """One table's profile from its parts: rows, first and last week, distinct weeks, SKUs and locations,
+    units per week (``weekly``: a Series by week; what the data-health report shows of a table it does not read)."""
+    weeks = pd.concat([r.weeks for r in reports]).groupby(level=0).sum() if reports else pd.Series(dtype=float)
+    skus = np.unique(np.concatenate([r.skus for r in reports])) if reports else np.zeros(0)
+    locs = np.unique(np.concatenate([r.locations for r in reports])) if reports else np.zeros(0)
+    return {
+        "rows": int(sum(r.rows for r in reports)),
+        "first_week": week_label(weeks.index.min()) if len(weeks) else "",
+        "last_week": week_label(weeks.index.max()) if len(weeks) else "",
+        "weeks": int(len(weeks)),
+        "skus": int(len(skus)),
+        "locations": int(len(locs)),
+        "weekly": weeks,
+    }
