@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--only", choices=("cycle", "sensing", "realdata", "plan", "review", "sessions"), default=None, help="run one benchmark")
+    parser.add_argument("--large", type=int, default=1_000_000, help="SKU-locations of the cycle's run on Dask from a company in parts (0: none)")
     parser.add_argument("--baseline", default=None, help="git commit whose finance step is timed on the same data (plan benchmark)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     if args.only in (None, "cycle"):
         sizes = [300, 900] if args.quick else [args.series // 10, args.series]
-        result = cycle.run(sizes)
+        result = cycle.run(sizes, large=1800 if args.quick else args.large, parts=3 if args.quick else 20, partitions=4 if args.quick else 40)
         (args.out / f"cycle-{stamp}.json").write_text(json.dumps(result, indent=2))
         print(f"saved {args.out / f'cycle-{stamp}.json'}")
     if args.only in (None, "sensing"):

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.io import load_data, parquet_parts, read_snapshot
+from soe_lib.core.problems import ValidationError
+from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
 from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges
 from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
 from soe_lib.sensing import MATRICES, SensingParams, sense
@@ -59,11 +60,14 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
         there = sense_on_cluster(client, run.data, run.out_dir / "inputs", params, 13, partitions=5)
         done = client.run(lambda dask_worker: len(dask_worker.state.tasks) + dask_worker.state.executed_count)
+        # prepared again in every round instead of held (what a cluster smaller than the prepared state does)
+        again = sense_on_cluster(client, run.data, run.out_dir / "inputs", params, 13, partitions=4, hold=False)
     assert len(done) == 2 and all(n > 0 for n in done.values())  # both processes did part of the work
-    pd.testing.assert_frame_equal(there.series, here.series)
-    for name in MATRICES:
-        np.testing.assert_allclose(getattr(there, name), getattr(here, name), rtol=1e-12, atol=1e-12, err_msg=name)
-    pd.testing.assert_frame_equal(there.backtest, here.backtest)
+    for result in (there, again):
+        pd.testing.assert_frame_equal(result.series, here.series)
+        for name in MATRICES:
+            np.testing.assert_allclose(getattr(result, name), getattr(here, name), rtol=1e-12, atol=1e-12, err_msg=name)
+        pd.testing.assert_frame_equal(result.backtest, here.backtest)
 
 
 def test_the_dask_engine_writes_every_table_as_the_in_process_run(company, tmp_path):
@@ -112,16 +116,16 @@ def test_a_snapshot_read_ahead_is_taken_once_and_only_for_the_same_snapshot(comp
 
 
 def test_a_company_written_in_parts_is_one_consistent_company(tmp_path):
-    planted = write_sample_parts(tmp_path / "big", skus=48, locations=3, seed=3, parts=3)
-    assert planted["skus"] == 48 and planted["parts"] == 3
+    planted = write_sample_parts(tmp_path / "big", skus=60, locations=3, seed=3, parts=3)
+    assert planted["skus"] == 60 and planted["parts"] == 3
     for name in PART_TABLES:
         assert len(parquet_parts(tmp_path / "big" / name)) == 3, name
     data = load_data(tmp_path / "big")  # the folders of parts are read as one table each
     assert data.report.errors == [] and data.sources["actuals"].label == "actuals/"
-    assert data.products["sku"].is_unique and len(data.products) == 48
+    assert data.products["sku"].is_unique and len(data.products) == 60
     assert set(data.actuals["sku"].astype(str)) <= set(data.products["sku"])
     assert data.supply["order_id"].is_unique  # each block's order ids carry its number
-    assert len(data.series()) == 48 * 3
+    assert len(data.series()) == 60 * 3
     # the shared tables are the blocks' sums: every block cut LINE-2 in weeks +2..+4, so the sum still does
     cap = data.capacity.pivot(index="week", columns="resource", values="available_hours")
     assert (cap["LINE-2"].iloc[2:5] < cap["LINE-2"].iloc[0]).all()
@@ -148,3 +152,51 @@ def test_a_folder_of_parts_reads_as_its_concatenation_and_a_changed_part_changes
     (split / "actuals" / "part-00001.parquet").write_bytes(b"not parquet")  # a damaged part: named, never a crash
     result = run_week(split, out=tmp_path / "out")
     assert result.exit_code != 0 and "actuals" in result.message
+
+
+def _by_key(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.assign(sku=frame["sku"].astype(str), location=frame["location"].astype(str))
+    return out.sort_values(["sku", "location", "week"]).reset_index(drop=True)
+
+
+def test_validated_in_parts_the_company_is_the_one_validated_whole(tmp_path):
+    write_sample_parts(tmp_path / "big", skus=80, locations=3, seed=11, parts=4)
+    whole = load_data(tmp_path / "big")
+    split = load_data(tmp_path / "big", parts=local_parts(tmp_path / "typed"))
+    assert set(split.stored) == {"actuals", "demand_plan"} and not split.tables.held("actuals")
+    assert len(parquet_parts(tmp_path / "typed" / "actuals.parquet")) == 4
+    for name in ("actuals", "demand_plan"):
+        pd.testing.assert_frame_equal(_by_key(split.tables[name]), _by_key(whole.tables[name]), check_categorical=False)
+        assert split.profiles[name]["rows"] == len(whole.tables[name])
+    assert split.week == whole.week
+    pd.testing.assert_frame_equal(split.series(), whole.series())
+    assert [p.message for p in split.report.problems] == [p.message for p in whole.report.problems]
+    from soe_lib.io.health import data_health
+
+    a, b = data_health(split), data_health(whole)  # the profile and the facts say what the rows say
+    pd.testing.assert_frame_equal(a.loaded, b.loaded)
+    pd.testing.assert_frame_equal(a.coverage, b.coverage)
+
+
+def test_a_bad_row_in_a_part_names_the_part_and_its_row(tmp_path):
+    write_sample_parts(tmp_path / "big", skus=60, locations=2, seed=2, parts=3)
+    part = tmp_path / "big" / "actuals" / "part-00001.parquet"
+    frame = pd.read_parquet(part)
+    frame.loc[4, "qty"] = -3
+    frame.to_parquet(part, index=False)
+    with pytest.raises(ValidationError) as caught:
+        load_data(tmp_path / "big", parts=local_parts(tmp_path / "typed"))
+    bad = [p for p in caught.value.report.errors if p.column == "qty"]
+    assert len(bad) == 1 and bad[0].file == "actuals/part-00001.parquet" and bad[0].rows == (4 + 2,)
+
+
+def test_soe_run_on_dask_validates_the_parts_on_the_cluster_and_writes_the_in_process_tables(tmp_path):
+    write_sample_parts(tmp_path / "big", skus=60, locations=2, seed=4, parts=3)
+    local = run_week(tmp_path / "big", out=tmp_path / "local")
+    on_dask = run_week(tmp_path / "big", out=tmp_path / "dask", overrides={"engine": "dask", "partitions": 3})
+    assert local.exit_code == 0 and on_dask.exit_code == 0, on_dask.message
+    snapshot = on_dask.folder / "inputs"
+    assert len(parquet_parts(snapshot / "actuals.parquet")) == 3  # the typed parts, written by the workers
+    assert not list((tmp_path / "dask" / ".staging").glob(".parts-*"))
+    a, b = week_digest(local.folder), week_digest(on_dask.folder)
+    assert len(a["tables"]) >= 30 and differences(a, b) == []

@@ -49,6 +49,7 @@ class LazyTables(MutableMapping):
 
     def __init__(self, names: tuple[str, ...] | list[str], read: Reader) -> None:
         self._names, self._read, self._held = list(names), read, {}
+        self._projected: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._held:
@@ -82,6 +83,14 @@ class LazyTables(MutableMapping):
     def part(self, name: str, weeks: tuple[pd.Timestamp, pd.Timestamp] | None, columns: list[str] | None) -> pd.DataFrame:
         """Rows of ``weeks`` (``[first, stop)``) and ``columns`` of a table, read from storage (never held)."""
         return self._read(name, weeks, columns)
+
+    def projected(self, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        """Some columns of a table, read once (the whole table when it is held already)."""
+        if name in self._held:
+            return self._held[name][list(columns)]
+        if (name, columns) not in self._projected:
+            self._projected[(name, columns)] = self._read(name, None, list(columns))
+        return self._projected[(name, columns)]
 
 
 @dataclass
@@ -129,6 +138,13 @@ class Dataset:
         frame = tables[name]
         rows = frame[(frame["week"] >= first) & (frame["week"] < stop)]
         return (rows if columns is None else rows[columns]).reset_index(drop=True)
+
+    def columns(self, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        """Only ``columns`` of table ``name``: from a snapshot, only they are read (no key strings decoded
+        when the int series key is all a step needs)."""
+        if isinstance(self.tables, LazyTables):
+            return self.tables.projected(name, tuple(columns))
+        return self.tables[name][list(columns)]
 
     def series(self) -> pd.DataFrame:
         """All SKU-locations known from any table: sku, location and ``_series``, ordered by that key

@@ -7,6 +7,13 @@ Public names are imported on first use (see :mod:`soe_lib._lazy`).
 from .._lazy import lazy_exports
 
 _WHERE = {
+    "PART_TABLES": "parts",
+    "PartReport": "parts",
+    "combine_duplicates": "parts",
+    "keys_as_categories": "parts",
+    "merge_reports": "parts",
+    "series_keys": "parts",
+    "validate_part": "parts",
     "ActionLog": "decision_log",
     "ActionLogError": "decision_log",
     "ArchivedWeek": "archive",
@@ -38,6 +45,8 @@ _WHERE = {
     "latest_week": "archive",
     "list_runs": "archive",
     "load_data": "loading",
+    "local_parts": "loading",
+    "PartRunner": "loading",
     "load_summary": "health",
     "minutes_dir": "decision_log",
     "normalise_header": "sources",

@@ -133,9 +133,9 @@ def read_snapshot(folder: str | Path, series: tuple[int, int] | None = None) -> 
     profiles = {name: {**p, "weekly": pd.Series(p["weekly"], dtype=float).rename(index=pd.Timestamp)} for name, p in meta.get("profiles", {}).items()}
     data = Dataset(Path(meta["data_dir"]), LazyTables(list(TABLES), read), sources, parse_week(meta["week"]), ValidationReport(problems),
                    profiles=profiles)
-    if series is None and meta.get("series"):  # written by this version: the series list without the weekly tables
+    if meta.get("series"):  # written by this version: the series list without reading every weekly table for it
         with fsspec.open(f"{base}/{SERIES_FILE}", "rb") as fh:
-            stored = pd.read_parquet(fh)
+            stored = pd.read_parquet(fh, filters=rows or None)
         data.__dict__["_series_frame"] = stored[["sku", "location", "_series"]]
         facts = stored.drop(columns=["sku", "location"]).set_index("_series")
         data.facts = facts if len(facts.columns) else None

@@ -13,6 +13,10 @@ sensing's per-series stages on it, kept in the worker's memory between the round
 4. ``finish``: the choice, the bands, the backtest per series; the client stacks the parts in series
    order. Accuracy, roll-ups and exceptions follow in the step as in-process.
 
+When the prepared state of all parts would take more than half of the workers' memory (counted as
+40 KB per series), each round prepares its part again instead of holding it (three times the
+work, one part per worker in memory at a time): spilling tens of GB to disk between rounds is slower.
+
 The pooled decisions are computed from sums and value sets that do not depend on how the series are
 split, so the tables equal the in-process run's (tested on a ``LocalCluster`` of 2 processes).
 Without ``scheduler`` a ``LocalCluster`` of 2 worker processes (1 thread each) is started on 127.0.0.1,
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +79,13 @@ def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: st
 
 def parts_on_cluster(client: Any, folder: Path) -> PartRunner:
     """Validation of the parts of the large input tables on the cluster (:func:`soe_lib.io.parts.validate_part`
-    per part, one task each; what every task shares, the known SKUs and locations, sent to every worker
-    once), the typed parts written to ``folder`` (storage the workers and this process share)."""
+    per part, one task each, results fetched as they finish), the typed parts written to ``folder``
+    (storage the workers and this process share). What every task shares (the known SKUs and
+    locations, ~10 MB at 1M) travels with each task: replicating it from worker to worker
+    (``scatter(broadcast=True)``) hung on this machine."""
 
     def run(fn: Any, calls: list[tuple], common: dict[str, Any]) -> list[Any]:
-        shared = {k: client.scatter([v], broadcast=True)[0] if k == "known" else v for k, v in common.items()}
-        return client.gather(client.map(fn, *zip(*calls, strict=True), **shared, pure=False)) if calls else []
+        return _each(client, [(partial(fn, **common), *call) for call in calls])
 
     return PartRunner(run, Path(folder))
 
@@ -88,14 +94,67 @@ def _prepare_part(snapshot: str, first: int, stop: int, params: SensingParams, h
     return prepare(read_snapshot(snapshot, (first, stop)), params, horizon_weeks)
 
 
+def _stats_part(*args: Any) -> dict[str, dict]:
+    return pool_stats_of(_prepare_part(*args))
+
+
+def _bands_part(pools: dict, *args: Any) -> dict:
+    return band_errors_of(_prepare_part(*args), pools)
+
+
+def _finish_part(pools: dict, quantiles: dict, *args: Any) -> Sensing:
+    return finish(_prepare_part(*args), pools, quantiles)
+
+
+# Prepared state per series (candidates said 1-4 weeks ahead, errors of both windows, the fits) at 156
+# weeks, rounded up: in-process sensing peaks at ~4 GB at 100k; holding the parts of 1M on 2 x 3 GB
+# workers spilled 18 GB to disk and took over 25 minutes
+PREPARED_BYTES_PER_SERIES = 40_000
+
+
+def _cluster_memory(client: Any) -> int:
+    """Total memory limit of the cluster's workers (0 when unknown: then nothing is held)."""
+    return int(sum(w.get("memory_limit") or 0 for w in client.scheduler_info()["workers"].values()))
+
+
 def sense_on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: SensingParams, horizon_weeks: int,
-                     partitions: int) -> Sensing:
+                     partitions: int, hold: bool | None = None) -> Sensing:
     """:func:`soe_lib.sensing.sense` of every series of ``data``, run on the cluster of ``client`` in
-    ``partitions`` parts read from the run's ``snapshot`` (see the module doc)."""
-    ranges = series_ranges(data.series()["_series"].to_numpy(), partitions)
-    preps = [client.submit(_prepare_part, str(snapshot), a, b, params, horizon_weeks, pure=False) for a, b in ranges]
-    pools = decide_pools(client.gather([client.submit(pool_stats_of, f) for f in preps]))
-    quantiles = decide_quantiles(client.gather([client.submit(band_errors_of, f, pools) for f in preps]))
-    parts = client.gather([client.submit(finish, f, pools, quantiles) for f in preps])
+    ``partitions`` parts read from the run's ``snapshot`` (see the module doc).
+
+    ``hold``: keep each part's prepared state in worker memory between the three rounds (fast), or prepare
+    each part again in every round (three times the work, but a worker holds one part at a time: a
+    cluster smaller than the prepared state never spills it to disk, which is far slower). Default:
+    hold when the prepared state takes at most half of the workers' memory."""
+    series = data.series()["_series"].to_numpy()
+    ranges = series_ranges(series, partitions)
+    if hold is None:
+        hold = len(series) * PREPARED_BYTES_PER_SERIES <= 0.5 * _cluster_memory(client)
+    args = [(str(snapshot), a, b, params, horizon_weeks) for a, b in ranges]
+    if not hold:
+        pools = decide_pools(_each(client, [(_stats_part, *a) for a in args]))
+        quantiles = decide_quantiles(_each(client, [(_bands_part, pools, *a) for a in args]))
+        return concat_sensing(_each(client, [(_finish_part, pools, quantiles, *a) for a in args]))
+    preps = [client.submit(_prepare_part, *a, pure=False) for a in args]
+    pools = decide_pools(_each(client, [(pool_stats_of, f) for f in preps]))
+    quantiles = decide_quantiles(_each(client, [(band_errors_of, f, pools) for f in preps]))
+    parts = _each(client, [(finish, f, pools, quantiles) for f in preps])
     del preps  # the workers free the prepared parts
     return concat_sensing(parts)
+
+
+def _each(client: Any, calls: list[tuple]) -> list[Any]:
+    """``fn(*args)`` of every call on the cluster, the results in call order, each fetched as soon as it
+    is done and then released on its worker: gathering them all at the end would keep every part's
+    result in worker memory until the last is done (at 1M, more than a 3 GB worker holds)."""
+    from distributed import as_completed
+
+    futures = [client.submit(fn, *args, pure=False) for fn, *args in calls]
+    order = {f.key: i for i, f in enumerate(futures)}
+    done: dict[int, Any] = {}
+    pending = as_completed(futures, with_results=True)
+    del futures  # only as_completed holds them now: each is released once fetched
+    for future, result in pending:
+        done[order[future.key]] = result
+        del future
+    return [done[i] for i in range(len(done))]

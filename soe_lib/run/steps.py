@@ -64,7 +64,8 @@ class Step:
     groups: tuple[type, ...]  # parameter declarations it reads (besides the cycle's)
     inputs: tuple[str, ...]  # tables of earlier steps it reads
     compute: Callable[[StepContext], Any]  # returns a result with .tables() (and maybe .documents())
-    # snapshot tables its kernel reads ahead while the notebook before runs (any other is read when used)
+    # snapshot tables its kernel reads ahead while the notebook before runs (any other is read when used);
+    # "table:col,col" reads only those columns (Dataset.columns)
     reads: tuple[str, ...] = ()
 
     @property
@@ -105,7 +106,7 @@ def _loop(run: StepContext) -> Any:
 STEPS: tuple[Step, ...] = (
     Step("health", "01_data_health.ipynb", "data health", (), (), _health),
     Step("sensing", "02_demand_sensing.ipynb", "demand sensing", (SensingParams, ExceptionParams), (), _sensing,
-         ("actuals", "demand_plan", "open_orders", "products", "stockouts")),
+         ("actuals:_series,week,qty", "demand_plan:_series,week,qty", "open_orders", "products", "stockouts")),
     Step("supply", "03_supply_gaps.ipynb", "supply gaps", (SupplyParams,), ("sensed_demand",), _supply,
          ("inventory", "supply", "routings", "capacity", "locations", "products")),
     Step("finance", "04_financial_impact.ipynb", "financial impact", (FinanceParams,), FINANCE_INPUTS, _finance,

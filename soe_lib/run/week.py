@@ -198,8 +198,12 @@ def prefetch_snapshot(folder: str | Path, tables: tuple[str, ...] = ()) -> None:
     for the next :func:`open_week` on it in this process."""
     folder = Path(folder).resolve()
     data = read_snapshot(folder)
-    for name in tables:
-        data.tables[name]
+    for entry in tables:  # "table", or "table:col,col" for some columns only
+        name, _, columns = entry.partition(":")
+        if columns:
+            data.columns(name, tuple(columns.split(",")))
+        else:
+            data.tables[name]
     _PREFETCHED[str(folder)] = (snapshot_meta(folder).get("key", ""), data)
 
 

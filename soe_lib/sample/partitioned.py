@@ -64,8 +64,9 @@ def _renumber_planted(planted: dict, local: np.ndarray, codes: np.ndarray) -> di
 
 
 def _blocks(skus: int, parts: int) -> list[tuple[int, int]]:
-    """``parts`` consecutive SKU ranges ``[first, stop)`` of about the same size, each of at least 8 SKUs."""
-    parts = max(1, min(parts, skus // 8))
+    """``parts`` consecutive SKU ranges ``[first, stop)`` of about the same size, each of at least 20 SKUs
+    (a block must hold the planted cases, which need a few regular items)."""
+    parts = max(1, min(parts, skus // 20))
     cuts = np.linspace(0, skus, parts + 1).astype(int)
     return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
 

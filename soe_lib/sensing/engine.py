@@ -314,10 +314,11 @@ class _Inputs:
 
 def _gather(data: Dataset, p: SensingParams, horizon_weeks: int) -> _Inputs:
     series = data.series().merge(data.products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")
-    panel = history_matrix(data.actuals, series, data.week, p.history_weeks)
+    weekly = ("_series", "week", "qty")  # the int series key is all the matrices need: the key strings are not read
+    panel = history_matrix(data.columns("actuals", weekly), series, data.week, p.history_weeks)
     h_len = panel.values.shape[1]
     horizon = pd.date_range(data.week, periods=horizon_weeks, freq="7D")
-    plan_all = to_matrix(data.demand_plan, series, panel.weeks.append(horizon), fill=np.nan)
+    plan_all = to_matrix(data.columns("demand_plan", weekly), series, panel.weeks.append(horizon), fill=np.nan)
     oo = to_matrix(data.open_orders, series, horizon)
     stockouts = data.stockouts
     censored = (to_matrix(stockouts.assign(qty=1.0), series, panel.weeks) > 0) if len(stockouts) else np.zeros(panel.values.shape, dtype=bool)
