@@ -2,7 +2,7 @@
 declarations, where things live, the validated snapshot type, and the (series x week) matrix."""
 
 from .contract import MAX_NUMBER, SUPPLY_KINDS, TABLES, Column, Table, contract_markdown
-from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, Source
+from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, format_value, formatted, header, headers, styled
 from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
@@ -30,6 +30,7 @@ __all__ = [
     "EngineParams",
     "DOCUMENTS",
     "Dataset",
+    "LazyTables",
     "EXCEL_FORMATS",
     "FORMULA_STARTS",
     "FocusParams",

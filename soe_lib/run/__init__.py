@@ -58,6 +58,7 @@ _WHERE = {
     "resolve_parameters": "runner",
     "run_demo": "demo",
     "run_week": "runner",
+    "parts_on_cluster": "distributed",
     "sense_on_cluster": "distributed",
     "series_ranges": "distributed",
     "start_beside": "execute",

@@ -39,8 +39,8 @@ from ..io.snapshot import read_snapshot
 from ..sensing.engine import (
     Prepared,
     Sensing,
+    SensingStack,
     band_errors_of,
-    concat_sensing,
     decide_pools,
     decide_quantiles,
     finish,
@@ -134,19 +134,29 @@ def sense_on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: S
     if not hold:
         pools = decide_pools(_each(client, [(_stats_part, *a) for a in args]))
         quantiles = decide_quantiles(_each(client, [(_bands_part, pools, *a) for a in args]))
-        return concat_sensing(_each(client, [(_finish_part, pools, quantiles, *a) for a in args]))
+        stack = SensingStack(_sizes(series, ranges))  # each part copied into the result as it arrives, then dropped
+        _each(client, [(_finish_part, pools, quantiles, *a) for a in args], stack.put)
+        return stack.result()
     preps = [client.submit(_prepare_part, *a, pure=False) for a in args]
     pools = decide_pools(_each(client, [(pool_stats_of, f) for f in preps]))
     quantiles = decide_quantiles(_each(client, [(band_errors_of, f, pools) for f in preps]))
-    parts = _each(client, [(finish, f, pools, quantiles) for f in preps])
+    stack = SensingStack(_sizes(series, ranges))
+    _each(client, [(finish, f, pools, quantiles) for f in preps], stack.put)
     del preps  # the workers free the prepared parts
-    return concat_sensing(parts)
+    return stack.result()
 
 
-def _each(client: Any, calls: list[tuple]) -> list[Any]:
+def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:
+    """Series in each range ``[first, stop)`` of the keys."""
+    keys = np.sort(series)
+    return [int(np.searchsorted(keys, b) - np.searchsorted(keys, a)) for a, b in ranges]
+
+
+def _each(client: Any, calls: list[tuple], consume: Any = None) -> list[Any]:
     """``fn(*args)`` of every call on the cluster, the results in call order, each fetched as soon as it
     is done and then released on its worker: gathering them all at the end would keep every part's
-    result in worker memory until the last is done (at 1M, more than a 3 GB worker holds)."""
+    result in worker memory until the last is done (at 1M, more than a 3 GB worker holds).
+    ``consume(i, result)``: given, each result goes to it as it arrives and none is kept here."""
     from distributed import as_completed
 
     futures = [client.submit(fn, *args, pure=False) for fn, *args in calls]
@@ -155,6 +165,9 @@ def _each(client: Any, calls: list[tuple]) -> list[Any]:
     pending = as_completed(futures, with_results=True)
     del futures  # only as_completed holds them now: each is released once fetched
     for future, result in pending:
-        done[order[future.key]] = result
-        del future
+        if consume is not None:
+            consume(order[future.key], result)
+        else:
+            done[order[future.key]] = result
+        del future, result
     return [done[i] for i in range(len(done))]

@@ -73,6 +73,7 @@ __all__ = [
     "MATRICES",
     "Prepared",
     "Sensing",
+    "SensingStack",
     "band_errors_of",
     "concat_sensing",
     "decide_pools",
@@ -596,17 +597,48 @@ MATRICES = ("actual", "plan_history", "fitted", "sensed_backtest", "plan", "open
             "cleaned", "sigma", "chosen", "bands", "coverage_counts", "censored")
 
 
+class SensingStack:
+    """One :class:`Sensing` built from those of consecutive parts of the series, taking each part as it
+    arrives (in any order) and copying it into matrices allocated once: the parts need not all be held
+    next to the result (at 1M series the history matrices alone are ~4 GB)."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.matrices: dict[str, np.ndarray | None] = {}
+        self.frames: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self.first: Sensing | None = None
+
+    def put(self, i: int, part: Sensing) -> None:
+        """Part ``i`` (the ``i``-th range of series) into its rows."""
+        a, b = self.offsets[i], self.offsets[i + 1]
+        if self.first is None:
+            self.first = part
+            n = int(self.offsets[-1])
+            self.matrices = {name: None if getattr(part, name) is None else np.empty((n, *getattr(part, name).shape[1:]), getattr(part, name).dtype)
+                             for name in MATRICES}
+        for name, out in self.matrices.items():
+            if out is not None:
+                out[a:b] = getattr(part, name)
+        self.frames[i] = (part.series, part.backtest_by_series)
+
+    def result(self) -> Sensing:
+        first, order = self.first, sorted(self.frames)
+        assert first is not None and order == list(range(len(self.offsets) - 1)), "a part is missing"
+        result = Sensing(
+            params=first.params, horizon=first.horizon, series=pd.concat([self.frames[i][0] for i in order], ignore_index=True),
+            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **self.matrices,
+        )
+        result.backtest_by_series = pd.concat([self.frames[i][1] for i in order], ignore_index=True)
+        result.backtest = backtest_summary(result)
+        return result
+
+
 def concat_sensing(parts: list[Sensing]) -> Sensing:
     """One :class:`Sensing` from those of consecutive parts of the series (in series order)."""
-    first = parts[0]
-    stacked = {name: np.concatenate([getattr(s, name) for s in parts]) for name in MATRICES}
-    result = Sensing(
-        params=first.params, horizon=first.horizon, series=pd.concat([s.series for s in parts], ignore_index=True),
-        history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **stacked,
-    )
-    result.backtest_by_series = pd.concat([s.backtest_by_series for s in parts], ignore_index=True)
-    result.backtest = backtest_summary(result)
-    return result
+    stack = SensingStack([len(p.series) for p in parts])
+    for i, part in enumerate(parts):
+        stack.put(i, part)
+    return stack.result()
 
 
 def backtest_table(s: Sensing) -> pd.DataFrame:
