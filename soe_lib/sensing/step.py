@@ -105,7 +105,8 @@ def sense_week(
     sensing = sensing if sensing is not None else sense(data, s_params, horizon_weeks)
     acc = accuracy_table(sensing)
     acc["tracking_out_of_control"] = acc["tracking_signal"].abs() > e_params.tracking_limit
-    history, plan = sensing.actual.astype("float64"), sensing.plan_history
+    # asarray, not astype: the matrices are float64 already, and a copy of each is 1.2 GB at 1M series
+    history, plan = np.asarray(sensing.actual, dtype="float64"), sensing.plan_history
     lb = s_params.lookback_weeks
     rollups = {
         "total": rollup(acc, history, plan, lb, None),
@@ -113,6 +114,6 @@ def sense_week(
         "location": rollup(acc, history, plan, lb, acc["location"]),
     }
     # plan bias is judged on the cleaned history: a one-off order is flagged as an outlier, not a reason to raise the plan
-    cleaned_accuracy = series_accuracy(sensing.cleaned.astype("float64"), plan, lb)
+    cleaned_accuracy = series_accuracy(np.asarray(sensing.cleaned, dtype="float64"), plan, lb)
     exceptions = demand_exceptions(sensing, cleaned_accuracy, e_params)
     return SensingWeek(sensing, acc[ACCURACY_COLUMNS], rollups, exceptions)
