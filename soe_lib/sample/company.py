@@ -21,10 +21,12 @@ It holds the situations S&OE exists for, and says where it planted them (``plant
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,10 @@ from ..core.excel import text_cells_as_text
 from ..core.paths import sample_dir
 from ..core.weeks import parse_week, week_labels
 
-__all__ = ["DEFAULTS", "GENERATOR_VERSION", "RUN_WEEK", "Truth", "ensure_sample", "generate_sample", "sample_with_truth", "write_company", "write_sample"]
+__all__ = [
+    "DEFAULTS", "GENERATOR_VERSION", "RUN_WEEK", "Truth", "ensure_sample", "generate_sample", "replacing_folder", "sample_with_truth", "write_company",
+    "write_sample",
+]
 
 RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
@@ -415,13 +420,27 @@ def write_sample(
     return planted
 
 
-def write_company(out: str | Path, tables: dict[str, pd.DataFrame], planted: dict, fmt: str = "csv") -> Path:
-    """Write a company's tables and its ``planted.json`` into ``out``, replacing it whole (a temporary
-    sibling folder renamed into place: a reader never sees half a company)."""
+@contextlib.contextmanager
+def replacing_folder(out: str | Path) -> Iterator[Path]:
+    """A temporary sibling folder of ``out`` to write into; renamed to ``out`` (replacing it whole) when
+    the block ends without an error, removed otherwise: a reader never sees half a company."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_company(out: str | Path, tables: dict[str, pd.DataFrame], planted: dict, fmt: str = "csv") -> Path:
+    """Write a company's tables and its ``planted.json`` into ``out``, replacing it whole (see
+    :func:`replacing_folder`)."""
+    with replacing_folder(out) as tmp:
         if fmt == "xlsx":
             with pd.ExcelWriter(tmp / "sample_company.xlsx", engine="openpyxl") as xw:
                 for name, frame in tables.items():
@@ -434,13 +453,7 @@ def write_company(out: str | Path, tables: dict[str, pd.DataFrame], planted: dic
                 else:
                     frame.to_csv(tmp / f"{name}.csv", index=False)
         (tmp / "planted.json").write_text(json.dumps(planted, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return Path(out)
 
 
 def ensure_sample(folder: str | Path | None = None) -> Path:

@@ -21,15 +21,12 @@ Not the same company as ``write_sample`` with one part (other draws); the same f
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .company import DEFAULTS, sample_with_truth
+from .company import DEFAULTS, replacing_folder, sample_with_truth
 
 __all__ = ["PART_TABLES", "write_sample_parts"]
 
@@ -86,10 +83,7 @@ def write_sample_parts(out: str | Path, skus: int, locations: int = DEFAULTS["lo
     """Write a sample company of ``skus x locations`` SKU-locations into ``out`` in ``parts`` blocks (see
     the module doc); replaces ``out`` whole when done. Returns what was planted in block 0, with the
     company's size."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with replacing_folder(out) as tmp:
         codes = _global_codes(skus)
         collected: dict[str, list[pd.DataFrame]] = {name: [] for name in (*CONCATENATED, *SUMMED)}
         locs: list[pd.DataFrame] = []
@@ -110,10 +104,4 @@ def write_sample_parts(out: str | Path, skus: int, locations: int = DEFAULTS["lo
         for name, frame in _shared(collected, locs).items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "planted.json").write_text(json.dumps(planted, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return planted
