@@ -2,8 +2,9 @@
 
 The company is generated as ``N`` independent blocks of SKUs (block ``b`` with the seed ``seed + b``,
 each the whole generator of :mod:`.company` on its share of the SKUs), so memory holds one block at a
-time: at 1M SKU-locations and 20 parts about 1.5 GB instead of ~30 GB. Each block's SKU codes are
-renumbered into one code range and its order ids carry the block number, so the blocks never collide.
+time: at 1M SKU-locations and 20 parts the peak was 2.2 GB (measured; the whole company at once was not
+tried). Each block's SKU codes are renumbered into one code range and its order ids carry the block
+number, so the blocks never collide.
 
 Written as Parquet, one folder per table of SKU-location rows (``actuals/part-00000.parquet``, ...,
 read back as one table, see :mod:`soe_lib.io.sources`) and one file for the tables the blocks share:
