@@ -19,17 +19,27 @@ import pandas as pd
 
 from ..core.contract import TABLES, Table
 from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
-from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
+from ..core.problems import Problem, ValidationError, ValidationReport
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
-from .parts import PART_TABLES, PartReport, combine_duplicates, keys_as_categories, merge_reports, series_keys, validate_part
-from .sources import find_sources, header_problems, parquet_parts, raw_header, read_source
+from .parts import (
+    PART_TABLES,
+    PartReport,
+    combine_duplicates,
+    drop_future,
+    keys_as_categories,
+    merge_reports,
+    read_rows,
+    read_typed,
+    series_keys,
+    validate_part,
+)
+from .sources import find_sources, parquet_parts
 from .validation import (
     Codes,
     check_references,
     check_values,
     column_dtype,
-    type_table,
 )
 
 __all__ = ["PartRunner", "load_data", "local_parts"]
@@ -59,19 +69,10 @@ def _read_and_type(sources: dict[str, Source], report: ValidationReport) -> tupl
     typed: dict[str, pd.DataFrame] = {}
     codes: dict[str, Codes] = {}
     for name, source in sources.items():
-        try:
-            header = header_problems(source, raw_header(source))
-            if header:  # which of two same-named columns holds the data cannot be guessed
-                report.extend(header)
-                continue
-            raw, notes = read_source(source)
-        except Exception as exc:  # unreadable file: name it and go on with the others
-            report.add(Problem("error", name, source.label, "", "readable file", f"cannot read: {exc}"))
-            continue
-        report.extend(notes)
-        frame, problems, codes[name] = type_table(TABLES[name], raw, source.label)
+        frame, found, problems = read_typed(source, source.label)
         report.extend(problems)
-        typed[name] = frame
+        if frame is not None:
+            typed[name], codes[name] = frame, found
     return typed, codes
 
 
@@ -121,16 +122,8 @@ def _assemble(
 
 def _drop_future_actuals(tables: dict[str, pd.DataFrame], run_week: pd.Timestamp, label: str, report: ValidationReport) -> None:
     """The run only knows the past: actuals at or after the run week are ignored, with a warning."""
-    late = tables["actuals"]["week"] >= run_week
-    if late.any():
-        report.add(
-            problem_for_rows(
-                "warning", "actuals", label, "week", "before the run week",
-                f"{int(late.sum())} rows at or after the run week {week_label(run_week)} are ignored",
-                np.flatnonzero(late.to_numpy()),
-            )
-        )
-        tables["actuals"] = tables["actuals"][~late].reset_index(drop=True)
+    tables["actuals"], notes = drop_future(tables["actuals"], run_week, label)
+    report.extend(notes)
 
 
 def _week_follows_actuals(run_week: pd.Timestamp, actuals: pd.DataFrame, severity: str, label: str,
@@ -269,8 +262,7 @@ def _dataset(
         if name not in stored:
             frame = tables[name]
             return frame if columns is None else frame[columns]
-        when = None if weeks is None else [("week", ">=", weeks[0]), ("week", "<", weeks[1])]
-        return pd.read_parquet(stored[name], columns=columns, filters=when).reset_index(drop=True)
+        return read_rows(stored[name], weeks, columns)
 
     lazy = LazyTables(list(TABLES), read)
     for name, frame in tables.items():

@@ -25,9 +25,10 @@ from ..core.dataset import Source
 from ..core.problems import Problem, problem_for_rows
 from ..core.weeks import week_label
 from .sources import header_problems, raw_header, read_source
-from .validation import check_references, check_values, duplicate_positions, key_codes, type_table
+from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
-__all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "keys_as_categories", "merge_reports", "series_keys", "validate_part"]
+__all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
+    "validate_part",]
 
 # the weekly tables validated part by part when given as a folder of parts (the others are small)
 PART_TABLES = ("actuals", "demand_plan")
@@ -83,23 +84,33 @@ class PartReport:
     series: pd.DataFrame = field(default_factory=pd.DataFrame)  # _series, first_week, weeks_in_horizon
 
 
-def _typed(source: Source, label: str, known: dict[str, pd.Index]) -> tuple[pd.DataFrame | None, dict, list[Problem]]:
-    """The part read, typed and checked: (frame or None when unreadable, positions, findings)."""
+def read_typed(source: Source, label: str) -> tuple[pd.DataFrame | None, Codes, list[Problem]]:
+    """One source read and typed: (frame, or None when its header is ambiguous or it cannot be read;
+    the codes of its text and week columns; the findings). An unreadable file is named, never raised."""
     table = TABLES[source.table]
     try:
         header = header_problems(source, raw_header(source))
-        if header:
+        if header:  # which of two same-named columns holds the data cannot be guessed
             return None, {}, header
         raw, notes = read_source(source)
-    except Exception as exc:  # a damaged part: named, the other parts go on
+    except Exception as exc:  # unreadable (or a damaged part): name it and go on with the others
         return None, {}, [Problem("error", table.name, label, "", "readable file", f"cannot read: {exc}")]
     frame, problems, codes = type_table(table, raw, label)
-    problems = notes + problems + check_values(table, frame, label, codes)
+    return frame, codes, notes + problems
+
+
+def _typed(source: Source, label: str, known: dict[str, pd.Index]) -> tuple[pd.DataFrame | None, dict, list[Problem]]:
+    """The part read, typed and checked: (frame or None when unreadable, positions, findings)."""
+    frame, codes, problems = read_typed(source, label)
+    if frame is None:
+        return None, {}, problems
+    table = TABLES[source.table]
     positions, missing = check_references(table, frame, label, known, codes)
-    return frame, positions, problems + missing
+    return frame, positions, problems + check_values(table, frame, label, codes) + missing
 
 
-def _drop_future(frame: pd.DataFrame, run_week: pd.Timestamp, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+def drop_future(frame: pd.DataFrame, run_week: pd.Timestamp, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The run only knows the past: actuals at or after the run week are ignored, with a warning."""
     late = (frame["week"] >= run_week).to_numpy()
     if not late.any():
         return frame, []
@@ -141,7 +152,7 @@ def validate_part(
         frame, notes = combine_duplicates(TABLES[table], frame, label)
         report.problems += notes
     if table == "actuals" and run_week is not None:
-        frame, notes = _drop_future(frame, run_week, label)
+        frame, notes = drop_future(frame, run_week, label)
         report.problems += notes
     # in series order, as the snapshot's other tables: a reader of a range of series (a Dask part) skips the other row groups
     frame = frame.sort_values(["_series", "week"], kind="stable").reset_index(drop=True)
@@ -151,6 +162,14 @@ def validate_part(
     frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP)
     tmp.replace(out)
     return report
+
+
+def read_rows(path: str | Path, weeks: tuple[pd.Timestamp, pd.Timestamp] | None = None, columns: list[str] | None = None,
+              filters: list[tuple] | None = None) -> pd.DataFrame:
+    """A Parquet file or folder of parts, only the rows of ``weeks`` (``[first, stop)``) and the other
+    ``filters``, only ``columns``: Parquet skips the row groups outside them."""
+    when = list(filters or []) + ([] if weeks is None else [("week", ">=", weeks[0]), ("week", "<", weeks[1])])
+    return pd.read_parquet(path, columns=columns, filters=when or None).reset_index(drop=True)
 
 
 def merge_reports(reports: list[PartReport]) -> dict:

@@ -24,6 +24,7 @@ from ..core.contract import TABLES
 from ..core.dataset import SERIES_TABLES, Dataset, LazyTables, Source
 from ..core.problems import Problem, ValidationReport
 from ..core.weeks import parse_week
+from .parts import read_rows
 from .sources import SERIES_FILE, SNAPSHOT_FILE, file_sha256
 from .validation import column_dtype
 
@@ -125,9 +126,7 @@ def read_snapshot(folder: str | Path, series: tuple[int, int] | None = None) -> 
         if name not in sources:
             frame = _empty(name)
             return frame if columns is None else frame[columns]
-        when = [] if weeks is None else [("week", ">=", weeks[0]), ("week", "<", weeks[1])]
-        filters = (rows if name in SERIES_TABLES else []) + when
-        return pd.read_parquet(f"{base}/{name}.parquet", columns=columns, filters=filters or None).reset_index(drop=True)
+        return read_rows(f"{base}/{name}.parquet", weeks, columns, rows if name in SERIES_TABLES else None)
 
     problems = [Problem(**{**p, "rows": tuple(p["rows"]), "examples": tuple(p["examples"])}) for p in meta["problems"]]
     profiles = {name: {**p, "weekly": pd.Series(p["weekly"], dtype=float).rename(index=pd.Timestamp)} for name, p in meta.get("profiles", {}).items()}
