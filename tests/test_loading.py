@@ -103,6 +103,40 @@ def test_snapshot_reads_back_exactly_what_was_loaded(tmp_path, small_sample):
     pd.testing.assert_frame_equal(again.series(), data.series())
 
 
+def test_data_health_of_a_snapshot_comes_from_its_profiles_and_says_what_the_rows_say(tmp_path, small_sample):
+    from soe_lib.io.health import data_health, weekly_totals
+
+    data = load_data(small_sample)
+    write_snapshot(data, tmp_path / "inputs", source_hashes(data.sources))
+    again = read_snapshot(tmp_path / "inputs")
+    assert set(again.profiles) == {name for name in data.sources if name in data.tables}
+    a, b = data_health(again), data_health(data)
+    pd.testing.assert_frame_equal(a.loaded, b.loaded)
+    pd.testing.assert_frame_equal(weekly_totals(again), weekly_totals(data), check_dtype=False)
+    assert not any(again.tables.held(name) for name in ("actuals", "demand_plan", "open_orders", "supply", "inventory"))
+
+
+def test_a_matrix_is_the_same_whichever_order_and_chunks_the_rows_come_in(monkeypatch):
+    import soe_lib.core.matrix as matrix
+
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range(parse_week("2026-W01"), periods=9, freq="7D")
+    frame = pd.DataFrame({"sku": rng.choice(list("ABCDEFG"), 400), "location": rng.choice(["L1", "L2"], 400),
+                          "week": rng.choice(weeks.append(pd.DatetimeIndex([parse_week("2025-W50")])), 400),
+                          "qty": rng.integers(0, 9, 400).astype(float)})
+    series = frame[["sku", "location"]].drop_duplicates().sort_values(["sku", "location"]).reset_index(drop=True)
+    expected = frame[frame["week"].isin(weeks)].pivot_table(index=["sku", "location"], columns="week", values="qty", aggfunc="sum")
+    expected = expected.reindex(index=pd.MultiIndex.from_frame(series), columns=weeks).fillna(0.0).to_numpy()
+    whole = history_matrix(frame, series, weeks[-1] + pd.Timedelta(weeks=1), 9).values
+    monkeypatch.setattr(matrix, "CHUNK", 37)  # many chunks, each touching cells all over the matrix
+    chunked = history_matrix(frame.sample(frac=1, random_state=1), series, weeks[-1] + pd.Timedelta(weeks=1), 9).values
+    np.testing.assert_array_equal(chunked, whole)
+    np.testing.assert_array_equal(to_matrix(frame, series, weeks), expected)
+    first = frame.groupby(["sku", "location"])["week"].min().reindex(pd.MultiIndex.from_frame(series)).to_numpy()
+    before = np.arange(9)[None, :] < np.searchsorted(weeks, first)[:, None]  # NaN before a series' first week
+    np.testing.assert_array_equal(np.isnan(whole), before)
+
+
 def test_snapshot_doubles_as_a_data_folder(tmp_path, tiny_dir):
     data = load_data(tiny_dir)
     write_snapshot(data, tmp_path / "inputs", source_hashes(data.sources))

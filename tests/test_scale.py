@@ -70,6 +70,21 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         pd.testing.assert_frame_equal(result.backtest, here.backtest)
 
 
+def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, tmp_path, monkeypatch):
+    import soe_lib.sensing.engine as engine
+
+    data = open_week(str(company), out_dir=tmp_path / "w").data
+    whole = sense(data, SensingParams(), 13)
+    monkeypatch.setattr(engine, "BLOCK_SERIES", 5)  # 36 series: blocks of 5, 5, ... 1
+    blocks = sense(data, SensingParams(), 13)
+    assert len(whole.series) > 30
+    pd.testing.assert_frame_equal(blocks.series, whole.series)
+    for name in MATRICES:
+        np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12, atol=1e-12, err_msg=name)
+    pd.testing.assert_frame_equal(blocks.backtest, whole.backtest)
+    pd.testing.assert_frame_equal(blocks.backtest_by_series, whole.backtest_by_series)
+
+
 def test_the_dask_engine_writes_every_table_as_the_in_process_run(company, tmp_path):
     local = open_week(str(company), out_dir=tmp_path / "local")
     on_dask = open_week(str(company), out_dir=tmp_path / "dask", engine="dask", partitions=3)

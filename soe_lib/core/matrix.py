@@ -80,7 +80,7 @@ def _scatter(
     n, t = len(series), len(weeks)
     sums = np.zeros(n * t, dtype=np.float64)
     seen = np.zeros(n * t, dtype=bool)
-    start = np.full(n, t, dtype=np.int64)
+    earliest = np.zeros(n, dtype=bool)  # a row before ``weeks``
     values = frame[column].to_numpy(dtype=np.float64)
     for lo in range(0, len(frame), CHUNK):
         part = frame.iloc[lo : lo + CHUNK]
@@ -88,14 +88,21 @@ def _scatter(
         cols = _week_positions(part["week"], weeks)
         keep = (rows >= 0) & (cols >= 0)
         flat = rows[keep] * t + cols[keep]
-        # bincount sums rows sharing a cell, and is far faster than np.add.at
-        sums += np.bincount(flat, weights=values[lo : lo + CHUNK][keep], minlength=n * t)
-        seen[flat] = True
+        if len(flat):
+            # bincount sums rows sharing a cell (far faster than np.add.at); over the band of cells the
+            # chunk touches only: the snapshot is in series order, so a chunk is a narrow band, and a
+            # whole-matrix count per chunk was 8 fresh 125 MB arrays at 100k series
+            low = int(flat.min())
+            band = np.bincount(flat - low, weights=values[lo : lo + CHUNK][keep])
+            sums[low : low + len(band)] += band
+            seen[flat] = True
         if first:
-            np.minimum.at(start, rows[keep], cols[keep])
             earlier = (rows >= 0) & (part["week"].to_numpy() < weeks[0].to_datetime64())
-            start[rows[earlier]] = 0
-    return sums.reshape(n, t), seen.reshape(n, t), start
+            earliest[rows[earlier]] = True
+    seen = seen.reshape(n, t)
+    start = np.where(seen.any(axis=1), seen.argmax(axis=1), t) if first else np.full(n, t, dtype=np.int64)
+    start[earliest] = 0
+    return sums.reshape(n, t), seen, start
 
 
 def to_matrix(

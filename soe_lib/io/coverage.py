@@ -42,9 +42,9 @@ def coverage_table(data: Dataset, horizon_weeks: int = 13) -> pd.DataFrame:
     out["history_weeks"] = weeks_between(data.week, out["first_actual_week"])
     out["has_actuals"] = out["first_actual_week"].notna()
     out["has_plan"] = facts["has_plan"]
-    out["has_inventory"] = count(data.inventory) > 0
-    out["has_supply"] = count(data.supply) > 0
-    out["has_open_orders"] = count(data.open_orders) > 0
+    # the int key column only: from a snapshot no key strings are decoded (data health at 100k series)
+    for flag, name in (("has_inventory", "inventory"), ("has_supply", "supply"), ("has_open_orders", "open_orders")):
+        out[flag] = count(data.columns(name, ("_series",))) > 0
     return out.drop(columns=["_series"])
 
 
@@ -56,13 +56,13 @@ def _facts(data: Dataset, horizon_weeks: int, count: Callable[[pd.DataFrame], np
     if "first_actual_week" in facts:
         first = facts["first_actual_week"]
     else:
-        act = data.actuals
+        act = data.columns("actuals", ("_series", "week"))
         first = pd.Series(act["week"].to_numpy()).groupby(act["_series"].to_numpy()).min()
     if "plan_weeks_in_horizon" in facts:
         known = facts.reindex(keys)
         return {"first_actual_week": first, "plan_weeks_in_horizon": known["plan_weeks_in_horizon"].fillna(0).astype(int).to_numpy(),
                 "has_plan": known["has_plan"].fillna(False).astype(bool).to_numpy()}
-    plan = data.demand_plan
+    plan = data.columns("demand_plan", ("_series", "week"))
     horizon_end = data.week + pd.Timedelta(weeks=horizon_weeks)
     in_h = plan[(plan["week"] >= data.week) & (plan["week"] < horizon_end)]
     # the plan key is unique per week

@@ -28,7 +28,7 @@ from .sources import header_problems, raw_header, read_source
 from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
 __all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
-    "validate_part",]
+           "table_profile", "validate_part"]
 
 # the weekly tables validated part by part when given as a folder of parts (the others are small)
 PART_TABLES = ("actuals", "demand_plan")
@@ -170,6 +170,41 @@ def read_rows(path: str | Path, weeks: tuple[pd.Timestamp, pd.Timestamp] | None 
     ``filters``, only ``columns``: Parquet skips the row groups outside them."""
     when = list(filters or []) + ([] if weeks is None else [("week", ">=", weeks[0]), ("week", "<", weeks[1])])
     return pd.read_parquet(path, columns=columns, filters=when or None).reset_index(drop=True)
+
+
+def table_profile(frame: pd.DataFrame) -> dict:
+    """The profile :func:`merge_reports` gives of a table in parts, from a table held whole: rows, first and
+    last week, distinct weeks, SKUs and locations, and ``weekly`` (units per week: ``sum(qty)`` by week; 0
+    for a table without quantities). Written with the snapshot, so that data health reads no rows."""
+    weekly = pd.Series(dtype=float)
+    if "week" in frame and len(frame):
+        week = frame["week"].to_numpy(dtype="datetime64[ns]")
+        has = ~np.isnat(week)
+        if has.any():
+            # integer week numbers and one bincount: a groupby over 15.6M timestamps is ~10x slower
+            first = week[has].min()
+            index = ((week[has] - first) // np.timedelta64(7, "D")).astype(np.int64)
+            qty = frame["qty"].to_numpy(dtype=float)[has] if "qty" in frame else np.zeros(int(has.sum()))
+            sums, rows = np.bincount(index, weights=np.nan_to_num(qty)), np.bincount(index)
+            weeks = first + np.flatnonzero(rows) * np.timedelta64(7, "D")
+            weekly = pd.Series(sums[rows > 0], index=pd.DatetimeIndex(weeks))
+    return {
+        "rows": int(len(frame)),
+        "first_week": week_label(weekly.index.min()) if len(weekly) else "",
+        "last_week": week_label(weekly.index.max()) if len(weekly) else "",
+        "weeks": int(len(weekly)),
+        "skus": _distinct(frame["sku"]) if "sku" in frame else 0,
+        "locations": _distinct(frame["location"]) if "location" in frame else 0,
+        "weekly": weekly,
+    }
+
+
+def _distinct(column: pd.Series) -> int:
+    """Distinct non-missing values; a categorical's from its codes (a count, no sort of 15M strings)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        return int(np.count_nonzero(np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))))
+    return int(column.nunique())
 
 
 def merge_reports(reports: list[PartReport]) -> dict:

@@ -24,7 +24,7 @@ from ..core.contract import TABLES
 from ..core.dataset import SERIES_TABLES, Dataset, LazyTables, Source
 from ..core.problems import Problem, ValidationReport
 from ..core.weeks import parse_week
-from .parts import read_rows
+from .parts import read_rows, table_profile
 from .sources import SERIES_FILE, SNAPSHOT_FILE, file_sha256
 from .validation import column_dtype
 
@@ -67,6 +67,9 @@ def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str
         if data.facts is not None:
             series = series.join(data.facts, on="_series")
         _write(series, folder / SERIES_FILE)
+    # every table's profile (those validated in parts have theirs): data health then reads no rows
+    profiles = {**{name: table_profile(data.tables[name]) for name in data.sources if name not in data.profiles and data.has(name)},
+                **data.profiles}
     meta = {
         "schema": SNAPSHOT_SCHEMA,
         "key": key,
@@ -77,7 +80,7 @@ def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str
                    "rows": data.profiles[name]["rows"] if name in data.profiles else len(data.tables[name])}
             for name, src in data.sources.items()
         },
-        "profiles": {name: {**p, "weekly": {str(w.date()): float(q) for w, q in p["weekly"].items()}} for name, p in data.profiles.items()},
+        "profiles": {name: {**p, "weekly": {str(w.date()): float(q) for w, q in p["weekly"].items()}} for name, p in profiles.items()},
         "problems": [asdict(p) for p in data.report.problems],
         "series": bool(data.report.ok),
     }
