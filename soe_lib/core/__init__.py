@@ -22,6 +22,7 @@ from .paths import (
 )
 from .problems import MAX_ROWS_SHOWN, Problem, Severity, ValidationError, ValidationReport, problem_for_rows
 from .projection import Projection, project, runs, weeks_of_supply
+from .text import joined_per_group
 from .weeks import ISO_WEEK, parse_week, parse_weeks, week_label, week_labels, weeks_between
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "EngineParams",
     "DOCUMENTS",
     "Dataset",
+    "joined_per_group",
     "LazyTables",
     "EXCEL_FORMATS",
     "FORMULA_STARTS",

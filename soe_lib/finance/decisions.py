@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.items import eased, item_id, worse
+from ..core.text import joined_per_group
 from ..core.weeks import week_labels, weeks_between
 
 __all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "sop_items"]
@@ -67,7 +68,7 @@ def _plan_of_gaps(impact: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
         moves=("text", "size"), action_qty=("chosen_qty", "sum"), action_cost=("chosen_cost", "sum"), action_net_benefit=("chosen_net_benefit", "sum"),
     )
     # the three best moves by name, then how many more (one join over all items, not a function per item)
-    named = chosen[chosen.groupby(keys).cumcount() < 3].groupby(keys)["text"].agg("; ".join)
+    named = joined_per_group(chosen[chosen.groupby(keys).cumcount() < 3], keys, "text", "; ")
     out["best_action"] = named.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
     more = out["moves"] - 3
     out["best_action"] = out["best_action"] + np.where(more > 0, "; +" + more.astype(str) + " more", "")
@@ -85,16 +86,26 @@ def _demand_facets(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, ma
     return dem
 
 
+def _per_item(text: pd.Series, keys: pd.DataFrame) -> np.ndarray:
+    """Text per (sku, location) group aligned to the rows of ``keys``."""
+    return text.reindex(pd.MultiIndex.from_frame(keys)).to_numpy()
+
+
 def sku_location_items(impact: pd.DataFrame, options: pd.DataFrame, facets: pd.DataFrame) -> pd.DataFrame:
     """One item per SKU-location with a shortage gap or a demand finding (its facets in ``detail``)."""
     gaps = impact.assign(text=impact["shortage_qty"].round(0).astype(int).astype(str) + " units short from " + week_labels(impact["first_week"]).astype(object)
                          + " (" + impact["cause"].astype(str) + ")", sev=np.where(impact["weeks_short"] >= 3, 2, np.where(impact["weeks_short"] == 2, 1, 0)))
-    by_gap = gaps.sort_values("margin_at_risk", ascending=False).groupby(["sku", "location"], as_index=False).agg(
+    keys = ["sku", "location"]
+    gaps = gaps.sort_values("margin_at_risk", ascending=False)
+    by_gap = gaps.groupby(keys, as_index=False).agg(
         gap_money=("margin_at_risk", "sum"), shortage_qty=("shortage_qty", "sum"), gap_week=("first_week", "min"),
-        gap_cause=("cause", "first"), gap_sev=("sev", "max"), gap_text=("text", "; ".join))
-    by_dem = facets.assign(sev=facets["severity"].map(SEVERITY)).sort_values("money", ascending=False).groupby(["sku", "location"], as_index=False).agg(
+        gap_cause=("cause", "first"), gap_sev=("sev", "max"))
+    by_gap["gap_text"] = _per_item(joined_per_group(gaps, keys, "text", "; "), by_gap[keys])
+    dem = facets.assign(sev=facets["severity"].map(SEVERITY)).sort_values("money", ascending=False)
+    by_dem = dem.groupby(keys, as_index=False).agg(
         dem_money=("money", "max"), dem_week=("week", "min"), dem_kind=("kind", "first"), dem_dir=("direction", "first"),
-        dem_sev=("sev", "max"), dem_text=("text", "; ".join))
+        dem_sev=("sev", "max"))
+    by_dem["dem_text"] = _per_item(joined_per_group(dem, keys, "text", "; "), by_dem[keys])
     items = by_gap.merge(by_dem, on=["sku", "location"], how="outer").merge(_plan_of_gaps(impact, options), on=["sku", "location"], how="left")
     has_gap = items["gap_money"].notna()
     items["money_at_risk"] = np.where(has_gap, items["gap_money"], items["dem_money"])
