@@ -215,3 +215,21 @@ def test_soe_run_on_dask_validates_the_parts_on_the_cluster_and_writes_the_in_pr
     assert not list((tmp_path / "dask" / ".staging").glob(".parts-*"))
     a, b = week_digest(local.folder), week_digest(on_dask.folder)
     assert len(a["tables"]) >= 30 and differences(a, b) == []
+
+
+def test_the_processes_a_run_starts_get_one_blas_thread_unless_the_user_set_one(monkeypatch):
+    import os
+
+    from soe_lib.run.runner import ONE_BLAS_THREAD, one_blas_thread
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own
+    with one_blas_thread():
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["OMP_NUM_THREADS"] == "3"
+        import subprocess
+        import sys
+
+        seen = subprocess.run([sys.executable, "-c", "import os; print(os.environ['OPENBLAS_NUM_THREADS'])"], capture_output=True, text=True)
+        assert seen.stdout.strip() == "1"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "3"
+    assert set(ONE_BLAS_THREAD) >= {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}

@@ -562,12 +562,14 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
     :func:`finish`) and gets the same result; here the parts are blocks of ``BLOCK_SERIES`` series of the
     inputs gathered once (why: :data:`BLOCK_SERIES`)."""
     p = params or SensingParams()
-    preps = [_prepare_inputs(block, p, horizon_weeks) for block in _gather(data, p, horizon_weeks).blocks(BLOCK_SERIES)]
+    inp = _gather(data, p, horizon_weeks)
+    preps = [_prepare_inputs(block, p, horizon_weeks) for block in inp.blocks(BLOCK_SERIES)]
     pools = decide_pools([pool_stats_of(prep) for prep in preps])
     quantiles = decide_quantiles([band_errors_of(prep, pools) for prep in preps])
     if len(preps) == 1:
         return finish(preps[0], pools, quantiles)
-    stack = SensingStack([len(prep.inp.series) for prep in preps])
+    inputs = {"actual": inp.y, "plan_history": inp.plan_hist, "plan": inp.plan_h, "open_orders": inp.open_orders, "censored": inp.censored}
+    stack = SensingStack([len(prep.inp.series) for prep in preps], given=inputs)
     for i in range(len(preps)):
         stack.put(i, finish(preps[i], pools, quantiles))
         preps[i] = None  # its prepared state is in the stack now
@@ -630,8 +632,11 @@ class SensingStack:
     arrives (in any order) and copying it into matrices allocated once: the parts need not all be held
     next to the result (at 1M series the history matrices alone are ~4 GB)."""
 
-    def __init__(self, sizes: list[int]) -> None:
+    def __init__(self, sizes: list[int], given: dict[str, np.ndarray] | None = None) -> None:
+        """``sizes``: series per part; ``given``: matrices of the whole result held already (the inputs,
+        when the parts are blocks of them), not copied part by part."""
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.given = dict(given or {})
         self.matrices: dict[str, np.ndarray | None] = {}
         self.frames: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.first: Sensing | None = None
@@ -643,7 +648,7 @@ class SensingStack:
             self.first = part
             n = int(self.offsets[-1])
             self.matrices = {name: None if getattr(part, name) is None else np.empty((n, *getattr(part, name).shape[1:]), getattr(part, name).dtype)
-                             for name in MATRICES}
+                             for name in MATRICES if name not in self.given}
         for name, out in self.matrices.items():
             if out is not None:
                 out[a:b] = getattr(part, name)
@@ -654,7 +659,7 @@ class SensingStack:
         assert first is not None and order == list(range(len(self.offsets) - 1)), "a part is missing"
         result = Sensing(
             params=first.params, horizon=first.horizon, series=pd.concat([self.frames[i][0] for i in order], ignore_index=True),
-            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **self.matrices,
+            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **self.matrices, **self.given,
         )
         result.backtest_by_series = pd.concat([self.frames[i][1] for i in order], ignore_index=True)
         result.backtest = backtest_summary(result)
