@@ -172,22 +172,23 @@ def read_rows(path: str | Path, weeks: tuple[pd.Timestamp, pd.Timestamp] | None 
     return pd.read_parquet(path, columns=columns, filters=when or None).reset_index(drop=True)
 
 
+WEEK_NS = 7 * 86_400 * 10**9
+NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+PROFILE_CHUNK = 1_000_000
+
+
 def table_profile(frame: pd.DataFrame) -> dict:
     """The profile :func:`merge_reports` gives of a table in parts, from a table held whole: rows, first and
     last week, distinct weeks, SKUs and locations, and ``weekly`` (units per week: ``sum(qty)`` by week; 0
     for a table without quantities). Written with the snapshot, so that data health reads no rows."""
     weekly = pd.Series(dtype=float)
     if "week" in frame and len(frame):
-        week = frame["week"].to_numpy(dtype="datetime64[ns]")
-        has = ~np.isnat(week)
-        if has.any():
-            # integer week numbers and one bincount: a groupby over 15.6M timestamps is ~10x slower
-            first = week[has].min()
-            index = ((week[has] - first) // np.timedelta64(7, "D")).astype(np.int64)
-            qty = frame["qty"].to_numpy(dtype=float)[has] if "qty" in frame else np.zeros(int(has.sum()))
-            sums, rows = np.bincount(index, weights=np.nan_to_num(qty)), np.bincount(index)
-            weeks = first + np.flatnonzero(rows) * np.timedelta64(7, "D")
-            weekly = pd.Series(sums[rows > 0], index=pd.DatetimeIndex(weeks))
+        ns = frame["week"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        qty = frame["qty"].to_numpy(dtype=float) if "qty" in frame else np.zeros(len(ns))
+        sums, rows = _units_per_week(ns, qty)
+        if rows.any():
+            first = int(ns.min(where=ns != NAT, initial=np.iinfo(np.int64).max))
+            weekly = pd.Series(sums[rows > 0], index=pd.DatetimeIndex(pd.to_datetime(first + np.flatnonzero(rows) * WEEK_NS)))
     return {
         "rows": int(len(frame)),
         "first_week": week_label(weekly.index.min()) if len(weekly) else "",
@@ -199,11 +200,32 @@ def table_profile(frame: pd.DataFrame) -> dict:
     }
 
 
+def _units_per_week(ns: np.ndarray, qty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(units, rows) per week from the first week on (``ns``: weeks as int64 nanoseconds, NaT skipped):
+    integer week numbers and bincounts, a million rows at a time. Why in chunks: on this kind of machine
+    fresh memory costs more than the arithmetic (18M rows at once: 1.2 s, mostly page faults; in
+    chunks the temporaries are reused)."""
+    known = ns != NAT
+    if not known.any():
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    first, last = int(ns.min(where=known, initial=np.iinfo(np.int64).max)), int(ns.max(where=known, initial=NAT))
+    bins = (last - first) // WEEK_NS + 1
+    sums, rows = np.zeros(bins), np.zeros(bins, dtype=np.int64)
+    for lo in range(0, len(ns), PROFILE_CHUNK):
+        ok = known[lo : lo + PROFILE_CHUNK]
+        index = (ns[lo : lo + PROFILE_CHUNK][ok] - first) // WEEK_NS
+        sums += np.bincount(index, weights=np.nan_to_num(qty[lo : lo + PROFILE_CHUNK][ok]), minlength=bins)
+        rows += np.bincount(index, minlength=bins)
+    return sums, rows
+
+
 def _distinct(column: pd.Series) -> int:
     """Distinct non-missing values; a categorical's from its codes (a count, no sort of 15M strings)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        return int(np.count_nonzero(np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))))
+        codes, seen = column.cat.codes.to_numpy(), np.zeros(len(column.cat.categories) + 1, dtype=bool)
+        for lo in range(0, len(codes), PROFILE_CHUNK):  # in chunks: see _units_per_week
+            seen[codes[lo : lo + PROFILE_CHUNK]] = True  # code -1 (missing) marks the extra last slot
+        return int(np.count_nonzero(seen[:-1]))
     return int(column.nunique())
 
 
