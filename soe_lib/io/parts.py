@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.contract import TABLES, Table
-from ..core.dataset import Source
+from ..core.dataset import COMPACT_TABLES, Source
 from ..core.problems import Problem, problem_for_rows
 from ..core.weeks import week_label
 from .sources import header_problems, raw_header, read_source
@@ -95,7 +95,7 @@ def read_typed(source: Source, label: str) -> tuple[pd.DataFrame | None, Codes, 
         raw, notes = read_source(source)
     except Exception as exc:  # unreadable (or a damaged part): name it and go on with the others
         return None, {}, [Problem("error", table.name, label, "", "readable file", f"cannot read: {exc}")]
-    frame, problems, codes = type_table(table, raw, label)
+    frame, problems, codes = type_table(table, raw, label, key_codes_only=source.table in COMPACT_TABLES)
     return frame, codes, notes + problems
 
 

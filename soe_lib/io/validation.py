@@ -114,8 +114,9 @@ def _absurd_numbers(table: Table, col: Column, typed: pd.Series, values: pd.Seri
 UNREADABLE = {"number": ("number", "not a number"), "week": ("week", "not an ISO week (2026-W48) or a date")}
 
 
-def _type_column(table: Table, col: Column, values: pd.Series, file: str) -> tuple[pd.Series, list[Problem], tuple | None]:
-    """One contract column typed, the problems of its values, and its distinct-value codes (or None)."""
+def _type_column(table: Table, col: Column, values: pd.Series, file: str, as_codes: bool = False) -> tuple[pd.Series, list[Problem], tuple | None]:
+    """One contract column typed, the problems of its values, and its distinct-value codes (or None).
+    ``as_codes``: a text column as a categorical of its distinct values, its rows never made strings."""
     distinct = _distinct(values)
     if distinct is not None:
         codes, uniques = distinct
@@ -124,9 +125,12 @@ def _type_column(table: Table, col: Column, values: pd.Series, file: str) -> tup
         blank = values.isna().to_numpy()
     codes_out = None
     if col.kind in ("code", "text"):
-        typed = _as_code(values, distinct)
         if distinct is not None:
             codes_out = _canonical(distinct[0], distinct[1].mask(distinct[1] == ""))
+        if as_codes and codes_out is not None:
+            typed = pd.Series(pd.Categorical.from_codes(codes_out[0], categories=codes_out[1].astype("str")), index=values.index)
+        else:
+            typed = _as_code(values, distinct)
     elif col.kind == "number":
         typed = _type_number(values, distinct)
     else:
@@ -144,8 +148,11 @@ def _type_column(table: Table, col: Column, values: pd.Series, file: str) -> tup
     return typed, problems, codes_out
 
 
-def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem], Codes]:
+def type_table(table: Table, raw: pd.DataFrame, file: str, key_codes_only: bool = False) -> tuple[pd.DataFrame, list[Problem], Codes]:
     """Type the contract columns of ``raw`` (codes->text, numbers->float, weeks->ISO Monday).
+
+    ``key_codes_only``: ``sku`` and ``location`` typed as categoricals of their distinct values (for the
+    large tables, whose keys the loader turns into categories anyway: 15M strings never made).
 
     Returns the typed frame (extra columns kept as they are), the problems found (missing
     columns, empty required table, missing values, values that are not numbers or weeks), and the
@@ -165,7 +172,7 @@ def type_table(table: Table, raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame
                 )
             out[col.name] = pd.Series(index=raw.index, dtype=column_dtype(col))  # all missing
             continue
-        typed, found, codes = _type_column(table, col, raw[col.name], file)
+        typed, found, codes = _type_column(table, col, raw[col.name], file, key_codes_only and col.name in ("sku", "location"))
         problems.extend(found)
         if codes is not None:
             codes_out[col.name] = codes

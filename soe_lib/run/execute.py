@@ -15,7 +15,7 @@ from typing import Any
 from ..core.paths import notebooks_dir
 from .parameters import RUNNER_OWNED, declared_parameters
 
-__all__ = ["batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel", "stop_kernel"]
+__all__ = ["HtmlCopies", "batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel", "stop_kernel"]
 
 
 def batch_notebooks(folder: Path | None = None) -> list[Path]:
@@ -188,6 +188,32 @@ def export_html(notebook: Path) -> Path:
     target = notebook.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target
+
+
+class HtmlCopies:
+    """HTML copies (:func:`export_html`) made in a background thread as the notebooks finish: the runner
+    process only waits on kernels meanwhile, and the copies made at the end took 1.4 s of a 100k run."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-copies")
+        self._jobs: dict[Path, Any] = {}
+
+    def add(self, notebook: Path) -> None:
+        self._jobs[Path(notebook)] = self._pool.submit(export_html, Path(notebook))
+
+    def finish(self, notebooks: list[Path]) -> None:
+        """Every one of ``notebooks`` has its copy (made now when it was not queued); raises what a copy raised."""
+        for nb in notebooks:
+            job = self._jobs.get(Path(nb))
+            if job is None:
+                export_html(Path(nb))
+            else:
+                job.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:

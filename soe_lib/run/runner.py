@@ -39,12 +39,12 @@ from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
 from .execute import (
+    HtmlCopies,
     WarmKernel,
     batch_notebooks,
     cell_seconds,
     error_of,
     execute_notebook,
-    export_html,
     finish_beside,
     known_parameters,
     start_beside,
@@ -316,15 +316,19 @@ def _build(data, params: dict[str, Any], notebooks: list[Path], declared: dict[s
     (staging / PARAMETERS_FILE).write_text(json.dumps(params, indent=1, default=str))
     (staging / RUN_FILE).write_text(json.dumps({"outputs": str(staging.parent.parent.resolve())}))
     del data  # the notebooks read the snapshot; this process need not hold the tables
-    t = time.perf_counter()
-    failed = _execute_all(notebooks, declared, params, staging, manifest, first)
-    manifest["phases"]["notebooks"] = round(time.perf_counter() - t, 2)
-    if failed is not None:
+    copies = HtmlCopies()  # made as the notebooks finish
+    try:
+        t = time.perf_counter()
+        failed = _execute_all(notebooks, declared, params, staging, manifest, first, copies)
+        manifest["phases"]["notebooks"] = round(time.perf_counter() - t, 2)
+        if failed is not None:
+            return failed
+        t = time.perf_counter()
+        failed = _finish(staging, manifest, hashes, copies)
+        manifest["phases"]["html_and_digests"] = round(time.perf_counter() - t, 2)  # what is left of them after the notebooks
         return failed
-    t = time.perf_counter()
-    failed = _finish(staging, manifest, hashes)
-    manifest["phases"]["html_and_digests"] = round(time.perf_counter() - t, 2)
-    return failed
+    finally:
+        copies.close()
 
 
 def _keep_failed(staging: Path, out: Path, manifest: dict[str, Any], failed: dict[str, Any]) -> RunResult:
@@ -354,7 +358,7 @@ def beside_notebooks(notebooks: list[Path]) -> set[str]:
 
 def _execute_all(
     notebooks: list[Path], declared: dict[str, set[str]], params: dict[str, Any], staging: Path, manifest: dict[str, Any],
-    first: WarmKernel | None = None,
+    first: WarmKernel | None = None, copies: HtmlCopies | None = None,
 ) -> dict[str, Any] | None:
     """Execute the notebooks on the snapshot: one beside the chain when a core is free (its own process
     group, stopped with the run), the rest in order. The first failure stops the run and is returned."""
@@ -388,11 +392,15 @@ def _execute_all(
                 if km is not None:
                     stop_kernel(km)
             _succeeded(entries[nb.name], t, staging / "notebooks" / nb.name, i, len(notebooks))
+            if copies is not None:
+                copies.add(staging / "notebooks" / nb.name)
         for name, (proc, t) in side.items():
             error, seconds = finish_beside(proc)
             if error is not None:
                 return _failed(entries[name], t, error, order.index(name) + 1, len(notebooks))
             _succeeded(entries[name], t, staging / "notebooks" / name, order.index(name) + 1, len(notebooks), " beside the others", seconds)
+            if copies is not None:
+                copies.add(staging / "notebooks" / name)
     finally:
         if warm is not None:
             warm.shutdown()
@@ -425,12 +433,11 @@ def _succeeded(entry: dict[str, Any], t: float, executed: Path, i: int, n: int, 
     log.info("[%d/%d] %s ok (%.1f s%s)", i, n, entry["name"], entry["seconds"], how)
 
 
-def _finish(staging: Path, manifest: dict[str, Any], hashes: dict[str, str]) -> dict[str, Any] | None:
+def _finish(staging: Path, manifest: dict[str, Any], hashes: dict[str, str], copies: HtmlCopies) -> dict[str, Any] | None:
     """HTML copies and table digests; a note when the inputs changed during the run (the week reflects
     the snapshot taken at its start, so it stays consistent)."""
     try:
-        for nb in sorted((staging / "notebooks").glob("*.ipynb")):
-            export_html(nb)
+        copies.finish(sorted((staging / "notebooks").glob("*.ipynb")))
         manifest["tables"] = table_digests(staging / "tables")
         changed = sorted(n for n, src in manifest["inputs"].items() if _current_sha(manifest["data_dir"], src["file"]) not in (None, hashes[n]))
         if changed:
