@@ -16,6 +16,7 @@ _WHERE = {
     "keys_as_categories": "parts",
     "merge_reports": "parts",
     "series_keys": "parts",
+    "table_profile": "parts",
     "validate_part": "parts",
     "ActionLog": "decision_log",
     "ActionLogError": "decision_log",

@@ -41,6 +41,7 @@ _WHERE = {
     "error_of": "execute",
     "execute_notebook": "execute",
     "export_html": "execute",
+    "HtmlCopies": "execute",
     "finish_beside": "execute",
     "keep_failed": "publish",
     "known_parameters": "execute",
