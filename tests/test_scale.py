@@ -233,3 +233,17 @@ def test_the_processes_a_run_starts_get_one_blas_thread_unless_the_user_set_one(
         assert seen.stdout.strip() == "1"
     assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "3"
     assert set(ONE_BLAS_THREAD) >= {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+
+
+def test_accuracy_in_blocks_of_series_equals_accuracy_of_all_series_at_once(monkeypatch):
+    import soe_lib.sensing.accuracy as accuracy
+
+    rng = np.random.default_rng(8)
+    history = rng.poisson(20, (53, 120)).astype(float)
+    history[:7, :40] = np.nan  # series that started late
+    plan = history + rng.normal(0, 4, history.shape)
+    whole = accuracy.series_accuracy(history, plan, 13)
+    monkeypatch.setattr(accuracy, "BLOCK_ROWS", 10)
+    blocks = accuracy.series_accuracy(history, plan, 13)
+    assert len(blocks) == 53 and whole["mase"].notna().all()
+    pd.testing.assert_frame_equal(blocks, whole)

@@ -717,7 +717,7 @@ def backtest_summary(s: Sensing) -> pd.DataFrame:
 
 def accuracy_table(s: Sensing) -> pd.DataFrame:
     """The ``forecast_accuracy`` output: plan accuracy per series, with sensing's own backtest beside it."""
-    acc = series_accuracy(s.actual.astype(np.float64), s.plan_history, s.params.lookback_weeks)
+    acc = series_accuracy(np.asarray(s.actual, dtype=np.float64), s.plan_history, s.params.lookback_weeks)  # no copy of a float64 matrix
     bt = s.backtest_by_series
     cols = ["sku", "location", "family", "unit_price", "pattern", "model", "forecast", "history_weeks", "w_stat", "outlier_weeks", "censored_weeks"]
     out = pd.concat([s.series[cols].reset_index(drop=True), acc.reset_index(drop=True)], axis=1)
