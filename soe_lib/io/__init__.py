@@ -11,6 +11,7 @@ _WHERE = {
     "PartReport": "parts",
     "combine_duplicates": "parts",
     "drop_future": "parts",
+    "finish_supply": "parts",
     "read_rows": "parts",
     "read_typed": "parts",
     "keys_as_categories": "parts",

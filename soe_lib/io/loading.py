@@ -27,6 +27,7 @@ from .parts import (
     PartReport,
     combine_duplicates,
     drop_future,
+    finish_supply,
     keys_as_categories,
     merge_reports,
     read_rows,
@@ -113,10 +114,8 @@ def _assemble(
             frame, notes = combine_duplicates(table, frame, sources[name].label if name in sources else name)
             report.extend(notes)
         tables[name] = frame.reset_index(drop=True)
-    if report.ok:
-        supply = tables["supply"]
-        supply["eta_week"] = supply["eta_week"].fillna(supply["week"])
-        supply["kind"] = supply["kind"].str.lower()
+    if report.ok and "supply" in typed:
+        tables["supply"] = finish_supply(tables["supply"])
     return tables
 
 
@@ -243,6 +242,8 @@ def _part_facts(name: str, reports: list[PartReport]) -> pd.DataFrame:
     by = frame.groupby("_series")
     if name == "actuals":
         return pd.DataFrame({"first_actual_week": by["first_week"].min()})
+    if name != "demand_plan":  # only where it has rows: the SKU-locations it adds to the run's series
+        return pd.DataFrame({f"in_{name}": by.size() > 0})
     out = pd.DataFrame({"has_plan": by.size() > 0})
     if "weeks_in_horizon" in frame:
         out["plan_weeks_in_horizon"] = by["weeks_in_horizon"].sum()

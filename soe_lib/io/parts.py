@@ -28,10 +28,13 @@ from .sources import header_problems, raw_header, read_source
 from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
 __all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
-           "table_profile", "validate_part"]
+           "finish_supply", "table_profile", "validate_part"]
 
 # the weekly tables validated part by part when given as a folder of parts (the others are small)
-PART_TABLES = ("actuals", "demand_plan")
+PART_TABLES = ("actuals", "demand_plan", "open_orders", "supply", "inventory")
+# the tables whose parts are written in series order (a Dask part's range read skips the other row
+# groups); supply keeps its rows' order (its lines are numbered by position), inventory has one row per series
+SORTED_PARTS = ("actuals", "demand_plan", "open_orders")
 ROW_GROUP = 1 << 18  # rows per row group in a written part: small groups let a range of series skip most of a part
 
 
@@ -119,9 +122,19 @@ def drop_future(frame: pd.DataFrame, run_week: pd.Timestamp, label: str) -> tupl
     return frame[~late].reset_index(drop=True), [note]
 
 
+def finish_supply(supply: pd.DataFrame) -> pd.DataFrame:
+    """Open supply as the steps read it: no ETA means on time (the planned week), kinds in lower case."""
+    supply["eta_week"] = supply["eta_week"].fillna(supply["week"])
+    supply["kind"] = supply["kind"].str.lower()
+    return supply
+
+
 def _facts(frame: pd.DataFrame, name: str, run_week: pd.Timestamp | None, horizon_weeks: int) -> pd.DataFrame:
-    """Per SKU-location of the part: its first week (actuals) or its weeks inside the horizon (plan)."""
+    """Per SKU-location of the part: its first week (actuals), its weeks inside the horizon (plan), or
+    only that it is there (the other tables: their series belong to the run's series)."""
     keys = frame["_series"].to_numpy()
+    if name not in ("actuals", "demand_plan"):
+        return pd.DataFrame({"_series": np.unique(keys)})
     by = pd.Series(frame["week"].to_numpy()).groupby(keys)
     out = pd.DataFrame({"_series": by.size().index.to_numpy()})
     out["first_week"] = by.min().to_numpy()
@@ -154,9 +167,11 @@ def validate_part(
     if table == "actuals" and run_week is not None:
         frame, notes = drop_future(frame, run_week, label)
         report.problems += notes
-    # in series order, as the snapshot's other tables: a reader of a range of series (a Dask part) skips the other row groups
-    frame = frame.sort_values(["_series", "week"], kind="stable").reset_index(drop=True)
-    report.rows, report.weeks = len(frame), frame.groupby("week")["qty"].sum()
+    if table == "supply":
+        frame = finish_supply(frame)
+    if table in SORTED_PARTS:
+        frame = frame.sort_values(["_series", "week"], kind="stable").reset_index(drop=True)
+    report.rows, report.weeks = len(frame), table_profile(frame)["weekly"]
     report.series = _facts(frame, table, run_week, horizon_weeks)
     tmp = Path(out).with_name(f".{Path(out).name}.tmp")
     frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP)
