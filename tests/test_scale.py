@@ -250,3 +250,16 @@ def test_accuracy_in_blocks_of_series_equals_accuracy_of_all_series_at_once(monk
     blocks = accuracy.series_accuracy(history, plan, 13)
     assert len(blocks) == 53 and whole["mase"].notna().all()
     pd.testing.assert_frame_equal(blocks, whole)
+
+
+def test_the_exceptions_come_in_one_order_whichever_part_found_them(company, tmp_path):
+    from soe_lib.sensing import order_exceptions
+
+    week = open_week(str(company), out_dir=tmp_path / "w").step("sensing")
+    found = week.exceptions
+    assert len(found) > 5 and found["kind"].nunique() >= 3
+    for seed in (1, 2, 3):  # as if found by parts in any order
+        shuffled = found.sample(frac=1, random_state=seed).reset_index(drop=True)
+        pd.testing.assert_frame_equal(order_exceptions(shuffled), found)
+    tied = pd.concat([found.head(3).assign(value=0.0, severity="low")] * 1, ignore_index=True)
+    assert order_exceptions(tied.iloc[::-1].reset_index(drop=True))["sku"].tolist() == order_exceptions(tied)["sku"].tolist()

@@ -61,6 +61,7 @@ _WHERE = {
     "run_week": "runner",
     "parts_on_cluster": "distributed",
     "sense_on_cluster": "distributed",
+    "sense_week_on_cluster": "distributed",
     "series_ranges": "distributed",
     "start_beside": "execute",
     "step_named": "steps",

@@ -10,8 +10,9 @@ sensing's per-series stages on it, kept in the worker's memory between the round
    and their errors (:func:`soe_lib.sensing.prepare`);
 2. the client sums each part's pool statistics and decides every segment's pooled choice;
 3. the workers return the scaled errors of the chosen forecasts; the client reads the bands' quantiles;
-4. ``finish``: the choice, the bands, the backtest per series; the client stacks the parts in series
-   order. Accuracy, roll-ups and exceptions follow in the step as in-process.
+4. ``finish``: the choice, the bands, the backtest per series, and (for the step) the part's plan
+   accuracy, demand exceptions and its groups' weekly errors (:func:`soe_lib.sensing.week_part`); the
+   client stacks the parts in series order and makes the roll-ups from their sums.
 
 When the prepared state of all parts would take more than half of the workers' memory (counted as
 40 KB per series), each round prepares its part again instead of holding it (three times the
@@ -47,9 +48,10 @@ from ..sensing.engine import (
     pool_stats_of,
     prepare,
 )
-from ..sensing.params import SensingParams
+from ..sensing.params import ExceptionParams, SensingParams
+from ..sensing.step import SensingWeek, WeekPart, sense_week, week_part
 
-__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "series_ranges"]
+__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "series_ranges"]
 
 
 def series_ranges(keys: np.ndarray, partitions: int) -> list[tuple[int, int]]:
@@ -102,8 +104,14 @@ def _bands_part(pools: dict, *args: Any) -> dict:
     return band_errors_of(_prepare_part(*args), pools)
 
 
-def _finish_part(pools: dict, quantiles: dict, *args: Any) -> Sensing:
-    return finish(_prepare_part(*args), pools, quantiles)
+def _finish_part(pools: dict, quantiles: dict, week: ExceptionParams | None, *args: Any) -> tuple[Sensing, WeekPart | None]:
+    return _finish_held(_prepare_part(*args), pools, quantiles, week)
+
+
+def _finish_held(prep: Prepared, pools: dict, quantiles: dict, week: ExceptionParams | None) -> tuple[Sensing, WeekPart | None]:
+    """The part's sensing and, with ``week`` (the exception parameters), its accuracy and exceptions."""
+    sensing = finish(prep, pools, quantiles)
+    return sensing, None if week is None else week_part(sensing, prep.p, week)
 
 
 # Prepared state per series (candidates said 1-4 weeks ahead, errors of both windows, the fits) at 156
@@ -126,24 +134,42 @@ def sense_on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: S
     each part again in every round (three times the work, but a worker holds one part at a time: a
     cluster smaller than the prepared state never spills it to disk, which is far slower). Default:
     hold when the prepared state takes at most half of the workers' memory."""
+    return _on_cluster(client, data, snapshot, params, horizon_weeks, partitions, hold, None)[0]
+
+
+def sense_week_on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: SensingParams, exception_params: ExceptionParams,
+                          horizon_weeks: int, partitions: int, hold: bool | None = None) -> SensingWeek:
+    """:func:`soe_lib.sensing.sense_week` with sensing, plan accuracy and the demand exceptions of each part
+    made on the cluster (as :func:`sense_on_cluster`); the roll-ups from the parts' sums here."""
+    sensing, parts = _on_cluster(client, data, snapshot, params, horizon_weeks, partitions, hold, exception_params)
+    return sense_week(data, params, exception_params, horizon_weeks, sensing, parts)
+
+
+def _on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: SensingParams, horizon_weeks: int, partitions: int,
+                hold: bool | None, week: ExceptionParams | None) -> tuple[Sensing, list[WeekPart] | None]:
     series = data.series()["_series"].to_numpy()
     ranges = series_ranges(series, partitions)
     if hold is None:
         hold = len(series) * PREPARED_BYTES_PER_SERIES <= 0.5 * _cluster_memory(client)
     args = [(str(snapshot), a, b, params, horizon_weeks) for a, b in ranges]
+    stack = SensingStack(_sizes(series, ranges))  # each part copied into the result as it arrives, then dropped
+    parts: list[WeekPart | None] = [None] * len(ranges)
+
+    def take(i: int, result: tuple[Sensing, WeekPart | None]) -> None:
+        stack.put(i, result[0])
+        parts[i] = result[1]
+
     if not hold:
         pools = decide_pools(_each(client, [(_stats_part, *a) for a in args]))
         quantiles = decide_quantiles(_each(client, [(_bands_part, pools, *a) for a in args]))
-        stack = SensingStack(_sizes(series, ranges))  # each part copied into the result as it arrives, then dropped
-        _each(client, [(_finish_part, pools, quantiles, *a) for a in args], stack.put)
-        return stack.result()
-    preps = [client.submit(_prepare_part, *a, pure=False) for a in args]
-    pools = decide_pools(_each(client, [(pool_stats_of, f) for f in preps]))
-    quantiles = decide_quantiles(_each(client, [(band_errors_of, f, pools) for f in preps]))
-    stack = SensingStack(_sizes(series, ranges))
-    _each(client, [(finish, f, pools, quantiles) for f in preps], stack.put)
-    del preps  # the workers free the prepared parts
-    return stack.result()
+        _each(client, [(_finish_part, pools, quantiles, week, *a) for a in args], take)
+    else:
+        preps = [client.submit(_prepare_part, *a, pure=False) for a in args]
+        pools = decide_pools(_each(client, [(pool_stats_of, f) for f in preps]))
+        quantiles = decide_quantiles(_each(client, [(band_errors_of, f, pools) for f in preps]))
+        _each(client, [(_finish_held, f, pools, quantiles, week) for f in preps], take)
+        del preps  # the workers free the prepared parts
+    return stack.result(), None if week is None else [p for p in parts if p is not None]
 
 
 def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:

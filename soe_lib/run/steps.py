@@ -78,15 +78,14 @@ def _health(run: StepContext) -> Any:
 
 
 def _sensing(run: StepContext) -> Any:
-    sensing = None
     engine = run.group(EngineParams)
     if engine.engine == "dask":  # the per-series work on a cluster; the same tables (run/distributed.py)
-        from .distributed import dask_client, sense_on_cluster
+        from .distributed import dask_client, sense_week_on_cluster
 
         with dask_client(engine.scheduler) as client:
-            sensing = sense_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.group(SensingParams), run.horizon_weeks,
-                                       engine.partitions)
-    return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks, sensing)
+            return sense_week_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.group(SensingParams), run.group(ExceptionParams),
+                                         run.horizon_weeks, engine.partitions)
+    return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks)
 
 
 def _supply(run: StepContext) -> Any:

@@ -1,6 +1,6 @@
 """Demand sensing (step 2): plan accuracy, the sensed forecast and its backtest, demand exceptions."""
 
-from .accuracy import mase_scale, metrics_from_parts, naive_forecast, rollup, series_accuracy, window_parts
+from .accuracy import mase_scale, metrics_from_parts, naive_forecast, rollup, rollup_of, series_accuracy, weekly_errors, window_parts
 from .choice import (
     CANDIDATES,
     Choice,
@@ -42,9 +42,11 @@ from .engine import (
 )
 from .exceptions import (
     COLUMNS,
+    KINDS,
     bias_findings,
     demand_exceptions,
     insufficient_history,
+    order_exceptions,
     outlier_weeks,
     recent_shift,
     sensed_vs_plan,
@@ -52,7 +54,7 @@ from .exceptions import (
 )
 from .params import ExceptionParams, SensingParams
 from .smoothing import HOLT_GRID, TSB_GRID, SmoothingFit, damped_path, fit_damped, fit_tsb, phi_sum
-from .step import SensingWeek, sense_week
+from .step import GROUPINGS, SensingWeek, WeekPart, sense_week, week_part
 
 __all__ = [
     "CANDIDATES",
@@ -103,6 +105,13 @@ __all__ = [
     "segment_quantiles",
     "sense",
     "sense_week",
+    "week_part",
+    "WeekPart",
+    "GROUPINGS",
+    "rollup_of",
+    "weekly_errors",
+    "order_exceptions",
+    "KINDS",
     "sensed_vs_plan",
     "series_accuracy",
     "spikes_and_drops",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["mase_scale", "metrics_from_parts", "naive_forecast", "rollup", "series_accuracy", "window_parts"]
+__all__ = ["mase_scale", "metrics_from_parts", "naive_forecast", "rollup", "rollup_of", "series_accuracy", "weekly_errors", "window_parts"]
 
 
 def naive_forecast(history: np.ndarray, lag: int = 1) -> np.ndarray:
@@ -124,23 +124,43 @@ def _series_accuracy(history: np.ndarray, plan: np.ndarray, lookback: int) -> pd
     )
 
 
+def _groups(per_series: pd.DataFrame, by: pd.Series | np.ndarray | None) -> tuple[np.ndarray, pd.Index]:
+    """Each series' group code and the sorted group labels (one 'total' group when ``by`` is None)."""
+    groups = pd.Series("total", index=per_series.index) if by is None else pd.Series(np.asarray(by), index=per_series.index)
+    codes, labels = pd.factorize(groups, sort=True)
+    return codes, pd.Index(np.asarray(labels).astype(str))
+
+
+def weekly_errors(per_series: pd.DataFrame, history: np.ndarray, plan: np.ndarray, lookback: int, by: pd.Series | np.ndarray | None) -> pd.DataFrame:
+    """Per group (rows, by label) and week of the last ``lookback`` weeks: ``sum(A - F)`` over the group's
+    series where both exist, what the group's tracking signal reads. Sums over any split of the series add up."""
+    start = history.shape[1] - lookback
+    codes, labels = _groups(per_series, by)
+    a, f = history[:, start:], plan[:, start:]
+    both = ~np.isnan(a) & ~np.isnan(f)
+    weekly = np.zeros((len(labels), lookback))
+    np.add.at(weekly, codes, np.where(both, a - f, 0.0))
+    return pd.DataFrame(weekly, index=labels)
+
+
 def rollup(
     per_series: pd.DataFrame, history: np.ndarray, plan: np.ndarray, lookback: int, by: pd.Series | None
 ) -> pd.DataFrame:
-    """Accuracy of groups of series (``by`` gives each series' group; None = one 'total' group).
+    """Accuracy of groups of series (``by`` gives each series' group; None = one 'total' group): see
+    :func:`rollup_of`, with the weekly errors of these matrices."""
+    return rollup_of(per_series, weekly_errors(per_series, history, plan, lookback, by), by)
+
+
+def rollup_of(per_series: pd.DataFrame, weekly_by_group: pd.DataFrame, by: pd.Series | np.ndarray | None) -> pd.DataFrame:
+    """Accuracy of groups of series from the per-series accuracy and the groups' weekly errors
+    (:func:`weekly_errors`, summed over the parts of a split).
 
     WAPE/bias from summed parts; tracking signal on the group's weekly summed series;
     MASE = sum abs error / sum(weeks x scale); FVA = naive WAPE - WAPE.
     """
-    start = history.shape[1] - lookback
-    groups = pd.Series("total", index=per_series.index) if by is None else pd.Series(np.asarray(by), index=per_series.index)
-    codes, labels = pd.factorize(groups, sort=True)
+    codes, labels = _groups(per_series, by)
     n_groups = len(labels)
-    a, f = history[:, start:], plan[:, start:]
-    both = ~np.isnan(a) & ~np.isnan(f)
-    err = np.where(both, a - f, 0.0)
-    weekly = np.zeros((n_groups, err.shape[1]))
-    np.add.at(weekly, codes, err)
+    weekly = weekly_by_group.reindex(labels).fillna(0.0).to_numpy()
 
     def total(col: str) -> np.ndarray:
         return np.bincount(codes, weights=per_series[col].fillna(0).to_numpy(), minlength=n_groups)
@@ -150,7 +170,7 @@ def rollup(
         "sum_actual": total("actual_qty"),
         "sum_forecast": total("plan_qty"),
         "sum_err": weekly.sum(axis=1),
-        "weeks": np.full(n_groups, err.shape[1]),
+        "weeks": np.full(n_groups, weekly.shape[1]),
     }
     m = metrics_from_parts(parts)
     weekly_mad = np.abs(weekly).mean(axis=1)
@@ -161,7 +181,7 @@ def rollup(
         naive_wape = total("_naive_abs_err") / np.where(total("_naive_actual") > 0, total("_naive_actual"), np.nan)
     return pd.DataFrame(
         {
-            "group": labels.astype(str),
+            "group": np.asarray(labels),
             "series": np.bincount(codes, minlength=n_groups),
             "actual_qty": parts["sum_actual"],
             "plan_qty": parts["sum_forecast"],

@@ -40,6 +40,7 @@ __all__ = [
     "bias_findings",
     "demand_exceptions",
     "insufficient_history",
+    "order_exceptions",
     "outlier_weeks",
     "recent_shift",
     "sensed_vs_plan",
@@ -278,7 +279,23 @@ def demand_exceptions(s: Sensing, accuracy: pd.DataFrame, p: ExceptionParams | N
     frames = [f for f in frames if f is not None]
     if not frames:
         return _empty()
-    out = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
-    order = {"high": 0, "medium": 1, "low": 2}
-    out = out.sort_values(["severity", "value"], key=lambda c: c.map(order) if c.name == "severity" else -c.fillna(0))
-    return out.reset_index(drop=True)
+    return order_exceptions(pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS))
+
+
+KINDS = ("spike", "drop", "outlier", "persistent_bias", "tracking_signal", "sensed_vs_plan", "insufficient_history")
+
+
+def order_exceptions(exceptions: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first, then most valuable; ties by kind, SKU, location and week, so the order is the
+    same whichever parts of the series the rows were found in (the Dask engine finds them per part)."""
+    if exceptions.empty:
+        return exceptions.reset_index(drop=True)
+    rank = {"high": 0, "medium": 1, "low": 2}
+    key = pd.DataFrame({
+        "severity": exceptions["severity"].map(rank).to_numpy(), "value": -exceptions["value"].fillna(0).to_numpy(),
+        "kind": exceptions["kind"].map({k: i for i, k in enumerate(KINDS)}).fillna(len(KINDS)).to_numpy(),
+        "sku": exceptions["sku"].astype(str).to_numpy(), "location": exceptions["location"].astype(str).to_numpy(),
+        "week": exceptions["week"].to_numpy(),
+    })
+    order = key.sort_values(list(key.columns), kind="stable").index.to_numpy()
+    return exceptions.iloc[order].reset_index(drop=True)

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from .accuracy import rollup, series_accuracy
+from .accuracy import rollup_of, series_accuracy, weekly_errors
 from .engine import Sensing, accuracy_table, sense
-from .exceptions import demand_exceptions
+from .exceptions import demand_exceptions, order_exceptions
 from .params import ExceptionParams, SensingParams
 
-__all__ = ["SensingWeek", "sense_week"]
+__all__ = ["GROUPINGS", "SensingWeek", "WeekPart", "sense_week", "week_part"]
 
 ACCURACY_COLUMNS = [
     "sku", "location", "family", "pattern", "model", "forecast", "wape", "accuracy", "bias", "tracking_signal",
@@ -95,25 +95,52 @@ class SensingWeek:
         return out
 
 
-def sense_week(
-    data: Dataset, params: SensingParams | None = None, exception_params: ExceptionParams | None = None, horizon_weeks: int = 13,
-    sensing: Sensing | None = None,
-) -> SensingWeek:
-    """Sense demand for the run week, score the plan, find the demand exceptions (``sensing``: already
-    computed elsewhere, e.g. on a Dask cluster, with the same parameters)."""
+GROUPINGS = ("total", "family", "location")  # the roll-ups of plan accuracy
+
+
+def _grouping(acc: pd.DataFrame, name: str) -> pd.Series | None:
+    return None if name == "total" else acc["family"].fillna("(unknown)") if name == "family" else acc["location"]
+
+
+@dataclass
+class WeekPart:
+    """What the week's tables need of one part of the series: its rows of accuracy and exceptions, and
+    its groups' weekly errors (the roll-ups add them up over the parts)."""
+
+    accuracy: pd.DataFrame
+    exceptions: pd.DataFrame
+    weekly_errors: dict[str, pd.DataFrame]  # per grouping: sum(A - F) per group label and lookback week
+
+
+def week_part(sensing: Sensing, params: SensingParams | None = None, exception_params: ExceptionParams | None = None) -> WeekPart:
+    """Plan accuracy, the roll-ups' weekly errors and the demand exceptions of the series of ``sensing``
+    (all of them, or one part: every row is per series). On a cluster, each worker makes its part's."""
     s_params, e_params = params or SensingParams(), exception_params or ExceptionParams()
-    sensing = sensing if sensing is not None else sense(data, s_params, horizon_weeks)
     acc = accuracy_table(sensing)
     acc["tracking_out_of_control"] = acc["tracking_signal"].abs() > e_params.tracking_limit
     # asarray, not astype: the matrices are float64 already, and a copy of each is 1.2 GB at 1M series
     history, plan = np.asarray(sensing.actual, dtype="float64"), sensing.plan_history
     lb = s_params.lookback_weeks
-    rollups = {
-        "total": rollup(acc, history, plan, lb, None),
-        "family": rollup(acc, history, plan, lb, acc["family"].fillna("(unknown)")),
-        "location": rollup(acc, history, plan, lb, acc["location"]),
-    }
+    weekly = {name: weekly_errors(acc, history, plan, lb, _grouping(acc, name)) for name in GROUPINGS}
     # plan bias is judged on the cleaned history: a one-off order is flagged as an outlier, not a reason to raise the plan
     cleaned_accuracy = series_accuracy(np.asarray(sensing.cleaned, dtype="float64"), plan, lb)
-    exceptions = demand_exceptions(sensing, cleaned_accuracy, e_params)
+    return WeekPart(acc, demand_exceptions(sensing, cleaned_accuracy, e_params), weekly)
+
+
+def sense_week(
+    data: Dataset, params: SensingParams | None = None, exception_params: ExceptionParams | None = None, horizon_weeks: int = 13,
+    sensing: Sensing | None = None, parts: list[WeekPart] | None = None,
+) -> SensingWeek:
+    """Sense demand for the run week, score the plan, find the demand exceptions (``sensing``: already
+    computed elsewhere, e.g. on a Dask cluster, with the same parameters; ``parts``: its
+    :func:`week_part` per part of the series, in series order, computed there too)."""
+    s_params, e_params = params or SensingParams(), exception_params or ExceptionParams()
+    sensing = sensing if sensing is not None else sense(data, s_params, horizon_weeks)
+    parts = parts if parts is not None else [week_part(sensing, s_params, e_params)]
+    acc = pd.concat([p.accuracy for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].accuracy
+    rollups = {}
+    for name in GROUPINGS:
+        weekly = pd.concat([p.weekly_errors[name] for p in parts]).groupby(level=0).sum() if len(parts) > 1 else parts[0].weekly_errors[name]
+        rollups[name] = rollup_of(acc, weekly, _grouping(acc, name))
+    exceptions = order_exceptions(pd.concat([p.exceptions for p in parts], ignore_index=True)) if len(parts) > 1 else parts[0].exceptions
     return SensingWeek(sensing, acc[ACCURACY_COLUMNS], rollups, exceptions)
