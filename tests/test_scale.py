@@ -71,13 +71,14 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
 
 
 def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, tmp_path, monkeypatch):
-    import soe_lib.sensing.engine as engine
+    import soe_lib.core.matrix as matrix
 
     data = open_week(str(company), out_dir=tmp_path / "w").data
     whole = sense(data, SensingParams(), 13)
-    monkeypatch.setattr(engine, "BLOCK_SERIES", 5)  # 36 series: blocks of 5, 5, ... 1
+    monkeypatch.setattr(matrix, "BLOCK_ROWS", 5)  # 36 series: blocks of 5, 5, ... 1
     blocks = sense(data, SensingParams(), 13)
-    assert len(whole.series) > 30
+    assert len(whole.series) == 36 and len(matrix.row_blocks(36)) == 8  # the blocked path ran
+    assert matrix.row_blocks(0) == [slice(0, 0)] and matrix.row_blocks(10)[-1] == slice(5, 10)
     pd.testing.assert_frame_equal(blocks.series, whole.series)
     for name in MATRICES:
         np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12, atol=1e-12, err_msg=name)
@@ -239,6 +240,7 @@ def test_the_processes_a_run_starts_get_one_blas_thread_unless_the_user_set_one(
 
 
 def test_accuracy_in_blocks_of_series_equals_accuracy_of_all_series_at_once(monkeypatch):
+    import soe_lib.core.matrix as matrix
     import soe_lib.sensing.accuracy as accuracy
 
     rng = np.random.default_rng(8)
@@ -246,9 +248,9 @@ def test_accuracy_in_blocks_of_series_equals_accuracy_of_all_series_at_once(monk
     history[:7, :40] = np.nan  # series that started late
     plan = history + rng.normal(0, 4, history.shape)
     whole = accuracy.series_accuracy(history, plan, 13)
-    monkeypatch.setattr(accuracy, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(matrix, "BLOCK_ROWS", 10)
     blocks = accuracy.series_accuracy(history, plan, 13)
-    assert len(blocks) == 53 and whole["mase"].notna().all()
+    assert len(blocks) == 53 and len(matrix.row_blocks(53)) == 6 and whole["mase"].notna().all()
     pd.testing.assert_frame_equal(blocks, whole)
 
 
@@ -261,5 +263,5 @@ def test_the_exceptions_come_in_one_order_whichever_part_found_them(company, tmp
     for seed in (1, 2, 3):  # as if found by parts in any order
         shuffled = found.sample(frac=1, random_state=seed).reset_index(drop=True)
         pd.testing.assert_frame_equal(order_exceptions(shuffled), found)
-    tied = pd.concat([found.head(3).assign(value=0.0, severity="low")] * 1, ignore_index=True)
+    tied = found.head(3).assign(value=0.0, severity="low")  # equal on severity and value: kind, SKU, location, week decide
     assert order_exceptions(tied.iloc[::-1].reset_index(drop=True))["sku"].tolist() == order_exceptions(tied)["sku"].tolist()

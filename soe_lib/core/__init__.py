@@ -6,7 +6,7 @@ from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, format_value, formatted, header, headers, styled
 from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
-from .matrix import WeekMatrix, history_matrix, long_frame, row_positions, to_matrix
+from .matrix import BLOCK_ROWS, WEEK_NS, WeekMatrix, history_matrix, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
 from .params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
 from .paths import (
@@ -32,6 +32,9 @@ __all__ = [
     "DOCUMENTS",
     "Dataset",
     "joined_per_group",
+    "BLOCK_ROWS",
+    "WEEK_NS",
+    "row_blocks",
     "LazyTables",
     "EXCEL_FORMATS",
     "FORMULA_STARTS",

@@ -13,9 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["WeekMatrix", "history_matrix", "long_frame", "row_positions", "to_matrix"]
+__all__ = ["BLOCK_ROWS", "WEEK_NS", "WeekMatrix", "history_matrix", "long_frame", "row_blocks", "row_positions", "to_matrix"]
 
 KEY = ["sku", "location"]
+WEEK_NS = 7 * 86_400 * 10**9  # a week in nanoseconds: weeks as integers
+# Series (rows) per block of a per-series computation in one process. Why: on this kind of machine fresh
+# memory costs more than the arithmetic. A pass over 100k series x 156 weeks makes 125 MB temporaries,
+# which glibc maps fresh from the kernel (above its 32 MB mmap threshold) and zeroes every time; blocks
+# of 12,500 keep them near 15 MB, reused from the heap. Measured at 100k: sensing 13.3 s (7.9 s of it
+# in the kernel) whole, 8.4 s (1.3 s) in 8 blocks.
+BLOCK_ROWS = 12_500
+
+
+def row_blocks(n: int, size: int | None = None) -> list[slice]:
+    """Consecutive slices of at most ``size`` (default :data:`BLOCK_ROWS`) of ``n`` rows (one empty
+    slice when ``n`` is 0)."""
+    size = max(int(size or BLOCK_ROWS), 1)
+    return [slice(a, min(a + size, n)) for a in range(0, n, size)] or [slice(0, 0)]
 
 
 def long_frame(series: pd.DataFrame, weeks: pd.DatetimeIndex, matrices: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -60,10 +74,9 @@ def row_positions(frame: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
 
 def _week_positions(weeks_col: pd.Series, weeks: pd.DatetimeIndex) -> np.ndarray:
     """Column index of each week in the consecutive weekly ``weeks`` (-1 outside): integer arithmetic."""
-    week_ns = 7 * 86_400 * 10**9
     offset = weeks_col.to_numpy(dtype="datetime64[ns]").view(np.int64) - weeks[0].to_datetime64().astype("datetime64[ns]").view(np.int64)
-    cols = offset // week_ns
-    return np.where((offset % week_ns == 0) & (cols >= 0) & (cols < len(weeks)), cols, -1)
+    cols = offset // WEEK_NS
+    return np.where((offset % WEEK_NS == 0) & (cols >= 0) & (cols < len(weeks)), cols, -1)
 
 
 CHUNK = 2_000_000  # rows scattered at a time: bounds the index temporaries (~100 MB) at any table size

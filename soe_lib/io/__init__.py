@@ -19,6 +19,7 @@ _WHERE = {
     "series_keys": "parts",
     "table_profile": "parts",
     "validate_part": "parts",
+    "weekly_units": "parts",
     "ActionLog": "decision_log",
     "ActionLogError": "decision_log",
     "ArchivedWeek": "archive",

@@ -242,8 +242,8 @@ def _part_facts(name: str, reports: list[PartReport]) -> pd.DataFrame:
     by = frame.groupby("_series")
     if name == "actuals":
         return pd.DataFrame({"first_actual_week": by["first_week"].min()})
-    if name != "demand_plan":  # only where it has rows: the SKU-locations it adds to the run's series
-        return pd.DataFrame({f"in_{name}": by.size() > 0})
+    if name != "demand_plan":  # no facts: only the SKU-locations it adds to the run's series (the index)
+        return pd.DataFrame(index=pd.Index(np.unique(frame["_series"].to_numpy()), name="_series"))
     out = pd.DataFrame({"has_plan": by.size() > 0})
     if "weeks_in_horizon" in frame:
         out["plan_weeks_in_horizon"] = by["weeks_in_horizon"].sum()

@@ -22,13 +22,14 @@ import pandas as pd
 
 from ..core.contract import TABLES, Table
 from ..core.dataset import COMPACT_TABLES, Source
+from ..core.matrix import WEEK_NS
 from ..core.problems import Problem, problem_for_rows
 from ..core.weeks import week_label
 from .sources import header_problems, raw_header, read_source
 from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
 __all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
-           "finish_supply", "table_profile", "validate_part"]
+           "finish_supply", "table_profile", "validate_part", "weekly_units"]
 
 # the weekly tables validated part by part when given as a folder of parts (the others are small)
 PART_TABLES = ("actuals", "demand_plan", "open_orders", "supply", "inventory")
@@ -171,7 +172,7 @@ def validate_part(
         frame = finish_supply(frame)
     if table in SORTED_PARTS:
         frame = frame.sort_values(["_series", "week"], kind="stable").reset_index(drop=True)
-    report.rows, report.weeks = len(frame), table_profile(frame)["weekly"]
+    report.rows, report.weeks = len(frame), weekly_units(frame)
     report.series = _facts(frame, table, run_week, horizon_weeks)
     tmp = Path(out).with_name(f".{Path(out).name}.tmp")
     frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP)
@@ -187,23 +188,15 @@ def read_rows(path: str | Path, weeks: tuple[pd.Timestamp, pd.Timestamp] | None 
     return pd.read_parquet(path, columns=columns, filters=when or None).reset_index(drop=True)
 
 
-WEEK_NS = 7 * 86_400 * 10**9
 NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 PROFILE_CHUNK = 1_000_000
 
 
 def table_profile(frame: pd.DataFrame) -> dict:
     """The profile :func:`merge_reports` gives of a table in parts, from a table held whole: rows, first and
-    last week, distinct weeks, SKUs and locations, and ``weekly`` (units per week: ``sum(qty)`` by week; 0
-    for a table without quantities). Written with the snapshot, so that data health reads no rows."""
-    weekly = pd.Series(dtype=float)
-    if "week" in frame and len(frame):
-        ns = frame["week"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        qty = frame["qty"].to_numpy(dtype=float) if "qty" in frame else np.zeros(len(ns))
-        sums, rows = _units_per_week(ns, qty)
-        if rows.any():
-            first = int(ns.min(where=ns != NAT, initial=np.iinfo(np.int64).max))
-            weekly = pd.Series(sums[rows > 0], index=pd.DatetimeIndex(pd.to_datetime(first + np.flatnonzero(rows) * WEEK_NS)))
+    last week, distinct weeks, SKUs and locations, and ``weekly`` (:func:`weekly_units`). Written with the
+    snapshot, so that data health reads no rows."""
+    weekly = weekly_units(frame)
     return {
         "rows": int(len(frame)),
         "first_week": week_label(weekly.index.min()) if len(weekly) else "",
@@ -215,14 +208,17 @@ def table_profile(frame: pd.DataFrame) -> dict:
     }
 
 
-def _units_per_week(ns: np.ndarray, qty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(units, rows) per week from the first week on (``ns``: weeks as int64 nanoseconds, NaT skipped):
-    integer week numbers and bincounts, a million rows at a time. Why in chunks: on this kind of machine
-    fresh memory costs more than the arithmetic (18M rows at once: 1.2 s, mostly page faults; in
-    chunks the temporaries are reused)."""
+def weekly_units(frame: pd.DataFrame) -> pd.Series:
+    """``sum(qty)`` per week that has rows (0 for a table without quantities; empty without weeks), by
+    week: integer week numbers and bincounts, a million rows at a time. Why in chunks: on this kind of
+    machine fresh memory costs more than the arithmetic (18M rows at once: 1.2 s, mostly page faults)."""
+    if "week" not in frame or not len(frame):
+        return pd.Series(dtype=float)
+    ns = frame["week"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    qty = frame["qty"].to_numpy(dtype=float) if "qty" in frame else np.zeros(len(ns))
     known = ns != NAT
     if not known.any():
-        return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return pd.Series(dtype=float)
     first, last = int(ns.min(where=known, initial=np.iinfo(np.int64).max)), int(ns.max(where=known, initial=NAT))
     bins = (last - first) // WEEK_NS + 1
     sums, rows = np.zeros(bins), np.zeros(bins, dtype=np.int64)
@@ -231,14 +227,15 @@ def _units_per_week(ns: np.ndarray, qty: np.ndarray) -> tuple[np.ndarray, np.nda
         index = (ns[lo : lo + PROFILE_CHUNK][ok] - first) // WEEK_NS
         sums += np.bincount(index, weights=np.nan_to_num(qty[lo : lo + PROFILE_CHUNK][ok]), minlength=bins)
         rows += np.bincount(index, minlength=bins)
-    return sums, rows
+    weeks = pd.to_datetime(first + np.flatnonzero(rows) * WEEK_NS)
+    return pd.Series(sums[rows > 0], index=pd.DatetimeIndex(weeks))
 
 
 def _distinct(column: pd.Series) -> int:
     """Distinct non-missing values; a categorical's from its codes (a count, no sort of 15M strings)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes, seen = column.cat.codes.to_numpy(), np.zeros(len(column.cat.categories) + 1, dtype=bool)
-        for lo in range(0, len(codes), PROFILE_CHUNK):  # in chunks: see _units_per_week
+        for lo in range(0, len(codes), PROFILE_CHUNK):  # in chunks: see weekly_units
             seen[codes[lo : lo + PROFILE_CHUNK]] = True  # code -1 (missing) marks the extra last slot
         return int(np.count_nonzero(seen[:-1]))
     return int(column.nunique())

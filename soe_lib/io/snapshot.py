@@ -68,8 +68,7 @@ def write_snapshot(data: Dataset, folder: Path, hashes: dict[str, str], key: str
             series = series.join(data.facts, on="_series")
         _write(series, folder / SERIES_FILE)
     # every table's profile (those validated in parts have theirs): data health then reads no rows
-    profiles = {**{name: table_profile(data.tables[name]) for name in data.sources if name not in data.profiles and data.has(name)},
-                **data.profiles}
+    profiles = {**{name: table_profile(data.tables[name]) for name in data.sources if name not in data.profiles}, **data.profiles}
     meta = {
         "schema": SNAPSHOT_SCHEMA,
         "key": key,

@@ -169,7 +169,8 @@ def _on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: Sensin
         quantiles = decide_quantiles(_each(client, [(band_errors_of, f, pools) for f in preps]))
         _each(client, [(_finish_held, f, pools, quantiles, week) for f in preps], take)
         del preps  # the workers free the prepared parts
-    return stack.result(), None if week is None else [p for p in parts if p is not None]
+    result = stack.result()  # says when a part is missing
+    return result, None if week is None else [p for p in parts if p is not None]
 
 
 def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.matrix import row_blocks
+
 __all__ = ["mase_scale", "metrics_from_parts", "naive_forecast", "rollup", "rollup_of", "series_accuracy", "weekly_errors", "window_parts"]
 
 
@@ -77,22 +79,16 @@ def metrics_from_parts(parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-# Series per block of :func:`series_accuracy` (as sensing's engine: temporaries of a block of rows are
-# reused from the heap; whole-matrix ones are fresh memory, 1.25 GB each at 1M series)
-BLOCK_ROWS = 12_500
-
-
 def series_accuracy(history: np.ndarray, plan: np.ndarray, lookback: int) -> pd.DataFrame:
     """Per-series accuracy of ``plan`` over the last ``lookback`` weeks of ``history`` (both (N, T)).
 
     Columns: wape, accuracy, bias, tracking_signal, mase, fva, naive_wape, actual_qty, plan_qty,
-    abs_error_qty, weeks. Every figure is per series: computed on blocks of :data:`BLOCK_ROWS` rows.
+    abs_error_qty, weeks. Every figure is per series: computed on blocks of rows (its naive forecast and
+    MASE scale are whole-matrix temporaries otherwise, 1.25 GB each at 1M series; see
+    :data:`~soe_lib.core.matrix.BLOCK_ROWS`).
     """
-    n = len(history)
-    if n <= BLOCK_ROWS:
-        return _series_accuracy(history, plan, lookback)
-    blocks = [_series_accuracy(history[a : a + BLOCK_ROWS], plan[a : a + BLOCK_ROWS], lookback) for a in range(0, n, BLOCK_ROWS)]
-    return pd.concat(blocks, ignore_index=True)
+    blocks = [_series_accuracy(history[r], plan[r], lookback) for r in row_blocks(len(history))]
+    return blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
 
 
 def _series_accuracy(history: np.ndarray, plan: np.ndarray, lookback: int) -> pd.DataFrame:

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from ..core.matrix import history_matrix, long_frame, to_matrix
+from ..core.matrix import history_matrix, long_frame, row_blocks, to_matrix
 from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
 from .choice import (
     Choice,
@@ -95,11 +95,6 @@ __all__ = [
 YEAR = 365.2425 / 7  # weeks per year
 CHOICE_LAGS = 4  # the choice scores each candidate 1..4 weeks ahead
 EARLY = CHOICE_LAGS - 1  # extra weeks of stored statistical forecasts before the backtest windows
-# Series per block of the per-series stages in one process. Why: a stage over all 100k series at once
-# makes temporaries of 100k x 156 floats (125 MB), which glibc maps fresh from the kernel and zeroes on
-# every allocation (above its 32 MB mmap threshold); blocks of 12,500 keep them under it, reused from
-# the heap. Measured at 100k: 13.3 s (7.9 s of it in the kernel) whole, 8.4 s (1.3 s) in 8 blocks.
-BLOCK_SERIES = 12_500
 
 
 @dataclass
@@ -317,15 +312,10 @@ class _Inputs:
     open_orders: np.ndarray  # (N, Hz)
     censored: np.ndarray  # (N, H) weeks out of stock (their actuals are NaN in y)
 
-    def blocks(self, size: int) -> list[_Inputs]:
-        """Consecutive blocks of at most ``size`` series (row views of the matrices, no copies)."""
-        n = len(self.series)
-        cuts = list(range(0, n, max(int(size), 1))) + [n] if n else [0, 0]
-        return [self.rows(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-
-    def rows(self, a: int, b: int) -> _Inputs:
-        return _Inputs(self.series.iloc[a:b].reset_index(drop=True), self.history, self.horizon, self.y[a:b], self.plan_hist[a:b],
-                       self.plan_h[a:b], self.open_orders[a:b], self.censored[a:b])
+    def rows(self, r: slice) -> _Inputs:
+        """The series of rows ``r`` (views of the matrices, no copies)."""
+        return _Inputs(self.series.iloc[r].reset_index(drop=True), self.history, self.horizon, self.y[r], self.plan_hist[r],
+                       self.plan_h[r], self.open_orders[r], self.censored[r])
 
 
 def _gather(data: Dataset, p: SensingParams, horizon_weeks: int) -> _Inputs:
@@ -559,11 +549,11 @@ def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int
     """Run demand sensing on every SKU-location of ``data`` (see the module doc for each step). The
     pooled decisions (each segment's choice and band) come from all the series here; the Dask engine
     makes them from the parts of a split (:func:`prepare`, :func:`pool_stats_of`, :func:`band_errors_of`,
-    :func:`finish`) and gets the same result; here the parts are blocks of ``BLOCK_SERIES`` series of the
-    inputs gathered once (why: :data:`BLOCK_SERIES`)."""
+    :func:`finish`) and gets the same result; here the parts are blocks of the inputs gathered once
+    (:func:`~soe_lib.core.matrix.row_blocks`: why in blocks, :data:`~soe_lib.core.matrix.BLOCK_ROWS`)."""
     p = params or SensingParams()
     inp = _gather(data, p, horizon_weeks)
-    preps = [_prepare_inputs(block, p, horizon_weeks) for block in inp.blocks(BLOCK_SERIES)]
+    preps = [_prepare_inputs(inp.rows(r), p, horizon_weeks) for r in row_blocks(len(inp.series))]
     pools = decide_pools([pool_stats_of(prep) for prep in preps])
     quantiles = decide_quantiles([band_errors_of(prep, pools) for prep in preps])
     if len(preps) == 1:

@@ -99,7 +99,10 @@ GROUPINGS = ("total", "family", "location")  # the roll-ups of plan accuracy
 
 
 def _grouping(acc: pd.DataFrame, name: str) -> pd.Series | None:
-    return None if name == "total" else acc["family"].fillna("(unknown)") if name == "family" else acc["location"]
+    """Each series' group in roll-up ``name`` (None: one total)."""
+    if name == "total":
+        return None
+    return acc["family"].fillna("(unknown)") if name == "family" else acc["location"]
 
 
 @dataclass
@@ -137,10 +140,8 @@ def sense_week(
     s_params, e_params = params or SensingParams(), exception_params or ExceptionParams()
     sensing = sensing if sensing is not None else sense(data, s_params, horizon_weeks)
     parts = parts if parts is not None else [week_part(sensing, s_params, e_params)]
-    acc = pd.concat([p.accuracy for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].accuracy
-    rollups = {}
-    for name in GROUPINGS:
-        weekly = pd.concat([p.weekly_errors[name] for p in parts]).groupby(level=0).sum() if len(parts) > 1 else parts[0].weekly_errors[name]
-        rollups[name] = rollup_of(acc, weekly, _grouping(acc, name))
-    exceptions = order_exceptions(pd.concat([p.exceptions for p in parts], ignore_index=True)) if len(parts) > 1 else parts[0].exceptions
+    acc = pd.concat([p.accuracy for p in parts], ignore_index=True)
+    rollups = {name: rollup_of(acc, pd.concat([p.weekly_errors[name] for p in parts]).groupby(level=0).sum(), _grouping(acc, name))
+               for name in GROUPINGS}
+    exceptions = order_exceptions(pd.concat([p.exceptions for p in parts], ignore_index=True))
     return SensingWeek(sensing, acc[ACCURACY_COLUMNS], rollups, exceptions)
