@@ -12,9 +12,10 @@ import pytest
 
 from soe_lib.core.problems import ValidationError
 from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
-from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges
+from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges, supply_on_cluster
 from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
 from soe_lib.sensing import MATRICES, SensingParams, sense
+from soe_lib.supply import SupplyParams, analyse_supply
 
 from .golden import differences, week_digest
 
@@ -68,6 +69,26 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         for name in MATRICES:
             np.testing.assert_allclose(getattr(result, name), getattr(here, name), rtol=1e-12, atol=1e-12, err_msg=name)
         pd.testing.assert_frame_equal(result.backtest, here.backtest)
+
+
+def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tmp_path):
+    run = open_week(str(company), out_dir=tmp_path / "w")
+    here = analyse_supply(run.data, run.table("sensed_demand"), SupplyParams(), 13)
+    kinds = here.gaps["kind"].value_counts()
+    assert kinds["shortage"] >= 3 and kinds["below_safety_stock"] >= 3 and here.capacity["overloaded"].any()  # worth splitting
+    with dask_client(None, workers=2, memory_limit="1GB") as client:
+        there = supply_on_cluster(client, run.data, run.out_dir / "inputs", run.tables_dir, SupplyParams(), 13, partitions=5)
+        done = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    assert len(done) == 2 and all(n > 0 for n in done.values())
+    # the gaps of 5 parts numbered as one: every shortage first, by series then week
+    assert there.gaps["gap_id"].tolist() == list(range(len(here.gaps)))
+    assert there.gaps["_series"].nunique() > 5 and there.lines["line_id"].is_monotonic_increasing
+    for name, frame in here.tables().items():
+        pd.testing.assert_frame_equal(there.tables()[name], frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
+    assert there.demand_qty == pytest.approx(here.demand_qty) and there.short_qty == pytest.approx(here.short_qty)
+    sku, location = here.focus(None, None)
+    for a, b in zip(here.projection_frame(sku, location), there.projection_frame(sku, location), strict=True):
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
 
 
 def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, tmp_path, monkeypatch):

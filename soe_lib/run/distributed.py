@@ -14,6 +14,14 @@ sensing's per-series stages on it, kept in the worker's memory between the round
    accuracy, demand exceptions and its groups' weekly errors (:func:`soe_lib.sensing.week_part`); the
    client stacks the parts in series order and makes the roll-ups from their sums.
 
+Supply (:func:`supply_on_cluster`) runs the same way in two rounds: each worker sums the production
+hours its part's lines put on each resource and week (:func:`soe_lib.supply.due_load`); the client
+adds them up into the ``capacity_load`` table (a resource's hours are what couples series, and its
+load is a sum over them); then each worker projects its part against that load, finds its gaps and
+their causes, its lines' delays and the stock its locations hold (:func:`soe_lib.supply.supply_part`,
+reading its rows of ``sensed_demand`` from the run's tables); the client joins the parts
+(:func:`soe_lib.supply.supply_week`: gaps numbered across parts, storage from summed units held).
+
 When the prepared state of all parts would take more than half of the workers' memory (counted as
 40 KB per series), each round prepares its part again instead of holding it (three times the
 work, one part per worker in memory at a time): spilling tens of GB to disk between rounds is slower.
@@ -33,9 +41,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..core.dataset import Dataset
 from ..io.loading import PartRunner
+from ..io.parts import read_rows
+from ..io.results import read_table
 from ..io.snapshot import read_snapshot
 from ..sensing.engine import (
     Prepared,
@@ -50,8 +61,9 @@ from ..sensing.engine import (
 )
 from ..sensing.params import ExceptionParams, SensingParams
 from ..sensing.step import SensingWeek, WeekPart, sense_week, week_part
+from ..supply import SupplyParams, SupplyPart, SupplyWeek, capacity_load, due_load, horizon, supply_part, supply_week
 
-__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "series_ranges"]
+__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "series_ranges", "supply_on_cluster"]
 
 
 def series_ranges(keys: np.ndarray, partitions: int) -> list[tuple[int, int]]:
@@ -171,6 +183,35 @@ def _on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: Sensin
         del preps  # the workers free the prepared parts
     result = stack.result()  # says when a part is missing
     return result, None if week is None else [p for p in parts if p is not None]
+
+
+def supply_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables: str | Path, params: SupplyParams, horizon_weeks: int,
+                      partitions: int) -> SupplyWeek:
+    """:func:`soe_lib.supply.analyse_supply` of every series of ``data`` with the per-series work on the
+    cluster of ``client``, in ``partitions`` parts read from the run's ``snapshot`` and its ``tables``
+    folder (``sensed_demand``): see the module doc."""
+    weeks = horizon(data.week, horizon_weeks)
+    args = [(str(snapshot), a, b) for a, b in series_ranges(data.series()["_series"].to_numpy(), partitions)]
+    dues = [d for d in _each(client, [(_due_part, *a, weeks) for a in args]) if len(d)]  # a part without production gives none
+    due = pd.concat(dues, ignore_index=True) if dues else due_load(pd.DataFrame(), data.routings, weeks)
+    load = capacity_load(None, data.routings, data.capacity, weeks, due=due)
+    parts = _each(client, [(_supply_part, *a, str(tables), params, weeks, load) for a in args])
+    return supply_week(parts, weeks, load, data.locations)
+
+
+def _due_part(snapshot: str, first: int, stop: int, weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    data = read_snapshot(snapshot, (first, stop))
+    return due_load(data.supply, data.routings, weeks)
+
+
+def _supply_part(snapshot: str, first: int, stop: int, tables: str, params: SupplyParams, weeks: pd.DatetimeIndex, load: pd.DataFrame) -> SupplyPart:
+    """The part's supply analysis; its lines numbered by their position in the whole supply table, as
+    the in-process run numbers them (the part's rows come in the whole table's order)."""
+    data = read_snapshot(snapshot, (first, stop))
+    skus = data.series()["sku"].astype(str).unique().tolist()
+    sensed = read_table(Path(tables), "sensed_demand", filters=[("sku", "in", skus)]) if skus else read_table(Path(tables), "sensed_demand").head(0)
+    keys = read_rows(f"{str(snapshot).rstrip('/')}/supply.parquet", columns=["_series"])["_series"].to_numpy() if len(data.supply) else np.zeros(0, int)
+    return supply_part(data, sensed, params, weeks, load, np.flatnonzero((keys >= first) & (keys < stop)))
 
 
 def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:

@@ -49,6 +49,8 @@ class StepContext(Protocol):
 
     def table(self, name: str) -> pd.DataFrame: ...
 
+    def table_file(self, name: str) -> Path: ...
+
     def open_actions(self) -> pd.DataFrame: ...
 
     def actions(self) -> pd.DataFrame: ...
@@ -89,6 +91,13 @@ def _sensing(run: StepContext) -> Any:
 
 
 def _supply(run: StepContext) -> Any:
+    engine = run.group(EngineParams)
+    if engine.engine == "dask":  # projections and gaps per part on a cluster, capacity from their sums (run/distributed.py)
+        from .distributed import dask_client, supply_on_cluster
+
+        with dask_client(engine.scheduler) as client:
+            return supply_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.table_file("sensed_demand").parent,
+                                     run.group(SupplyParams), run.horizon_weeks, engine.partitions)
     return analyse_supply(run.data, run.table("sensed_demand"), run.group(SupplyParams), run.horizon_weeks)
 
 

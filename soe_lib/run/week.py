@@ -95,6 +95,12 @@ class WeekRun:
     def table(self, name: str) -> pd.DataFrame:
         """A table of an earlier step of this run (week columns as ISO Mondays); computed first when
         it is missing or was made from other inputs."""
+        self.table_file(name)
+        return read_table(self.tables_dir, name)
+
+    def table_file(self, name: str) -> Path:
+        """The file of a table of an earlier step of this run, computed first when it is missing or was
+        made from other inputs (for a reader elsewhere, such as a Dask worker reading its part)."""
         step = producer_of(name)
         made = self._made_by(step)
         if made is None or made.get("snapshot") != self.key or not table_path(self.tables_dir, name).exists():
@@ -105,7 +111,7 @@ class WeekRun:
             differ = {k: v for k, v in made.get("parameters", {}).items() if self.params.get(k) != v}
             if differ:
                 print(f"note: '{name}' was computed by {step.notebook} with {differ} (this notebook's defaults differ).")
-        return read_table(self.tables_dir, name)
+        return table_path(self.tables_dir, name)
 
     @property
     def outputs_root(self) -> Path:

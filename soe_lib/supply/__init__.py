@@ -1,11 +1,11 @@
 """Supply gap analysis (step 3): projected inventory, gaps and their root cause, inbound delays, capacity, storage."""
 
-from .capacity import capacity_load, carry_over, line_completion
+from .capacity import capacity_load, carry_over, due_load, line_completion, load_table
 from .gaps import CAUSE_COLUMNS, CAUSES, GAP_COLUMNS, find_gaps, mark_lines
 from .inbound import LINE_COLUMNS, delay_summary, line_delays
 from .params import SupplyParams
-from .step import SupplyWeek, analyse_supply, demand_spread, shortage_probability
-from .storage import storage_load
+from .step import SupplyPart, SupplyWeek, analyse_supply, demand_spread, horizon, number_gaps, shortage_probability, supply_part, supply_week
+from .storage import storage_load, units_held
 
 __all__ = [
     "CAUSES",
@@ -16,6 +16,13 @@ __all__ = [
     "capacity_load",
     "carry_over",
     "delay_summary",
+    "due_load",
+    "horizon",
+    "load_table",
+    "number_gaps",
+    "supply_part",
+    "supply_week",
+    "units_held",
     "demand_spread",
     "find_gaps",
     "line_completion",
@@ -24,5 +31,6 @@ __all__ = [
     "shortage_probability",
     "storage_load",
     "SupplyParams",
+    "SupplyPart",
     "SupplyWeek",
 ]

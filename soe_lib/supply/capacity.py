@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["capacity_load", "carry_over", "line_completion"]
+__all__ = ["capacity_load", "carry_over", "due_load", "line_completion", "load_table"]
 
 
 def _production(supply: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
@@ -55,13 +55,41 @@ def carry_over(load: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.
     return done, carried_in
 
 
-def capacity_load(supply: pd.DataFrame, routings: pd.DataFrame, capacity: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
-    """One row per resource and horizon week: due load, carry-over in and out, completion, slack."""
-    cols = ["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded", "carried_in_hours", "completed_hours",
-            "carried_out_hours", "slack_hours", "lines"]
+DUE_COLUMNS = {"resource": "object", "week": "datetime64[ns]", "load_hours": "float64", "lines": "int64"}
+
+
+def due_load(supply: pd.DataFrame, routings: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    """Production hours due per resource and ETA week of the horizon:
+    ``load_hours[r, t] = sum(qty x hours_per_unit)`` and ``lines[r, t]`` (production lines due) over the
+    production lines of ``supply``. Sums: the load of a set of series is the sum of its parts' loads (a
+    line belongs to one series), which is how the Dask engine adds up capacity from its parts."""
+    if routings.empty or supply.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in DUE_COLUMNS.items()})
+    routed = _production(supply, routings)
+    routed = routed[routed["eta_week"].isin(weeks)].assign(hours=lambda f: f["qty"] * f["hours_per_unit"])
+    due = routed.groupby(["resource", "eta_week"], as_index=False).agg(load_hours=("hours", "sum"), lines=("line", "nunique"))
+    return due.rename(columns={"eta_week": "week"})[list(DUE_COLUMNS)]
+
+
+LOAD_COLUMNS = ["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded", "carried_in_hours", "completed_hours",
+                "carried_out_hours", "slack_hours", "lines"]
+
+
+def capacity_load(supply: pd.DataFrame | None, routings: pd.DataFrame, capacity: pd.DataFrame, weeks: pd.DatetimeIndex,
+                  due: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per resource and horizon week: due load, carry-over in and out, completion, slack
+    (:func:`load_table` of :func:`due_load` of ``supply``, or of ``due`` when given: the hours due of
+    several parts, concatenated). Empty without routings or capacity."""
     if routings.empty or capacity.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("hours", "pct")) else "object") for c in cols})
-    grid, load, avail, lines = _grid(supply, routings, capacity, weeks)
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("hours", "pct")) else "object") for c in LOAD_COLUMNS})
+    return load_table(due_load(supply, routings, weeks) if due is None else due, capacity, weeks)
+
+
+def load_table(due: pd.DataFrame, capacity: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    """The ``capacity_load`` table from the hours due (:func:`due_load`, or the concatenation of several
+    parts' dues: summed here) and the hours available, with the FIFO carry-over of the module doc."""
+    cols = LOAD_COLUMNS
+    grid, load, avail, lines = _grid(due, capacity, weeks)
     done, carried_in = carry_over(load, avail)
     completed = done.sum(axis=1)
     out = grid.copy()
@@ -79,17 +107,14 @@ def capacity_load(supply: pd.DataFrame, routings: pd.DataFrame, capacity: pd.Dat
     return out[cols]
 
 
-def _grid(supply, routings, capacity, weeks) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+def _grid(due: pd.DataFrame, capacity: pd.DataFrame, weeks: pd.DatetimeIndex) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """(resource x week grid, load hours, available hours, lines) as (R, T) matrices."""
     resources = sorted(capacity["resource"].unique())
     grid = pd.MultiIndex.from_product([resources, weeks], names=["resource", "week"]).to_frame(index=False)
-    routed = _production(supply, routings)
-    routed = routed[routed["eta_week"].isin(weeks)].assign(hours=lambda f: f["qty"] * f["hours_per_unit"])
-    due = routed.groupby(["resource", "eta_week"]).agg(load=("hours", "sum"), lines=("line", "nunique"))
-    due.index = due.index.set_names(["resource", "week"])
+    summed = due.groupby(["resource", "week"])[["load_hours", "lines"]].sum()  # parts of one resource-week add up
     at = pd.MultiIndex.from_frame(grid)
-    load = due["load"].reindex(at).fillna(0.0).to_numpy().reshape(len(resources), len(weeks))
-    lines = due["lines"].reindex(at).fillna(0).to_numpy().reshape(len(resources), len(weeks))
+    load = summed["load_hours"].reindex(at).fillna(0.0).to_numpy(dtype=float).reshape(len(resources), len(weeks))
+    lines = summed["lines"].reindex(at).fillna(0).to_numpy(dtype=float).reshape(len(resources), len(weeks))
     avail = capacity.set_index(["resource", "week"])["available_hours"].reindex(at).to_numpy(dtype=float).reshape(len(resources), len(weeks))
     return grid, load, avail, lines
 

@@ -17,11 +17,11 @@ __all__ = ["LINE_COLUMNS", "delay_summary", "line_delays"]
 LINE_COLUMNS = ["order_id", "sku", "location", "week", "eta_week", "qty", "supplier", "kind"]
 
 
-def line_delays(supply: pd.DataFrame) -> pd.DataFrame:
-    """One row per supply line: ``line_id`` (its position in the input), the contract's columns,
-    ``delay_weeks`` and ``late``."""
+def line_delays(supply: pd.DataFrame, line_ids: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per supply line: ``line_id`` (its position in the input: ``line_ids`` when ``supply`` is a
+    part of it), the contract's columns, ``delay_weeks`` and ``late``."""
     out = supply[LINE_COLUMNS].copy()
-    out.insert(0, "line_id", np.arange(len(out)))
+    out.insert(0, "line_id", np.arange(len(out)) if line_ids is None else np.asarray(line_ids, dtype=np.int64))
     out["delay_weeks"] = weeks_between(supply["eta_week"], supply["week"])
     out["late"] = out["delay_weeks"] > 0
     return out

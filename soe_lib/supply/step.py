@@ -37,23 +37,37 @@ from .capacity import capacity_load, line_completion
 from .gaps import find_gaps, mark_lines
 from .inbound import delay_summary, line_delays
 from .params import SupplyParams
-from .storage import storage_load
+from .storage import storage_load, units_held
 
-__all__ = ["SupplyWeek", "analyse_supply", "demand_spread", "shortage_probability"]
+__all__ = ["SupplyPart", "SupplyWeek", "analyse_supply", "demand_spread", "horizon", "number_gaps", "shortage_probability", "supply_part", "supply_week"]
+
+
+@dataclass
+class SupplyPart:
+    """What :func:`supply_part` finds for a set of series (all of them, or a part on a Dask worker):
+    every series' rows, gaps numbered within the part. :func:`supply_week` joins parts into the week."""
+
+    series: pd.DataFrame
+    projection: pd.DataFrame  # inventory_projection rows of the part's series
+    gaps: pd.DataFrame  # gap_id numbered in the part: shortages first, then safety-stock gaps
+    causes: pd.DataFrame  # gap_causes, by the part's gap_id
+    lines: pd.DataFrame  # inbound_delays of the part's supply lines (line_id: position in the whole supply table)
+    held: pd.DataFrame  # location, week, units_held, units_end_of_week: sums over the part's series
+    demand_qty: float  # sensed demand over the horizon (constrained projection)
+    short_qty: float  # of it, units not served on time
 
 
 @dataclass
 class SupplyWeek:
     series: pd.DataFrame  # sku, location, family, unit_price, unit_cost, safety_stock, _series
     weeks: pd.DatetimeIndex
-    plan: Projection
-    current: Projection
-    constrained: Projection
     projection: pd.DataFrame
     gaps: pd.DataFrame
     lines: pd.DataFrame  # supply lines with delay, constrained qty, creates_shortage
     capacity: pd.DataFrame
     storage: pd.DataFrame
+    demand_qty: float = 0.0  # sensed demand over the horizon
+    short_qty: float = 0.0  # of it, units not served on time (constrained projection)
     by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
     causes: pd.DataFrame = field(default_factory=pd.DataFrame)  # gap_causes: per gap and week
@@ -90,7 +104,7 @@ class SupplyWeek:
     def headline(self) -> pd.DataFrame:
         """The numbers a planner reads first: gaps, units short, fill rate, late lines, overloads, overflows."""
         short = self.gaps[self.gaps["kind"] == "shortage"]
-        demand = self.constrained.demand.sum()
+        demand = self.demand_qty
         return pd.DataFrame(
             {
                 "measure": [
@@ -100,7 +114,7 @@ class SupplyWeek:
                 ],
                 "value": [
                     len(self.series), len(short), short[["sku", "location"]].drop_duplicates().shape[0], short["shortage_qty"].sum(),
-                    1 - self.constrained.short_new.sum() / demand if demand > 0 else 1.0,
+                    1 - self.short_qty / demand if demand > 0 else 1.0,
                     int((self.gaps["kind"] == "below_safety_stock").sum()), int(self.lines["late"].sum()),
                     int(self.lines["creates_shortage"].sum()), int(self.capacity["overloaded"].sum()) if len(self.capacity) else 0,
                     int(self.storage["overflow"].sum()),
@@ -121,20 +135,14 @@ class SupplyWeek:
 
     def projection_frame(self, sku: str, location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One SKU-location for a chart: (projections as a long frame week/measure/qty, its supply lines
-        due in the horizon)."""
-        match = ((self.series["sku"] == sku) & (self.series["location"] == location)).to_numpy()
-        if not match.any():
+        due in the horizon), read from the ``inventory_projection`` rows."""
+        rows = self.projection[(self.projection["sku"] == sku).to_numpy() & (self.projection["location"] == location).to_numpy()]
+        if not len(rows):
             raise KeyError(f"no SKU-location {sku!r} @ {location!r} in this week's data")
-        i = int(np.flatnonzero(match)[0])
-        lines = pd.concat(
-            [
-                pd.DataFrame({"week": self.weeks, "measure": "projected (current ETAs)", "qty": self.current.projected[i]}),
-                pd.DataFrame({"week": self.weeks, "measure": "projected (capacity-constrained)", "qty": self.constrained.projected[i]}),
-                pd.DataFrame({"week": self.weeks, "measure": "projected (as planned)", "qty": self.plan.projected[i]}),
-                pd.DataFrame({"week": self.weeks, "measure": "safety stock", "qty": float(self.series["safety_stock"].iloc[i])}),
-            ],
-            ignore_index=True,
-        )
+        measures = {"projected_on_hand": "projected (current ETAs)", "constrained_projected_on_hand": "projected (capacity-constrained)",
+                    "plan_projected_on_hand": "projected (as planned)", "safety_stock": "safety stock"}
+        lines = pd.concat([pd.DataFrame({"week": rows["week"].to_numpy(), "measure": label, "qty": rows[col].to_numpy(dtype=float)})
+                           for col, label in measures.items()], ignore_index=True)
         rec = self.lines[(self.lines["sku"] == sku) & (self.lines["location"] == location)]
         return lines, rec[rec["eta_week"] <= self.weeks[-1]]
 
@@ -159,32 +167,34 @@ def _series_with_stock(data: Dataset) -> pd.DataFrame:
     return series
 
 
+def horizon(week: pd.Timestamp, horizon_weeks: int) -> pd.DatetimeIndex:
+    """The horizon's ISO Mondays: the run week and the ``horizon_weeks - 1`` after it."""
+    return pd.date_range(week, periods=horizon_weeks, freq="7D")
+
+
 def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | None = None, horizon_weeks: int = 13) -> SupplyWeek:
-    """Project, find gaps and their causes, delays, capacity and storage for the run week.
+    """Project, find gaps and their causes, delays, capacity and storage for the run week: the whole
+    company as one :func:`supply_part`.
 
     ``sensed``: the ``sensed_demand`` table of the sensing step (week as ISO Mondays).
     """
-    p = params or SupplyParams()
-    weeks = pd.date_range(data.week, periods=horizon_weeks, freq="7D")
+    weeks = horizon(data.week, horizon_weeks)
+    load = capacity_load(data.supply, data.routings, data.capacity, weeks)  # empty without routings/capacity
+    return supply_week([supply_part(data, sensed, params or SupplyParams(), weeks, load)], weeks, load, data.locations)
+
+
+def supply_part(data: Dataset, sensed: pd.DataFrame, p: SupplyParams, weeks: pd.DatetimeIndex, load: pd.DataFrame,
+                line_ids: np.ndarray | None = None) -> SupplyPart:
+    """Projections, gaps and their causes, line delays and stock held for the series of ``data`` (all of
+    them, or a part), given the capacity ``load`` of every series (:func:`~.capacity.capacity_load`): the
+    only thing series share here is a resource's hours, and its load is a sum over series.
+    ``line_ids``: each supply row's position in the whole supply table (default: ``data.supply`` is whole)."""
     series = _series_with_stock(data)
-    on_hand, safety = series["on_hand"].to_numpy(), series["safety_stock"].to_numpy()
-
+    safety = series["safety_stock"].to_numpy()
     sensed_keys = sensed.merge(series[["sku", "location", "_series"]], on=["sku", "location"], how="inner")
-    demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
-    spread = demand_spread(sensed_keys, series, weeks)
-    # only the horizon's weeks of the plan: read alone from a snapshot (at 1M series the whole plan is 182M rows)
-    plan_demand = to_matrix(data.weeks_of("demand_plan", weeks[0], weeks[-1] + pd.Timedelta(weeks=1)), series, weeks, "qty")
-
-    # supply: planned week, current ETA, and when capacity lets production arrive (carried over)
     supply = data.supply
-    load = capacity_load(supply, data.routings, data.capacity, weeks)  # empty without routings/capacity
-    arrivals, per_line = line_completion(supply, data.routings, load, weeks)
-    arrivals = arrivals.assign(_series=supply["_series"].to_numpy()[arrivals["line"].to_numpy()])
-    plan = project(on_hand, _matrix(supply, series, weeks, "week", "qty"), plan_demand)
-    current = project(on_hand, _matrix(supply, series, weeks, "eta_week", "qty"), demand)
-    constrained = project(on_hand, _matrix(arrivals, series, weeks, "week", "qty"), demand)
-
-    lines = line_delays(supply).assign(
+    plan, current, constrained, per_line = _projections(data, sensed_keys, series, weeks, load)
+    lines = line_delays(supply, line_ids).assign(
         constrained_qty=(per_line["on_time_qty"] + per_line["late_qty"]).to_numpy(),
         carried_qty=per_line["late_qty"].to_numpy(),
         at_risk_qty=per_line["at_risk_qty"].to_numpy(),
@@ -192,16 +202,60 @@ def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | N
     )
     gaps, causes = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
     lines = mark_lines(lines, supply, gaps)
-    chance = shortage_probability(constrained.projected, spread)
+    chance = shortage_probability(constrained.projected, demand_spread(sensed_keys, series, weeks))
     gaps["shortage_probability"] = _gap_probability(gaps, series, weeks, chance)
+    projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance)
+    return SupplyPart(series, projection, gaps, causes, lines, units_held(series, weeks, constrained),
+                      float(constrained.demand.sum()), float(constrained.short_new.sum()))
+
+
+def _projections(data: Dataset, sensed_keys: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex,
+                 load: pd.DataFrame) -> tuple[Projection, Projection, Projection, pd.DataFrame]:
+    """The three projections (plan, current, constrained) and per supply line what capacity lets arrive."""
+    on_hand = series["on_hand"].to_numpy()
+    demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
+    # only the horizon's weeks of the plan: read alone from a snapshot (at 1M series the whole plan is 182M rows)
+    plan_demand = to_matrix(data.weeks_of("demand_plan", weeks[0], weeks[-1] + pd.Timedelta(weeks=1)), series, weeks, "qty")
+    # supply: planned week, current ETA, and when capacity lets production arrive (carried over)
+    supply = data.supply
+    arrivals, per_line = line_completion(supply, data.routings, load, weeks)
+    arrivals = arrivals.assign(_series=supply["_series"].to_numpy()[arrivals["line"].to_numpy()])
+    plan = project(on_hand, _matrix(supply, series, weeks, "week", "qty"), plan_demand)
+    current = project(on_hand, _matrix(supply, series, weeks, "eta_week", "qty"), demand)
+    constrained = project(on_hand, _matrix(arrivals, series, weeks, "week", "qty"), demand)
+    return plan, current, constrained, per_line
+
+
+def supply_week(parts: list[SupplyPart], weeks: pd.DatetimeIndex, load: pd.DataFrame, locations: pd.DataFrame) -> SupplyWeek:
+    """The week from its parts (in series order): rows concatenated, gaps numbered across the parts
+    (every shortage first, then every safety-stock gap; by series, then week: as one part numbers
+    them), supply lines back in the supply table's order, storage from the parts' summed units held,
+    the supplier and kind summaries from all lines."""
+    gaps, causes = number_gaps([p.gaps for p in parts], [p.causes for p in parts])
+    lines = pd.concat([p.lines for p in parts], ignore_index=True).sort_values("line_id", kind="stable").reset_index(drop=True)
     result = SupplyWeek(
-        series, weeks, plan, current, constrained,
-        _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance),
-        gaps, lines, load, storage_load(data.locations, series, weeks, constrained), causes=causes,
+        pd.concat([p.series for p in parts], ignore_index=True), weeks, pd.concat([p.projection for p in parts], ignore_index=True),
+        gaps, lines, load, storage_load(locations, pd.concat([p.held for p in parts], ignore_index=True)),
+        sum(p.demand_qty for p in parts), sum(p.short_qty for p in parts), causes=causes,
     )
     result.by_supplier = delay_summary(lines, "supplier")
     result.by_kind = delay_summary(lines, "kind")
     return result
+
+
+def number_gaps(gaps: list[pd.DataFrame], causes: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gaps and their causes of several parts, ``gap_id`` numbered across them: all shortages in part
+    order, then all safety-stock gaps (each part numbers its own that way)."""
+    tagged = pd.concat([g.assign(_part=i) for i, g in enumerate(gaps)], ignore_index=True)
+    tagged = tagged.sort_values("kind", key=lambda k: (k != "shortage").astype(int), kind="stable").reset_index(drop=True)
+    new_id = pd.Series(np.arange(len(tagged)), index=pd.MultiIndex.from_arrays([tagged["_part"], tagged["gap_id"]]))
+    out = tagged.assign(gap_id=new_id.to_numpy()).drop(columns="_part")
+    week_causes = pd.concat([c.assign(_part=i) for i, c in enumerate(causes)], ignore_index=True)
+    at = pd.MultiIndex.from_arrays([week_causes["_part"], week_causes["gap_id"]])
+    week_causes["gap_id"] = new_id.reindex(at).to_numpy()
+    # each part's causes are in (gap, week, cause) order: a stable sort by the new number keeps the rest
+    week_causes = week_causes.sort_values("gap_id", kind="stable").drop(columns="_part").reset_index(drop=True)
+    return out.astype({"gap_id": "int64"}), week_causes.astype({"gap_id": "int64"})
 
 
 Z90 = 1.2815515655446004  # the standard normal's 90 % quantile: P10..P90 spans 2 x 1.2816 standard deviations
