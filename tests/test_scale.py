@@ -12,7 +12,9 @@ import pytest
 
 from soe_lib.core.problems import ValidationError
 from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
-from soe_lib.run import STEPS, dask_client, open_week, run_week, sense_on_cluster, series_ranges, supply_on_cluster
+from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
+from soe_lib.finance import FinanceParams, assess_week, projection_part, touched_series
+from soe_lib.run import STEPS, dask_client, finance_on_cluster, open_week, run_week, sense_on_cluster, series_ranges, supply_on_cluster
 from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
 from soe_lib.sensing import MATRICES, SensingParams, sense
 from soe_lib.supply import SupplyParams, analyse_supply
@@ -89,6 +91,27 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
     sku, location = here.focus(None, None)
     for a, b in zip(here.projection_frame(sku, location), there.projection_frame(sku, location), strict=True):
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+
+
+def test_finance_reading_the_projection_in_parts_on_a_local_cluster_equals_finance_in_process(tmp_path):
+    write_sample(tmp_path / "data", skus=40)  # 120 SKU-locations: transfers and substitutes among the options
+    run = open_week(str(tmp_path / "data"), out_dir=tmp_path / "w")
+    upstream = {name: run.table(name) for name in FINANCE_INPUTS}
+    here = assess_week(run.data, upstream, FinanceParams())
+    feasible = set(here.options.loc[here.options["feasible"], "action"])
+    assert {"transfer", "substitute", "expedite", "build_ahead"} <= feasible
+    touched = touched_series(upstream["supply_gaps"], run.data.substitutes, upstream["demand_exceptions"])
+    kept = projection_part(upstream["inventory_projection"], run.data.products, FinanceParams(), touched).rows
+    assert 0 < len(kept) < 0.6 * len(upstream["inventory_projection"])  # the rows the decisions touch, not all
+    with dask_client(None, workers=2, memory_limit="1GB") as client:
+        # 7 parts of 120 series: ranges cut through the locations of a SKU (a transfer's source may be in another part)
+        there = finance_on_cluster(client, run.data, run.out_dir / "inputs", run.tables_dir,
+                                   {k: v for k, v in upstream.items() if k != "inventory_projection"}, FinanceParams(), None, 13, partitions=7)
+        done = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    assert len(done) == 2 and all(n > 0 for n in done.values())
+    for name, frame in here.tables().items():
+        pd.testing.assert_frame_equal(there.tables()[name], frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
+    assert there.feedback == here.feedback and there.plan.objective == pytest.approx(here.plan.objective)
 
 
 def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, tmp_path, monkeypatch):

@@ -4,10 +4,22 @@ from .catalogue import ACTIONS, load_catalogue
 from .countermeasures import COLUMNS, World, generate_options, make_world
 from .decisions import FIRST_MOVE, cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
-from .money import excess_inventory, loss_factor, money_at_risk, plan_vs_estimate, rollup_money, series_blocks, shipped_qty
+from .money import (
+    estimate_sums,
+    excess_inventory,
+    excess_rows,
+    largest_excess,
+    loss_factor,
+    money_at_risk,
+    plan_vs_estimate,
+    plan_vs_estimate_of,
+    rollup_money,
+    series_blocks,
+    shipped_qty,
+)
 from .params import FinanceParams
 from .plan import PlanResult, apply_plan, greedy_plan, joint_plan
-from .step import INPUT_TABLES, FinanceWeek, assess_week
+from .step import INPUT_TABLES, FinanceWeek, ProjectionPart, Touched, assess_week, projection_part, touched_series
 
 __all__ = [
     "ACTIONS",
@@ -22,7 +34,15 @@ __all__ = [
     "assess_week",
     "cap_to_budget",
     "decision_items",
+    "estimate_sums",
     "excess_inventory",
+    "excess_rows",
+    "largest_excess",
+    "plan_vs_estimate_of",
+    "ProjectionPart",
+    "Touched",
+    "projection_part",
+    "touched_series",
     "generate_options",
     "greedy_plan",
     "joint_plan",

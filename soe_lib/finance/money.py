@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["excess_inventory", "loss_factor", "money_at_risk", "plan_vs_estimate", "rollup_money", "series_blocks", "shipped_qty"]
+__all__ = ["estimate_sums", "excess_inventory", "excess_rows", "largest_excess", "loss_factor", "money_at_risk", "plan_vs_estimate", "plan_vs_estimate_of", "rollup_money", "series_blocks", "shipped_qty"]
 
 
 def loss_factor(open_at_end: pd.Series | np.ndarray, backorder_share: float) -> np.ndarray:
@@ -77,12 +77,26 @@ def rollup_money(impact: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def excess_inventory(projection: pd.DataFrame, products: pd.DataFrame, excess_weeks: float = 12.0) -> pd.DataFrame:
     """SKU-locations holding more than ``excess_weeks`` of demand at some week of the horizon, valued at cost."""
-    p = projection.assign(_cover=projection.groupby(["sku", "location"])["demand_qty"].transform("mean") * excess_weeks)
+    return largest_excess(excess_rows(projection, products, excess_weeks))
+
+
+def excess_rows(projection: pd.DataFrame, products: pd.DataFrame, excess_weeks: float = 12.0) -> pd.DataFrame:
+    """Per SKU-location of ``projection`` with excess: ``excess_qty = max over weeks of (constrained
+    projected on hand - excess_weeks x mean demand)`` and ``excess_value = excess_qty x unit cost``, in
+    (sku, location) order; per series, so parts of the projection give parts of the rows."""
+    p = projection.assign(_cover=projection.groupby(["sku", "location"], observed=True)["demand_qty"].transform("mean") * excess_weeks)
     p = p.assign(_excess=(p["constrained_projected_on_hand"] - p["_cover"]).clip(lower=0))
-    out = p.groupby(["sku", "location"], as_index=False)["_excess"].max().rename(columns={"_excess": "excess_qty"})
+    out = p.groupby(["sku", "location"], as_index=False, observed=True)["_excess"].max().rename(columns={"_excess": "excess_qty"})
     out = out[out["excess_qty"] > 0].merge(products[["sku", "family", "unit_cost"]], on="sku", how="left")
     out["excess_value"] = out["excess_qty"] * out["unit_cost"]
-    return out.sort_values("excess_value", ascending=False).reset_index(drop=True)
+    return out.astype({"sku": "str", "location": "str"})
+
+
+def largest_excess(rows: pd.DataFrame) -> pd.DataFrame:
+    """The ``excess_inventory`` table: :func:`excess_rows` (of one or several parts), largest value first
+    (ties in SKU, location order)."""
+    rows = rows.sort_values(["sku", "location"], kind="stable")
+    return rows.sort_values("excess_value", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def series_blocks(p: pd.DataFrame) -> bool:
@@ -114,10 +128,14 @@ def shipped_qty(projection: pd.DataFrame, backorder_share: float = 0.0) -> np.nd
     return projection["demand_qty"].to_numpy() - short_new + backorder_share * recovered
 
 
-def plan_vs_estimate(
-    projection: pd.DataFrame, products: pd.DataFrame, financial_plan: pd.DataFrame, backorder_share: float = 0.0
-) -> pd.DataFrame:
-    """Family x week: revenue/margin plan vs estimate, the gap, and the exact split of the revenue gap."""
+ESTIMATE_SUMS = ["revenue_estimate", "margin_estimate", "demand_value", "plan_demand_value", "shipped_qty", "demand_qty"]
+
+
+def estimate_sums(projection: pd.DataFrame, products: pd.DataFrame, backorder_share: float = 0.0) -> pd.DataFrame:
+    """Family x week sums of what the projection ships and is asked for (:data:`ESTIMATE_SUMS`):
+    ``revenue_estimate = sum(shipped x price)``, ``margin_estimate = sum(shipped x margin)``,
+    ``demand_value = sum(demand x price)``, ``plan_demand_value = sum(plan demand x price)``. Sums over
+    series: the sums of parts of the projection add up to the whole's."""
     p = projection.merge(products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")  # keeps the projection's order
     if not series_blocks(p):
         p = p.sort_values(["sku", "location", "week"], kind="stable")
@@ -130,9 +148,20 @@ def plan_vs_estimate(
         plan_demand_value=p["plan_demand_qty"] * p["unit_price"],
         shipped_qty=shipped,
     )
-    est = p.groupby(["family", "week"], as_index=False)[
-        ["revenue_estimate", "margin_estimate", "demand_value", "plan_demand_value", "shipped_qty", "demand_qty"]
-    ].sum()
+    return p.groupby(["family", "week"], as_index=False)[ESTIMATE_SUMS].sum()
+
+
+def plan_vs_estimate(
+    projection: pd.DataFrame, products: pd.DataFrame, financial_plan: pd.DataFrame, backorder_share: float = 0.0
+) -> pd.DataFrame:
+    """Family x week: revenue/margin plan vs estimate, the gap, and the exact split of the revenue gap."""
+    return plan_vs_estimate_of(estimate_sums(projection, products, backorder_share), financial_plan)
+
+
+def plan_vs_estimate_of(sums: pd.DataFrame, financial_plan: pd.DataFrame) -> pd.DataFrame:
+    """:func:`plan_vs_estimate` from :func:`estimate_sums` (of the whole projection, or of its parts
+    concatenated: summed again here) and the financial plan."""
+    est = sums.groupby(["family", "week"], as_index=False)[ESTIMATE_SUMS].sum()
     fin = financial_plan[["family", "week", "revenue_plan", "margin_plan"]] if len(financial_plan) else pd.DataFrame(columns=["family", "week", "revenue_plan", "margin_plan"])
     out = est.merge(fin, on=["family", "week"], how="left")
     has_plan = out["revenue_plan"].notna()

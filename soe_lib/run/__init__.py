@@ -63,6 +63,7 @@ _WHERE = {
     "sense_on_cluster": "distributed",
     "sense_week_on_cluster": "distributed",
     "series_ranges": "distributed",
+    "finance_on_cluster": "distributed",
     "supply_on_cluster": "distributed",
     "start_beside": "execute",
     "step_named": "steps",

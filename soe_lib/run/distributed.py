@@ -22,6 +22,14 @@ their causes, its lines' delays and the stock its locations hold (:func:`soe_lib
 reading its rows of ``sensed_demand`` from the run's tables); the client joins the parts
 (:func:`soe_lib.supply.supply_week`: gaps numbered across parts, storage from summed units held).
 
+Finance (:func:`finance_on_cluster`) reads the projection only on the workers: each reads its part of
+``inventory_projection`` and returns its family x week sums (plan vs estimate), its excess stock rows,
+and the rows of the series the week's shortages and demand findings touch (every location of a SKU
+short somewhere, accepted substitutes at a short location, the demand exceptions:
+:func:`soe_lib.finance.touched_series`); money at risk, the countermeasure options, the joint plan
+(one model over every gap: HiGHS) and the decision list are then made on the client from those rows,
+which give the same numbers as the whole table.
+
 When the prepared state of all parts would take more than half of the workers' memory (counted as
 40 KB per series), each round prepares its part again instead of holding it (three times the
 work, one part per worker in memory at a time): spilling tens of GB to disk between rounds is slower.
@@ -61,9 +69,11 @@ from ..sensing.engine import (
 )
 from ..sensing.params import ExceptionParams, SensingParams
 from ..sensing.step import SensingWeek, WeekPart, sense_week, week_part
+from ..finance import FinanceParams, FinanceWeek, ProjectionPart, Touched, assess_week, projection_part, touched_series
 from ..supply import SupplyParams, SupplyPart, SupplyWeek, capacity_load, due_load, horizon, supply_part, supply_week
 
-__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "series_ranges", "supply_on_cluster"]
+__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "finance_on_cluster", "series_ranges",
+           "supply_on_cluster"]
 
 
 def series_ranges(keys: np.ndarray, partitions: int) -> list[tuple[int, int]]:
@@ -212,6 +222,26 @@ def _supply_part(snapshot: str, first: int, stop: int, tables: str, params: Supp
     sensed = read_table(Path(tables), "sensed_demand", filters=[("sku", "in", skus)]) if skus else read_table(Path(tables), "sensed_demand").head(0)
     keys = read_rows(f"{str(snapshot).rstrip('/')}/supply.parquet", columns=["_series"])["_series"].to_numpy() if len(data.supply) else np.zeros(0, int)
     return supply_part(data, sensed, params, weeks, load, np.flatnonzero((keys >= first) & (keys < stop)))
+
+
+def finance_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables: str | Path, upstream: dict[str, pd.DataFrame],
+                       params: FinanceParams, open_actions: pd.DataFrame | None, horizon_weeks: int, partitions: int) -> FinanceWeek:
+    """:func:`soe_lib.finance.assess_week` with ``inventory_projection`` read and reduced in parts on the
+    cluster (see the module doc); ``upstream``: the step's other input tables."""
+    touched = touched_series(upstream["supply_gaps"], data.substitutes, upstream["demand_exceptions"])
+    args = [(str(snapshot), a, b) for a, b in series_ranges(data.series()["_series"].to_numpy(), partitions)]
+    parts = _each(client, [(_projection_part, *a, str(tables), params, touched) for a in args])
+    return assess_week(data, upstream, params, open_actions, parts, horizon(data.week, horizon_weeks))
+
+
+def _projection_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, touched: Touched) -> ProjectionPart:
+    data = read_snapshot(snapshot, (first, stop))
+    keys = data.series()[["sku", "location"]].astype(str)
+    rows = read_table(Path(tables), "inventory_projection", filters=[("sku", "in", keys["sku"].unique().tolist())]) if len(keys) else None
+    if rows is None:
+        rows = read_table(Path(tables), "inventory_projection").head(0)
+    mine = pd.MultiIndex.from_frame(rows[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(keys))  # a SKU's other locations may be in the next part
+    return projection_part(rows[mine].reset_index(drop=True), data.products, params, touched)
 
 
 def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:

@@ -102,6 +102,15 @@ def _supply(run: StepContext) -> Any:
 
 
 def _finance(run: StepContext) -> Any:
+    engine = run.group(EngineParams)
+    if engine.engine == "dask":  # the projection read and reduced per part on a cluster (run/distributed.py)
+        from .distributed import dask_client, finance_on_cluster
+
+        upstream = {name: run.table(name) for name in FINANCE_INPUTS if name != "inventory_projection"}
+        tables = run.table_file("inventory_projection").parent
+        with dask_client(engine.scheduler) as client:
+            return finance_on_cluster(client, run.data, Path(run.out_dir) / "inputs", tables, upstream, run.group(FinanceParams), run.open_actions(),
+                                      run.horizon_weeks, engine.partitions)
     return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams), run.open_actions())
 
 
