@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from soe_lib.core.matrix import RowsOnDisk
 from soe_lib.core.problems import ValidationError
 from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
 from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
@@ -66,6 +67,10 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         # prepared again in every round instead of held (what a cluster smaller than the prepared state does)
         again = sense_on_cluster(client, run.data, run.out_dir / "inputs", params, 13, partitions=4, hold=False)
     assert len(done) == 2 and all(n > 0 for n in done.values())  # both processes did part of the work
+    # the history matrices are mapped from the run's disk, not held; their files are gone once mapped
+    assert isinstance(there.actual, np.memmap) and isinstance(there.cleaned, np.memmap) and not there.actual.flags.writeable
+    assert isinstance(there.sensed, np.ndarray) and not isinstance(there.sensed, np.memmap)  # the horizon's, held
+    assert not list(run.out_dir.glob(".sensing-*"))
     for result in (there, again):
         pd.testing.assert_frame_equal(result.series, here.series)
         for name in MATRICES:
@@ -112,6 +117,19 @@ def test_finance_reading_the_projection_in_parts_on_a_local_cluster_equals_finan
     for name, frame in here.tables().items():
         pd.testing.assert_frame_equal(there.tables()[name], frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
     assert there.feedback == here.feedback and there.plan.objective == pytest.approx(here.plan.objective)
+
+
+def test_a_matrix_filled_on_disk_in_blocks_in_any_order_reads_back_mapped_and_leaves_no_file(tmp_path):
+    rng = np.random.default_rng(3)
+    for dtype in ("float32", "bool"):
+        whole = rng.normal(size=(23, 7)) > 0 if dtype == "bool" else rng.normal(size=(23, 7)).astype(dtype)
+        disk = RowsOnDisk(tmp_path / f"m-{dtype}.npy", whole.shape, whole.dtype)
+        for a, b in ((10, 23), (0, 4), (4, 10)):
+            disk[slice(a, b)] = whole[a:b]
+        got = disk.array()
+        assert isinstance(got, np.memmap) and got.dtype == whole.dtype and not got.flags.writeable
+        np.testing.assert_array_equal(got, whole)
+        assert not list(tmp_path.iterdir())  # unlinked once mapped: freed with the mapping
 
 
 def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, tmp_path, monkeypatch):

@@ -8,12 +8,14 @@ weeks before a series' first actual are ``NaN`` (the item was not selling yet).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["BLOCK_ROWS", "WEEK_NS", "WeekMatrix", "history_matrix", "long_frame", "row_blocks", "row_positions", "to_matrix"]
+__all__ = ["BLOCK_ROWS", "WEEK_NS", "RowsOnDisk", "WeekMatrix", "history_matrix", "long_frame", "row_blocks", "row_positions", "to_matrix"]
 
 KEY = ["sku", "location"]
 WEEK_NS = 7 * 86_400 * 10**9  # a week in nanoseconds: weeks as integers
@@ -141,3 +143,36 @@ def history_matrix(actuals: pd.DataFrame, series: pd.DataFrame, run_week: pd.Tim
     values, _, start = _scatter(actuals, series, weeks, "qty", first=True)
     values[np.arange(len(weeks))[None, :] < start[:, None]] = np.nan
     return WeekMatrix(series.reset_index(drop=True), weeks, values)
+
+
+class RowsOnDisk:
+    """A (rows, columns) matrix filled in blocks of rows, in any order, straight into a ``.npy`` file
+    (``os.pwrite``: the data never sits in this process's memory), then mapped read-only
+    (:meth:`array`). Why: a client that stacks parts only to read a row or two of them later (a chart of
+    one series) need not hold 4 GB of history at 1M series. The file is removed once mapped: its disk
+    space is freed when the mapping is."""
+
+    def __init__(self, path: Path, shape: tuple[int, int], dtype: np.dtype) -> None:
+        self.path, self.shape, self.dtype = Path(path), (int(shape[0]), int(shape[1])), np.dtype(dtype)
+        self.row_bytes = self.shape[1] * self.dtype.itemsize
+        with open(self.path, "wb") as fh:
+            np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape})
+            self.offset = fh.tell()
+            fh.truncate(self.offset + self.shape[0] * self.row_bytes)  # sparse until written
+        self.fd: int | None = os.open(self.path, os.O_WRONLY)
+
+    def __setitem__(self, rows: slice, values: np.ndarray) -> None:
+        data = memoryview(np.ascontiguousarray(values, dtype=self.dtype)).cast("B")
+        at = self.offset + int(rows.start or 0) * self.row_bytes
+        while len(data):  # pwrite may write less than asked
+            done = os.pwrite(self.fd, data, at)
+            data, at = data[done:], at + done
+
+    def array(self) -> np.ndarray:
+        """The matrix, mapped read-only from the file (which is then removed)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        out = np.load(self.path, mmap_mode="r")
+        self.path.unlink()
+        return out

@@ -174,7 +174,9 @@ def _on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: Sensin
     if hold is None:
         hold = len(series) * PREPARED_BYTES_PER_SERIES <= 0.5 * _cluster_memory(client)
     args = [(str(snapshot), a, b, params, horizon_weeks) for a, b in ranges]
-    stack = SensingStack(_sizes(series, ranges))  # each part copied into the result as it arrives, then dropped
+    # each part copied into the result as it arrives, then dropped; the history matrices written to the
+    # run's folder and mapped, not held: here they are only read a series at a time (charts, deep dive)
+    stack = SensingStack(_sizes(series, ranges), spill=_spill_folder(snapshot))
     parts: list[WeekPart | None] = [None] * len(ranges)
 
     def take(i: int, result: tuple[Sensing, WeekPart | None]) -> None:
@@ -242,6 +244,15 @@ def _projection_part(snapshot: str, first: int, stop: int, tables: str, params: 
         rows = read_table(Path(tables), "inventory_projection").head(0)
     mine = pd.MultiIndex.from_frame(rows[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(keys))  # a SKU's other locations may be in the next part
     return projection_part(rows[mine].reset_index(drop=True), data.products, params, touched)
+
+
+def _spill_folder(snapshot: str | Path) -> Path:
+    """Where the client writes what it maps instead of holding: beside the run's snapshot when it is a
+    local folder (the run's disk), else the temporary folder."""
+    import tempfile
+
+    local = Path(str(snapshot).removeprefix("file://"))
+    return local.parent if "://" not in str(snapshot).removeprefix("file://") and local.parent.is_dir() else Path(tempfile.gettempdir())
 
 
 def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:

@@ -43,14 +43,16 @@ out of stock) are left out of fitting, choice and accuracy: they are not low dem
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from ..core.matrix import history_matrix, long_frame, row_blocks, to_matrix
+from ..core.matrix import RowsOnDisk, history_matrix, long_frame, row_blocks, to_matrix
 from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
 from .choice import (
     Choice,
@@ -622,23 +624,35 @@ class SensingStack:
     arrives (in any order) and copying it into matrices allocated once: the parts need not all be held
     next to the result (at 1M series the history matrices alone are ~4 GB)."""
 
-    def __init__(self, sizes: list[int], given: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, sizes: list[int], given: dict[str, np.ndarray] | None = None, spill: Path | None = None) -> None:
         """``sizes``: series per part; ``given``: matrices of the whole result held already (the inputs,
-        when the parts are blocks of them), not copied part by part."""
+        when the parts are blocks of them), not copied part by part; ``spill``: a folder where the
+        matrices over the history weeks are written instead of held, and mapped read-only in the
+        result (:class:`~soe_lib.core.matrix.RowsOnDisk`): what reads them afterwards reads a row or two."""
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.given = dict(given or {})
-        self.matrices: dict[str, np.ndarray | None] = {}
+        self.spill = spill
+        self.matrices: dict[str, np.ndarray | RowsOnDisk | None] = {}
         self.frames: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.first: Sensing | None = None
+
+    def _allocate(self, part: Sensing) -> None:
+        n, weeks = int(self.offsets[-1]), len(part.history_weeks)
+        for name in (name for name in MATRICES if name not in self.given):
+            m = getattr(part, name)
+            if m is None:
+                self.matrices[name] = None
+            elif self.spill is not None and m.ndim == 2 and m.shape[1] == weeks:
+                self.matrices[name] = RowsOnDisk(Path(self.spill) / f".sensing-{os.getpid()}-{id(self)}-{name}.npy", (n, weeks), m.dtype)
+            else:
+                self.matrices[name] = np.empty((n, *m.shape[1:]), m.dtype)
 
     def put(self, i: int, part: Sensing) -> None:
         """Part ``i`` (the ``i``-th range of series) into its rows."""
         a, b = self.offsets[i], self.offsets[i + 1]
         if self.first is None:
             self.first = part
-            n = int(self.offsets[-1])
-            self.matrices = {name: None if getattr(part, name) is None else np.empty((n, *getattr(part, name).shape[1:]), getattr(part, name).dtype)
-                             for name in MATRICES if name not in self.given}
+            self._allocate(part)
         for name, out in self.matrices.items():
             if out is not None:
                 out[a:b] = getattr(part, name)
@@ -647,9 +661,10 @@ class SensingStack:
     def result(self) -> Sensing:
         first, order = self.first, sorted(self.frames)
         assert first is not None and order == list(range(len(self.offsets) - 1)), "a part is missing"
+        matrices = {name: m.array() if isinstance(m, RowsOnDisk) else m for name, m in self.matrices.items()}
         result = Sensing(
             params=first.params, horizon=first.horizon, series=pd.concat([self.frames[i][0] for i in order], ignore_index=True),
-            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **self.matrices, **self.given,
+            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **matrices, **self.given,
         )
         result.backtest_by_series = pd.concat([self.frames[i][1] for i in order], ignore_index=True)
         result.backtest = backtest_summary(result)
