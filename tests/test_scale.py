@@ -12,9 +12,9 @@ import pytest
 
 from soe_lib.core.matrix import RowsOnDisk
 from soe_lib.core.problems import ValidationError
-from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
 from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
 from soe_lib.finance import FinanceParams, assess_week, projection_part, touched_series
+from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
 from soe_lib.run import STEPS, dask_client, finance_on_cluster, open_week, run_week, sense_on_cluster, series_ranges, supply_on_cluster
 from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
 from soe_lib.sensing import MATRICES, SensingParams, sense

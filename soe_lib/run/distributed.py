@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..finance import FinanceParams, FinanceWeek, ProjectionPart, Touched, assess_week, projection_part, touched_series
 from ..io.loading import PartRunner
 from ..io.parts import read_rows
 from ..io.results import read_table
@@ -69,7 +70,6 @@ from ..sensing.engine import (
 )
 from ..sensing.params import ExceptionParams, SensingParams
 from ..sensing.step import SensingWeek, WeekPart, sense_week, week_part
-from ..finance import FinanceParams, FinanceWeek, ProjectionPart, Touched, assess_week, projection_part, touched_series
 from ..supply import SupplyParams, SupplyPart, SupplyWeek, capacity_load, due_load, horizon, supply_part, supply_week
 
 __all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "finance_on_cluster", "series_ranges",

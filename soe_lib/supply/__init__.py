@@ -4,7 +4,17 @@ from .capacity import capacity_load, carry_over, due_load, line_completion, load
 from .gaps import CAUSE_COLUMNS, CAUSES, GAP_COLUMNS, find_gaps, mark_lines
 from .inbound import LINE_COLUMNS, delay_summary, line_delays
 from .params import SupplyParams
-from .step import SupplyPart, SupplyWeek, analyse_supply, demand_spread, horizon, number_gaps, shortage_probability, supply_part, supply_week
+from .step import (
+    SupplyPart,
+    SupplyWeek,
+    analyse_supply,
+    demand_spread,
+    horizon,
+    number_gaps,
+    shortage_probability,
+    supply_part,
+    supply_week,
+)
 from .storage import storage_load, units_held
 
 __all__ = [
