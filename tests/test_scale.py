@@ -15,7 +15,17 @@ from soe_lib.core.problems import ValidationError
 from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
 from soe_lib.finance import FinanceParams, assess_week, projection_part, touched_series
 from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
-from soe_lib.run import STEPS, dask_client, finance_on_cluster, open_week, run_week, sense_on_cluster, series_ranges, supply_on_cluster
+from soe_lib.run import (
+    STEPS,
+    dask_client,
+    finance_on_cluster,
+    open_week,
+    run_week,
+    sense_on_cluster,
+    series_ranges,
+    step_partitions,
+    supply_on_cluster,
+)
 from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
 from soe_lib.sensing import MATRICES, SensingParams, sense
 from soe_lib.supply import SupplyParams, analyse_supply
@@ -86,6 +96,8 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
     with dask_client(None, workers=2, memory_limit="1GB") as client:
         there = supply_on_cluster(client, run.data, run.out_dir / "inputs", run.tables_dir, SupplyParams(), 13, partitions=5)
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        # what a run asks of the steps after sensing: a part per 100k series, at least one per worker
+        assert [step_partitions(client, n, 40) for n in (36, 250_000, 1_000_000)] == [2, 3, 10] and step_partitions(client, 10**6, 4) == 4
     assert len(done) == 2 and all(n > 0 for n in done.values())
     # the gaps of 5 parts numbered as one: every shortage first, by series then week
     assert there.gaps["gap_id"].tolist() == list(range(len(here.gaps)))

@@ -38,10 +38,12 @@ def save_table(tables_dir: Path, name: str, frame: pd.DataFrame) -> Path:
     return path
 
 
-def read_table(tables_dir: Path, name: str, typed: bool = True, filters: list[tuple] | None = None) -> pd.DataFrame:
+def read_table(tables_dir: Path, name: str, typed: bool = True, filters: list[tuple] | None = None,
+               columns: list[str] | None = None) -> pd.DataFrame:
     """A result table; ``typed``: the contract's week columns as ISO Mondays (else as written, labels);
-    ``filters``: only the rows they keep (Parquet row filters, e.g. ``[("sku", "in", skus)]``)."""
-    frame = pd.read_parquet(table_path(tables_dir, name), filters=filters)
+    ``filters``: only the rows they keep (Parquet row filters, e.g. ``[("sku", "in", skus)]``);
+    ``columns``: only those columns (default all)."""
+    frame = pd.read_parquet(table_path(tables_dir, name), filters=filters, columns=columns)
     if typed and name in OUTPUTS:
         for col in OUTPUTS[name].columns:
             if col.kind == "week" and col.name in frame and not pd.api.types.is_datetime64_any_dtype(frame[col.name]):

@@ -65,6 +65,7 @@ _WHERE = {
     "series_ranges": "distributed",
     "finance_on_cluster": "distributed",
     "supply_on_cluster": "distributed",
+    "step_partitions": "distributed",
     "start_beside": "execute",
     "step_named": "steps",
     "step_of_notebook": "steps",

@@ -72,8 +72,8 @@ from ..sensing.params import ExceptionParams, SensingParams
 from ..sensing.step import SensingWeek, WeekPart, sense_week, week_part
 from ..supply import SupplyParams, SupplyPart, SupplyWeek, capacity_load, due_load, horizon, supply_part, supply_week
 
-__all__ = ["dask_client", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "finance_on_cluster", "series_ranges",
-           "supply_on_cluster"]
+__all__ = ["dask_client", "finance_on_cluster", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "series_ranges",
+           "step_partitions", "supply_on_cluster"]
 
 
 def series_ranges(keys: np.ndarray, partitions: int) -> list[tuple[int, int]]:
@@ -197,16 +197,34 @@ def _on_cluster(client: Any, data: Dataset, snapshot: str | Path, params: Sensin
     return result, None if week is None else [p for p in parts if p is not None]
 
 
+# series per part in the steps after sensing (supply, finance): their parts are light (~1 GB at 100k
+# series), and each part reads its rows of files whose row groups hold ~1M rows, so parts much smaller
+# than that read the same groups again and again (at 1M series, supply's parts took 130 s in 40 parts
+# and 40 s in 10)
+STEP_SERIES_PER_PART = 100_000
+
+
+def step_partitions(client: Any, series: int, partitions: int) -> int:
+    """Parts for supply and finance: at most ``partitions``, one per ``STEP_SERIES_PER_PART`` series, and
+    at least one per worker."""
+    workers = max(1, len(client.scheduler_info()["workers"]))
+    return max(1, min(partitions, max(workers, -(-series // STEP_SERIES_PER_PART))))
+
+
 def supply_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables: str | Path, params: SupplyParams, horizon_weeks: int,
                       partitions: int) -> SupplyWeek:
     """:func:`soe_lib.supply.analyse_supply` of every series of ``data`` with the per-series work on the
     cluster of ``client``, in ``partitions`` parts read from the run's ``snapshot`` and its ``tables``
     folder (``sensed_demand``): see the module doc."""
     weeks = horizon(data.week, horizon_weeks)
-    args = [(str(snapshot), a, b) for a, b in series_ranges(data.series()["_series"].to_numpy(), partitions)]
-    dues = [d for d in _each(client, [(_due_part, *a, weeks) for a in args]) if len(d)]  # a part without production gives none
+    keys = data.series()["_series"].to_numpy()
+    # the hours due in one part per worker: each part scans the supply table (kept in its input order, so
+    # not sorted by series), and the result is a few rows per resource and week
+    workers = max(1, len(client.scheduler_info()["workers"]))
+    dues = [d for d in _each(client, [(_due_part, str(snapshot), a, b, weeks) for a, b in series_ranges(keys, workers)]) if len(d)]
     due = pd.concat(dues, ignore_index=True) if dues else due_load(pd.DataFrame(), data.routings, weeks)
     load = capacity_load(None, data.routings, data.capacity, weeks, due=due)
+    args = [(str(snapshot), a, b) for a, b in series_ranges(keys, partitions)]
     parts = _each(client, [(_supply_part, *a, str(tables), params, weeks, load) for a in args])
     return supply_week(parts, weeks, load, data.locations)
 
@@ -220,8 +238,7 @@ def _supply_part(snapshot: str, first: int, stop: int, tables: str, params: Supp
     """The part's supply analysis; its lines numbered by their position in the whole supply table, as
     the in-process run numbers them (the part's rows come in the whole table's order)."""
     data = read_snapshot(snapshot, (first, stop))
-    skus = data.series()["sku"].astype(str).unique().tolist()
-    sensed = read_table(Path(tables), "sensed_demand", filters=[("sku", "in", skus)]) if skus else read_table(Path(tables), "sensed_demand").head(0)
+    sensed = _rows_of(tables, "sensed_demand", data.series(), ["sku", "location", "week", "sensed_qty", "p10_qty", "p90_qty"])
     keys = read_rows(f"{str(snapshot).rstrip('/')}/supply.parquet", columns=["_series"])["_series"].to_numpy() if len(data.supply) else np.zeros(0, int)
     return supply_part(data, sensed, params, weeks, load, np.flatnonzero((keys >= first) & (keys < stop)))
 
@@ -238,12 +255,17 @@ def finance_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables:
 
 def _projection_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, touched: Touched) -> ProjectionPart:
     data = read_snapshot(snapshot, (first, stop))
-    keys = data.series()[["sku", "location"]].astype(str)
-    rows = read_table(Path(tables), "inventory_projection", filters=[("sku", "in", keys["sku"].unique().tolist())]) if len(keys) else None
-    if rows is None:
-        rows = read_table(Path(tables), "inventory_projection").head(0)
-    mine = pd.MultiIndex.from_frame(rows[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(keys))  # a SKU's other locations may be in the next part
-    return projection_part(rows[mine].reset_index(drop=True), data.products, params, touched)
+    return projection_part(_rows_of(tables, "inventory_projection", data.series()), data.products, params, touched)
+
+
+def _rows_of(tables: str, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows (``columns``: only those) of result table ``name`` of a part's SKU-locations ``series``:
+    read with a Parquet filter on the SKU, then only the part's locations of it (a SKU's other
+    locations may be in the next part)."""
+    keys = series[["sku", "location"]].astype(str)
+    rows = read_table(Path(tables), name, filters=[("sku", "in", keys["sku"].unique().tolist() or [""])], columns=columns)
+    mine = pd.MultiIndex.from_frame(rows[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(keys))
+    return rows[mine].reset_index(drop=True)
 
 
 def _spill_folder(snapshot: str | Path) -> Path:

@@ -93,24 +93,26 @@ def _sensing(run: StepContext) -> Any:
 def _supply(run: StepContext) -> Any:
     engine = run.group(EngineParams)
     if engine.engine == "dask":  # projections and gaps per part on a cluster, capacity from their sums (run/distributed.py)
-        from .distributed import dask_client, supply_on_cluster
+        from .distributed import dask_client, step_partitions, supply_on_cluster
 
+        tables = run.table_file("sensed_demand").parent
         with dask_client(engine.scheduler) as client:
-            return supply_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.table_file("sensed_demand").parent,
-                                     run.group(SupplyParams), run.horizon_weeks, engine.partitions)
+            parts = step_partitions(client, len(run.data.series()), engine.partitions)
+            return supply_on_cluster(client, run.data, Path(run.out_dir) / "inputs", tables, run.group(SupplyParams), run.horizon_weeks, parts)
     return analyse_supply(run.data, run.table("sensed_demand"), run.group(SupplyParams), run.horizon_weeks)
 
 
 def _finance(run: StepContext) -> Any:
     engine = run.group(EngineParams)
     if engine.engine == "dask":  # the projection read and reduced per part on a cluster (run/distributed.py)
-        from .distributed import dask_client, finance_on_cluster
+        from .distributed import dask_client, finance_on_cluster, step_partitions
 
         upstream = {name: run.table(name) for name in FINANCE_INPUTS if name != "inventory_projection"}
         tables = run.table_file("inventory_projection").parent
         with dask_client(engine.scheduler) as client:
+            parts = step_partitions(client, len(run.data.series()), engine.partitions)
             return finance_on_cluster(client, run.data, Path(run.out_dir) / "inputs", tables, upstream, run.group(FinanceParams), run.open_actions(),
-                                      run.horizon_weeks, engine.partitions)
+                                      run.horizon_weeks, parts)
     return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams), run.open_actions())
 
 

@@ -215,7 +215,9 @@ def _projections(data: Dataset, sensed_keys: pd.DataFrame, series: pd.DataFrame,
     on_hand = series["on_hand"].to_numpy()
     demand = to_matrix(sensed_keys, series, weeks, "sensed_qty")
     # only the horizon's weeks of the plan: read alone from a snapshot (at 1M series the whole plan is 182M rows)
-    plan_demand = to_matrix(data.weeks_of("demand_plan", weeks[0], weeks[-1] + pd.Timedelta(weeks=1)), series, weeks, "qty")
+    # (and only the key, week and quantity: no key strings decoded)
+    plan_rows = data.weeks_of("demand_plan", weeks[0], weeks[-1] + pd.Timedelta(weeks=1), ["_series", "week", "qty"])
+    plan_demand = to_matrix(plan_rows, series, weeks, "qty")
     # supply: planned week, current ETA, and when capacity lets production arrive (carried over)
     supply = data.supply
     arrivals, per_line = line_completion(supply, data.routings, load, weeks)
