@@ -263,3 +263,21 @@ def test_a_week_without_any_decision_log_still_says_what_changed(two_weeks):
                       [ArchivedWeek("2026-W48", out / "2026-W48")], pd.DataFrame())
     assert week.previous == "2026-W48" and len(week.changes) > 0 and week.outcomes.empty and week.largest_error < 1e-6
     assert week.bridge.set_index(["measure", "component"]).loc[("margin at risk", "decisions"), "amount"] == 0
+
+
+def test_a_first_week_does_not_read_the_projection_or_the_sensed_demand(tmp_path, monkeypatch):
+    from soe_lib.run import open_week
+    from soe_lib.run.week import WeekRun
+    from soe_lib.sample import write_sample
+
+    write_sample(tmp_path / "data", skus=8)
+    run = open_week(str(tmp_path / "data"), out_dir=tmp_path / "w")
+    for step in ("sensing", "supply", "finance"):
+        run.step(step)
+    read: list[str] = []
+    real = WeekRun.table
+    monkeypatch.setattr(WeekRun, "table", lambda self, name: read.append(name) or real(self, name))
+    week = run.step("loop")
+    assert week.previous is None and read  # nothing archived: nothing to compare with
+    assert "financial_impact" in read and not {"inventory_projection", "sensed_demand"} & set(read)
+    assert list(week.forecasts.columns)[:3] == ["sku", "location", "sensed_then"] and week.forecasts.empty

@@ -26,10 +26,9 @@ def table_path(tables_dir: Path, name: str) -> Path:
 
 def save_table(tables_dir: Path, name: str, frame: pd.DataFrame) -> Path:
     """Check ``frame`` against the output contract, then write it (datetime columns as ISO week labels)."""
-    out = check_table(name, frame).copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = week_labels(out[col])
+    out = check_table(name, frame)
+    # a new frame with the week columns as labels, the others shared, not copied (13M rows at 1M series)
+    out = out.assign(**{col: week_labels(out[col]) for col in out.columns if pd.api.types.is_datetime64_any_dtype(out[col])})
     path = table_path(tables_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -9,6 +9,7 @@ snapshots) and the decision log, and writes ``item_changes``, ``risk_bridge``, `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,7 +103,7 @@ def _published_gap(pve: pd.DataFrame, model: np.ndarray) -> np.ndarray:
     return out
 
 
-def _walks(data: Dataset, now: dict[str, pd.DataFrame], prev: ArchivedWeek, decisions: pd.DataFrame, b: float) -> tuple[list[Walk], pd.DataFrame]:
+def _walks(data: Dataset, now: Mapping[str, pd.DataFrame], prev: ArchivedWeek, decisions: pd.DataFrame, b: float) -> tuple[list[Walk], pd.DataFrame]:
     """The margin-at-risk and estimate walks, and the per-SKU-location parts of the first."""
     then_proj, now_proj = prev.table("inventory_projection"), now["inventory_projection"]
     keys = pd.concat([then_proj[["sku", "location"]], now_proj[["sku", "location"]]]).drop_duplicates().sort_values(["sku", "location"]).reset_index(drop=True)
@@ -116,8 +117,15 @@ def _walks(data: Dataset, now: dict[str, pd.DataFrame], prev: ArchivedWeek, deci
     return [margin, gap], parts
 
 
+def _no_forecasts() -> pd.DataFrame:
+    """A ``sensed_demand`` without rows (the first week compares no forecasts: its table is not read)."""
+    cols = {"sku": "str", "location": "str", "week": "datetime64[ns]", "horizon": "int64", "sensed_qty": "float64", "plan_qty": "float64", "w_stat": "float64",
+            "forecast_qty": "float64"}
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+
+
 def close_loop(
-    data: Dataset, now: dict[str, pd.DataFrame], archive: list[ArchivedWeek], actions: pd.DataFrame, params: LoopParams | None = None,
+    data: Dataset, now: Mapping[str, pd.DataFrame], archive: list[ArchivedWeek], actions: pd.DataFrame, params: LoopParams | None = None,
     backorder_share: float = 0.0, overflow_cost_per_unit: float = 1.0,
 ) -> LoopWeek:
     """This run against the newest archived week before it (see the module doc); ``now``: the
@@ -136,7 +144,8 @@ def close_loop(
         empty = LoopWeek(None, *(pd.DataFrame() for _ in range(3)), outcomes, value_rollup(outcomes), track)
         empty.changes = item_changes(items_now.iloc[:0], items_now.iloc[:0], pd.DataFrame(columns=["sku", "location"]))
         empty.bridge = bridge_table([])
-        empty.forecasts = forecast_changes(now["sensed_demand"].iloc[:0], now["sensed_demand"].iloc[:0], data.products, recent)
+        nothing = _no_forecasts()
+        empty.forecasts = forecast_changes(nothing, nothing, data.products, recent)
         return empty
     decisions = decision_receipts(actions, verdicts, data.supply, prev.inputs("supply"), pd.DatetimeIndex(sorted(now["inventory_projection"]["week"].unique())))
     walks, parts = _walks(data, now, prev, decisions, backorder_share)

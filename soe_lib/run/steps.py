@@ -8,7 +8,7 @@ another step's engine; this module is where they are put in sequence.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -116,9 +116,31 @@ def _finance(run: StepContext) -> Any:
     return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams), run.open_actions())
 
 
+class TablesWhenUsed(Mapping):
+    """Tables of earlier steps of ``run`` by name, each read the first time it is asked for."""
+
+    def __init__(self, run: StepContext, names: tuple[str, ...]) -> None:
+        self.run, self.names, self.read = run, names, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.names:
+            raise KeyError(name)
+        if name not in self.read:
+            self.read[name] = self.run.table(name)
+        return self.read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def _loop(run: StepContext) -> Any:
     money = run.group(FinanceParams)  # the same backorder share and overflow cost as the money it compares
-    return close_loop(run.data, {name: run.table(name) for name in LOOP_INPUTS}, run.archive(), run.actions(), run.group(LoopParams),
+    # read when the loop first uses them: a first week (nothing archived to compare with) reads neither the
+    # projection nor the sensed demand (13M rows each at 1M series)
+    return close_loop(run.data, TablesWhenUsed(run, LOOP_INPUTS), run.archive(), run.actions(), run.group(LoopParams),
                       money.backorder_share, money.overflow_cost_per_unit)
 
 
