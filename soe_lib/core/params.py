@@ -163,4 +163,5 @@ class EngineParams:
     engine: str = param("local", "Where the per-series work runs: local (in the notebook's process) or dask (a Dask cluster).",
                         choices=("local", "dask"))
     scheduler: str | None = param(None, "Dask scheduler address (tcp://host:8786); null = a local cluster of 2 worker processes on 127.0.0.1.")
-    partitions: int = param(8, "Parts the SKU-locations are split into on Dask (a few per worker).", min=1, max=100_000)
+    partitions: int = param(8, "Parts the SKU-locations are split into on Dask for sensing (a few per worker); supply and finance use one per 100k, at most this many.",
+                            min=1, max=100_000)
