@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.core.matrix import RowsOnDisk
 from soe_lib.core.problems import ValidationError
 from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
 from soe_lib.finance import FinanceParams, assess_week, projection_part, touched_series
@@ -23,6 +22,7 @@ from soe_lib.run import (
     run_week,
     sense_on_cluster,
     series_ranges,
+    sku_ranges,
     step_partitions,
     supply_on_cluster,
 )
@@ -110,38 +110,38 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
 
 
-def test_finance_reading_the_projection_in_parts_on_a_local_cluster_equals_finance_in_process(tmp_path):
+def test_finance_in_parts_of_whole_skus_on_a_local_cluster_equals_finance_in_process(tmp_path):
     write_sample(tmp_path / "data", skus=40)  # 120 SKU-locations: transfers and substitutes among the options
     run = open_week(str(tmp_path / "data"), out_dir=tmp_path / "w")
     upstream = {name: run.table(name) for name in FINANCE_INPUTS}
     here = assess_week(run.data, upstream, FinanceParams())
-    feasible = set(here.options.loc[here.options["feasible"], "action"])
-    assert {"transfer", "substitute", "expedite", "build_ahead"} <= feasible
+    feasible = here.options[here.options["feasible"]]
+    assert {"transfer", "substitute", "expedite", "build_ahead"} <= set(feasible["action"])
     touched = touched_series(upstream["supply_gaps"], run.data.substitutes, upstream["demand_exceptions"])
     kept = projection_part(upstream["inventory_projection"], run.data.products, FinanceParams(), touched).rows
     assert 0 < len(kept) < 0.6 * len(upstream["inventory_projection"])  # the rows the decisions touch, not all
+    # as many parts as it takes for equal ranges of series to put a transfer's source (another location of
+    # the gap's SKU) in another part than the gap: whole SKUs keep it in the gap's part
+    series = run.data.series()
+    keys = series["_series"].to_numpy()
+    key_of = dict(zip(zip(series["sku"].astype(str), series["location"].astype(str), strict=True), keys, strict=True))
+    move = feasible[feasible["action"] == "transfer"].iloc[0]
+    ends = sorted([key_of[(str(move["sku"]), str(move["location"]))], key_of[(str(move["sku"]), str(move["source_location"]))]])
+    k = next(k for k in range(2, 60) if any(ends[0] < a <= ends[1] for a, _ in series_ranges(keys, k)))
+    ranges = sku_ranges(series, k)
+    part = np.searchsorted([b for _, b in ranges], keys, side="right")
+    assert len(ranges) >= k - 1 and series.assign(part=part).groupby("sku")["part"].nunique().max() == 1
+    part_of = dict(zip(series["sku"].astype(str), part, strict=False))
+    subs = feasible[feasible["action"] == "substitute"]
+    assert any(part_of[a] != part_of[b] for a, b in zip(subs["sku"].astype(str), subs["substitute_sku"], strict=True))
     with dask_client(None, workers=2, memory_limit="1GB") as client:
-        # 7 parts of 120 series: ranges cut through the locations of a SKU (a transfer's source may be in another part)
         there = finance_on_cluster(client, run.data, run.out_dir / "inputs", run.tables_dir,
-                                   {k: v for k, v in upstream.items() if k != "inventory_projection"}, FinanceParams(), None, 13, partitions=7)
+                                   {n: v for n, v in upstream.items() if n != "inventory_projection"}, FinanceParams(), None, 13, partitions=k)
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
     assert len(done) == 2 and all(n > 0 for n in done.values())
     for name, frame in here.tables().items():
         pd.testing.assert_frame_equal(there.tables()[name], frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
     assert there.feedback == here.feedback and there.plan.objective == pytest.approx(here.plan.objective)
-
-
-def test_a_matrix_filled_on_disk_in_blocks_in_any_order_reads_back_mapped_and_leaves_no_file(tmp_path):
-    rng = np.random.default_rng(3)
-    for dtype in ("float32", "bool"):
-        whole = rng.normal(size=(23, 7)) > 0 if dtype == "bool" else rng.normal(size=(23, 7)).astype(dtype)
-        disk = RowsOnDisk(tmp_path / f"m-{dtype}.npy", whole.shape, whole.dtype)
-        for a, b in ((10, 23), (0, 4), (4, 10)):
-            disk[slice(a, b)] = whole[a:b]
-        got = disk.array()
-        assert isinstance(got, np.memmap) and got.dtype == whole.dtype and not got.flags.writeable
-        np.testing.assert_array_equal(got, whole)
-        assert not list(tmp_path.iterdir())  # unlinked once mapped: freed with the mapping
 
 
 def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, tmp_path, monkeypatch):

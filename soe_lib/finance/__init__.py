@@ -18,8 +18,9 @@ from .money import (
     shipped_qty,
 )
 from .params import FinanceParams
+from .parts import GapPart, ProjectionPart, Touched, gap_part, join_gap_parts, keys_in, projection_part, touched_series
 from .plan import PlanResult, apply_plan, greedy_plan, joint_plan
-from .step import INPUT_TABLES, FinanceWeek, ProjectionPart, Touched, assess_week, projection_part, touched_series
+from .step import INPUT_TABLES, FinanceWeek, assess_week
 
 __all__ = [
     "ACTIONS",
@@ -39,6 +40,10 @@ __all__ = [
     "excess_rows",
     "largest_excess",
     "plan_vs_estimate_of",
+    "GapPart",
+    "gap_part",
+    "join_gap_parts",
+    "keys_in",
     "ProjectionPart",
     "Touched",
     "projection_part",

@@ -14,16 +14,15 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from .catalogue import load_catalogue
 from .countermeasures import COLUMNS as OPTION_COLUMNS
-from .countermeasures import generate_options, make_world
 from .decisions import cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
-from .money import estimate_sums, excess_rows, largest_excess, money_at_risk, plan_vs_estimate_of, rollup_money
+from .money import largest_excess, plan_vs_estimate_of, rollup_money
 from .params import FinanceParams
+from .parts import GapPart, ProjectionPart, gap_part, join_gap_parts, projection_part
 from .plan import PlanResult, apply_plan, joint_plan
 
-__all__ = ["INPUT_TABLES", "FinanceWeek", "ProjectionPart", "Touched", "assess_week", "projection_part", "touched_series"]
+__all__ = ["INPUT_TABLES", "FinanceWeek", "assess_week"]
 
 # what this step reads from the earlier steps (week columns as ISO Mondays)
 INPUT_TABLES = (
@@ -32,49 +31,6 @@ INPUT_TABLES = (
 )
 OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty")
 MEETING_PACK_ROWS = 1000
-
-
-@dataclass
-class Touched:
-    """The SKU-locations a week's gaps and demand findings can touch: every location of a SKU short
-    somewhere (where a transfer could come from), ``pairs`` of (sku, location) besides (an accepted
-    substitute at a short location, a demand exception)."""
-
-    skus: list[str]
-    pairs: pd.DataFrame  # sku, location
-
-
-def touched_series(gaps: pd.DataFrame, substitutes: pd.DataFrame, exceptions: pd.DataFrame) -> Touched:
-    """:class:`Touched` from the ``supply_gaps`` and ``demand_exceptions`` tables and the substitutes."""
-    short = gaps[gaps["kind"] == "shortage"][["sku", "location"]].astype(str)
-    subs = substitutes[["sku", "substitute_sku", "location"]].rename(columns={"location": "only_at"}) if len(substitutes) else None
-    pairs = [exceptions[["sku", "location"]].astype(str)]
-    if subs is not None:
-        at = short.merge(subs.astype({"sku": "str"}), on="sku")
-        at = at[at["only_at"].isna() | (at["only_at"] == at["location"])]
-        pairs.append(pd.DataFrame({"sku": at["substitute_sku"].astype(str).to_numpy(), "location": at["location"].to_numpy()}))
-    return Touched(sorted(short["sku"].unique()), pd.concat(pairs, ignore_index=True).drop_duplicates().reset_index(drop=True))
-
-
-@dataclass
-class ProjectionPart:
-    """What finance reads of (part of) ``inventory_projection``: the sums and rows every series adds
-    to, and the rows of the series its gaps and findings touch (all rows when nothing says which)."""
-
-    estimate: pd.DataFrame  # family x week sums (money.estimate_sums)
-    excess: pd.DataFrame  # money.excess_rows
-    rows: pd.DataFrame  # inventory_projection rows of the touched series
-
-
-def projection_part(projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, touched: Touched | None = None) -> ProjectionPart:
-    """:class:`ProjectionPart` of ``projection`` (the whole table, or a part of its series)."""
-    rows = projection
-    if touched is not None:
-        keep = projection["sku"].isin(touched.skus).to_numpy()
-        if len(touched.pairs):
-            keep = keep | pd.MultiIndex.from_frame(projection[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(touched.pairs))
-        rows = projection[keep].reset_index(drop=True)
-    return ProjectionPart(estimate_sums(projection, products, p.backorder_share), excess_rows(projection, products, p.excess_weeks), rows)
 
 
 @dataclass
@@ -176,14 +132,15 @@ class FinanceWeek:
 
 def assess_week(
     data: Dataset, upstream: dict[str, pd.DataFrame], params: FinanceParams | None = None, open_actions: pd.DataFrame | None = None,
-    parts: list[ProjectionPart] | None = None, weeks: pd.DatetimeIndex | None = None,
+    parts: list[ProjectionPart] | None = None, weeks: pd.DatetimeIndex | None = None, gaps: list[GapPart] | None = None,
 ) -> FinanceWeek:
     """Value the week's gaps, plan the countermeasures jointly, rank the decisions (see the module docs).
 
     ``upstream``: the :data:`INPUT_TABLES` of this run, week columns as ISO Mondays; ``open_actions``:
     the decision log's open actions of earlier weeks (:data:`OPEN_ACTION_COLUMNS`), to mark items in hand.
-    ``parts``: the projection read in parts (:func:`projection_part`, the Dask engine), in series order,
-    instead of ``upstream["inventory_projection"]``; ``weeks``: the horizon (default: the projection's).
+    The Dask engine gives what it made in parts of the series (:mod:`.parts`), in series order:
+    ``parts`` (:func:`~.parts.projection_part`, instead of ``upstream["inventory_projection"]``: its rows
+    are then those of the demand findings), ``gaps`` (:func:`~.parts.gap_part`) and ``weeks`` (the horizon).
     """
     p = params or FinanceParams()
     t = upstream
@@ -192,10 +149,9 @@ def assess_week(
     projection = pd.concat([x.rows for x in parts], ignore_index=True) if len(parts) > 1 else parts[0].rows
     if weeks is None:
         weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
-    impact = money_at_risk(t["supply_gaps"], data.products, projection, p.backorder_share)
-    world = make_world(impact, projection, weeks, p.backorder_share)
-    options = generate_options(world, t["inbound_delays"], t["capacity_load"], data.routings, data.products, data.substitutes,
-                               data.open_orders, data.week, load_catalogue(p.countermeasure_catalogue))
+    if gaps is None:
+        gaps = [gap_part(data, t["supply_gaps"], projection, t["inbound_delays"], t["capacity_load"], p, weeks)]
+    impact, options, world = join_gap_parts(gaps, weeks)
     plan = joint_plan(options, world, p.plan_seconds, p.plan_gap)
     options = apply_plan(options, plan)
     pve = plan_vs_estimate_of(pd.concat([x.estimate for x in parts], ignore_index=True), data.financial_plan)

@@ -66,6 +66,7 @@ _WHERE = {
     "finance_on_cluster": "distributed",
     "supply_on_cluster": "distributed",
     "step_partitions": "distributed",
+    "sku_ranges": "distributed",
     "start_beside": "execute",
     "step_named": "steps",
     "step_of_notebook": "steps",

@@ -22,13 +22,14 @@ their causes, its lines' delays and the stock its locations hold (:func:`soe_lib
 reading its rows of ``sensed_demand`` from the run's tables); the client joins the parts
 (:func:`soe_lib.supply.supply_week`: gaps numbered across parts, storage from summed units held).
 
-Finance (:func:`finance_on_cluster`) reads the projection only on the workers: each reads its part of
-``inventory_projection`` and returns its family x week sums (plan vs estimate), its excess stock rows,
-and the rows of the series the week's shortages and demand findings touch (every location of a SKU
-short somewhere, accepted substitutes at a short location, the demand exceptions:
-:func:`soe_lib.finance.touched_series`); money at risk, the countermeasure options, the joint plan
-(one model over every gap: HiGHS) and the decision list are then made on the client from those rows,
-which give the same numbers as the whole table.
+Finance (:func:`finance_on_cluster`) reads the projection only on the workers, in parts of whole SKUs
+(:func:`sku_ranges`: a transfer's source, another location of the gap's SKU, is in the gap's part).
+Round 1: each part's family x week sums (plan vs estimate), excess stock rows, and the rows of its
+demand findings and of the substitutes at short locations (:func:`soe_lib.finance.projection_part`).
+Round 2: each part's money at risk and countermeasure options (:func:`soe_lib.finance.gap_part`) from
+its own rows and the substitutes' rows of round 1. The client puts the gaps and options in one order
+(:func:`soe_lib.finance.join_gap_parts`), solves the joint plan over all of them (HiGHS: the shared
+limits couple gaps of every part) and ranks the decision list.
 
 When the prepared state of all parts would take more than half of the workers' memory (counted as
 40 KB per series), each round prepares its part again instead of holding it (three times the
@@ -52,7 +53,18 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from ..finance import FinanceParams, FinanceWeek, ProjectionPart, Touched, assess_week, projection_part, touched_series
+from ..finance import (
+    FinanceParams,
+    FinanceWeek,
+    GapPart,
+    ProjectionPart,
+    Touched,
+    assess_week,
+    gap_part,
+    keys_in,
+    projection_part,
+    touched_series,
+)
 from ..io.loading import PartRunner
 from ..io.parts import read_rows
 from ..io.results import read_table
@@ -73,7 +85,7 @@ from ..sensing.step import SensingWeek, WeekPart, sense_week, week_part
 from ..supply import SupplyParams, SupplyPart, SupplyWeek, capacity_load, due_load, horizon, supply_part, supply_week
 
 __all__ = ["dask_client", "finance_on_cluster", "parts_on_cluster", "sense_on_cluster", "sense_week_on_cluster", "series_ranges",
-           "step_partitions", "supply_on_cluster"]
+           "sku_ranges", "step_partitions", "supply_on_cluster"]
 
 
 def series_ranges(keys: np.ndarray, partitions: int) -> list[tuple[int, int]]:
@@ -245,17 +257,49 @@ def _supply_part(snapshot: str, first: int, stop: int, tables: str, params: Supp
 
 def finance_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables: str | Path, upstream: dict[str, pd.DataFrame],
                        params: FinanceParams, open_actions: pd.DataFrame | None, horizon_weeks: int, partitions: int) -> FinanceWeek:
-    """:func:`soe_lib.finance.assess_week` with ``inventory_projection`` read and reduced in parts on the
-    cluster (see the module doc); ``upstream``: the step's other input tables."""
+    """:func:`soe_lib.finance.assess_week` with the per-series work on the cluster of ``client``, in
+    ``partitions`` parts of whole SKUs (see the module doc); ``upstream``: the step's other input tables."""
+    weeks = horizon(data.week, horizon_weeks)
     touched = touched_series(upstream["supply_gaps"], data.substitutes, upstream["demand_exceptions"])
-    args = [(str(snapshot), a, b) for a, b in series_ranges(data.series()["_series"].to_numpy(), partitions)]
-    parts = _each(client, [(_projection_part, *a, str(tables), params, touched) for a in args])
-    return assess_week(data, upstream, params, open_actions, parts, horizon(data.week, horizon_weeks))
+    args = [(str(snapshot), a, b) for a, b in sku_ranges(data.series(), partitions)]
+    # round 1: sums, excess rows, and the rows of the demand findings and of the substitutes at short
+    # locations (a part's gaps read the rest of what they draw on, every location of their SKU, themselves)
+    parts = _each(client, [(_projection_part, *a, str(tables), params, Touched([], touched.pairs, touched.substitutes)) for a in args])
+    found = pd.concat([x.rows for x in parts], ignore_index=True)
+    substitutes = found[keys_in(found, touched.substitutes)].reset_index(drop=True)
+    # round 2: money at risk and the options of each part's gaps
+    gaps = _each(client, [(_gap_part, *a, str(tables), params, weeks, substitutes) for a in args])
+    return assess_week(data, upstream, params, open_actions, parts, weeks, gaps)
+
+
+def sku_ranges(series: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
+    """As :func:`series_ranges`, each cut moved forward to where a SKU begins: a part holds every location
+    of its SKUs (the keys order series by SKU, then location)."""
+    order = np.argsort(series["_series"].to_numpy(), kind="stable")
+    keys, skus = series["_series"].to_numpy()[order], series["sku"].astype(str).to_numpy()[order]
+    if not len(keys):
+        return []
+    begins = np.flatnonzero(np.r_[True, skus[1:] != skus[:-1]])
+    inner = np.linspace(0, len(keys), min(partitions, len(keys)) + 1).astype(int)[1:-1]
+    found = np.searchsorted(begins, inner)
+    cuts = np.unique(np.r_[0, np.where(found < len(begins), begins[np.minimum(found, len(begins) - 1)], len(keys)), len(keys)])
+    return [(int(keys[a]), int(keys[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
 
 
 def _projection_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, touched: Touched) -> ProjectionPart:
     data = read_snapshot(snapshot, (first, stop))
     return projection_part(_rows_of(tables, "inventory_projection", data.series()), data.products, params, touched)
+
+
+def _gap_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, weeks: pd.DatetimeIndex, substitutes: pd.DataFrame) -> GapPart:
+    """The part's money at risk and options, from its own projection rows (every location of its SKUs)
+    and the substitutes' rows held by other parts."""
+    data = read_snapshot(snapshot, (first, stop))
+    series = data.series()
+    own = _rows_of(tables, "inventory_projection", series)
+    projection = pd.concat([own, substitutes[~keys_in(substitutes, series.astype({"sku": "str", "location": "str"}))]], ignore_index=True)
+    gaps, lines = _rows_of(tables, "supply_gaps", series), _rows_of(tables, "inbound_delays", series)
+    return gap_part(data, gaps, projection, lines, read_table(Path(tables), "capacity_load"), params, weeks)
 
 
 def _rows_of(tables: str, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

@@ -1,0 +1,114 @@
+"""Finance in parts of the series (the Dask engine; in process the whole company is one part).
+
+What finance reads of the projection comes in two kinds. Sums and rows every series adds to (plan vs
+estimate per family and week, excess stock per SKU-location): each part gives its own
+(:func:`projection_part`). And the shortage gaps' money at risk and countermeasure options
+(:func:`gap_part`): per gap, over the series it can draw on: its own, every location of its SKU (a
+transfer's source) and an accepted substitute at its location. With parts that hold every location of
+their SKUs (:func:`soe_lib.run.distributed.sku_ranges`) only the substitutes' rows come from other
+parts (:class:`Touched`); :func:`join_gap_parts` puts the parts' gaps and options back in the order
+one part gives (largest margin at risk first) for the joint plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core.dataset import Dataset
+from .catalogue import load_catalogue
+from .countermeasures import World, generate_options, make_world
+from .money import estimate_sums, excess_rows, money_at_risk
+from .params import FinanceParams
+
+__all__ = ["GapPart", "ProjectionPart", "Touched", "gap_part", "join_gap_parts", "keys_in", "projection_part", "touched_series"]
+
+
+@dataclass
+class Touched:
+    """The SKU-locations a week's gaps and demand findings can touch: every location of a SKU short
+    somewhere (where a transfer could come from), ``pairs`` of (sku, location) besides (a demand
+    exception, an accepted substitute at a short location), of which ``substitutes`` the latter."""
+
+    skus: list[str]
+    pairs: pd.DataFrame  # sku, location
+    substitutes: pd.DataFrame  # sku, location: substitutes at short locations
+
+
+def touched_series(gaps: pd.DataFrame, substitutes: pd.DataFrame, exceptions: pd.DataFrame) -> Touched:
+    """:class:`Touched` from the ``supply_gaps`` and ``demand_exceptions`` tables and the substitutes."""
+    short = gaps[gaps["kind"] == "shortage"][["sku", "location"]].astype(str)
+    subs = pd.DataFrame({"sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str")})
+    if len(substitutes):
+        at = short.merge(substitutes[["sku", "substitute_sku", "location"]].rename(columns={"location": "only_at"}).astype({"sku": "str"}), on="sku")
+        at = at[at["only_at"].isna() | (at["only_at"] == at["location"])]
+        subs = pd.DataFrame({"sku": at["substitute_sku"].astype(str).to_numpy(), "location": at["location"].to_numpy()}).drop_duplicates()
+    pairs = pd.concat([exceptions[["sku", "location"]].astype(str), subs], ignore_index=True).drop_duplicates().reset_index(drop=True)
+    return Touched(sorted(short["sku"].unique()), pairs, subs.reset_index(drop=True))
+
+
+@dataclass
+class ProjectionPart:
+    """What finance reads of (part of) ``inventory_projection``: the sums and rows every series adds
+    to, and the rows of the touched series (all rows when nothing says which)."""
+
+    estimate: pd.DataFrame  # family x week sums (money.estimate_sums)
+    excess: pd.DataFrame  # money.excess_rows
+    rows: pd.DataFrame  # inventory_projection rows of the touched series
+
+
+def keys_in(frame: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Rows of ``frame`` whose (sku, location) is one of ``pairs``."""
+    if not len(pairs) or not len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    return pd.MultiIndex.from_frame(frame[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(pairs[["sku", "location"]]))
+
+
+def projection_part(projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, touched: Touched | None = None) -> ProjectionPart:
+    """:class:`ProjectionPart` of ``projection`` (the whole table, or a part of its series)."""
+    rows = projection
+    if touched is not None:
+        rows = projection[projection["sku"].isin(touched.skus).to_numpy() | keys_in(projection, touched.pairs)].reset_index(drop=True)
+    return ProjectionPart(estimate_sums(projection, products, p.backorder_share), excess_rows(projection, products, p.excess_weeks), rows)
+
+
+@dataclass
+class GapPart:
+    """Money at risk and the countermeasure options of the shortage gaps of a part of the series."""
+
+    impact: pd.DataFrame  # financial_impact rows of the part, largest margin at risk first
+    options: pd.DataFrame  # generate_options of the part's gaps (with the model's columns)
+    world: World  # the part's gaps week by week (what the joint plan reads of them)
+
+
+def gap_part(data: Dataset, gaps: pd.DataFrame, projection: pd.DataFrame, lines: pd.DataFrame, capacity: pd.DataFrame, p: FinanceParams,
+             weeks: pd.DatetimeIndex) -> GapPart:
+    """Money at risk (:func:`~.money.money_at_risk`) and every option (:func:`~.countermeasures.generate_options`)
+    of the shortages among ``gaps``, from the ``projection`` rows of the series they can draw on."""
+    impact = money_at_risk(gaps, data.products, projection, p.backorder_share)
+    world = make_world(impact, projection, weeks, p.backorder_share)
+    options = generate_options(world, lines, capacity, data.routings, data.products, data.substitutes, data.open_orders, data.week,
+                               load_catalogue(p.countermeasure_catalogue))
+    return GapPart(impact, options, world)
+
+
+def join_gap_parts(parts: list[GapPart], weeks: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame, World]:
+    """(impact, options, the gaps' world) of all parts in the order one part gives: gaps by margin at
+    risk, largest first (ties in gap order: parts come in series order), each gap's options together
+    in the order its part ranked them."""
+    if len(parts) == 1:
+        return parts[0].impact, parts[0].options, parts[0].world
+    impact = pd.concat([x.impact for x in parts], ignore_index=True).sort_values("margin_at_risk", ascending=False, kind="stable")
+    position = pd.Series(np.arange(len(impact)), index=impact["gap_id"].to_numpy())
+    options = pd.concat([x.options for x in parts], ignore_index=True)
+    options = options.iloc[np.argsort(position.reindex(options["gap_id"].to_numpy()).to_numpy(), kind="stable")].reset_index(drop=True)
+    gaps = pd.concat([x.world.gaps for x in parts], ignore_index=True)
+    at = pd.Index(gaps["gap_id"]).get_indexer(impact["gap_id"].to_numpy())
+    short = np.concatenate([x.world.short for x in parts])[at]
+    suffix = np.concatenate([x.world.suffix for x in parts])[at]
+    none = np.zeros((0, len(weeks)))  # the series' stock: read by the options, made per part already
+    world = World(weeks, gaps.iloc[at].reset_index(drop=True), short, suffix, pd.DataFrame({"sku": [], "location": []}),
+                  pd.MultiIndex.from_arrays([[], []], names=["sku", "location"]), none, np.zeros(0), none, np.zeros(0))
+    return impact.reset_index(drop=True), options, world
