@@ -23,11 +23,11 @@ reading its rows of ``sensed_demand`` from the run's tables); the client joins t
 (:func:`soe_lib.supply.supply_week`: gaps numbered across parts, storage from summed units held).
 
 Finance (:func:`finance_on_cluster`) reads the projection only on the workers, in parts of whole SKUs
-(:func:`sku_ranges`: a transfer's source, another location of the gap's SKU, is in the gap's part).
-Round 1: each part's family x week sums (plan vs estimate), excess stock rows, and the rows of its
-demand findings and of the substitutes at short locations (:func:`soe_lib.finance.projection_part`).
-Round 2: each part's money at risk and countermeasure options (:func:`soe_lib.finance.gap_part`) from
-its own rows and the substitutes' rows of round 1. The client puts the gaps and options in one order
+(:func:`sku_ranges`: a transfer's source, another location of the gap's SKU, is in the gap's part):
+each part gives its family x week sums (plan vs estimate), excess stock rows and the rows of its demand
+findings (:func:`soe_lib.finance.projection_part`), and its gaps' money at risk and countermeasure
+options (:func:`soe_lib.finance.gap_part`) from its own rows and those of the substitutes at its short
+locations, which it reads from the table. The client puts the gaps and options in one order
 (:func:`soe_lib.finance.join_gap_parts`), solves the joint plan over all of them (HiGHS: the shared
 limits couple gaps of every part) and ranks the decision list.
 
@@ -259,17 +259,10 @@ def finance_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables:
                        params: FinanceParams, open_actions: pd.DataFrame | None, horizon_weeks: int, partitions: int) -> FinanceWeek:
     """:func:`soe_lib.finance.assess_week` with the per-series work on the cluster of ``client``, in
     ``partitions`` parts of whole SKUs (see the module doc); ``upstream``: the step's other input tables."""
-    weeks = horizon(data.week, horizon_weeks)
-    touched = touched_series(upstream["supply_gaps"], data.substitutes, upstream["demand_exceptions"])
+    findings = touched_series(upstream["supply_gaps"].head(0), data.substitutes, upstream["demand_exceptions"])  # their rows come back
     args = [(str(snapshot), a, b) for a, b in sku_ranges(data.series(), partitions)]
-    # round 1: sums, excess rows, and the rows of the demand findings and of the substitutes at short
-    # locations (a part's gaps read the rest of what they draw on, every location of their SKU, themselves)
-    parts = _each(client, [(_projection_part, *a, str(tables), params, Touched([], touched.pairs, touched.substitutes)) for a in args])
-    found = pd.concat([x.rows for x in parts], ignore_index=True)
-    substitutes = found[keys_in(found, touched.substitutes)].reset_index(drop=True)
-    # round 2: money at risk and the options of each part's gaps
-    gaps = _each(client, [(_gap_part, *a, str(tables), params, weeks, substitutes) for a in args])
-    return assess_week(data, upstream, params, open_actions, parts, weeks, gaps)
+    both = _each(client, [(_finance_part, *a, str(tables), params, horizon(data.week, horizon_weeks), findings) for a in args])
+    return assess_week(data, upstream, params, open_actions, [p for p, _ in both], horizon(data.week, horizon_weeks), [g for _, g in both])
 
 
 def sku_ranges(series: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
@@ -286,20 +279,27 @@ def sku_ranges(series: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
     return [(int(keys[a]), int(keys[b - 1]) + 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
 
 
-def _projection_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, touched: Touched) -> ProjectionPart:
-    data = read_snapshot(snapshot, (first, stop))
-    return projection_part(_rows_of(tables, "inventory_projection", data.series()), data.products, params, touched)
+# what the options read of a substitute's projection (World) and money at risk of a gap's
+WORLD_COLUMNS = ["sku", "location", "week", "constrained_projected_on_hand", "constrained_shortage_qty", "demand_qty", "weeks_of_supply",
+                 "safety_stock"]
 
 
-def _gap_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, weeks: pd.DatetimeIndex, substitutes: pd.DataFrame) -> GapPart:
-    """The part's money at risk and options, from its own projection rows (every location of its SKUs)
-    and the substitutes' rows held by other parts."""
+def _finance_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, weeks: pd.DatetimeIndex,
+                  findings: Touched) -> tuple[ProjectionPart, GapPart]:
+    """The part's sums, excess rows and rows of ``findings`` (:func:`soe_lib.finance.projection_part`), and
+    its gaps' money at risk and options (:func:`soe_lib.finance.gap_part`) from its own rows (every
+    location of its SKUs) and those of the substitutes at its short locations, read from the table."""
     data = read_snapshot(snapshot, (first, stop))
     series = data.series()
     own = _rows_of(tables, "inventory_projection", series)
-    projection = pd.concat([own, substitutes[~keys_in(substitutes, series.astype({"sku": "str", "location": "str"}))]], ignore_index=True)
-    gaps, lines = _rows_of(tables, "supply_gaps", series), _rows_of(tables, "inbound_delays", series)
-    return gap_part(data, gaps, projection, lines, read_table(Path(tables), "capacity_load"), params, weeks)
+    gaps = _rows_of(tables, "supply_gaps", series)
+    wanted = touched_series(gaps, data.substitutes, gaps.head(0)).substitutes
+    wanted = wanted[~keys_in(wanted, series.astype({"sku": "str", "location": "str"}))]
+    projection = pd.concat([own, _rows_of(tables, "inventory_projection", wanted, WORLD_COLUMNS)], ignore_index=True) if len(wanted) else own
+    # only the lines' columns the order options read: the file is in supply order, so every part scans it
+    lines = _rows_of(tables, "inbound_delays", series, ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late"])
+    return (projection_part(own, data.products, params, findings),
+            gap_part(data, gaps, projection, lines, read_table(Path(tables), "capacity_load"), params, weeks))
 
 
 def _rows_of(tables: str, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
