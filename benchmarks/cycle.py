@@ -68,10 +68,18 @@ def measure(series: int, workdir: Path, engine: str = "local", parts: int = 1, p
     if rc != 0:
         raise RuntimeError(f"soe run failed at {series:,} series (exit {rc}); see {out}")
     manifest = json.loads(next(out.glob("20*-W*/manifest.json")).read_text())
-    notebooks = {nb["name"]: {"seconds": nb["seconds"], "cells": nb.get("cells_seconds")} for nb in manifest["notebooks"]}
+    notebooks = {nb["name"]: {"seconds": nb["seconds"], "cells": nb.get("cells_seconds"), "kernel_gb": nb.get("kernel_peak_gb")}
+                 for nb in manifest["notebooks"]}
     return {"series": skus * LOCATIONS, "engine": engine, "parts": parts, "partitions": partitions, "generate_seconds": round(generate, 1),
             "wall_seconds": round(wall, 1), "peak_gb": round(peak, 2), "tree_gb": round(tree, 2), "phases": manifest.get("phases", {}),
             "notebooks": notebooks}
+
+
+def _notebook_cell(nb: dict) -> str:
+    """Time, time in cells, and the peak memory of the notebook's kernel (VmHWM) when the run recorded it
+    (a notebook run beside the chain has its own process: not recorded)."""
+    peak = f"; kernel {nb['kernel_gb']:.2f} GB" if nb.get("kernel_gb") is not None else ""
+    return f"{nb['seconds']:.1f} s ({nb['cells']:.1f} in cells{peak})"
 
 
 def _table(results: list[dict]) -> str:
@@ -82,7 +90,7 @@ def _table(results: list[dict]) -> str:
     for phase in ("load_and_validate", "snapshot"):
         rows.append([phase.replace("_", " ")] + [f"{r['phases'].get(phase, float('nan')):.1f} s" for r in results])
     for name in names:
-        cells = [f"{r['notebooks'][name]['seconds']:.1f} s ({r['notebooks'][name]['cells']:.1f} in cells)" for r in results]
+        cells = [_notebook_cell(r["notebooks"][name]) for r in results]
         rows.append([name] + cells)
     rows.append(["html copies + digests"] + [f"{r['phases'].get('html_and_digests', float('nan')):.1f} s" for r in results])
     rows.append(["generating the company (`soe sample`)"] + [f"{r['generate_seconds']:.0f} s" for r in results])

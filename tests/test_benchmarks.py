@@ -1,5 +1,6 @@
 """The benchmark code must keep running (its figures are printed, never asserted: machines are noisy)."""
 
+import json
 import subprocess
 import sys
 
@@ -39,3 +40,7 @@ def test_quick_cycle_benchmark_times_every_phase_and_the_dask_engine(tmp_path):
     assert "1,800 on Dask (3 parts)" in res.stdout and "peak memory, all processes of the run" in res.stdout
     saved = list(tmp_path.glob("cycle-*.json"))
     assert len(saved) == 1 and '"load_and_validate"' in saved[0].read_text()
+    # each chained notebook's kernel peak (VmHWM) is recorded and shown
+    runs = json.loads(saved[0].read_text())["results"]
+    peaks = [r["notebooks"]["03_supply_gaps"]["kernel_gb"] for r in runs]
+    assert all(p is not None and 0.05 < p < 8 for p in peaks) and "; kernel " in res.stdout

@@ -40,6 +40,7 @@ _WHERE = {
     "describe_failure": "runner",
     "error_of": "execute",
     "execute_notebook": "execute",
+    "kernel_peak_gb": "execute",
     "export_html": "execute",
     "HtmlCopies": "execute",
     "finish_beside": "execute",

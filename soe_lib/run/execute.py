@@ -15,7 +15,7 @@ from typing import Any
 from ..core.paths import notebooks_dir
 from .parameters import RUNNER_OWNED, declared_parameters
 
-__all__ = ["HtmlCopies", "batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel", "stop_kernel"]
+__all__ = ["HtmlCopies", "batch_notebooks", "cell_seconds", "error_of", "execute_notebook", "export_html", "finish_beside", "kernel_peak_gb", "known_parameters", "start_beside", "stop_beside", "WARM_IMPORTS", "WarmKernel", "stop_kernel"]
 
 
 def batch_notebooks(folder: Path | None = None) -> list[Path]:
@@ -113,6 +113,18 @@ class WarmKernel:
         if self.km is not None:
             stop_kernel(self.km)
             self.km = None
+
+
+def kernel_peak_gb(km: Any) -> float | None:
+    """The kernel's peak resident memory so far (``VmHWM`` of its process, GB; None when unknown):
+    read before the kernel is stopped, it is what the notebook needed at most."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    try:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+    except (AttributeError, OSError):
+        return None
+    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    return None if kb is None else round(kb / 1024**2, 2)
 
 
 def stop_kernel(km: Any) -> None:

@@ -46,6 +46,7 @@ from .execute import (
     error_of,
     execute_notebook,
     finish_beside,
+    kernel_peak_gb,
     known_parameters,
     start_beside,
     stop_beside,
@@ -390,6 +391,7 @@ def _execute_all(
                 return _failed(entries[nb.name], t, describe_failure(exc), i, len(notebooks))
             finally:
                 if km is not None:
+                    entries[nb.name]["kernel_peak_gb"] = kernel_peak_gb(km)  # what the notebook held at most
                     stop_kernel(km)
             _succeeded(entries[nb.name], t, staging / "notebooks" / nb.name, i, len(notebooks))
             if copies is not None:
