@@ -12,7 +12,7 @@ import pytest
 
 from soe_lib.core.problems import ValidationError
 from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
-from soe_lib.finance import FinanceParams, assess_week, projection_part, touched_series
+from soe_lib.finance import FinanceParams, assess_week, projection_part
 from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
 from soe_lib.run import (
     STEPS,
@@ -117,9 +117,10 @@ def test_finance_in_parts_of_whole_skus_on_a_local_cluster_equals_finance_in_pro
     here = assess_week(run.data, upstream, FinanceParams())
     feasible = here.options[here.options["feasible"]]
     assert {"transfer", "substitute", "expedite", "build_ahead"} <= set(feasible["action"])
-    touched = touched_series(upstream["supply_gaps"], run.data.substitutes, upstream["demand_exceptions"])
-    kept = projection_part(upstream["inventory_projection"], run.data.products, FinanceParams(), touched).rows
-    assert 0 < len(kept) < 0.6 * len(upstream["inventory_projection"])  # the rows the decisions touch, not all
+    findings = upstream["demand_exceptions"][["sku", "location"]]
+    kept = projection_part(upstream["inventory_projection"], run.data.products, FinanceParams(), findings).rows
+    assert 0 < len(kept) < 0.6 * len(upstream["inventory_projection"])  # what the client gets back: the findings' rows, not all
+    assert kept[["sku", "location"]].drop_duplicates().shape[0] == findings.drop_duplicates().shape[0]
     # as many parts as it takes for equal ranges of series to put a transfer's source (another location of
     # the gap's SKU) in another part than the gap: whole SKUs keep it in the gap's part
     series = run.data.series()

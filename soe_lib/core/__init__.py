@@ -6,7 +6,7 @@ from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, format_value, formatted, header, headers, styled
 from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
-from .matrix import BLOCK_ROWS, WEEK_NS, RowsOnDisk, WeekMatrix, history_matrix, long_frame, row_blocks, row_positions, to_matrix
+from .matrix import BLOCK_ROWS, WEEK_NS, RowsOnDisk, WeekMatrix, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
 from .params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
 from .paths import (
@@ -77,6 +77,7 @@ __all__ = [
     "header",
     "headers",
     "history_matrix",
+    "keys_in",
     "RowsOnDisk",
     "item_id",
     "long_frame",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["BLOCK_ROWS", "WEEK_NS", "RowsOnDisk", "WeekMatrix", "history_matrix", "long_frame", "row_blocks", "row_positions", "to_matrix"]
+__all__ = ["BLOCK_ROWS", "WEEK_NS", "RowsOnDisk", "WeekMatrix", "history_matrix", "keys_in", "long_frame", "row_blocks", "row_positions", "to_matrix"]
 
 KEY = ["sku", "location"]
 WEEK_NS = 7 * 86_400 * 10**9  # a week in nanoseconds: weeks as integers
@@ -72,6 +72,13 @@ def row_positions(frame: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
         return lookup[wanted] if len(wanted) else np.zeros(0, dtype=np.int64)
     index = pd.MultiIndex.from_frame(series[KEY])
     return index.get_indexer(pd.MultiIndex.from_frame(frame[KEY]))
+
+
+def keys_in(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Rows of ``frame`` whose (sku, location) is one of the rows of ``keys`` (compared as text)."""
+    if not len(keys) or not len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    return pd.MultiIndex.from_frame(frame[KEY].astype(str)).isin(pd.MultiIndex.from_frame(keys[KEY].astype(str)))
 
 
 def _week_positions(weeks_col: pd.Series, weeks: pd.DatetimeIndex) -> np.ndarray:

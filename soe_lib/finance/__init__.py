@@ -1,7 +1,7 @@
 """Financial impact (step 4): money at risk, plan vs estimate, countermeasures, the decision list, feedback to S&OP."""
 
 from .catalogue import ACTIONS, load_catalogue
-from .countermeasures import COLUMNS, World, generate_options, make_world
+from .countermeasures import COLUMNS, World, generate_options, make_world, substitutes_at
 from .decisions import FIRST_MOVE, cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
 from .money import (
@@ -18,7 +18,7 @@ from .money import (
     shipped_qty,
 )
 from .params import FinanceParams
-from .parts import GapPart, ProjectionPart, Touched, gap_part, join_gap_parts, keys_in, projection_part, touched_series
+from .parts import GapPart, ProjectionPart, gap_part, join_gap_parts, projection_part, substitute_pairs
 from .plan import PlanResult, apply_plan, greedy_plan, joint_plan
 from .step import INPUT_TABLES, FinanceWeek, assess_week
 
@@ -43,11 +43,10 @@ __all__ = [
     "GapPart",
     "gap_part",
     "join_gap_parts",
-    "keys_in",
     "ProjectionPart",
-    "Touched",
     "projection_part",
-    "touched_series",
+    "substitute_pairs",
+    "substitutes_at",
     "generate_options",
     "greedy_plan",
     "joint_plan",

@@ -41,7 +41,7 @@ import pandas as pd
 from ..core.weeks import week_labels
 from .money import loss_factor, series_blocks
 
-__all__ = ["COLUMNS", "World", "generate_options", "make_world"]
+__all__ = ["COLUMNS", "World", "generate_options", "make_world", "substitutes_at"]
 
 COLUMNS = [
     "gap_id", "sku", "location", "first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit",
@@ -176,6 +176,13 @@ def transfer_options(w: World, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     return options, _none_for(w, options, "transfer", "no other location has stock of this SKU it does not need before the gap ends")
 
 
+def substitutes_at(gaps: pd.DataFrame, substitutes: pd.DataFrame) -> pd.DataFrame:
+    """Each gap (a row with ``sku`` and ``location``) with every accepted substitute of its SKU that holds
+    at its location (a substitutes row without a location holds everywhere; its own as ``sub_location``)."""
+    pairs = gaps.merge(substitutes.rename(columns={"location": "sub_location"}), on="sku")
+    return pairs[pairs["sub_location"].isna() | (pairs["sub_location"] == pairs["location"])].reset_index(drop=True)
+
+
 def substitute_options(w: World, substitutes: pd.DataFrame, products: pd.DataFrame, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An accepted substitute (master data only) with spare stock at the gap's location."""
     if substitutes.empty:
@@ -183,8 +190,7 @@ def substitute_options(w: World, substitutes: pd.DataFrame, products: pd.DataFra
                                                            "no substitutes table: substitution is offered only from master data")
     e = int(c["lead_time_weeks"])
     subs = substitutes.assign(ratio=substitutes["ratio"].fillna(1.0), priority=substitutes["priority"].fillna(1.0))
-    pairs = w.gaps.merge(subs.rename(columns={"location": "sub_location"}), on="sku")
-    pairs = pairs[pairs["sub_location"].isna() | (pairs["sub_location"] == pairs["location"])].reset_index(drop=True)
+    pairs = substitutes_at(w.gaps, subs)
     pairs["spare"] = np.where((sub_rows := w.rows(pairs["substitute_sku"], pairs["location"])) >= 0, w.spare(np.maximum(sub_rows, 0), e), 0.0)
     pairs = pairs[(pairs["spare"] > 1e-9) & (pairs["last"] >= e)]
     pairs = pairs.sort_values(["gap_id", "priority", "spare"], ascending=[True, True, False]).groupby("gap_id").head(int(c["candidates"])).reset_index(drop=True)

@@ -6,7 +6,7 @@ estimate per family and week, excess stock per SKU-location): each part gives it
 (:func:`gap_part`): per gap, over the series it can draw on: its own, every location of its SKU (a
 transfer's source) and an accepted substitute at its location. With parts that hold every location of
 their SKUs (:func:`soe_lib.run.distributed.sku_ranges`) only the substitutes' rows come from other
-parts (:class:`Touched`); :func:`join_gap_parts` puts the parts' gaps and options back in the order
+parts (:func:`substitute_pairs`); :func:`join_gap_parts` puts the parts' gaps and options back in the order
 one part gives (largest margin at risk first) for the joint plan.
 """
 
@@ -18,59 +18,39 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.matrix import keys_in
 from .catalogue import load_catalogue
-from .countermeasures import World, generate_options, make_world
+from .countermeasures import World, generate_options, make_world, substitutes_at
 from .money import estimate_sums, excess_rows, money_at_risk
 from .params import FinanceParams
 
-__all__ = ["GapPart", "ProjectionPart", "Touched", "gap_part", "join_gap_parts", "keys_in", "projection_part", "touched_series"]
+__all__ = ["GapPart", "ProjectionPart", "gap_part", "join_gap_parts", "projection_part", "substitute_pairs"]
 
 
-@dataclass
-class Touched:
-    """The SKU-locations a week's gaps and demand findings can touch: every location of a SKU short
-    somewhere (where a transfer could come from), ``pairs`` of (sku, location) besides (a demand
-    exception, an accepted substitute at a short location), of which ``substitutes`` the latter."""
-
-    skus: list[str]
-    pairs: pd.DataFrame  # sku, location
-    substitutes: pd.DataFrame  # sku, location: substitutes at short locations
-
-
-def touched_series(gaps: pd.DataFrame, substitutes: pd.DataFrame, exceptions: pd.DataFrame) -> Touched:
-    """:class:`Touched` from the ``supply_gaps`` and ``demand_exceptions`` tables and the substitutes."""
-    short = gaps[gaps["kind"] == "shortage"][["sku", "location"]].astype(str)
-    subs = pd.DataFrame({"sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str")})
-    if len(substitutes):
-        at = short.merge(substitutes[["sku", "substitute_sku", "location"]].rename(columns={"location": "only_at"}).astype({"sku": "str"}), on="sku")
-        at = at[at["only_at"].isna() | (at["only_at"] == at["location"])]
-        subs = pd.DataFrame({"sku": at["substitute_sku"].astype(str).to_numpy(), "location": at["location"].to_numpy()}).drop_duplicates()
-    pairs = pd.concat([exceptions[["sku", "location"]].astype(str), subs], ignore_index=True).drop_duplicates().reset_index(drop=True)
-    return Touched(sorted(short["sku"].unique()), pairs, subs.reset_index(drop=True))
+def substitute_pairs(gaps: pd.DataFrame, substitutes: pd.DataFrame) -> pd.DataFrame:
+    """(sku, location) of every accepted substitute at the location of a shortage among ``gaps``: the
+    series whose stock the substitute options of those gaps draw on."""
+    short = gaps.loc[gaps["kind"] == "shortage", ["sku", "location"]].astype(str)
+    if not len(substitutes) or not len(short):
+        return pd.DataFrame({"sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str")})
+    at = substitutes_at(short, substitutes[["sku", "substitute_sku", "location"]].astype({"sku": "str"}))
+    return pd.DataFrame({"sku": at["substitute_sku"].astype(str), "location": at["location"]}).drop_duplicates().reset_index(drop=True)
 
 
 @dataclass
 class ProjectionPart:
     """What finance reads of (part of) ``inventory_projection``: the sums and rows every series adds
-    to, and the rows of the touched series (all rows when nothing says which)."""
+    to, and the rows of some series (all rows when nothing says which)."""
 
     estimate: pd.DataFrame  # family x week sums (money.estimate_sums)
     excess: pd.DataFrame  # money.excess_rows
-    rows: pd.DataFrame  # inventory_projection rows of the touched series
+    rows: pd.DataFrame  # inventory_projection rows of the series asked for (the demand findings')
 
 
-def keys_in(frame: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
-    """Rows of ``frame`` whose (sku, location) is one of ``pairs``."""
-    if not len(pairs) or not len(frame):
-        return np.zeros(len(frame), dtype=bool)
-    return pd.MultiIndex.from_frame(frame[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(pairs[["sku", "location"]]))
-
-
-def projection_part(projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, touched: Touched | None = None) -> ProjectionPart:
-    """:class:`ProjectionPart` of ``projection`` (the whole table, or a part of its series)."""
-    rows = projection
-    if touched is not None:
-        rows = projection[projection["sku"].isin(touched.skus).to_numpy() | keys_in(projection, touched.pairs)].reset_index(drop=True)
+def projection_part(projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, keep: pd.DataFrame | None = None) -> ProjectionPart:
+    """:class:`ProjectionPart` of ``projection`` (the whole table, or a part of its series); ``keep``:
+    (sku, location) of the rows to keep (default all)."""
+    rows = projection if keep is None else projection[keys_in(projection, keep)].reset_index(drop=True)
     return ProjectionPart(estimate_sums(projection, products, p.backorder_share), excess_rows(projection, products, p.excess_weeks), rows)
 
 

@@ -53,17 +53,16 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.matrix import keys_in
 from ..finance import (
     FinanceParams,
     FinanceWeek,
     GapPart,
     ProjectionPart,
-    Touched,
     assess_week,
     gap_part,
-    keys_in,
     projection_part,
-    touched_series,
+    substitute_pairs,
 )
 from ..io.loading import PartRunner
 from ..io.parts import read_rows
@@ -259,10 +258,11 @@ def finance_on_cluster(client: Any, data: Dataset, snapshot: str | Path, tables:
                        params: FinanceParams, open_actions: pd.DataFrame | None, horizon_weeks: int, partitions: int) -> FinanceWeek:
     """:func:`soe_lib.finance.assess_week` with the per-series work on the cluster of ``client``, in
     ``partitions`` parts of whole SKUs (see the module doc); ``upstream``: the step's other input tables."""
-    findings = touched_series(upstream["supply_gaps"].head(0), data.substitutes, upstream["demand_exceptions"])  # their rows come back
+    weeks = horizon(data.week, horizon_weeks)
+    findings = upstream["demand_exceptions"][["sku", "location"]].astype(str).drop_duplicates()  # the decision list reads their rows
     args = [(str(snapshot), a, b) for a, b in sku_ranges(data.series(), partitions)]
-    both = _each(client, [(_finance_part, *a, str(tables), params, horizon(data.week, horizon_weeks), findings) for a in args])
-    return assess_week(data, upstream, params, open_actions, [p for p, _ in both], horizon(data.week, horizon_weeks), [g for _, g in both])
+    both = _each(client, [(_finance_part, *a, str(tables), params, weeks, findings) for a in args])
+    return assess_week(data, upstream, params, open_actions, [p for p, _ in both], weeks, [g for _, g in both])
 
 
 def sku_ranges(series: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
@@ -285,7 +285,7 @@ WORLD_COLUMNS = ["sku", "location", "week", "constrained_projected_on_hand", "co
 
 
 def _finance_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, weeks: pd.DatetimeIndex,
-                  findings: Touched) -> tuple[ProjectionPart, GapPart]:
+                  findings: pd.DataFrame) -> tuple[ProjectionPart, GapPart]:
     """The part's sums, excess rows and rows of ``findings`` (:func:`soe_lib.finance.projection_part`), and
     its gaps' money at risk and options (:func:`soe_lib.finance.gap_part`) from its own rows (every
     location of its SKUs) and those of the substitutes at its short locations, read from the table."""
@@ -293,8 +293,8 @@ def _finance_part(snapshot: str, first: int, stop: int, tables: str, params: Fin
     series = data.series()
     own = _rows_of(tables, "inventory_projection", series)
     gaps = _rows_of(tables, "supply_gaps", series)
-    wanted = touched_series(gaps, data.substitutes, gaps.head(0)).substitutes
-    wanted = wanted[~keys_in(wanted, series.astype({"sku": "str", "location": "str"}))]
+    wanted = substitute_pairs(gaps, data.substitutes)
+    wanted = wanted[~keys_in(wanted, series)]  # those of other parts
     projection = pd.concat([own, _rows_of(tables, "inventory_projection", wanted, WORLD_COLUMNS)], ignore_index=True) if len(wanted) else own
     # only the lines' columns the order options read: the file is in supply order, so every part scans it
     lines = _rows_of(tables, "inbound_delays", series, ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late"])
@@ -306,10 +306,8 @@ def _rows_of(tables: str, name: str, series: pd.DataFrame, columns: list[str] | 
     """The rows (``columns``: only those) of result table ``name`` of a part's SKU-locations ``series``:
     read with a Parquet filter on the SKU, then only the part's locations of it (a SKU's other
     locations may be in the next part)."""
-    keys = series[["sku", "location"]].astype(str)
-    rows = read_table(Path(tables), name, filters=[("sku", "in", keys["sku"].unique().tolist() or [""])], columns=columns)
-    mine = pd.MultiIndex.from_frame(rows[["sku", "location"]].astype(str)).isin(pd.MultiIndex.from_frame(keys))
-    return rows[mine].reset_index(drop=True)
+    rows = read_table(Path(tables), name, filters=[("sku", "in", series["sku"].astype(str).unique().tolist() or [""])], columns=columns)
+    return rows[keys_in(rows, series)].reset_index(drop=True)
 
 
 def _spill_folder(snapshot: str | Path) -> Path:
@@ -317,8 +315,8 @@ def _spill_folder(snapshot: str | Path) -> Path:
     local folder (the run's disk), else the temporary folder."""
     import tempfile
 
-    local = Path(str(snapshot).removeprefix("file://"))
-    return local.parent if "://" not in str(snapshot).removeprefix("file://") and local.parent.is_dir() else Path(tempfile.gettempdir())
+    local = str(snapshot).removeprefix("file://")
+    return Path(local).parent if "://" not in local and Path(local).parent.is_dir() else Path(tempfile.gettempdir())
 
 
 def _sizes(series: np.ndarray, ranges: list[tuple[int, int]]) -> list[int]:

@@ -79,41 +79,51 @@ def _health(run: StepContext) -> Any:
     return data_health(run.data, run.horizon_weeks)
 
 
-def _sensing(run: StepContext) -> Any:
-    engine = run.group(EngineParams)
-    if engine.engine == "dask":  # the per-series work on a cluster; the same tables (run/distributed.py)
-        from .distributed import dask_client, sense_week_on_cluster
+def _on_dask(run: StepContext) -> bool:
+    return run.group(EngineParams).engine == "dask"
 
-        with dask_client(engine.scheduler) as client:
-            return sense_week_on_cluster(client, run.data, Path(run.out_dir) / "inputs", run.group(SensingParams), run.group(ExceptionParams),
-                                         run.horizon_weeks, engine.partitions)
+
+def _on_cluster(run: StepContext, work: Callable[..., Any], *args: Any, light: bool = False) -> Any:
+    """``work(client, *args, partitions)`` on the run's Dask cluster (run/distributed.py); ``light``: a
+    step whose parts are lighter than sensing's, in parts of 100k series (``step_partitions``)."""
+    from .distributed import dask_client, step_partitions
+
+    engine = run.group(EngineParams)
+    with dask_client(engine.scheduler) as client:
+        parts = step_partitions(client, len(run.data.series()), engine.partitions) if light else engine.partitions
+        return work(client, *args, parts)
+
+
+def _sensing(run: StepContext) -> Any:
+    if _on_dask(run):  # the per-series work on a cluster; the same tables
+        from .distributed import sense_week_on_cluster
+
+        return _on_cluster(run, sense_week_on_cluster, run.data, _snapshot(run), run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks)
     return sense_week(run.data, run.group(SensingParams), run.group(ExceptionParams), run.horizon_weeks)
 
 
 def _supply(run: StepContext) -> Any:
-    engine = run.group(EngineParams)
-    if engine.engine == "dask":  # projections and gaps per part on a cluster, capacity from their sums (run/distributed.py)
-        from .distributed import dask_client, step_partitions, supply_on_cluster
+    if _on_dask(run):  # projections and gaps per part, capacity from the parts' summed hours
+        from .distributed import supply_on_cluster
 
         tables = run.table_file("sensed_demand").parent
-        with dask_client(engine.scheduler) as client:
-            parts = step_partitions(client, len(run.data.series()), engine.partitions)
-            return supply_on_cluster(client, run.data, Path(run.out_dir) / "inputs", tables, run.group(SupplyParams), run.horizon_weeks, parts)
+        return _on_cluster(run, supply_on_cluster, run.data, _snapshot(run), tables, run.group(SupplyParams), run.horizon_weeks, light=True)
     return analyse_supply(run.data, run.table("sensed_demand"), run.group(SupplyParams), run.horizon_weeks)
 
 
 def _finance(run: StepContext) -> Any:
-    engine = run.group(EngineParams)
-    if engine.engine == "dask":  # the projection read and reduced per part on a cluster (run/distributed.py)
-        from .distributed import dask_client, finance_on_cluster, step_partitions
+    if _on_dask(run):  # the projection read per part; money at risk and options per part; the joint plan here
+        from .distributed import finance_on_cluster
 
         upstream = {name: run.table(name) for name in FINANCE_INPUTS if name != "inventory_projection"}
         tables = run.table_file("inventory_projection").parent
-        with dask_client(engine.scheduler) as client:
-            parts = step_partitions(client, len(run.data.series()), engine.partitions)
-            return finance_on_cluster(client, run.data, Path(run.out_dir) / "inputs", tables, upstream, run.group(FinanceParams), run.open_actions(),
-                                      run.horizon_weeks, parts)
+        return _on_cluster(run, finance_on_cluster, run.data, _snapshot(run), tables, upstream, run.group(FinanceParams), run.open_actions(),
+                           run.horizon_weeks, light=True)
     return assess_week(run.data, {name: run.table(name) for name in FINANCE_INPUTS}, run.group(FinanceParams), run.open_actions())
+
+
+def _snapshot(run: StepContext) -> Path:
+    return Path(run.out_dir) / "inputs"
 
 
 class TablesWhenUsed(Mapping):
