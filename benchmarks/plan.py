@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soe_lib.finance import FinanceParams, generate_options, greedy_plan, joint_plan, load_catalogue, make_world, money_at_risk
+from soe_lib.finance import FinanceParams, generate_options, greedy_plan, joint_plan, load_catalogue, money_at_risk, week_world
 from soe_lib.finance.step import INPUT_TABLES
 from soe_lib.run import open_week
 
@@ -61,18 +61,20 @@ def plan_job(data_dir: str, out_dir: str) -> dict:
     data, p = run.data, FinanceParams()
     projection = t["inventory_projection"]
     weeks = pd.DatetimeIndex(sorted(projection["week"].unique()))
-    impact = money_at_risk(t["supply_gaps"], data.products, projection, p.backorder_share)
-    world = make_world(impact, projection, weeks, p.backorder_share)
+    world = week_world(data, projection, p, weeks)
+    impact = money_at_risk(t["supply_gaps"], data.products, world)
+    world = world.with_gaps(impact)
     options, gen_s = _timed(generate_options, world, t["inbound_delays"], t["capacity_load"], data.routings, data.products, data.substitutes,
-                            data.open_orders, data.week, load_catalogue(p.countermeasure_catalogue))
-    best = joint_plan(options, world, p.plan_seconds, p.plan_gap)
-    greedy = greedy_plan(options, world)
+                            data.open_orders, load_catalogue(p.countermeasure_catalogue), p.frozen_fence_weeks)
+    best = joint_plan(options, world, p.plan_seconds, p.plan_gap, t["storage_load"])
+    greedy = greedy_plan(options, world, t["storage_load"])
     _, step_s = _timed(run.step, "finance")
     return {
         "series": int(projection[["sku", "location"]].drop_duplicates().shape[0]), "gaps": int(len(impact)), "options": int(len(options)),
         "feasible_options": int(options["feasible"].sum()), "options_seconds": round(gen_s, 2),
         "plan": {"status": best.status, "seconds": round(best.seconds, 2), "variables": best.variables, "binaries": best.binaries,
-                 "constraints": best.constraints, "net_benefit": round(best.objective, 2), "proven_gap": best.gap},
+                 "constraints": best.constraints, "net_benefit": round(best.objective, 2), "reprojected": round(best.reprojected, 2),
+                 "proven_gap": best.gap, "uncertain_series": int(len(world.spread.rows))},
         "greedy": {"seconds": round(greedy.seconds, 2), "net_benefit": round(greedy.objective, 2)},
         "stand_alone": stand_alone_over_claims(options),
         "finance_step_seconds": round(step_s, 2),

@@ -22,10 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["MAX_NUMBER", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
+__all__ = ["FIRM_VALUES", "MAX_NUMBER", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
 
 Kind = Literal["code", "text", "number", "week"]
 SUPPLY_KINDS = ("production", "purchase", "transfer")
+FIRM_VALUES = ("yes", "no", "true", "false", "1", "0", "firm", "planned")
 # No quantity, price or hour count of a real company reaches 10^12; beyond it a value is a broken
 # export (and sums of such values overflow what the money columns can hold meaningfully).
 MAX_NUMBER = 1e12
@@ -39,6 +40,7 @@ class Column:
     nullable: bool = False  # blank cells allowed
     min: float | None = None
     min_exclusive: bool = False
+    max: float | None = None
     allowed: tuple[str, ...] | None = None
     doc: str = ""
 
@@ -48,6 +50,8 @@ class Column:
         parts = [self.kind]
         if self.min is not None:
             parts.append(f"{'>' if self.min_exclusive else '>='} {self.min:g}")
+        if self.max is not None:
+            parts.append(f"<= {self.max:g}")
         if self.allowed:
             parts.append("one of " + "/".join(self.allowed))
         if not self.required:
@@ -90,6 +94,11 @@ TABLES: dict[str, Table] = {
                 _code("family"),
                 _qty("unit_price", strict=True, doc="selling price per unit"),
                 _qty("unit_cost", doc="standard cost per unit"),
+                _qty("backorder_share", required=False, nullable=True, max=1,
+                     doc="share of its customers who wait when it is out of stock (blank: the location's, else the parameter)"),
+                _qty("moq", required=False, nullable=True, doc="minimum order quantity of a new order (blank: none)"),
+                _qty("order_multiple", strict=True, required=False, nullable=True, doc="orders come in multiples of this (blank: 1)"),
+                _qty("lead_time_weeks", required=False, nullable=True, doc="weeks from ordering to receipt (blank: the catalogue's)"),
             ),
             key=("sku",),
             doc="one row per item",
@@ -101,6 +110,8 @@ TABLES: dict[str, Table] = {
                 _code("location"),
                 Column("region", "text", required=False, nullable=True),
                 _qty("storage_capacity", required=False, nullable=True, doc="units; blank = unlimited"),
+                _qty("backorder_share", required=False, nullable=True, max=1,
+                     doc="share of customers here who wait when an item is out of stock (blank: the parameter)"),
             ),
             key=("location",),
             doc="one row per stocking location (plant, DC, store)",
@@ -142,6 +153,8 @@ TABLES: dict[str, Table] = {
                 _code("order_id", required=False, nullable=True),
                 _code("supplier", required=False, nullable=True),
                 Column("kind", "code", required=False, nullable=True, allowed=SUPPLY_KINDS),
+                Column("firm", "code", required=False, nullable=True, allowed=FIRM_VALUES,
+                       doc="yes: a confirmed order (its quantity is fixed); no: a planned order that can be raised beyond the frozen fence; blank: yes"),
             ),
             references=_SL,
             doc="open inbound supply lines (production, purchase, transfer)",

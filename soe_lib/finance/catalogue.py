@@ -10,7 +10,7 @@ from ..core.paths import catalogues_dir
 
 __all__ = ["ACTIONS", "load_catalogue"]
 
-ACTIONS = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "allocate", "shape_demand", "accept")
+ACTIONS = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate", "shape_demand", "accept")
 
 
 def load_catalogue(name: str | Path = "countermeasures.yaml") -> dict:

@@ -63,7 +63,9 @@ def _plan_of_gaps(impact: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
     # one move per lever and detail (a transfer serving three gaps of the item is one shipment)
     chosen = chosen.groupby([*keys, "action", "detail"], as_index=False)[["chosen_qty", "chosen_cost", "chosen_net_benefit"]].sum()
     chosen = chosen.sort_values("chosen_net_benefit", ascending=False, kind="stable")
-    chosen["text"] = chosen["action"].str.replace("_", " ") + " " + chosen["detail"] + " (" + chosen["chosen_qty"].round(0).astype(int).astype(str) + ")"
+    qty = chosen["chosen_qty"].round(0).astype(int).astype(str)
+    chosen["text"] = np.where(chosen["action"] == "new_order", "re-plan: order " + qty + " " + chosen["detail"],
+                              chosen["action"].str.replace("_", " ") + " " + chosen["detail"] + " (" + qty + ")")
     out = chosen.groupby(keys, as_index=False).agg(
         moves=("text", "size"), action_qty=("chosen_qty", "sum"), action_cost=("chosen_cost", "sum"), action_net_benefit=("chosen_net_benefit", "sum"),
     )

@@ -23,8 +23,14 @@ class FinanceParams:
         "countermeasures.yaml", "The countermeasure catalogue: a file name in parameters/catalogues/, or a path."
     )
     backorder_share: float = param(
-        0.0, "Share of unmet demand customers wait for (delivered late, not lost); the rest is lost. Used by money at risk, "
-        "the latest estimate and the countermeasures alike.", min=0, max=1,
+        0.0, "Share of customers who wait for an item out of stock (delivered late, not lost); the rest buy elsewhere. The products' or "
+        "locations' backorder_share column overrides it. One policy for money at risk, the estimate, every option and the plan.", min=0, max=1,
+    )
+    delay_cost_share: float = param(
+        0.01, "What a week of waiting costs per unit backordered, as a share of its price (discounts, penalties, goodwill).", min=0, max=1,
+    )
+    frozen_fence_weeks: int = param(
+        2, "Weeks from the run week in which the plan is frozen: new orders and raised orders arrive after them.", min=0, max=52,
     )
     plan_seconds: float = param(10.0, "Time the solver may take for the week's joint countermeasure plan (then: its best plan so far).", min=0.1, max=3600)
     plan_gap: float = param(

@@ -20,11 +20,12 @@ import pandas as pd
 from ..core.dataset import Dataset
 from ..core.matrix import keys_in
 from .catalogue import load_catalogue
-from .countermeasures import World, generate_options, make_world, substitutes_at
+from .countermeasures import generate_options, substitutes_at
 from .money import estimate_sums, excess_rows, money_at_risk
 from .params import FinanceParams
+from .world import World, make_world
 
-__all__ = ["GapPart", "ProjectionPart", "gap_part", "join_gap_parts", "projection_part", "substitute_pairs"]
+__all__ = ["GapPart", "ProjectionPart", "gap_part", "join_gap_parts", "projection_part", "substitute_pairs", "week_world"]
 
 
 def substitute_pairs(gaps: pd.DataFrame, substitutes: pd.DataFrame) -> pd.DataFrame:
@@ -37,6 +38,11 @@ def substitute_pairs(gaps: pd.DataFrame, substitutes: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame({"sku": at["substitute_sku"].astype(str), "location": at["location"]}).drop_duplicates().reset_index(drop=True)
 
 
+def week_world(data: Dataset, projection: pd.DataFrame, p: FinanceParams, weeks: pd.DatetimeIndex) -> World:
+    """The :class:`~.world.World` of ``projection`` (rows of whole series) under the run's policy."""
+    return make_world(projection, data.products, weeks, p.backorder_share, p.delay_cost_share, data.locations)
+
+
 @dataclass
 class ProjectionPart:
     """What finance reads of (part of) ``inventory_projection``: the sums and rows every series adds
@@ -47,11 +53,11 @@ class ProjectionPart:
     rows: pd.DataFrame  # inventory_projection rows of the series asked for (the demand findings')
 
 
-def projection_part(projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, keep: pd.DataFrame | None = None) -> ProjectionPart:
-    """:class:`ProjectionPart` of ``projection`` (the whole table, or a part of its series); ``keep``:
-    (sku, location) of the rows to keep (default all)."""
+def projection_part(world: World, projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, keep: pd.DataFrame | None = None) -> ProjectionPart:
+    """:class:`ProjectionPart` of the series of ``world`` (``projection``: their rows); ``keep``: (sku,
+    location) of the rows to keep (default all)."""
     rows = projection if keep is None else projection[keys_in(projection, keep)].reset_index(drop=True)
-    return ProjectionPart(estimate_sums(projection, products, p.backorder_share), excess_rows(projection, products, p.excess_weeks), rows)
+    return ProjectionPart(estimate_sums(world, products), excess_rows(world, products, p.excess_weeks), rows)
 
 
 @dataclass
@@ -59,22 +65,23 @@ class GapPart:
     """Money at risk and the countermeasure options of the shortage gaps of a part of the series."""
 
     impact: pd.DataFrame  # financial_impact rows of the part, largest margin at risk first
-    options: pd.DataFrame  # generate_options of the part's gaps (with the model's columns)
-    world: World  # the part's gaps week by week (what the joint plan reads of them)
+    options: pd.DataFrame  # generate_options of the part's gaps (with the model's columns; ``row`` in ``world``)
+    world: World  # the part's gap series (what the joint plan reads of them)
 
 
-def gap_part(data: Dataset, gaps: pd.DataFrame, projection: pd.DataFrame, lines: pd.DataFrame, capacity: pd.DataFrame, p: FinanceParams,
-             weeks: pd.DatetimeIndex) -> GapPart:
+def gap_part(data: Dataset, gaps: pd.DataFrame, world: World, lines: pd.DataFrame, capacity: pd.DataFrame, p: FinanceParams) -> GapPart:
     """Money at risk (:func:`~.money.money_at_risk`) and every option (:func:`~.countermeasures.generate_options`)
-    of the shortages among ``gaps``, from the ``projection`` rows of the series they can draw on."""
-    impact = money_at_risk(gaps, data.products, projection, p.backorder_share)
-    world = make_world(impact, projection, weeks, p.backorder_share)
-    options = generate_options(world, lines, capacity, data.routings, data.products, data.substitutes, data.open_orders, data.week,
-                               load_catalogue(p.countermeasure_catalogue))
-    return GapPart(impact, options, world)
+    of the shortages among ``gaps``, in ``world`` (the series they can draw on: their own, every location
+    of their SKUs, the substitutes at their locations). The world kept is that of the gaps' series."""
+    impact = money_at_risk(gaps, data.products, world)
+    w = world.with_gaps(impact)
+    options = generate_options(w, lines, capacity, data.routings, data.products, data.substitutes, data.open_orders,
+                               load_catalogue(p.countermeasure_catalogue), p.frozen_fence_weeks)
+    used = np.unique(np.r_[options["row"].to_numpy(dtype=np.int64), w.gaps["row"].to_numpy(dtype=np.int64)])
+    return GapPart(impact, options.assign(row=np.searchsorted(used, options["row"].to_numpy())), w.restrict(used))
 
 
-def join_gap_parts(parts: list[GapPart], weeks: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame, World]:
+def join_gap_parts(parts: list[GapPart]) -> tuple[pd.DataFrame, pd.DataFrame, World]:
     """(impact, options, the gaps' world) of all parts in the order one part gives: gaps by margin at
     risk, largest first (ties in gap order: parts come in series order), each gap's options together
     in the order its part ranked them."""
@@ -82,13 +89,10 @@ def join_gap_parts(parts: list[GapPart], weeks: pd.DatetimeIndex) -> tuple[pd.Da
         return parts[0].impact, parts[0].options, parts[0].world
     impact = pd.concat([x.impact for x in parts], ignore_index=True).sort_values("margin_at_risk", ascending=False, kind="stable")
     position = pd.Series(np.arange(len(impact)), index=impact["gap_id"].to_numpy())
-    options = pd.concat([x.options for x in parts], ignore_index=True)
+    offsets = np.cumsum([0] + [len(x.world.keys) for x in parts])[:-1]
+    options = pd.concat([x.options.assign(row=x.options["row"] + o) for x, o in zip(parts, offsets, strict=True)], ignore_index=True)
     options = options.iloc[np.argsort(position.reindex(options["gap_id"].to_numpy()).to_numpy(), kind="stable")].reset_index(drop=True)
-    gaps = pd.concat([x.world.gaps for x in parts], ignore_index=True)
-    at = pd.Index(gaps["gap_id"]).get_indexer(impact["gap_id"].to_numpy())
-    short = np.concatenate([x.world.short for x in parts])[at]
-    suffix = np.concatenate([x.world.suffix for x in parts])[at]
-    none = np.zeros((0, len(weeks)))  # the series' stock: read by the options, made per part already
-    world = World(weeks, gaps.iloc[at].reset_index(drop=True), short, suffix, pd.DataFrame({"sku": [], "location": []}),
-                  pd.MultiIndex.from_arrays([[], []], names=["sku", "location"]), none, np.zeros(0), none, np.zeros(0))
+    world = World.concat([x.world for x in parts])
+    at = pd.Index(world.gaps["gap_id"]).get_indexer(impact["gap_id"].to_numpy())
+    world.gaps = world.gaps.iloc[at].reset_index(drop=True)
     return impact.reset_index(drop=True), options, world

@@ -19,7 +19,7 @@ from .decisions import cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
 from .money import largest_excess, plan_vs_estimate_of, rollup_money
 from .params import FinanceParams
-from .parts import GapPart, ProjectionPart, gap_part, join_gap_parts, projection_part
+from .parts import GapPart, ProjectionPart, gap_part, join_gap_parts, projection_part, week_world
 from .plan import PlanResult, apply_plan, joint_plan
 
 __all__ = ["INPUT_TABLES", "FinanceWeek", "assess_week"]
@@ -81,7 +81,8 @@ class FinanceWeek:
         p = self.plan
         fallback = " The solver gave no plan: this is the greedy plan (same limits, not proven best)." if p.method.startswith("greedy") else ""
         proven = f" (proven within {p.gap:.2%} of the best possible)" if not np.isnan(p.gap) else ""
-        return (f"Joint plan: {len(self.chosen())} actions, net benefit {p.objective:,.0f}; {p.method}, {p.status}{proven}, "
+        return (f"Joint plan: {len(self.chosen())} actions, net benefit {p.objective:,.0f} ({p.reprojected:,.0f} re-projected through the kernel); "
+                f"{p.method}, {p.status}{proven}, "
                 f"{p.variables:,} variables ({p.binaries:,} yes/no), {p.constraints:,} constraints, {p.seconds:.1f} s.{fallback}")
 
     def pack_sheets(self, max_rows: int = MEETING_PACK_ROWS) -> dict[str, pd.DataFrame]:
@@ -145,15 +146,16 @@ def assess_week(
     p = params or FinanceParams()
     t = upstream
     if parts is None:
-        parts = [projection_part(t["inventory_projection"], data.products, p)]
+        projection = t["inventory_projection"]
+        if weeks is None:
+            weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
+        world = week_world(data, projection, p, weeks)
+        parts = [projection_part(world, projection, data.products, p)]
+        gaps = [gap_part(data, t["supply_gaps"], world, t["inbound_delays"], t["capacity_load"], p)]
     projection = pd.concat([x.rows for x in parts], ignore_index=True) if len(parts) > 1 else parts[0].rows
-    if weeks is None:
-        weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
-    if gaps is None:
-        gaps = [gap_part(data, t["supply_gaps"], projection, t["inbound_delays"], t["capacity_load"], p, weeks)]
-    impact, options, world = join_gap_parts(gaps, weeks)
-    plan = joint_plan(options, world, p.plan_seconds, p.plan_gap)
-    options = apply_plan(options, plan)
+    impact, options, world = join_gap_parts(gaps)
+    plan = joint_plan(options, world, p.plan_seconds, p.plan_gap, t["storage_load"])
+    options = apply_plan(options, plan, world)
     pve = plan_vs_estimate_of(pd.concat([x.estimate for x in parts], ignore_index=True), data.financial_plan)
     items = decision_items(
         impact, options, t["capacity_load"], t["inbound_delays"], data.products, t["storage_load"], t["demand_exceptions"], projection,

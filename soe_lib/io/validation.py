@@ -224,16 +224,22 @@ def _value_rule(col: Column) -> tuple[pa.Check, str, str] | None:
     return pa.Check.ge(col.min), f">= {col.min:g}", "negative value"
 
 
+def _upper_rule(col: Column) -> tuple[pa.Check, str, str] | None:
+    if col.max is None:
+        return None
+    return pa.Check.le(col.max), f"<= {col.max:g}", f"must be at most {col.max:g}"
+
+
 def check_values(table: Table, typed: pd.DataFrame, file: str, cached: Codes | None = None) -> list[Problem]:
     """Check bounds, allowed values and unique keys on a typed table (references: :func:`check_references`)."""
     rules: dict[tuple[str, int], tuple[str, str]] = {}
     columns: dict[str, pa.Column] = {}
     for col in table.columns:
         checks: list[pa.Check] = []
-        value = _value_rule(col)
-        if value:
-            checks.append(value[0])
-            rules[(col.name, len(checks) - 1)] = value[1:]
+        for value in (_value_rule(col), _upper_rule(col)):
+            if value:
+                checks.append(value[0])
+                rules[(col.name, len(checks) - 1)] = value[1:]
         if col.allowed:
             checks.append(pa.Check(lambda s, a=col.allowed: s.str.lower().isin(a)))
             rules[(col.name, len(checks) - 1)] = ("one of " + "/".join(col.allowed), "value not allowed")

@@ -63,6 +63,7 @@ from ..finance import (
     gap_part,
     projection_part,
     substitute_pairs,
+    week_world,
 )
 from ..io.loading import PartRunner
 from ..io.parts import read_rows
@@ -281,7 +282,7 @@ def sku_ranges(series: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
 
 # what the options read of a substitute's projection (World) and money at risk of a gap's
 WORLD_COLUMNS = ["sku", "location", "week", "constrained_projected_on_hand", "constrained_shortage_qty", "demand_qty", "weeks_of_supply",
-                 "safety_stock"]
+                 "safety_stock", "constrained_receipts_qty", "demand_sd", "plan_demand_qty"]
 
 
 def _finance_part(snapshot: str, first: int, stop: int, tables: str, params: FinanceParams, weeks: pd.DatetimeIndex,
@@ -297,9 +298,11 @@ def _finance_part(snapshot: str, first: int, stop: int, tables: str, params: Fin
     wanted = wanted[~keys_in(wanted, series)]  # those of other parts
     projection = pd.concat([own, _rows_of(tables, "inventory_projection", wanted, WORLD_COLUMNS)], ignore_index=True) if len(wanted) else own
     # only the lines' columns the order options read: the file is in supply order, so every part scans it
-    lines = _rows_of(tables, "inbound_delays", series, ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late"])
-    return (projection_part(own, data.products, params, findings),
-            gap_part(data, gaps, projection, lines, read_table(Path(tables), "capacity_load"), params, weeks))
+    lines = _rows_of(tables, "inbound_delays", series, ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late", "firm"])
+    own_world = week_world(data, own, params, weeks)
+    world = week_world(data, projection, params, weeks) if len(wanted) else own_world
+    return (projection_part(own_world, own, data.products, params, findings),
+            gap_part(data, gaps, world, lines, read_table(Path(tables), "capacity_load"), params))
 
 
 def _rows_of(tables: str, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Inbound delays: how late each open supply line is, and how suppliers and supply kinds perform.
 
 ``delay_weeks = (eta_week - week) / 7`` per line (``eta_week`` blank = on time); on time when
-``delay_weeks <= 0``. By supplier and by kind: lines, units, on-time share (by lines),
+``delay_weeks <= 0``; ``firm`` unless the supply's ``firm`` column says it is a planned order. By supplier and by kind: lines, units, on-time share (by lines),
 average and worst delay, late units.
 """
 
@@ -24,6 +24,8 @@ def line_delays(supply: pd.DataFrame, line_ids: np.ndarray | None = None) -> pd.
     out.insert(0, "line_id", np.arange(len(out)) if line_ids is None else np.asarray(line_ids, dtype=np.int64))
     out["delay_weeks"] = weeks_between(supply["eta_week"], supply["week"])
     out["late"] = out["delay_weeks"] > 0
+    planned = supply["firm"].astype("string").str.lower().isin(["no", "false", "0", "planned"]) if "firm" in supply else False
+    out["firm"] = ~np.asarray(planned, dtype=bool) if "firm" in supply else True  # blank: a confirmed order
     return out
 
 

@@ -202,9 +202,10 @@ def supply_part(data: Dataset, sensed: pd.DataFrame, p: SupplyParams, weeks: pd.
     )
     gaps, causes = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
     lines = mark_lines(lines, supply, gaps)
-    chance = shortage_probability(constrained.projected, demand_spread(sensed_keys, series, weeks))
+    sd = demand_spread(sensed_keys, series, weeks)
+    chance = shortage_probability(constrained.projected, sd)
     gaps["shortage_probability"] = _gap_probability(gaps, series, weeks, chance)
-    projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance)
+    projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance, sd)
     return SupplyPart(series, projection, gaps, causes, lines, units_held(series, weeks, constrained),
                       float(constrained.demand.sum()), float(constrained.short_new.sum()))
 
@@ -297,7 +298,7 @@ def _gap_probability(gaps: pd.DataFrame, series: pd.DataFrame, weeks: pd.Datetim
 
 def _projection_table(
     series: pd.DataFrame, weeks: pd.DatetimeIndex, plan: Projection, current: Projection, constrained: Projection,
-    safety: np.ndarray, cover_weeks: int, chance: np.ndarray,
+    safety: np.ndarray, cover_weeks: int, chance: np.ndarray, sd: np.ndarray,
 ) -> pd.DataFrame:
     """The ``inventory_projection`` table: the three projections, long (one row per series and week)."""
     h = len(weeks)
@@ -314,6 +315,7 @@ def _projection_table(
             "constrained_projected_on_hand": constrained.projected,
             "constrained_shortage_qty": constrained.backlog,
             "shortage_probability": chance,
+            "demand_sd": sd,
             "plan_demand_qty": plan.demand,
             "plan_receipts_qty": plan.receipts,
             "plan_projected_on_hand": plan.projected,
