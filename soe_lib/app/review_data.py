@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.projection import project
+from ..core.kernel import Policy, backorder_shares, spread_of
+from ..core.kernel import flows as kernel_flows
+from ..core.kernel import money as kernel_money
 from ..core.weeks import parse_weeks
 from ..io.archive import list_runs
 
@@ -76,6 +78,26 @@ class ReviewWeek:
         family = self.inputs("products").set_index("sku")["family"] if len(self.inputs("products")) else pd.Series(dtype=str)
         return items.assign(family=items["sku"].map(family).fillna(""))
 
+    @functools.cache  # noqa: B019
+    def parameters(self) -> dict:
+        """The run's parameters (its ``parameters.json``; empty for a folder without one)."""
+        import json
+
+        path = self.folder / "parameters.json"
+        try:
+            return json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, ValueError):
+            self.damaged["parameters"] = "unreadable"
+            return {}
+
+    def policy_of(self, sku: str, location: str) -> Policy:
+        """The run's policy for one SKU-location: its backorder share (product, location, parameter) and the delay cost share."""
+        p = self.parameters()
+        keys = pd.DataFrame({"sku": [sku], "location": [location]})
+        locations = self.inputs("locations")
+        share = backorder_shares(keys, self.inputs("products"), locations if len(locations) else None, float(p.get("backorder_share", 0.0)))
+        return Policy(share, float(p.get("delay_cost_share", 0.0)))
+
     def headline(self) -> dict[str, float]:
         """The numbers behind the KPI tiles (see :data:`KPI_NAMES`, without the action counts)."""
         total = self.table("forecast_accuracy_by_total")
@@ -125,6 +147,7 @@ class ReviewWeek:
             "capacity": cap[cap["resource"].isin(routes["resource"])] if len(cap) and len(routes) else pd.DataFrame(),
             "inventory": pick(self.inputs("inventory")),
             "product": self.inputs("products")[self.inputs("products")["sku"] == sku],
+            "policy": self.policy_of(sku, location),
         }
 
 
@@ -235,25 +258,29 @@ def filter_items(items: pd.DataFrame, family: str = "", location: str = "", caus
 @dataclass
 class WhatIf:
     weeks: pd.DatetimeIndex
-    projected: np.ndarray
-    shortage_qty: float  # units not served on time over the horizon
-    margin_at_risk: float
+    projected: np.ndarray  # the net position per week (< 0: short)
+    shortage_qty: float  # units not delivered within the horizon (lost, or still owed at its end)
+    margin_at_risk: float  # the projection kernel's money (lost margin and the cost of waiting)
     revenue_at_risk: float
 
 
-def _move(receipts: np.ndarray, weeks: pd.DatetimeIndex, orders: pd.DataFrame, order_id: str, by_weeks: int) -> None:
-    """One inbound order's receipt moved by ``by_weeks`` (capped to the horizon; beyond it: gone)."""
+def _move(change: np.ndarray, weeks: pd.DatetimeIndex, orders: pd.DataFrame, order_id: str, by_weeks: int, qty: float | None = None) -> None:
+    """One inbound order's receipt (``qty`` of it, default all that arrives in the horizon) moved by
+    ``by_weeks`` (beyond the horizon: gone from it), as a change of the net position per week."""
     line = orders[orders["order_id"] == order_id] if len(orders) else orders
     if not by_weeks or not len(line):
         return
     eta = parse_weeks(line["eta_week"]).iloc[0]
-    qty = float(line["constrained_qty"].iloc[0]) if "constrained_qty" in line else float(line["qty"].iloc[0])
+    if qty is None:
+        qty = float(line["constrained_qty"].iloc[0]) if "constrained_qty" in line else float(line["qty"].iloc[0])
+    t = len(weeks)
     old = weeks.get_indexer([max(eta, weeks[0])])[0]
-    new = int(np.clip((old if old >= 0 else len(weeks)) + by_weeks, 0, len(weeks)))
-    if old >= 0:
-        receipts[old] -= qty
-    if new < len(weeks):
-        receipts[new] += qty
+    old = old if old >= 0 else t
+    new = int(np.clip(old + by_weeks, 0, t))
+    if new < old:  # earlier: the units are there from the new week to the old one
+        change[new:old] += qty
+    elif new > old:  # later: missing from the old week to the new one
+        change[old:new] -= qty
 
 
 def what_if(
@@ -263,26 +290,32 @@ def what_if(
     move_weeks: int = 0,
     transfer_qty: float = 0.0,
     transfer_week: int = 0,
-    moves: list[tuple[str, int]] = (),
+    moves: list[tuple] = (),
     transfers: list[tuple[float, int]] = (),
 ) -> WhatIf:
-    """Recompute one SKU-location's projection: demand x (1 + pct/100); inbound orders moved by some
-    weeks (``move_order``/``move_weeks``, and any in ``moves``; capped to the horizon); transfers of a
-    quantity landing in a horizon week (``transfer_qty``/``transfer_week``, and any in ``transfers``;
-    negative: stock sent away). Receipts are the capacity-constrained ones; the formulas of
-    :mod:`soe_lib.core.projection`. Margin at risk = units newly short x (price - cost)."""
-    proj = rows["projection"].copy()
+    """One SKU-location re-projected by the projection kernel (:mod:`soe_lib.core.kernel`) under the
+    run's policy (``rows["policy"]``), as finance values every gap and option: demand x (1 + pct/100);
+    inbound orders moved by some weeks (``move_order``/``move_weeks``, and any ``(order, weeks[, qty])``
+    in ``moves``); transfers of a quantity landing in a horizon week (``transfer_qty``/``transfer_week``,
+    and any in ``transfers``; negative: stock sent away from that week on). Receipts are the
+    capacity-constrained ones."""
+    proj = rows["projection"]
     weeks = pd.DatetimeIndex(parse_weeks(proj["week"]))
-    demand = proj["demand_qty"].to_numpy(dtype=float) * (1 + demand_pct / 100.0)
-    receipts = proj["constrained_receipts_qty"].to_numpy(dtype=float).copy()
-    for order, by in [*([(move_order, move_weeks)] if move_order else []), *moves]:
-        _move(receipts, weeks, rows["orders"], order, by)
+    t = len(weeks)
+    demand = proj["demand_qty"].to_numpy(dtype=float)
+    change = -np.cumsum(demand * demand_pct / 100.0)
+    for move in [*([(move_order, move_weeks)] if move_order else []), *moves]:
+        _move(change, weeks, rows["orders"], str(move[0]), int(move[1]), float(move[2]) if len(move) > 2 else None)
     for qty, week in [*([(transfer_qty, transfer_week)] if transfer_qty else []), *transfers]:
-        receipts[int(np.clip(week, 0, len(weeks) - 1))] += qty
-    on_hand = float(rows["inventory"]["on_hand"].iloc[0]) if len(rows["inventory"]) else 0.0
-    p = project(np.array([on_hand]), receipts[None, :], demand[None, :])
-    short = float(p.short_new.sum())
+        change[int(np.clip(week, 0, t - 1)) :] += qty
+    position = proj["constrained_projected_on_hand"].to_numpy(dtype=float) + change
+    keys = proj[["sku", "location"]].iloc[:1].astype(str).reset_index(drop=True)
+    sd = proj["demand_sd"].to_numpy(dtype=float)[None, :] if "demand_sd" in proj else None
+    spread = spread_of(keys, demand[None, :], sd)  # the base demand's scenarios, as finance takes them
+    policy = rows.get("policy") or Policy(np.zeros(1), 0.0)
     product = rows["product"]
     price = float(product["unit_price"].iloc[0]) if len(product) else 0.0
     cost = float(product["unit_cost"].iloc[0]) if len(product) else 0.0
-    return WhatIf(weeks, p.projected[0], short, short * (price - cost), short * price)
+    f = kernel_flows(position[None, :], (demand * (1 + demand_pct / 100.0))[None, :], policy, spread)
+    m = kernel_money(f, np.array([price]), np.array([cost]), policy.delay_cost_share)
+    return WhatIf(weeks, position, float(f.undelivered[0]), float(m.margin_at_risk[0]), float(m.revenue_at_risk[0]))

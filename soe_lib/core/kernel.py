@@ -57,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["SCENARIOS", "Flows", "Money", "Policy", "Spread", "demand_scenarios", "flows", "money", "position", "scenario_offsets", "series_seed", "spread_of", "value"]
+__all__ = ["SCENARIOS", "Flows", "Money", "Policy", "Spread", "backorder_shares", "demand_scenarios", "flows", "money", "position", "scenario_offsets", "series_seed", "spread_of", "value"]
 
 SCENARIOS = 32  # demand scenarios per uncertain series (stratified)
 
@@ -91,6 +91,18 @@ class Spread:
         where = pd.Index(self.rows).get_indexer(np.asarray(rows))
         have = where >= 0
         return Spread(np.flatnonzero(have), self.offset[where[have]])
+
+
+def backorder_shares(keys: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None, default: float) -> np.ndarray:
+    """The backorder share per series (``keys``: sku, location): the product's ``backorder_share``
+    where given, else the location's, else ``default`` (the run's parameter)."""
+    out = np.full(len(keys), float(default))
+    for table, col in ((locations, "location"), (products, "sku")):  # the product's share wins: applied last
+        if table is not None and "backorder_share" in table and len(table):
+            share = table.set_index(table[col].astype(str))["backorder_share"].astype(float)
+            found = keys[col].astype(str).map(share).to_numpy(dtype=float)
+            out = np.where(np.isnan(found), out, found)
+    return out
 
 
 def position(on_hand: np.ndarray, receipts: np.ndarray, demand: np.ndarray) -> np.ndarray:

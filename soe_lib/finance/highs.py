@@ -44,35 +44,18 @@ class Solution:
 
 
 def _highs(c, a: sparse.csc_matrix, lb, ub, rl, ru, integer, gap: float, seconds: float):
-    import highspy
+    """(x or None, objective, bound, status text) of one model, by HiGHS (through ``scipy.optimize.milp``)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # 0.5 s to import: only when there is something to plan
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", float(gap))
-    h.setOptionValue("time_limit", float(max(seconds, 0.05)))
-    h.setOptionValue("threads", 1)
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-    lp.col_cost_ = np.asarray(c, dtype=float)
-    lp.col_lower_ = np.where(np.isinf(lb), -inf, lb)
-    lp.col_upper_ = np.where(np.isinf(ub), inf, ub)
-    lp.row_lower_ = np.where(np.isinf(rl), -inf, rl)
-    lp.row_upper_ = np.where(np.isinf(ru), inf, ru)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    if integer is not None and np.any(integer):
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    solved = status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt) and info.primal_solution_status == 2
-    x = np.asarray(h.getSolution().col_value) if solved else None
-    bound = info.mip_dual_bound if integer is not None and np.any(integer) else info.objective_function_value
-    return x, info.objective_function_value, bound, h.modelStatusToString(status)
+    integrality = np.zeros(a.shape[1]) if integer is None else np.asarray(integer, dtype=float)
+    res = milp(np.asarray(c, dtype=float), integrality=integrality, bounds=Bounds(lb, ub), constraints=LinearConstraint(a, rl, ru),
+               options={"time_limit": float(max(seconds, 0.05)), "disp": False, "mip_rel_gap": float(gap)})
+    x = None if res.x is None else np.asarray(res.x)
+    bound = getattr(res, "mip_dual_bound", None)
+    objective = float(res.fun) if res.fun is not None else np.nan
+    bound = float(bound) if bound is not None and np.isfinite(bound) and integrality.any() else objective
+    status = "Optimal" if res.status == 0 else str(res.message)
+    return x, objective, bound, status
 
 
 def _parts(a: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

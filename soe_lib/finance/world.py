@@ -22,11 +22,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..core.kernel import Policy, Spread, money, spread_of
+from ..core.kernel import Policy, Spread, backorder_shares, money, spread_of
 from ..core.kernel import flows as kernel_flows
 from ..core.kernel import value as kernel_value
 
-__all__ = ["World", "backorder_shares", "make_world", "profiles", "series_blocks"]
+__all__ = ["World", "make_world", "profiles", "series_blocks"]
 
 MATRIX_COLUMNS = ("constrained_projected_on_hand", "demand_qty", "constrained_receipts_qty", "weeks_of_supply", "safety_stock", "demand_sd",
                   "plan_demand_qty")
@@ -156,18 +156,6 @@ def _matrices(projection: pd.DataFrame, n_weeks: int) -> tuple[pd.DataFrame, dic
     p = projection if series_blocks(projection) else projection.sort_values(["sku", "location", "week"], kind="stable")
     keys = p[["sku", "location"]].iloc[::n_weeks].astype(str).reset_index(drop=True)
     return keys, {c: p[c].to_numpy(dtype=float).reshape(len(keys), n_weeks) for c in MATRIX_COLUMNS if c in p}
-
-
-def backorder_shares(keys: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None, default: float) -> np.ndarray:
-    """The backorder share per series: the product's ``backorder_share`` where given, else the
-    location's, else ``default`` (the run's parameter)."""
-    out = np.full(len(keys), float(default))
-    for table, col in ((locations, "location"), (products, "sku")):  # the product's share wins: applied last
-        if table is not None and "backorder_share" in table and len(table):
-            share = table.set_index(table[col].astype(str))["backorder_share"].astype(float)
-            found = keys[col].map(share).to_numpy(dtype=float)
-            out = np.where(np.isnan(found), out, found)
-    return out
 
 
 def make_world(projection: pd.DataFrame, products: pd.DataFrame, weeks: pd.DatetimeIndex, backorder_share: float = 0.0,

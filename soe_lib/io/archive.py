@@ -63,6 +63,14 @@ class ArchivedWeek:
         path = self.folder / "inputs" / f"{name}.parquet"
         return pd.read_parquet(path) if path.exists() else pd.DataFrame()
 
+    def parameters(self) -> dict[str, Any]:
+        """The parameters the week ran with (its ``parameters.json``; empty when it has none)."""
+        path = self.folder / "parameters.json"
+        try:
+            return json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, ValueError):
+            return {}
+
     def data(self):  # -> Dataset (imported lazily: the review app lists weeks without the snapshot reader)
         """The validated inputs the week ran on (its snapshot)."""
         from .snapshot import read_snapshot

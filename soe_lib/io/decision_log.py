@@ -399,4 +399,6 @@ def item_state(tables_dir: Path, item_id: str, action_type: str | None = None) -
         "expected_benefit": float(option["chosen_net_benefit"] if planned else option["net_benefit"]),
         "expected_cost": float(option["chosen_cost"] if planned else option["cost"]),
     }
+    if option["action"] == "new_order":
+        return where, state, f"re-plan: order {state['qty']:,.0f} {option['detail']}"
     return where, state, f"{str(option['action']).replace('_', ' ')}: {option['detail']}"

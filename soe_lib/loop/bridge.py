@@ -23,10 +23,12 @@ of ``g`` at its switch, so the parts telescope and add up exactly::
                          which the published figures leave out and g counts
     this week            M1 (as published)
 
-Measures: **margin at risk** ``g = sum margin x ((1 - b) x units newly short + b x backlog at the
-end)`` (per SKU-location: the decision item's money), and **gap to financial plan** ``g = sum price x
-shipped - financial plan`` over the horizon (``shipped`` as in :mod:`soe_lib.finance.money`; the
-formula is restated here because steps meet through tables, not code).
+Measures, both from the projection kernel (:mod:`soe_lib.core.kernel`, the one model of money every
+step uses): **margin at risk** ``g`` = the kernel's money per SKU-location (lost margin and the cost
+of waiting under the week's backorder policy, over demand scenarios for uncertain series), and **gap
+to financial plan** ``g = sum price x shipped - financial plan`` over the horizon (``shipped`` the
+kernel's units delivered). The week's prices, costs and policy (backorder share per series, delay cost
+share) switch together in "prices".
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..core.kernel import Policy, Spread, backorder_shares, position, spread_of
+from ..core.kernel import flows as kernel_flows
+from ..core.kernel import value as kernel_value
 from ..core.matrix import to_matrix
-from ..core.projection import project
 
 __all__ = ["PARTS", "Walk", "WeekInputs", "at_risk_money", "bridge_table", "estimate_gap", "walk", "week_inputs"]
 
 PARTS = ("week_rolled", "prices", "inventory", "plan", "demand", "decisions", "supply", "capacity", "financial_plan", "gap_minimum")
 DETAIL = {
     "week_rolled": "the horizon moved a week: the week that passed left it, a new week entered at the end",
-    "prices": "new unit prices or costs",
+    "prices": "new unit prices or costs, and the backorder policy",
     "inventory": "stock at the start of the week as counted, against last week's projection of it",
     "plan": "the new S&OP demand plan, through last week's blend weights",
     "demand": "the rest of the sensed demand change: new actuals, booked orders",
@@ -71,10 +75,16 @@ class WeekInputs:
     margin: np.ndarray  # (S,)
     planned_price: np.ndarray  # (S,) the price where the family has a financial plan, else 0 (the published gap counts only those)
     financial_plan: np.ndarray  # (S, T) the family's financial plan spread over its SKU-locations (only sums are used)
+    sd: np.ndarray | None  # (S, T) the spread of demand (None: a week archived before it was kept)
+    share: np.ndarray  # (S,) backorder share
+    delay: float  # delay cost share
+    keys: pd.DataFrame  # sku, location of the rows (the scenarios' seeds)
 
 
-def week_inputs(keys: pd.DataFrame, projection: pd.DataFrame, sensed: pd.DataFrame, products: pd.DataFrame, financial_plan: pd.DataFrame) -> WeekInputs:
-    """A run's inputs for the walk, on ``keys`` (sku, location; absent series are zero) and its own weeks."""
+def week_inputs(keys: pd.DataFrame, projection: pd.DataFrame, sensed: pd.DataFrame, products: pd.DataFrame, financial_plan: pd.DataFrame,
+                locations: pd.DataFrame | None = None, parameters: dict | None = None) -> WeekInputs:
+    """A run's inputs for the walk, on ``keys`` (sku, location; absent series are zero) and its own
+    weeks; ``parameters``: the run's (its backorder share and delay cost share)."""
     weeks = pd.DatetimeIndex(sorted(projection["week"].unique()))
 
     def grid(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -88,10 +98,14 @@ def week_inputs(keys: pd.DataFrame, projection: pd.DataFrame, sensed: pd.DataFra
     price = money["unit_price"].fillna(0.0).to_numpy(dtype=float)
     family = keys["sku"].map(products.set_index("sku")["family"])
     planned = family.isin(set(financial_plan["family"])).to_numpy() if len(financial_plan) else np.zeros(len(keys), dtype=bool)
+    params = parameters or {}
     return WeekInputs(
         weeks, on_hand, demand, grid(sensed, "plan_qty"), grid(sensed, "w_stat"), receipts,
         receipts - grid(projection, "constrained_receipts_qty"), price, price - money["unit_cost"].fillna(0.0).to_numpy(dtype=float),
         np.where(planned, price, 0.0), _financial_plan(keys, weeks, products, financial_plan),
+        grid(projection, "demand_sd") if "demand_sd" in projection else None,
+        backorder_shares(keys, products, locations if locations is not None and len(locations) else None, float(params.get("backorder_share", 0.0))),
+        float(params.get("delay_cost_share", 0.0)), keys,
     )
 
 
@@ -110,18 +124,27 @@ def _financial_plan(keys: pd.DataFrame, weeks: pd.DatetimeIndex, products: pd.Da
     return out
 
 
-def at_risk_money(w: WeekInputs, backorder_share: float) -> np.ndarray:
-    """Margin at risk per series: ``margin x ((1 - b) x units newly short + b x backlog at the end)``."""
-    p = project(w.on_hand, w.receipts - w.held, w.demand)
-    units = (1 - backorder_share) * p.short_new.sum(axis=1) + backorder_share * p.backlog[:, -1]
-    return w.margin * units
+_SPREADS: dict[tuple[int, int], Spread] = {}
 
 
-def estimate_gap(w: WeekInputs, backorder_share: float) -> np.ndarray:
+def _spread(w: WeekInputs) -> Spread:
+    """The demand scenarios of ``w`` (the same demand and spread objects give the same scenarios: made once per walk)."""
+    key = (id(w.demand), id(w.sd))
+    if key not in _SPREADS:
+        _SPREADS[key] = spread_of(w.keys, w.demand, w.sd)
+    return _SPREADS[key]
+
+
+def at_risk_money(w: WeekInputs) -> np.ndarray:
+    """Margin at risk per series: the kernel's money of the week's position under its policy."""
+    p = position(w.on_hand, w.receipts - w.held, w.demand)
+    return kernel_value(p, w.demand, Policy(w.share, w.delay), w.price, w.price - w.margin, _spread(w))
+
+
+def estimate_gap(w: WeekInputs) -> np.ndarray:
     """Latest revenue estimate minus the financial plan over the horizon, per series (only the sum means much)."""
-    p = project(w.on_hand, w.receipts - w.held, w.demand)
-    before = np.concatenate([np.clip(-w.on_hand, 0, None)[:, None], p.backlog[:, :-1]], axis=1)
-    shipped = w.demand - p.short_new + backorder_share * np.clip(before - p.backlog, 0, None)
+    p = position(w.on_hand, w.receipts - w.held, w.demand)
+    shipped = kernel_flows(p, w.demand, Policy(w.share, w.delay), _spread(w)).shipped
     return w.planned_price * shipped.sum(axis=1) - w.financial_plan.sum(axis=1)
 
 
@@ -129,8 +152,8 @@ def _rolled(then: WeekInputs, now: WeekInputs) -> WeekInputs:
     """Last week's inputs moved to this week's horizon: the week that passed leaves (its projected end
     becomes the start stock), the weeks both cover keep last week's values, a new week takes this week's."""
     shift = int(round((now.weeks[0] - then.weeks[0]).days / 7))
-    p = project(then.on_hand, then.receipts - then.held, then.demand)
-    start = p.projected[:, shift - 1] if 0 < shift <= len(then.weeks) else (then.on_hand if shift <= 0 else now.on_hand)
+    p = position(then.on_hand, then.receipts - then.held, then.demand)
+    start = p[:, shift - 1] if 0 < shift <= len(then.weeks) else (then.on_hand if shift <= 0 else now.on_hand)
 
     def move(old: np.ndarray, new: np.ndarray) -> np.ndarray:
         out = new.copy()
@@ -139,9 +162,10 @@ def _rolled(then: WeekInputs, now: WeekInputs) -> WeekInputs:
             out[:, :common] = old[:, shift : shift + common]
         return out
 
+    sd = move(then.sd, now.sd) if then.sd is not None and now.sd is not None else None
     return replace(now, on_hand=start, demand=move(then.demand, now.demand), plan=move(then.plan, now.plan), weight=move(then.weight, now.weight),
                    receipts=move(then.receipts, now.receipts), held=move(then.held, now.held), price=then.price, margin=then.margin,
-                   planned_price=then.planned_price,
+                   planned_price=then.planned_price, share=then.share, delay=then.delay, sd=sd,
                    financial_plan=move(then.financial_plan, now.financial_plan))
 
 
@@ -161,19 +185,20 @@ class Walk:
 
 
 def walk(then: WeekInputs, now: WeekInputs, decisions: np.ndarray, published_then: np.ndarray, published_now: np.ndarray,
-         measure: str, backorder_share: float) -> Walk:
+         measure: str) -> Walk:
     """The walk of the module doc for one measure; ``decisions`` (S, T): receipts the recorded decisions
     moved or made (this week's grid); ``published_*`` (S,): the figure as each run published it."""
     g = at_risk_money if measure == "margin at risk" else estimate_gap
     states = [("start", then)]
     rolled = _rolled(then, now)
-    states += [("week_rolled", rolled), ("prices", replace(rolled, price=now.price, margin=now.margin, planned_price=now.planned_price))]
+    states += [("week_rolled", rolled), ("prices", replace(rolled, price=now.price, margin=now.margin, planned_price=now.planned_price,
+                                                            share=now.share, delay=now.delay))]
     s = states[-1][1]
     s = replace(s, on_hand=now.on_hand)
     states.append(("inventory", s))
     s = replace(s, demand=s.demand + (1 - np.nan_to_num(s.weight)) * (now.plan - s.plan))
     states.append(("plan", s))
-    s = replace(s, demand=now.demand)
+    s = replace(s, demand=now.demand, sd=now.sd)
     states.append(("demand", s))
     s = replace(s, receipts=s.receipts + decisions)
     states.append(("decisions", s))
@@ -183,7 +208,9 @@ def walk(then: WeekInputs, now: WeekInputs, decisions: np.ndarray, published_the
     states.append(("capacity", s))
     s = replace(s, financial_plan=now.financial_plan, plan=now.plan, weight=now.weight)
     states.append(("financial_plan", s))
-    values = [g(state, backorder_share) for _, state in states]
+    _SPREADS.clear()
+    values = [g(state) for _, state in states]
+    _SPREADS.clear()
     parts = {name: values[k] - values[k - 1] for k, (name, _) in enumerate(states) if k}
     if measure == "margin at risk":
         parts.pop("financial_plan")  # it moves no stock: always 0 here

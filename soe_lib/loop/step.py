@@ -103,16 +103,18 @@ def _published_gap(pve: pd.DataFrame, model: np.ndarray) -> np.ndarray:
     return out
 
 
-def _walks(data: Dataset, now: Mapping[str, pd.DataFrame], prev: ArchivedWeek, decisions: pd.DataFrame, b: float) -> tuple[list[Walk], pd.DataFrame]:
+def _walks(data: Dataset, now: Mapping[str, pd.DataFrame], prev: ArchivedWeek, decisions: pd.DataFrame, policy: dict) -> tuple[list[Walk], pd.DataFrame]:
     """The margin-at-risk and estimate walks, and the per-SKU-location parts of the first."""
     then_proj, now_proj = prev.table("inventory_projection"), now["inventory_projection"]
     keys = pd.concat([then_proj[["sku", "location"]], now_proj[["sku", "location"]]]).drop_duplicates().sort_values(["sku", "location"]).reset_index(drop=True)
-    then = week_inputs(keys, then_proj, prev.table("sensed_demand"), prev.inputs("products"), prev.inputs("financial_plan"))
-    cur = week_inputs(keys, now_proj, now["sensed_demand"], data.products, data.financial_plan)
+    then_policy = {**policy, **{k: v for k, v in prev.parameters().items() if k in ("backorder_share", "delay_cost_share")}}
+    then = week_inputs(keys, then_proj, prev.table("sensed_demand"), prev.inputs("products"), prev.inputs("financial_plan"), prev.inputs("locations"),
+                       then_policy)
+    cur = week_inputs(keys, now_proj, now["sensed_demand"], data.products, data.financial_plan, data.locations, policy)
     moved = to_matrix(decisions, keys, cur.weeks, "qty") if len(decisions) else np.zeros_like(cur.receipts)
-    margin = walk(then, cur, moved, _published_margin(prev.table("financial_impact"), keys), _published_margin(now["financial_impact"], keys), "margin at risk", b)
-    gap = walk(then, cur, moved, _published_gap(prev.table("plan_vs_estimate"), estimate_gap(then, b)),
-               _published_gap(now["plan_vs_estimate"], estimate_gap(cur, b)), "gap to financial plan", b)
+    margin = walk(then, cur, moved, _published_margin(prev.table("financial_impact"), keys), _published_margin(now["financial_impact"], keys), "margin at risk")
+    gap = walk(then, cur, moved, _published_gap(prev.table("plan_vs_estimate"), estimate_gap(then)),
+               _published_gap(now["plan_vs_estimate"], estimate_gap(cur)), "gap to financial plan")
     parts = keys.assign(**{f"{name}_part": values for name, values in margin.parts.items()})
     return [margin, gap], parts
 
@@ -126,10 +128,12 @@ def _no_forecasts() -> pd.DataFrame:
 
 def close_loop(
     data: Dataset, now: Mapping[str, pd.DataFrame], archive: list[ArchivedWeek], actions: pd.DataFrame, params: LoopParams | None = None,
-    backorder_share: float = 0.0, overflow_cost_per_unit: float = 1.0,
+    policy: dict | None = None, overflow_cost_per_unit: float = 1.0,
 ) -> LoopWeek:
     """This run against the newest archived week before it (see the module doc); ``now``: the
-    :data:`INPUT_TABLES` of this run; ``actions``: the decision log's actions of earlier weeks."""
+    :data:`INPUT_TABLES` of this run; ``actions``: the decision log's actions of earlier weeks;
+    ``policy``: the run's ``backorder_share`` and ``delay_cost_share`` (the money it compares is valued so)."""
+    policy = policy or {}
     p = params or LoopParams()
     items_now = items_of_week(now["financial_impact"], now["capacity_load"], now["storage_load"], now["inbound_delays"], data.products, overflow_cost_per_unit)
     verdicts = _judge_actions(data, archive, actions)
@@ -148,7 +152,7 @@ def close_loop(
         empty.forecasts = forecast_changes(nothing, nothing, data.products, recent)
         return empty
     decisions = decision_receipts(actions, verdicts, data.supply, prev.inputs("supply"), pd.DatetimeIndex(sorted(now["inventory_projection"]["week"].unique())))
-    walks, parts = _walks(data, now, prev, decisions, backorder_share)
+    walks, parts = _walks(data, now, prev, decisions, policy)
     then_items = items_of_week(prev.table("financial_impact"), prev.table("capacity_load"), prev.table("storage_load"), prev.table("inbound_delays"),
                                prev.inputs("products"), overflow_cost_per_unit)
     return LoopWeek(

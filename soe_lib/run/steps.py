@@ -150,8 +150,9 @@ def _loop(run: StepContext) -> Any:
     money = run.group(FinanceParams)  # the same backorder share and overflow cost as the money it compares
     # read when the loop first uses them: a first week (nothing archived to compare with) reads neither the
     # projection nor the sensed demand (13M rows each at 1M series)
+    policy = {"backorder_share": money.backorder_share, "delay_cost_share": money.delay_cost_share}
     return close_loop(run.data, TablesWhenUsed(run, LOOP_INPUTS), run.archive(), run.actions(), run.group(LoopParams),
-                      money.backorder_share, money.overflow_cost_per_unit)
+                      policy, money.overflow_cost_per_unit)
 
 
 STEPS: tuple[Step, ...] = (
