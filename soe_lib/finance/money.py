@@ -5,7 +5,7 @@ week's :class:`~.world.World`: this module only sums its per-week money and flow
 Per shortage gap (weeks ``first..last`` of a SKU-location; ``lost``, ``backlog``, ``money`` the
 kernel's expected flows and money per week)::
 
-    at_risk_qty     = sum over the gap's weeks of lost + (backlog in the last horizon week, if the gap is open then)
+    at_risk_qty     = sum over the gap's weeks of lost + (backlog in the last horizon week, if the gap holds it)
     revenue_at_risk = at_risk_qty x unit_price
     margin_at_risk  = sum over the gap's weeks of money[t]      (lost margin + the delay cost of the waiting units)
     delay_cost      = the delay part of it: delay_cost_share x price x sum of the gap's backlog
@@ -70,7 +70,7 @@ def money_at_risk(gaps: pd.DataFrame, products: pd.DataFrame, world: World) -> p
     rows, inside = _windows(world, short)
     if len(short) and (rows < 0).any():
         raise KeyError("a gap's SKU-location is not in the projection")
-    owed = np.where(short["open_at_horizon_end"].to_numpy(dtype=bool), f.backlog[rows, -1], 0.0) if len(short) else np.zeros(0)
+    owed = np.where(inside[:, -1], f.backlog[rows, -1], 0.0) if len(short) else np.zeros(0)  # the gap holds the last week
     lost = (f.lost[rows] * inside).sum(axis=1)
     delay = world.policy.delay_cost_share * world.price[rows] * (f.backlog[rows] * inside).sum(axis=1)
     short = short.assign(

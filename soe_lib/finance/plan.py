@@ -34,11 +34,11 @@ all its moves could fill). The solver stops when the plan is proven within ``pla
 possible, or after ``plan_seconds`` with its best plan so far (the summary says so); without a plan
 from the solver, a greedy pass valued by the kernel is used (:func:`greedy_plan`).
 
-Each chosen move is then **re-projected**: the kernel values every touched SKU-location with all its
-chosen moves applied, and each move gets the increment it adds in order of its effective week
-(``reprojected_net_benefit``, its share of the cost taken off); the solver's own figure per move is its
-SKU-location's gain in the solution, split in the same proportions (``chosen_net_benefit``). The plan's
-total both ways is in the summary; they agree to rounding.
+Each chosen move is then **re-projected** (:func:`reproject`): the kernel values every touched
+SKU-location with all its chosen moves applied, and each move is credited with what it adds beside
+the others (``reprojected_net_benefit``: the money at risk with the others only minus with all, less
+its cost); the solver's own figure per move is its SKU-location's gain in the solution, split in the
+same proportions (``chosen_net_benefit``). The plan's total both ways is in the summary.
 """
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ def joint_plan(options: pd.DataFrame, w: World, seconds: float = 10.0, gap: floa
     proven = max(proven, 0.0)
     status = ("optimal" if proven <= gap + 1e-12 else "good plan (the gap is against the relaxation)") if sol.status == "solved" else sol.status
     plan = PlanResult(chosen, method, status, 0.0, cols.n, binaries, rows.n, net, proven, gain)
-    plan.reprojected = float(reproject(options, w, plan)["reprojected_net_benefit"].sum())
+    reproject(options, w, plan)
     plan.seconds = time.perf_counter() - t0
     return plan
 
@@ -396,37 +396,38 @@ def _costs(options: pd.DataFrame, x: np.ndarray) -> np.ndarray:
 
 
 def reproject(options: pd.DataFrame, w: World, plan: PlanResult) -> pd.DataFrame:
-    """Per option with chosen units: ``chosen_cost``, ``reprojected_net_benefit`` (the kernel's increment
-    of its move on its SKU-location, the moves applied in order of their effective week, less its cost)
-    and ``chosen_net_benefit`` (its SKU-location's gain in the solver's solution, split like the
-    increments, less its cost)."""
+    """Per option with chosen units: ``chosen_cost``; ``reprojected_net_benefit``, what the move adds to
+    the plan: the kernel's money at risk of its SKU-location with every other chosen move applied minus
+    with all of them, less its cost (moves that only pay together, e.g. one covering the early weeks and
+    one the late weeks of a lost-sales shortage, each show what they add beside the other); and
+    ``chosen_net_benefit``, its SKU-location's gain in the solver's solution split among its moves in
+    proportion to what they add, less its cost (these add up to the solver's net benefit). Also sets
+    ``plan.reprojected``: the plan's net benefit re-projected, all moves applied, less all costs."""
     x = np.where(plan.chosen > 1e-9, plan.chosen, 0.0)
     out = pd.DataFrame({"chosen_qty": x, "chosen_cost": _costs(options, x), "reprojected_net_benefit": 0.0, "chosen_net_benefit": 0.0},
                        index=options.index)
-    picked = options[x > 0].assign(_x=x[x > 0]).sort_values(["row", "eff"], kind="stable")
+    picked = options[x > 0].assign(_x=x[x > 0])
     if picked.empty:
+        plan.reprojected = 0.0
         return out
     rows = picked["row"].to_numpy(dtype=np.int64)
-    prof = profiles(w, picked["eff"].to_numpy(), picked["stop"].to_numpy(), rows, picked["by_demand"].to_numpy(dtype=bool)) * picked["_x"].to_numpy()[:, None]
-    start = np.r_[True, rows[1:] != rows[:-1]]
-    group = np.cumsum(start) - 1
-    # the positions with the first j moves of each series applied, for j = 1..n (a running sum inside each series)
-    cum = np.cumsum(prof, axis=0)
-    first_of = np.flatnonzero(start)
-    cum -= np.concatenate([np.zeros((1, prof.shape[1])), cum[first_of[1:] - 1]])[group]
-    after = w.value(rows, cum)
-    before = np.r_[0.0, after[:-1]]
-    base = w.value(rows[start])
-    before[start] = base
-    increment = before - after
+    delta = profiles(w, picked["eff"].to_numpy(), picked["stop"].to_numpy(), rows, picked["by_demand"].to_numpy(dtype=bool)) * picked["_x"].to_numpy()[:, None]
+    series, at = np.unique(rows, return_inverse=True)
+    total = np.zeros((len(series), delta.shape[1]))
+    np.add.at(total, at, delta)
+    base, after = w.value(series), w.value(series, total)
+    without = w.value(rows, total[at] - delta)  # each move left out, the others kept
+    adds = without - after[at]
     cost = out.loc[picked.index, "chosen_cost"].to_numpy()
-    out.loc[picked.index, "reprojected_net_benefit"] = increment - cost
-    total = pd.Series(increment).groupby(group).transform("sum").to_numpy()
-    solver = np.array([(plan.series_gain or {}).get(int(r), np.nan) for r in rows])
-    solver = np.where(np.isnan(solver), total, solver)
-    count = pd.Series(1.0, index=range(len(rows))).groupby(group).transform("sum").to_numpy()
-    share = np.where(np.abs(total) > 1e-12, increment / np.where(np.abs(total) > 1e-12, total, 1.0), 1.0 / count)
-    out.loc[picked.index, "chosen_net_benefit"] = solver * share - cost
+    out.loc[picked.index, "reprojected_net_benefit"] = adds - cost
+    gain = base - after
+    solver = np.array([(plan.series_gain or {}).get(int(r), np.nan) for r in series])
+    solver = np.where(np.isnan(solver), gain, solver)
+    share_sum = np.bincount(at, weights=adds, minlength=len(series))
+    count = np.bincount(at, minlength=len(series)).astype(float)
+    share = np.where(np.abs(share_sum[at]) > 1e-12, adds / np.where(np.abs(share_sum[at]) > 1e-12, share_sum[at], 1.0), 1.0 / count[at])
+    out.loc[picked.index, "chosen_net_benefit"] = solver[at] * share - cost
+    plan.reprojected = float(gain.sum() - out["chosen_cost"].sum())
     return out
 
 
@@ -469,7 +470,8 @@ def greedy_plan(options: pd.DataFrame, w: World, storage: pd.DataFrame | None = 
         weeks = [wk for wk in pools.get(o["pool"], {}) if wk >= o["pool_week"]]
         for wk in weeks:
             most = min(most, pools[o["pool"]][wk] / o["pool_use"])
-        where = [(location[md.series[md.si[j]]], t) for t in np.flatnonzero(md.prof[j] > 1e-12).tolist()]
+        lifted = (md.prof[j] > 1e-12) | (np.r_[0.0, md.prof[j][:-1]] > 1e-12)  # units held rise from the week after P rises too
+        where = [(location[md.series[md.si[j]]], t) for t in np.flatnonzero(lifted).tolist()]
         for key in where:
             most = min(most, room.get(key, np.inf))
         x = np.floor(most / mult + 1e-9) * mult
@@ -493,7 +495,7 @@ def greedy_plan(options: pd.DataFrame, w: World, storage: pd.DataFrame | None = 
         objective += gain
     plan = PlanResult(chosen, "greedy", "done", 0.0, len(m), 0, 0, objective, float("nan"))
     plan.series_gain = {int(r): float(v) for r, v in zip(md.series, w.value(md.series) - current, strict=True)}
-    plan.reprojected = float(reproject(options, w, plan)["reprojected_net_benefit"].sum())
+    reproject(options, w, plan)
     plan.seconds = time.perf_counter() - t0
     return plan
 
