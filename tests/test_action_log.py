@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from soe_lib.io import ActionLog, ActionLogError, StaleUpdate
+from soe_lib.io import ActionLog, ActionLogError, Conflict, StaleUpdate
 
 from .postgres import postgres_server
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,21 @@ def test_records_updates_and_refuses_stale_updates(url, tmp_path):
     md, csv = log.export_minutes("2026-W49", tmp_path / "min")
     assert "in progress" in md.read_text() and "booked" in md.read_text()
     assert pd.read_csv(csv)["status"].tolist() == ["in progress"]
+
+
+def test_a_second_open_action_on_the_same_order_is_refused_naming_the_first(url):
+    log = ActionLog(url)
+    first = log.record("2026-W48", "pull in PO-665", "Ann", "2026-W50", item={"item_id": "SL-a", "pool": "order:665", "action_type": "pull_in"})
+    with pytest.raises(Conflict, match=rf"open action #{first} \(pull in PO-665, owner Ann"):
+        log.record("2026-W49", "expedite PO-665", "Ben", "2026-W50", item={"item_id": "SL-b", "pool": "order:665", "action_type": "expedite"})
+    # a donor's stock serves several items: one open action per item on it, and once the first is closed, a new one
+    log.record("2026-W48", "transfer from 0300", "Ann", "2026-W50", item={"item_id": "SL-a", "pool": "stock:A@0300"})
+    log.record("2026-W48", "transfer from 0300", "Ben", "2026-W50", item={"item_id": "SL-c", "pool": "stock:A@0300"})
+    with pytest.raises(Conflict):
+        log.record("2026-W49", "transfer more from 0300", "Cy", "2026-W50", item={"item_id": "SL-c", "pool": "stock:A@0300"})
+    log.update_status(first, 1, "done", "", "Ann", "2026-W49")
+    assert log.record("2026-W49", "pull in PO-665 again", "Ben", "2026-W51", item={"item_id": "SL-b", "pool": "order:665"}) > first
+    assert len(log.frame()) == 4
 
 
 def test_concurrent_writers_are_all_saved(url):

@@ -581,13 +581,22 @@ def test_items_in_hand_leave_the_budget_unless_they_got_worse(sample_impact, tmp
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("SOE_ACTIONS_DB", url)
     log = ActionLog(url)
-    kept = log.record("2026-W47", "expedite", "ana", "2026-W49", item={"item_id": first["item_id"], "item_shortage_qty": first["shortage_qty"]})
+    third = listed.iloc[2]
+    kept = log.record("2026-W47", "expedite", "ana", "2026-W49", item={"item_id": first["item_id"], "item_shortage_qty": first["shortage_qty"],
+                                                                        "qty": first["shortage_qty"]})
     grew = log.record("2026-W47", "transfer", "ben", "2026-W49", item={"item_id": second["item_id"], "item_shortage_qty": second["shortage_qty"] / 2 - 5})
+    little = round(third["shortage_qty"] / 10)  # an action moving a tenth of what is short does not put the item in hand
+    part = log.record("2026-W47", "pull in", "cy", "2026-W49", item={"item_id": third["item_id"], "item_shortage_qty": third["shortage_qty"], "qty": little})
     week = open_week(str(run.data_folder), out_dir=tmp_path / "again", alert_budget=10).step("finance")
     d = week.decisions.set_index("item_id")
     assert bool(d.loc[first["item_id"], "in_hand"]) and pd.isna(d.loc[first["item_id"], "rank"]) and d.loc[first["item_id"], "open_action"] == f"#{kept}"
     assert not bool(d.loc[second["item_id"], "in_hand"]) and d.loc[second["item_id"], "open_action"] == f"#{grew} (worse since)"
     assert pd.notna(d.loc[second["item_id"], "rank"]) and (d["rank"].notna().sum() == 10)
+    t = week.items.set_index("item_id").loc[third["item_id"]]  # ranked with the rest (it may fall beyond the budget)
+    assert not bool(t["in_hand"]) and t["covered_qty"] == little
+    assert t["open_action"] == f"#{part} (covers {little:,.0f} of {third['shortage_qty']:,.0f} units)"
+    assert t["shortage_qty"] == pytest.approx(third["shortage_qty"] - little)  # on the list with what it leaves uncovered
+    assert t["money_at_risk"] == pytest.approx(third["money_at_risk"] * (1 - little / third["shortage_qty"]))
     assert week.candidates == impact.candidates - 1
 
 

@@ -13,7 +13,17 @@ from soe_lib.cli import main as soe
 from soe_lib.core import item_id
 from soe_lib.core.weeks import parse_week
 from soe_lib.io import ActionLog, default_url, read_table
-from soe_lib.loop import WeekInputs, action_outcomes, bridge_table, executed, item_changes, items_of_week, track_record, walk
+from soe_lib.loop import (
+    WeekInputs,
+    action_outcomes,
+    bridge_table,
+    decision_credit,
+    executed,
+    item_changes,
+    items_of_week,
+    track_record,
+    walk,
+)
 from soe_lib.run.demo import run_demo
 from soe_lib.sample import NOT_EXECUTED_EVERY, simulate_weeks
 
@@ -58,8 +68,12 @@ def _inputs(rng, n=6, t=13, start=0):
     weeks = pd.DatetimeIndex(W[start : start + t])
     receipts = np.where(rng.random((n, t)) < 0.3, rng.integers(10, 80, (n, t)), 0).astype(float)
     price = rng.uniform(5, 20, n)
-    return WeekInputs(weeks, rng.integers(0, 60, n).astype(float), rng.uniform(2, 20, (n, t)), rng.uniform(2, 20, (n, t)), rng.uniform(0, 1, (n, t)),
-                      receipts, receipts * rng.uniform(0, 0.3, (n, t)), price, price * 0.4, price, rng.uniform(0, 100, (n, t)))
+    demand = rng.uniform(2, 20, (n, t))
+    keys = pd.DataFrame({"sku": [f"S{k}" for k in range(n)], "location": "L1"})
+    sd = np.where(np.arange(n)[:, None] < 2, demand * 2, demand * 0.2)  # two series with demand scenarios
+    return WeekInputs(weeks, rng.integers(0, 60, n).astype(float), demand, rng.uniform(2, 20, (n, t)), rng.uniform(0, 1, (n, t)),
+                      receipts, receipts * rng.uniform(0, 0.3, (n, t)), price, price * 0.4, price, rng.uniform(0, 100, (n, t)), sd,
+                      rng.uniform(0, 1, n), 0.02, keys)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -68,7 +82,7 @@ def test_the_bridge_adds_up_exactly(seed):
     then, now = _inputs(rng), _inputs(rng, start=1)
     published_then, published_now = rng.uniform(0, 500, 6), rng.uniform(0, 500, 6)
     for measure in ("margin at risk", "gap to financial plan"):
-        w = walk(then, now, rng.uniform(-5, 5, (6, 13)), published_then, published_now, measure, backorder_share=rng.uniform(0, 1))
+        w = walk(then, now, rng.uniform(-5, 5, (6, 13)), published_then, published_now, measure)
         assert w.check() < 1e-8
         table = bridge_table([w])
         assert table["amount"].iloc[0] + table["amount"].iloc[1:-1].sum() == pytest.approx(table["amount"].iloc[-1], abs=1e-8)
@@ -76,23 +90,27 @@ def test_the_bridge_adds_up_exactly(seed):
 
 
 def test_an_eta_slip_is_a_supply_part_and_a_plan_change_a_plan_part():
-    """One SKU-location, 20 on hand, 10 a week; an order of 50 due in week 2 of last week's horizon."""
+    """One SKU-location, 20 on hand, 10 a week for 7 weeks; an order of 50 due in week 2 of last week's horizon."""
     t = 13
-    base = WeekInputs(pd.DatetimeIndex(W[:t]), np.array([20.0]), np.full((1, t), 10.0), np.full((1, t), 10.0), np.zeros((1, t)),
-                      np.zeros((1, t)), np.zeros((1, t)), np.array([10.0]), np.array([4.0]), np.array([10.0]), np.zeros((1, t)))
+    demand = np.r_[np.full(7, 10.0), np.zeros(6)][None, :]
+    base = WeekInputs(pd.DatetimeIndex(W[:t]), np.array([20.0]), demand, demand.copy(), np.zeros((1, t)),
+                      np.zeros((1, t)), np.zeros((1, t)), np.array([10.0]), np.array([4.0]), np.array([10.0]), np.zeros((1, t)), None, np.zeros(1), 0.0,
+                      pd.DataFrame({"sku": ["A"], "location": ["L1"]}))
     then = replace(base, receipts=base.receipts.copy())
     then.receipts[0, 2] = 50.0
     rolled_start = np.array([10.0])  # 20 - 10 in the week that passed
-    now = replace(base, weeks=pd.DatetimeIndex(W[1 : t + 1]), on_hand=rolled_start, receipts=np.zeros((1, t)))
+    this_week = np.r_[np.full(6, 10.0), np.zeros(7)][None, :]  # the same demand, a week on
+    now = replace(base, weeks=pd.DatetimeIndex(W[1 : t + 1]), on_hand=rolled_start, receipts=np.zeros((1, t)), demand=this_week, plan=this_week)
     now.receipts[0, 4] = 50.0  # the order slipped from (this week's) week 1 to week 4
     from soe_lib.loop import at_risk_money
 
-    w = walk(then, now, np.zeros((1, t)), at_risk_money(then, 0.0), at_risk_money(now, 0.0), "margin at risk", 0.0)
+    w = walk(then, now, np.zeros((1, t)), at_risk_money(then), at_risk_money(now), "margin at risk")
     assert w.parts["supply"][0] > 0 and w.parts["inventory"][0] == 0 and w.parts["plan"][0] == 0 and w.parts["demand"][0] == 0
     assert w.parts["supply"][0] == pytest.approx(30 * 4.0)  # 30 more units short (weeks 1-3), at a margin of 4
-    replanned = replace(now, receipts=now.receipts * 0 + np.where(np.arange(t) == 1, 50.0, 0.0), plan=np.full((1, t), 14.0), demand=np.full((1, t), 10.0 + 4.0 * 0.5))
+    replanned = replace(now, receipts=now.receipts * 0 + np.where(np.arange(t) == 1, 50.0, 0.0), plan=np.full((1, t), 14.0),
+                        demand=this_week + 0.5 * (14.0 - this_week))  # the new plan through a blend weight of 0.5, nothing else
     w = walk(replace(then, weight=np.full((1, t), 0.5)), replace(replanned, weight=np.full((1, t), 0.5)), np.zeros((1, t)),
-             at_risk_money(then, 0.0), at_risk_money(replanned, 0.0), "margin at risk", 0.0)
+             at_risk_money(then), at_risk_money(replanned), "margin at risk")
     assert w.parts["plan"][0] > 0 and w.parts["demand"][0] == pytest.approx(0.0) and w.check() < 1e-9
 
 
@@ -117,11 +135,25 @@ def test_an_expedite_carried_out_worked_and_one_not_carried_out_did_not():
     assert verdicts.set_index("action_id")["executed"].to_dict() == {1: "yes", 2: "no", 3: "unknown"}
     assert "ETA 2026-W52 -> 2026-W50" in verdicts.set_index("action_id").loc[1, "evidence"]
     items_now = pd.DataFrame({"item_id": ["SL-b", "SL-c"], "money_now": [310.0, 90.0], "shortage_now": [31.0, 9.0]})
-    out = action_outcomes(actions, verdicts, items_now, W[1]).set_index("action_id")
+    # what each executed action saved this week is the risk bridge's counterfactual (decision_credit); action 2
+    # was not carried out: its item got worse for other reasons, and it is not blamed for them
+    out = action_outcomes(actions, verdicts, items_now, W[1], credit=pd.Series({1: 400.0})).set_index("action_id")
     assert out.loc[1, "status"] == "worked" and out.loc[1, "realised_benefit"] == 400.0 and out.loc[1, "value_added"] == 150.0
+    assert out.loc[2, "realised_benefit"] == 0.0
     assert out.loc[1, "proposal"].startswith("close it")
     assert out.loc[2, "status"] == "not executed" and out.loc[2, "value_added"] == 0 and out.loc[2, "proposal"].startswith("bring it back")
     assert out.loc[3, "status"] == "too early" and out.loc[3, "proposal"].startswith("wait")
+
+
+def test_an_actions_credit_is_the_bridges_decisions_part_of_what_it_moved():
+    """Two executed actions moved receipts of A@L1 (30 and 10 units) and one a transfer of B from L2 to L1 (a
+    donor side effect on B@L2): each is credited minus the decisions part of what it moved, shared by units."""
+    receipts = pd.DataFrame({"action_id": [1, 1, 2, 3, 3], "sku": ["A", "A", "A", "B", "B"], "location": ["L1", "L1", "L1", "L1", "L2"],
+                             "week": W[:5], "qty": [-30.0, 30.0, 20.0, 15.0, -15.0]})
+    parts = pd.DataFrame({"sku": ["A", "B", "B"], "location": ["L1", "L1", "L2"], "decisions_part": [-240.0, -100.0, 30.0]})
+    credit = decision_credit(receipts, parts)
+    assert credit.to_dict() == pytest.approx({1: 240.0 * 60 / 80, 2: 240.0 * 20 / 80, 3: 100.0 - 30.0})
+    assert credit.sum() == pytest.approx(-parts["decisions_part"].sum())  # the credits add up to the bridge's decisions part
 
 
 # --- the track record --------------------------------------------------------------------------------------
@@ -195,6 +227,10 @@ def test_the_second_week_says_what_changed(two_weeks):
     changes = read_table(tables, "item_changes")
     assert {"new", "closed"} <= set(changes["status"]) and changes["item_id"].is_unique
     sl = changes[changes["kind"] == "sku-location"]
+    # items whose money is their gaps' margin at risk on both sides (absent = 0); an item that is only a demand
+    # finding is valued by its forecast deviation, which the risk bridge does not walk
+    sl = sl[((sl["size_then"] > 0) | (sl["status"] == "new")) & ((sl["size_now"] > 0) | (sl["status"] == "closed"))]
+    assert len(sl) >= 5
     parts = sl[[c for c in sl.columns if c.endswith("_part")]].sum(axis=1)
     np.testing.assert_allclose(parts, sl["money_now"] - sl["money_then"], atol=1e-6)  # each item's parts add up to its change
     assert len(read_table(tables, "forecast_changes")) > 0 and len(read_table(tables, "sensing_track_record")) > 0
@@ -279,5 +315,5 @@ def test_a_first_week_does_not_read_the_projection_or_the_sensed_demand(tmp_path
     monkeypatch.setattr(WeekRun, "table", lambda self, name: read.append(name) or real(self, name))
     week = run.step("loop")
     assert week.previous is None and read  # nothing archived: nothing to compare with
-    assert "financial_impact" in read and not {"inventory_projection", "sensed_demand"} & set(read)
+    assert "execution_items" in read and not {"inventory_projection", "sensed_demand"} & set(read)
     assert list(week.forecasts.columns)[:3] == ["sku", "location", "sensed_then"] and week.forecasts.empty

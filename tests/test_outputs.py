@@ -70,6 +70,14 @@ def test_what_no_forecast_feeds_is_as_in_the_first_release(sample_week):
     assert differences(kept, actual, RELEASE_1_CHANGED) == []
 
 
+def test_the_band_always_holds_the_point_forecast(sample_week):
+    """The sample company's blended series had their sensed forecast above P90 (195 of 1,560 rows before the
+    band was widened to it): every row now has P10 <= sensed <= P90 and P10 <= P50 <= P90."""
+    t = read_table(sample_week.tables_dir, "sensed_demand")
+    assert (t["p10_qty"] <= t["sensed_qty"] + 1e-9).all() and (t["sensed_qty"] <= t["p90_qty"] + 1e-9).all()
+    assert (t["p10_qty"] <= t["p50_qty"]).all() and (t["p50_qty"] <= t["p90_qty"]).all()
+
+
 def test_the_digest_sees_a_changed_number(sample_week):
     """The golden comparison can fail: one changed cell, or two rows swapped, is reported."""
     base = week_digest(sample_week.out_dir)
@@ -110,10 +118,11 @@ def test_tables_meet_through_their_keys(sample_week):
     np.testing.assert_allclose(joined["shortage_qty"], joined["shortage_qty_gap"])
     options = t["countermeasures"]
     assert set(options["gap_id"]) == set(impact["gap_id"])
-    # every lever of the catalogue is listed for every gap (an infeasible one once, with its reason)
-    assert (options.groupby("gap_id")["action"].nunique() == len(ACTIONS)).all()
+    # every lever of the catalogue is listed for every SKU-location short (a move once, under the first gap it reaches;
+    # an infeasible lever once per gap it cannot reach, with its reason)
+    assert (options.groupby(["sku", "location"])["action"].nunique() == len(ACTIONS)).all()
     assert not options.duplicated(["gap_id", "action", "pool", "effective_week"]).any()
-    assert (options["chosen_qty"] <= options["qty"] + 1e-6).all() and (options.loc[~options["feasible"], "chosen_qty"] == 0).all()
+    assert (options["chosen_qty"] == options["chosen_qty"].round()).all() and (options.loc[~options["feasible"], "chosen_qty"] == 0).all()
     assert options["chosen_qty"].sum() > 0  # the sample week's plan does take something
     assert (options.merge(impact[["gap_id", "sku"]], on="gap_id", suffixes=("", "_impact")).eval("sku == sku_impact")).all()
     supply = sample_week.data.supply

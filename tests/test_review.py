@@ -21,6 +21,9 @@ from soe_lib.app import (
     tile_html,
     what_if,
 )
+from soe_lib.core.kernel import Policy
+from soe_lib.core.weeks import parse_week, parse_weeks
+from soe_lib.io import latest_week
 
 from .browser import browser_page, review_server
 from .conftest import ROOT
@@ -70,9 +73,11 @@ def test_filters_narrow_the_list():
 
 
 def test_what_if_math():
+    """15 on hand, 10 a week, 30 arriving in W50: the kernel's lost sales (the run's default policy)."""
     weeks = [f"2026-W{w}" for w in (48, 49, 50, 51)]
     rows = {
-        "projection": pd.DataFrame({"week": weeks, "demand_qty": [10.0] * 4, "constrained_receipts_qty": [0.0, 0.0, 30.0, 0.0]}),
+        "projection": pd.DataFrame({"sku": "A", "location": "L", "week": weeks, "demand_qty": [10.0] * 4, "constrained_receipts_qty": [0.0, 0.0, 30.0, 0.0],
+                                    "constrained_projected_on_hand": [5.0, -5.0, 15.0, 5.0]}),
         "orders": pd.DataFrame({"order_id": ["PO-1"], "eta_week": ["2026-W50"], "qty": [30.0], "constrained_qty": [30.0]}),
         "inventory": pd.DataFrame({"on_hand": [15.0]}),
         "product": pd.DataFrame({"unit_price": [10.0], "unit_cost": [4.0]}),
@@ -86,11 +91,35 @@ def test_what_if_math():
     assert later.shortage_qty == 15
     more = what_if(rows, demand_pct=50)  # 15 a week: 0, -15, 0, -15
     np.testing.assert_allclose(more.projected, [0, -15, 0, -15])
-    assert more.shortage_qty == 30
+    assert more.shortage_qty == 15  # lost sales: 15 in W49, the receipt serves W50 and W51
     assert what_if(rows, transfer_qty=5, transfer_week=1).shortage_qty == 0
     out = what_if(rows, transfer_qty=-10, transfer_week=0)  # 10 sent away in W48
     np.testing.assert_allclose(out.projected, [-5, -15, 5, -5])
-    assert out.shortage_qty == 20  # 5 + 10, then 5 more in W51
+    assert out.shortage_qty == 15  # 5 in W48 and 10 in W49; W51 is served from the receipt
+    waiting = what_if({**rows, "policy": Policy(np.ones(1), 0.1)})  # every customer waits: owed 5 in W49, none at the end
+    assert waiting.shortage_qty == 0 and waiting.margin_at_risk == pytest.approx(0.1 * 10 * 5)
+
+
+def test_the_what_if_values_a_change_as_finance_values_the_same_move(weekly_run):
+    """Every move the week's countermeasures list, applied in the app's what-if (an order moved, units
+    landing in a week), changes the margin at risk by the option's own margin_recovered."""
+    _, out = weekly_run
+    week = ReviewWeek(out / latest_week(out))
+    options = week.table("countermeasures")
+    weeks = pd.DatetimeIndex(sorted(parse_weeks(week.table("inventory_projection")["week"]).unique()))
+    checked = 0
+    for o in options[options["feasible"] & ~options["action"].isin(["allocate", "accept", "shape_demand"])].itertuples():
+        rows = week.series_rows(o.sku, o.location)
+        at = int((parse_week(o.effective_week) - weeks[0]).days // 7)
+        if o.action in ("expedite", "pull_in"):
+            eta = parse_week(rows["orders"].set_index("order_id").loc[o.order_id, "eta_week"])
+            change = {"moves": [(o.order_id, at - int((max(eta, weeks[0]) - weeks[0]).days // 7), o.qty)]}
+        else:
+            change = {"transfers": [(o.qty, at)]}
+        gained = what_if(rows).margin_at_risk - what_if(rows, **change).margin_at_risk
+        assert gained == pytest.approx(o.margin_recovered, rel=1e-9, abs=1e-6), o
+        checked += 1
+    assert checked >= 10
 
 
 def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):

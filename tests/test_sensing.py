@@ -406,3 +406,4 @@ def test_quantile_bands_are_calibrated_on_a_synthetic_set(tmp_path):
     assert abs(s.coverage["below_p90"] - 0.9) < 0.05 and abs(s.coverage["below_p10"] - 0.1) < 0.05
     p10, p50, p90 = s.bands[..., 0], s.bands[..., 1], s.bands[..., 2]
     assert (p10 <= p50).all() and (p50 <= p90).all() and ((p90 - p10)[:, -1] > (p90 - p10)[:, 0]).all()  # wider further out
+

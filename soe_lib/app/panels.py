@@ -607,7 +607,7 @@ class RecordPanel(widgets.VBox):
             target = r.order_id or r.source_location or r.substitute_sku or r.resource
             qty, benefit, cost = (r.chosen_qty, r.chosen_net_benefit, r.chosen_cost) if planned else (r.qty, r.net_benefit, r.cost)
             self.states[text] = {"action_type": r.action, "target": target, "qty": float(qty or 0.0), "expected_benefit": float(benefit or 0.0),
-                                 "expected_cost": float(cost or 0.0)}
+                                 "expected_cost": float(cost or 0.0), "pool": str(getattr(r, "pool", "") or "")}
             choices.append((label, text))
         if item is not None and not len(feasible):
             choices.append((str(item["best_action"]), str(item["best_action"])))

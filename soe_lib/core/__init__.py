@@ -6,6 +6,7 @@ from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, format_value, formatted, header, headers, styled
 from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
+from .kernel import Flows, Money, Policy, Spread, backorder_shares, flows, money, position, spread_of, value
 from .matrix import BLOCK_ROWS, WEEK_NS, RowsOnDisk, WeekMatrix, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
 from .params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
@@ -26,6 +27,16 @@ from .text import joined_per_group
 from .weeks import ISO_WEEK, parse_week, parse_weeks, week_label, week_labels, weeks_between
 
 __all__ = [
+    "Flows",
+    "Money",
+    "Policy",
+    "Spread",
+    "backorder_shares",
+    "flows",
+    "money",
+    "position",
+    "spread_of",
+    "value",
     "Column",
     "CycleParams",
     "EngineParams",

@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["FIRM_VALUES", "MAX_NUMBER", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
+__all__ = ["MAX_NUMBER", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
 
 Kind = Literal["code", "text", "number", "week"]
 SUPPLY_KINDS = ("production", "purchase", "transfer")
-FIRM_VALUES = ("yes", "no", "true", "false", "1", "0", "firm", "planned")
+_FIRM_VALUES = ("yes", "no", "true", "false", "1", "0", "firm", "planned")
 # No quantity, price or hour count of a real company reaches 10^12; beyond it a value is a broken
 # export (and sums of such values overflow what the money columns can hold meaningfully).
 MAX_NUMBER = 1e12
@@ -153,7 +153,7 @@ TABLES: dict[str, Table] = {
                 _code("order_id", required=False, nullable=True),
                 _code("supplier", required=False, nullable=True),
                 Column("kind", "code", required=False, nullable=True, allowed=SUPPLY_KINDS),
-                Column("firm", "code", required=False, nullable=True, allowed=FIRM_VALUES,
+                Column("firm", "code", required=False, nullable=True, allowed=_FIRM_VALUES,
                        doc="yes: a confirmed order (its quantity is fixed); no: a planned order that can be raised beyond the frozen fence; blank: yes"),
             ),
             references=_SL,

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["SCENARIOS", "Flows", "Money", "Policy", "Spread", "backorder_shares", "demand_scenarios", "flows", "money", "position", "scenario_offsets", "series_seed", "spread_of", "value"]
+__all__ = ["Flows", "Money", "Policy", "Spread", "backorder_shares", "flows", "money", "position", "spread_of", "value"]
 
 SCENARIOS = 32  # demand scenarios per uncertain series (stratified)
 

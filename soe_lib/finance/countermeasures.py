@@ -41,7 +41,7 @@ import pandas as pd
 from ..core.weeks import week_labels
 from .world import World, profiles
 
-__all__ = ["COLUMNS", "MODEL", "generate_options", "substitutes_at"]
+__all__ = ["COLUMNS", "generate_options", "substitutes_at"]
 
 COLUMNS = [
     "gap_id", "sku", "location", "first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit",

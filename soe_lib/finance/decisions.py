@@ -10,10 +10,11 @@ has the same id next week, so it can be followed):
 | ``storage`` | location over its storage capacity in some week | overflow units x ``overflow_cost_per_unit``, summed over weeks |
 
 ``urgency = urgency_decay ^ (weeks until it starts)``, ``score = money x urgency``; the list is ranked
-by score and **capped at the alert budget**; the rest is summarised by kind. An item whose action,
-recorded in an earlier week, is still open is shown **in hand** outside the budget, unless its
-shortage grew since (more than 10 % and one unit), or the action is past its due week and the shortage
-did not ease ("did not work": the item then leads the list). Each SKU-location
+by score and **capped at the alert budget**; the rest is summarised by kind. An item whose open actions,
+recorded in earlier weeks, cover at least ``in_hand_cover`` (80 %) of its shortage is shown **in
+hand** outside the budget, unless its shortage grew since (more than 10 % and one unit), or the action
+is past its due week and the shortage did not ease ("did not work": the item then leads the list). An
+item covered only in part stays on the list with the part left uncovered. Each SKU-location
 item carries what the joint plan chose for its gaps (:mod:`.plan`).
 
 **S&OP items** (``track = sop``): persistent plan bias and a drifting plan (tracking signal). They are
@@ -46,7 +47,7 @@ SOP_KINDS = ("persistent_bias", "tracking_signal")
 SEVERITY = {"low": 0, "medium": 1, "high": 2}
 COLUMNS = [
     "rank", "item_id", "track", "in_hand", "kind", "sku", "location", "resource", "week", "severity", "money_at_risk", "urgency", "score",
-    "shortage_qty", "cause", "best_action", "action_qty", "action_cost", "action_net_benefit", "open_action", "detail",
+    "shortage_qty", "covered_qty", "cause", "best_action", "action_qty", "action_cost", "action_net_benefit", "open_action", "detail",
 ]
 
 
@@ -169,31 +170,42 @@ def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin:
     })
 
 
-def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame) -> tuple[np.ndarray, pd.Series, np.ndarray]:
-    """(in hand, the open action per item, did not work): an open action of an earlier week on the same
-    item puts it in hand, unless the item's shortage grew by more than 10 % and a unit since the action
-    was recorded ("worse since"), or the action is past its due week and the shortage did not ease ("did
-    not work": it comes back to the meeting first)."""
+def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame, cover: float) -> tuple[np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """(in hand, the open action per item, did not work, units covered of an item covered in part): the open actions of
+    earlier weeks on an item put it in hand while they cover at least ``cover`` of its shortage (the units
+    each moves; an action without units, free text, covers it all) and unless the item's shortage grew by
+    more than 10 % and a unit since the action was recorded ("worse since"), or the action is past its due
+    week and the shortage did not ease ("did not work": it comes back to the meeting first)."""
     none = np.zeros(len(items), dtype=bool)
     if open_actions.empty or "item_id" not in open_actions:
-        return none, pd.Series("", index=items.index), none
-    acts = open_actions[open_actions["item_id"].fillna("") != ""].sort_values("id").drop_duplicates("item_id", keep="last").set_index("item_id")
-    found = items["item_id"].map(acts["id"])
-    then = items["item_id"].map(acts["item_shortage_qty"]).fillna(0.0)
-    overdue = items["item_id"].map(acts["overdue"] if "overdue" in acts else pd.Series(dtype=bool)).fillna(False).astype(bool).to_numpy()
-    grew = worse(items["shortage_qty"], then)
-    failed = found.notna().to_numpy() & overdue & ~grew & ~eased(items["shortage_qty"], then) & (items["shortage_qty"].to_numpy() > 0)
-    note = np.select([grew, failed], [" (worse since)", " (did not work)"], "")
+        return none, pd.Series("", index=items.index), none, np.zeros(len(items))
+    # covered: the units of the actions of an item covered in part (those it is listed without); 0 otherwise
+    acts = open_actions[open_actions["item_id"].fillna("") != ""].sort_values("id")
+    qty = acts["qty"].astype(float) if "qty" in acts else pd.Series(np.nan, index=acts.index)
+    covered = items["item_id"].map(qty.fillna(np.inf).groupby(acts["item_id"]).sum()).fillna(0.0).to_numpy()
+    latest = acts.drop_duplicates("item_id", keep="last").set_index("item_id")
+    found = items["item_id"].map(latest["id"])
+    then = items["item_id"].map(latest["item_shortage_qty"]).fillna(0.0)
+    overdue = items["item_id"].map(latest["overdue"] if "overdue" in latest else pd.Series(dtype=bool)).fillna(False).astype(bool).to_numpy()
+    now = items["shortage_qty"].astype(float).to_numpy()
+    grew = worse(now, then)
+    failed = found.notna().to_numpy() & overdue & ~grew & ~eased(now, then) & (now > 0)
+    share = np.where(now > 0, np.minimum(covered, now) / np.where(now > 0, now, 1.0), 1.0)
+    partial = found.notna().to_numpy() & ~grew & ~failed & (share < cover - 1e-12)
+    part = pd.Series(np.minimum(covered, now)).map("{:,.0f}".format).to_numpy() + " of " + pd.Series(now).map("{:,.0f}".format).to_numpy()
+    note = np.select([grew, failed, partial], [" (worse since)", " (did not work)", " (covers " + part + " units)"], "")
     label = np.where(found.notna(), "#" + found.fillna(0).astype(int).astype(str) + note, "")
-    return (found.notna().to_numpy() & ~grew & ~failed), pd.Series(label, index=items.index), failed
+    return (found.notna().to_numpy() & ~grew & ~failed & ~partial), pd.Series(label, index=items.index), failed, np.where(partial, np.minimum(covered, now), 0.0)
 
 
 def decision_items(
     impact: pd.DataFrame, options: pd.DataFrame, capacity: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, storage: pd.DataFrame,
     demand_exceptions: pd.DataFrame, projection: pd.DataFrame, run_week: pd.Timestamp, urgency_decay: float = 0.85,
-    overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = 4,
+    overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = 4, in_hand_cover: float = 0.8,
 ) -> pd.DataFrame:
-    """Every execution item of the week, scored (see module doc), best first; in-hand ones flagged."""
+    """Every execution item of the week, scored (see module doc), best first; in-hand ones flagged. An
+    item its open actions cover only in part stays on the list with the part they leave: its money and
+    units short scaled to the uncovered share (``covered_qty`` says how many units are in hand)."""
     margin = (products.set_index("sku")["unit_price"] - products.set_index("sku")["unit_cost"]).rename("margin")
     facets = _demand_facets(demand_exceptions, projection, margin, run_week, forward_weeks)
     frames = [f for f in (sku_location_items(impact, options, facets), capacity_items(capacity, lines, margin), storage_items(storage, overflow_cost_per_unit))
@@ -203,12 +215,21 @@ def decision_items(
     items = pd.concat(frames, ignore_index=True)
     items["track"] = "execution"
     items["money_at_risk"] = items["money_at_risk"].astype(float).fillna(0.0)
+    # the item's size, as next week's comparison judges "worse": units short, peak hours carried, units over capacity
+    items["size"] = np.select([items["kind"] == "capacity", items["kind"] == "storage"],
+                              [items.get("carried", pd.Series(0.0, index=items.index)).astype(float).fillna(0.0),
+                               items.get("units", pd.Series(0.0, index=items.index)).astype(float).fillna(0.0)], items["shortage_qty"].astype(float))
     items["urgency"] = _urgency(items["week"], run_week, urgency_decay)
+    items["in_hand"], items["open_action"], failed, covered = _in_hand(items, open_actions if open_actions is not None else pd.DataFrame(), in_hand_cover)
+    short = items["shortage_qty"].astype(float).to_numpy()
+    items["covered_qty"] = covered
+    items["item_money"] = items["money_at_risk"]  # the whole item's (execution_items; the list shows the uncovered part)
+    items["money_at_risk"] = items["money_at_risk"] * np.where(short > 0, 1.0 - covered / np.where(short > 0, short, 1.0), 1.0)
+    items["shortage_qty"] = short - covered
     items["score"] = items["money_at_risk"] * items["urgency"]
-    items["in_hand"], items["open_action"], failed = _in_hand(items, open_actions if open_actions is not None else pd.DataFrame())
     items["_first"] = failed  # an action that did not work brings its item back to the top of the list
     items = items.sort_values(["_first", "score", "money_at_risk"], ascending=False, kind="stable")
-    return items.reindex(columns=COLUMNS).reset_index(drop=True)
+    return items.reindex(columns=[*COLUMNS, "item_money", "size"]).reset_index(drop=True)
 
 
 def cap_to_budget(items: pd.DataFrame, sop: pd.DataFrame, budget: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -220,7 +241,8 @@ def cap_to_budget(items: pd.DataFrame, sop: pd.DataFrame, budget: int = 25) -> t
     top = todo.head(budget).assign(rank=np.arange(1, min(budget, len(todo)) + 1))
     in_hand = items[items["in_hand"].astype(bool)]
     sop = sop.sort_values("money_at_risk", ascending=False, kind="stable")
-    sop = sop.assign(in_hand=False, urgency=np.nan, score=np.nan, action_qty=np.nan, action_cost=np.nan, action_net_benefit=np.nan, open_action="")
+    sop = sop.assign(in_hand=False, urgency=np.nan, score=np.nan, action_qty=np.nan, action_cost=np.nan, action_net_benefit=np.nan, open_action="",
+                     covered_qty=0.0)
     listed = pd.concat([top, in_hand.assign(rank=pd.NA), sop.head(budget).assign(rank=pd.NA)], ignore_index=True).reindex(columns=COLUMNS)
     listed["rank"] = listed["rank"].astype("Int64")
     listed["in_hand"] = listed["in_hand"].fillna(False).astype(bool)

@@ -32,6 +32,10 @@ class FinanceParams:
     frozen_fence_weeks: int = param(
         2, "Weeks from the run week in which the plan is frozen: new orders and raised orders arrive after them.", min=0, max=52,
     )
+    in_hand_cover: float = param(
+        0.8, "An item is in hand (off the ranked list) only while its open actions cover at least this share of its shortage; "
+        "otherwise it stays on the list with the part they leave uncovered.", min=0, max=1,
+    )
     plan_seconds: float = param(10.0, "Time the solver may take for the week's joint countermeasure plan (then: its best plan so far).", min=0.1, max=3600)
     plan_gap: float = param(
         0.001, "The joint plan is done when proven within this share of the best possible net benefit (0.001 = 0.1 %).", min=0, max=1

@@ -29,7 +29,7 @@ INPUT_TABLES = (
     "forecast_accuracy_by_family", "demand_exceptions", "inventory_projection", "supply_gaps",
     "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load",
 )
-OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty")
+OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty", "qty")
 MEETING_PACK_ROWS = 1000
 
 
@@ -45,6 +45,7 @@ class FinanceWeek:
     feedback: str  # markdown for S&OP
     candidates: int  # execution items not in hand, before the cap
     open_actions: pd.DataFrame = field(default_factory=pd.DataFrame)  # the decision log's open actions of earlier weeks
+    items: pd.DataFrame = field(default_factory=pd.DataFrame)  # every execution item, before the alert budget
 
     def money_by(self, by: str) -> pd.DataFrame:
         return rollup_money(self.impact, by)
@@ -59,7 +60,17 @@ class FinanceWeek:
             "excess_inventory": self.excess,
             "decision_list": self.decisions,
             "decision_list_beyond_budget": self.beyond_budget,
+            "execution_items": self.execution_items(),
         }
+
+    def execution_items(self) -> pd.DataFrame:
+        """Every execution item of the week, before the alert budget: what next week compares with."""
+        cols = ["item_id", "kind", "sku", "location", "resource", "week", "money_at_risk", "size", "covered_qty", "cause", "in_hand"]
+        items = self.items.assign(money_at_risk=self.items.get("item_money", self.items.get("money_at_risk"))).reindex(columns=cols)
+        if items.empty:
+            return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "week" else "float64" if c.endswith(("risk", "qty", "size")) else
+                                              "bool" if c == "in_hand" else "str") for c in cols})
+        return items.astype({"sku": "str", "location": "str", "resource": "str", "cause": "str", "in_hand": "bool"}).reset_index(drop=True)
 
     def documents(self) -> dict[str, str | dict[str, pd.DataFrame]]:
         """Files beside the tables: the S&OP feedback and the meeting pack's sheets."""
@@ -159,7 +170,7 @@ def assess_week(
     pve = plan_vs_estimate_of(pd.concat([x.estimate for x in parts], ignore_index=True), data.financial_plan)
     items = decision_items(
         impact, options, t["capacity_load"], t["inbound_delays"], data.products, t["storage_load"], t["demand_exceptions"], projection,
-        data.week, p.urgency_decay, p.overflow_cost_per_unit, open_actions,
+        data.week, p.urgency_decay, p.overflow_cost_per_unit, open_actions, in_hand_cover=p.in_hand_cover,
     )
     margin = data.products.set_index("sku")["unit_price"] - data.products.set_index("sku")["unit_cost"]
     sop = sop_items(t["demand_exceptions"], projection, margin, data.week)
@@ -167,4 +178,5 @@ def assess_week(
     feedback = sop_feedback(data.week_label, t["forecast_accuracy_by_family"], t["inbound_delays_by_supplier"], t["capacity_load"], pve, sop)
     excess = largest_excess(pd.concat([x.excess for x in parts], ignore_index=True))
     candidates = int((~items["in_hand"].astype(bool)).sum()) if len(items) else 0
-    return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, candidates, open_actions if open_actions is not None else pd.DataFrame())
+    return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, candidates,
+                       open_actions if open_actions is not None else pd.DataFrame(), items)

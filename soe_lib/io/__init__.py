@@ -30,6 +30,7 @@ _WHERE = {
     "SNAPSHOT_SCHEMA": "snapshot",
     "STATUSES": "decision_log",
     "StaleUpdate": "decision_log",
+    "Conflict": "decision_log",
     "WEEK_FOLDER": "archive",
     "archived_weeks": "archive",
     "check_references": "validation",

@@ -32,13 +32,14 @@ import sqlalchemy as sa
 from ..core.excel import FORMULA_STARTS
 from ..core.paths import outputs_dir
 
-__all__ = ["STATUSES", "ActionLog", "ActionLogError", "StaleUpdate", "default_url", "item_state", "minutes_dir"]
+__all__ = ["STATUSES", "ActionLog", "ActionLogError", "Conflict", "StaleUpdate", "default_url", "item_state", "minutes_dir"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 73_510_052  # pg_advisory_xact_lock key of the decision log's schema upgrades
 
 STATUSES = ("open", "in progress", "done", "cancelled")
-ITEM_STATE = ("item_id", "action_type", "target", "qty", "expected_benefit", "expected_cost", "item_money_at_risk", "item_shortage_qty", "item_cause")
+ITEM_STATE = ("item_id", "action_type", "target", "qty", "expected_benefit", "expected_cost", "item_money_at_risk", "item_shortage_qty", "item_cause",
+              "pool")
 CLOSED = ("done", "cancelled")
 
 metadata = sa.MetaData()
@@ -71,6 +72,8 @@ actions = sa.Table(
     # revision 0003: what it was expected to cost, and the item's cause then (for the value it added)
     sa.Column("expected_cost", sa.Float, nullable=True),
     sa.Column("item_cause", sa.String(200), nullable=False, default=""),
+    # revision 0005: the shared limit it draws on (order:<line>, stock:<sku>@<location>, overtime:<resource>:<week>, ...)
+    sa.Column("pool", sa.String(200), nullable=False, default=""),
 )
 scenarios = sa.Table(  # revision 0004: named what-if scenarios of a week (changes as JSON)
     "scenarios",
@@ -94,6 +97,10 @@ events = sa.Table(
     sa.Column("by", sa.String(200), nullable=False, default=""),
     sa.Column("at", sa.DateTime, nullable=False),
 )
+
+
+class Conflict(ValueError):
+    """The decision would draw on an order (or the same item's pool) that an open action already has."""
 
 
 class StaleUpdate(Exception):
@@ -250,15 +257,34 @@ class ActionLog:
         state = {k: v for k, v in (item or {}).items() if k in ITEM_STATE}
         now = _now()
         with self.engine.begin() as conn:
+            self._refuse_a_second(conn, state)
             new_id = conn.execute(
                 actions.insert().values(
                     week=week, item_kind=item_kind, sku=sku, location=location, resource=resource, action=action.strip(),
                     owner=owner.strip(), due_week=due_week.strip(), status="open", note=note, created_by=by,
-                    created_at=now, updated_at=now, version=1, **{"item_id": "", "action_type": "", "target": "", "item_cause": "", **state},
+                    created_at=now, updated_at=now, version=1, **{"item_id": "", "action_type": "", "target": "", "item_cause": "", "pool": "", **state},
                 )
             ).inserted_primary_key[0]
             conn.execute(events.insert().values(action_id=new_id, week=week, event="recorded", status="open", note=note, by=by, at=now))
         return int(new_id)
+
+    @staticmethod
+    def _refuse_a_second(conn: sa.Connection, state: dict) -> None:
+        """An order (its pool ``order:``/``raise:``) is moved by one open action at a time; any other pool
+        (a donor's stock, a resource-week) by one open action per item. Raises :class:`Conflict` naming
+        the action that has it (inside the recording transaction: two people recording at once are
+        checked against each other by the database's write lock)."""
+        pool = str(state.get("pool") or "")
+        if not pool:
+            return
+        cond = sa.and_(actions.c.pool == pool, actions.c.status.notin_(CLOSED))
+        if not pool.startswith(("order:", "raise:")):
+            cond = sa.and_(cond, actions.c.item_id == str(state.get("item_id") or ""))
+        first = conn.execute(sa.select(actions.c.id, actions.c.action, actions.c.owner, actions.c.week).where(cond).order_by(actions.c.id).limit(1)).first()
+        if first is not None:
+            what = "this order" if pool.startswith(("order:", "raise:")) else "this item's " + pool.split(":", 1)[0]
+            raise Conflict(f"{what} already has open action #{first.id} ({first.action}, owner {first.owner}, decided {first.week}): "
+                           "update that action instead of recording a second one")
 
     @_database_errors
     def update_status(self, action_id: int, version: int, status: str, note: str, by: str, week: str) -> int:
@@ -395,6 +421,7 @@ def item_state(tables_dir: Path, item_id: str, action_type: str | None = None) -
     planned = option["chosen_qty"] > 0
     state |= {
         "action_type": str(option["action"]), "target": str(option["order_id"] or option["source_location"] or option["substitute_sku"] or option["resource"] or ""),
+        "pool": str(option.get("pool", "") or ""),
         "qty": float(option["chosen_qty"] if planned else option["qty"]),
         "expected_benefit": float(option["chosen_net_benefit"] if planned else option["net_benefit"]),
         "expected_cost": float(option["chosen_cost"] if planned else option["cost"]),

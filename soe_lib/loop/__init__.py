@@ -2,8 +2,8 @@
 sensing's track record."""
 
 from .bridge import PARTS, Walk, WeekInputs, at_risk_money, bridge_table, estimate_gap, walk, week_inputs
-from .changes import ITEM_COLUMNS, forecast_changes, item_changes, items_of_week
-from .outcomes import OUTCOME_COLUMNS, action_outcomes, decision_receipts, executed, value_rollup
+from .changes import ITEM_COLUMNS, forecast_changes, item_changes, items_of_week, published_items
+from .outcomes import OUTCOME_COLUMNS, action_outcomes, decision_credit, decision_receipts, executed, value_rollup
 from .params import LoopParams
 from .step import INPUT_TABLES, LoopWeek, close_loop
 from .track import TRACK_COLUMNS, track_record
@@ -22,12 +22,14 @@ __all__ = [
     "at_risk_money",
     "bridge_table",
     "close_loop",
+    "decision_credit",
     "decision_receipts",
     "estimate_gap",
     "executed",
     "forecast_changes",
     "item_changes",
     "items_of_week",
+    "published_items",
     "track_record",
     "value_rollup",
     "walk",

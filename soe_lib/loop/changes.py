@@ -1,7 +1,9 @@
 """What changed since last week: the decision items matched across weeks, and the forecasts that moved.
 
 **Items** are matched by their stable id (:func:`soe_lib.core.items.item_id`: the same kind and keys
-give the same id every week). Per run, from its published tables:
+give the same id every week). Per run, the items its finance step listed (``execution_items``: every
+execution item, before the alert budget; :func:`published_items`). For a week archived before that
+table existed, they are derived from its published tables (:func:`items_of_week`):
 
 | kind | one per | money | size |
 |---|---|---|---|
@@ -27,7 +29,7 @@ import pandas as pd
 
 from ..core.items import eased, item_id, worse
 
-__all__ = ["ITEM_COLUMNS", "forecast_changes", "item_changes", "items_of_week"]
+__all__ = ["ITEM_COLUMNS", "forecast_changes", "item_changes", "items_of_week", "published_items"]
 
 ITEM_COLUMNS = ["item_id", "kind", "sku", "location", "resource", "money", "size", "cause"]
 PART_WORDS = {
@@ -35,6 +37,16 @@ PART_WORDS = {
     "plan": "the new S&OP plan", "demand": "sensed demand", "decisions": "recorded decisions", "supply": "ETA moves and orders",
     "capacity": "capacity", "gap_minimum": "small stock-outs",
 }
+
+
+def published_items(execution_items: pd.DataFrame) -> pd.DataFrame:
+    """The decision items of a run as its finance step listed them (``execution_items``: every execution
+    item, before the alert budget), as :data:`ITEM_COLUMNS`. The same items the meeting saw, by the same
+    tests: next week's comparison covers every one of them."""
+    out = execution_items.rename(columns={"money_at_risk": "money"})
+    for col in ("sku", "location", "resource", "cause"):
+        out[col] = out[col].fillna("").astype(str)
+    return out[ITEM_COLUMNS].astype({"money": "float64", "size": "float64"}).reset_index(drop=True)
 
 
 def items_of_week(impact: pd.DataFrame, capacity: pd.DataFrame, storage: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,

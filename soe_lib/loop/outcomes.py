@@ -12,8 +12,14 @@
 | shape_demand | the item's plan plus booked orders fell over the first three weeks both runs cover | they did not fall and the action is due |
 | anything else (substitute, allocate, free text) | - | - (``unknown``) |
 
-**Outcome**: ``realised_benefit = money_then - money_now``, the item's money at risk when the action was
-recorded minus this week's (0 when its gaps are gone). ``status``:
+**Outcome**: for an action the data shows carried out, ``realised_benefit`` is a counterfactual: this
+week's money at risk of the SKU-locations it moved receipts on (its item, and the donor of a transfer)
+projected *without* what it did minus as they are (the risk bridge's "decisions" part, SKU-location by
+SKU-location, split among the actions that moved receipts there by the units each moved): what it
+saved, whatever else changed in between (a new S&OP plan, other supply). Its side effects count (the
+donor's shortfall, the excess it made). Not carried out: 0, and said apart ("not executed"). When the
+data cannot tell (free text, a substitute, an allocation): ``money_then - money_now``, the item's money
+at risk when the action was recorded minus this week's. ``status``:
 
 - ``too early``: not executed yet (or unknown) and not yet due;
 - ``not executed``: executed is ``no``;
@@ -22,9 +28,9 @@ recorded minus this week's (0 when its gaps are gone). ``status``:
 - ``no effect``: no risk removed.
 
 ``value_added = realised_benefit - expected_cost`` for executed actions (the cost is taken as spent),
-``realised_benefit`` alone when executed is unknown, 0 when not executed. Limits: the money then and now
-are both projections (what happened to the units is not observed); other changes in between (demand,
-other supply) are in the same difference, which ``item_changes`` splits into parts.
+``realised_benefit`` alone when executed is unknown, 0 when not executed. Limits: the money is a
+projection (what happened to the units is not observed); the donor of a transfer is known from the
+action (its target), the week it shipped taken as a week before it landed.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import pandas as pd
 
 from ..core.weeks import parse_weeks
 
-__all__ = ["OUTCOME_COLUMNS", "action_outcomes", "decision_receipts", "executed", "value_rollup"]
+__all__ = ["OUTCOME_COLUMNS", "action_outcomes", "decision_credit", "decision_receipts", "executed", "value_rollup"]
 
 OUTCOME_COLUMNS = [
     "action_id", "item_id", "decided_week", "due_week", "owner", "action", "action_type", "target", "cause", "log_status", "qty", "expected_benefit",
@@ -133,31 +139,52 @@ def executed(actions: pd.DataFrame, then: dict[str, dict[str, pd.DataFrame]], no
 
 
 def decision_receipts(actions: pd.DataFrame, verdicts: pd.DataFrame, now_supply: pd.DataFrame, then_supply: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
-    """Receipts moved or made by executed decisions, as (sku, location, week, qty) changes on this
-    week's horizon: an expedited order's quantity leaves its old ETA and lands at its new one; a
-    transfer or build-ahead made lands at its ETA. (For the risk bridge's "decisions" part.)"""
+    """Receipts moved or made by executed decisions, as (action_id, sku, location, week, qty) changes on
+    this week's horizon: an expedited order's quantity leaves its old ETA and lands at its new one; a
+    transfer or build-ahead made lands at its ETA, and a transfer leaves its donor (the action's target
+    location) the week before. (For the risk bridge's "decisions" part and each action's credit.)"""
+    cols = ["action_id", "sku", "location", "week", "qty"]
     if actions.empty or verdicts.empty:
-        return pd.DataFrame(columns=["sku", "location", "week", "qty"])
+        return pd.DataFrame(columns=cols)
     done = actions.merge(verdicts[verdicts["executed"] == "yes"][["action_id"]], left_on="id", right_on="action_id")
     rows = []
-    orders = done[done["action_type"].isin(["expedite", "pull_in"])]["target"]
-    old = then_supply[then_supply["order_id"].isin(orders)][["sku", "location", "order_id", "eta_week", "qty"]]
-    new = now_supply[now_supply["order_id"].isin(orders)][["sku", "location", "order_id", "eta_week", "qty"]]
-    both = new.merge(old[["order_id", "eta_week"]].rename(columns={"eta_week": "eta_then"}), on="order_id")
+    orders = done[done["action_type"].isin(["expedite", "pull_in"])][["action_id", "target"]]
+    old = then_supply[then_supply["order_id"].isin(orders["target"])][["order_id", "eta_week"]].rename(columns={"eta_week": "eta_then"})
+    new = now_supply[now_supply["order_id"].isin(orders["target"])][["sku", "location", "order_id", "eta_week", "qty"]]
+    both = new.merge(old, on="order_id").merge(orders.drop_duplicates("target"), left_on="order_id", right_on="target")
     rows.append(both.assign(week=both["eta_then"], qty=-both["qty"]))
     rows.append(both.assign(week=both["eta_week"]))
     known = set(then_supply["order_id"])
     for action_type, kind in NEW_LINE_KIND.items():
-        wanted = done[done["action_type"] == action_type][["sku", "location"]].drop_duplicates()
+        wanted = done[done["action_type"] == action_type][["action_id", "sku", "location", "target"]].drop_duplicates(["sku", "location"])
         made = now_supply[now_supply["kind"].eq(kind).fillna(False) & ~now_supply["order_id"].isin(known)].merge(wanted, on=["sku", "location"])
         rows.append(made.assign(week=made["eta_week"]))
-    out = pd.concat([r[["sku", "location", "week", "qty"]] for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else pd.DataFrame(columns=["sku", "location", "week", "qty"])
+        if action_type == "transfer":  # the donor sends them a week before they land
+            donor = made[made["target"].fillna("") != ""]
+            rows.append(donor.assign(location=donor["target"], week=pd.to_datetime(donor["eta_week"]) - pd.Timedelta(weeks=1), qty=-donor["qty"]))
+    found = [r[cols] for r in rows if len(r)]
+    out = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=cols)
     out["week"] = pd.to_datetime(out["week"]).clip(lower=weeks[0])  # a receipt due in the past lands now
     return out[out["week"] <= weeks[-1]].reset_index(drop=True)
 
 
-def action_outcomes(actions: pd.DataFrame, verdicts: pd.DataFrame, items_now: pd.DataFrame, run_week: pd.Timestamp, worked_share: float = 0.5) -> pd.DataFrame:
-    """The ``action_outcomes`` table (see the module doc); ``items_now``: item_id, money_now, shortage_now."""
+def decision_credit(receipts: pd.DataFrame, parts: pd.DataFrame) -> pd.Series:
+    """Per action_id, what it saved this week: minus the risk bridge's "decisions" part of each
+    SKU-location it moved receipts on (``parts``: sku, location, decisions_part), shared among the actions
+    that moved receipts there by the units each moved."""
+    if receipts.empty or parts.empty:
+        return pd.Series(dtype="float64")
+    moved = receipts.assign(units=receipts["qty"].abs()).groupby(["action_id", "sku", "location"], as_index=False)["units"].sum()
+    moved["share"] = moved["units"] / moved.groupby(["sku", "location"])["units"].transform("sum")
+    part = parts.set_index(["sku", "location"])["decisions_part"]
+    moved["credit"] = -moved["share"] * part.reindex(pd.MultiIndex.from_frame(moved[["sku", "location"]])).fillna(0.0).to_numpy()
+    return moved.groupby("action_id")["credit"].sum()
+
+
+def action_outcomes(actions: pd.DataFrame, verdicts: pd.DataFrame, items_now: pd.DataFrame, run_week: pd.Timestamp, worked_share: float = 0.5,
+                    credit: pd.Series | None = None) -> pd.DataFrame:
+    """The ``action_outcomes`` table (see the module doc); ``items_now``: item_id, money_now, shortage_now;
+    ``credit``: per action_id, what an executed action saved this week (:func:`decision_credit`)."""
     if actions.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in OUTCOME_COLUMNS})
     a = actions.rename(columns={"id": "action_id", "week": "decided_week", "status": "log_status", "item_money_at_risk": "money_then",
@@ -166,7 +193,8 @@ def action_outcomes(actions: pd.DataFrame, verdicts: pd.DataFrame, items_now: pd
     a["money_now"] = a["item_id"].map(now["money_now"]).fillna(0.0)
     a["shortage_now"] = a["item_id"].map(now["shortage_now"]).fillna(0.0)
     a["money_then"] = a["money_then"].astype(float)
-    a["realised_benefit"] = a["money_then"] - a["money_now"]
+    saved = a["action_id"].map(credit if credit is not None else pd.Series(dtype="float64")).fillna(0.0)
+    a["realised_benefit"] = np.select([a["executed"] == "yes", a["executed"] == "no"], [saved, 0.0], a["money_then"] - a["money_now"])
     cost = a["expected_cost"].astype(float).fillna(0.0)
     a["value_added"] = np.select([a["executed"] == "yes", a["executed"] == "no"], [a["realised_benefit"] - cost, 0.0], a["realised_benefit"])
     due = parse_weeks(a["due_week"]).to_numpy() <= run_week.to_datetime64()

@@ -20,14 +20,15 @@ from ..core.matrix import to_matrix
 from ..core.weeks import parse_week
 from ..io.archive import ArchivedWeek
 from .bridge import Walk, bridge_table, estimate_gap, walk, week_inputs
-from .changes import forecast_changes, item_changes, items_of_week
-from .outcomes import action_outcomes, decision_receipts, executed, value_rollup
+from .changes import forecast_changes, item_changes, items_of_week, published_items
+from .outcomes import action_outcomes, decision_credit, decision_receipts, executed, value_rollup
 from .params import LoopParams
 from .track import track_record
 
 __all__ = ["INPUT_TABLES", "LoopWeek", "close_loop"]
 
-INPUT_TABLES = ("financial_impact", "inventory_projection", "sensed_demand", "capacity_load", "storage_load", "inbound_delays", "plan_vs_estimate")
+INPUT_TABLES = ("financial_impact", "inventory_projection", "sensed_demand", "capacity_load", "storage_load", "inbound_delays", "plan_vs_estimate",
+                "execution_items")
 
 
 @dataclass
@@ -135,9 +136,9 @@ def close_loop(
     ``policy``: the run's ``backorder_share`` and ``delay_cost_share`` (the money it compares is valued so)."""
     policy = policy or {}
     p = params or LoopParams()
-    items_now = items_of_week(now["financial_impact"], now["capacity_load"], now["storage_load"], now["inbound_delays"], data.products, overflow_cost_per_unit)
+    items_now = published_items(now["execution_items"])
     verdicts = _judge_actions(data, archive, actions)
-    outcomes = action_outcomes(actions, verdicts, items_now.rename(columns={"money": "money_now", "size": "shortage_now"}), data.week, p.worked_share)
+    judged_now = items_now.rename(columns={"money": "money_now", "size": "shortage_now"})
     scored = archive[: p.track_record_weeks]
     # only the weeks the track record and the forecast changes look at (three years of actuals are not read)
     first = min([parse_week(w.week) for w in scored + archive[:1]] + [data.week]) - pd.Timedelta(weeks=1)
@@ -145,6 +146,7 @@ def close_loop(
     track = track_record({parse_week(w.week): w.table("sensed_demand") for w in scored}, recent, data.week)
     prev = archive[0] if archive else None
     if prev is None:
+        outcomes = action_outcomes(actions, verdicts, judged_now, data.week, p.worked_share)
         empty = LoopWeek(None, *(pd.DataFrame() for _ in range(3)), outcomes, value_rollup(outcomes), track)
         empty.changes = item_changes(items_now.iloc[:0], items_now.iloc[:0], pd.DataFrame(columns=["sku", "location"]))
         empty.bridge = bridge_table([])
@@ -153,8 +155,11 @@ def close_loop(
         return empty
     decisions = decision_receipts(actions, verdicts, data.supply, prev.inputs("supply"), pd.DatetimeIndex(sorted(now["inventory_projection"]["week"].unique())))
     walks, parts = _walks(data, now, prev, decisions, policy)
-    then_items = items_of_week(prev.table("financial_impact"), prev.table("capacity_load"), prev.table("storage_load"), prev.table("inbound_delays"),
-                               prev.inputs("products"), overflow_cost_per_unit)
+    outcomes = action_outcomes(actions, verdicts, judged_now, data.week, p.worked_share, decision_credit(decisions, parts))
+    listed = prev.table("execution_items")
+    then_items = published_items(listed) if len(listed.columns) else items_of_week(
+        prev.table("financial_impact"), prev.table("capacity_load"), prev.table("storage_load"), prev.table("inbound_delays"), prev.inputs("products"),
+        overflow_cost_per_unit)
     return LoopWeek(
         prev.week, item_changes(then_items, items_now, parts), bridge_table(walks),
         forecast_changes(prev.table("sensed_demand"), now["sensed_demand"], data.products, recent, p.forecast_changes_rows),

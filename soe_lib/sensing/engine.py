@@ -24,7 +24,8 @@ Everything works on ``(series, weeks)`` matrices: no per-series Python loop. Per
    combination, by the error of
    forecasts made ``backtest_lag_weeks`` before each week; for the published backtest on the weeks
    *before* its evaluation window (:mod:`soe_lib.sensing.choice`). Series with too few weeks take their
-   pattern's choice. P10/P50/P90 bands come from the chosen forecast's errors.
+   pattern's choice. P10/P50/P90 bands come from the chosen forecast's errors, and always hold the forecast
+   (widened to it where its errors are one-sided).
 7. **Open orders floor**: in the first ``open_orders_floor_weeks`` weeks, ``sensed >= booked orders``.
 8. **Backtest**: for each of the last ``lookback_weeks`` weeks, what sensing would have said
    ``backtest_lag_weeks`` before it (states strictly before the week, parameters and the choice made
@@ -518,6 +519,11 @@ def _choose(prep: Prepared, pools: dict[str, dict[str, int]], quantiles: dict[st
     scale, q = quantile_bands(cleaned[:, h_len - lb :], _fill(live_choice.take(evaluate), evaluate), prep.segment, quantiles["live"])
     growth = np.sqrt(np.arange(1, hz + 1) / lag)[None, :, None]
     bands = np.clip(sensed[:, :, None] + q[:, None, :] * scale[:, None, None] * growth, 0, None)
+    # the band always holds the forecast it is drawn around: where the chosen forecast's errors are all one-sided
+    # (a blend or the open-orders floor above what the errors allow), it is widened to the forecast, not left beside it
+    bands[:, :, 0] = np.minimum(bands[:, :, 0], sensed)
+    bands[:, :, 2] = np.maximum(bands[:, :, 2], sensed)
+    bands[:, :, 1] = np.clip(bands[:, :, 1], bands[:, :, 0], bands[:, :, 2])
     return _Chosen(sensed, chosen, sensed_bt, live_choice.names, live_choice.plan_share, bands, coverage)
 
 
