@@ -6,8 +6,8 @@ timed here), it reports:
 - the option generation (every lever of every gap) and the model size (variables, yes/no variables,
   constraints) and solve time of the joint plan (HiGHS through ``scipy.optimize.milp``), with the gap
   it proved;
-- peer 1, the greedy plan with the same pool accounting (:func:`soe_lib.finance.greedy_plan`): its
-  time, and how much less net benefit it finds;
+- peer 1, the greedy plan with the same limits, valued by the same kernel (:func:`soe_lib.finance.greedy_plan`):
+  its time, and how much less net benefit it finds;
 - peer 2, what the first release did: each gap's best option on its own. Its "plan" is not feasible:
   the benchmark counts how many pools (spare stock, orders, hours) it promises beyond what they hold;
 - the whole finance step (money, options, plan, decision list, feedback, meeting pack).
@@ -122,7 +122,8 @@ def _print(r: dict) -> None:
           f"generated in {r['options_seconds']} s")
     gap = "not proven" if p["proven_gap"] is None or np.isnan(p["proven_gap"]) else f"{p['proven_gap']:.3%}"
     print(f"joint plan (HiGHS): {p['seconds']} s, {p['variables']:,} variables ({p['binaries']:,} yes/no), {p['constraints']:,} constraints; "
-          f"{p['status']}, within {gap} of the best; net benefit {p['net_benefit']:,.0f}")
+          f"{p['status']}, within {gap} of the best; net benefit {p['net_benefit']:,.0f}, re-projected through the kernel "
+          f"{p['reprojected']:,.0f} ({p['uncertain_series']:,} SKU-locations valued over demand scenarios)")
     ratio = g["net_benefit"] / p["net_benefit"] if p["net_benefit"] else float("nan")
     print(f"peer greedy (same pools): {g['seconds']} s, net benefit {g['net_benefit']:,.0f} = {ratio:.3f} x the joint plan's; "
           f"solve-time ratio HiGHS/greedy {p['seconds'] / max(g['seconds'], 1e-9):.1f}")

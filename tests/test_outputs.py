@@ -83,7 +83,7 @@ def test_the_digest_sees_a_changed_number(sample_week):
     base = week_digest(sample_week.out_dir)
     frame = pd.read_parquet(sample_week.tables_dir / "financial_impact.parquet")
     bumped = frame.copy()
-    bumped.loc[0, "margin_at_risk"] += 0.01
+    bumped.loc[0, "margin_at_risk"] += 1.0  # one unit of money
     swapped = frame.iloc[[1, 0, *range(2, len(frame))]].reset_index(drop=True)
     for changed in (bumped, swapped):
         other = {**base, "tables": {**base["tables"], "financial_impact": table_digest(changed)}}

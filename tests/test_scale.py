@@ -12,7 +12,7 @@ import pytest
 
 from soe_lib.core.problems import ValidationError
 from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
-from soe_lib.finance import FinanceParams, assess_week, projection_part
+from soe_lib.finance import FinanceParams, assess_week, projection_part, week_world
 from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
 from soe_lib.run import (
     STEPS,
@@ -118,7 +118,9 @@ def test_finance_in_parts_of_whole_skus_on_a_local_cluster_equals_finance_in_pro
     feasible = here.options[here.options["feasible"]]
     assert {"transfer", "substitute", "expedite", "build_ahead"} <= set(feasible["action"])
     findings = upstream["demand_exceptions"][["sku", "location"]]
-    kept = projection_part(upstream["inventory_projection"], run.data.products, FinanceParams(), findings).rows
+    weeks = pd.DatetimeIndex(sorted(upstream["inventory_projection"]["week"].unique()))
+    world = week_world(run.data, upstream["inventory_projection"], FinanceParams(), weeks)
+    kept = projection_part(world, upstream["inventory_projection"], run.data.products, FinanceParams(), findings).rows
     assert 0 < len(kept) < 0.6 * len(upstream["inventory_projection"])  # what the client gets back: the findings' rows, not all
     assert kept[["sku", "location"]].drop_duplicates().shape[0] == findings.drop_duplicates().shape[0]
     # as many parts as it takes for equal ranges of series to put a transfer's source (another location of

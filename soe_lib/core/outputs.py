@@ -348,7 +348,7 @@ _TABLES = (
         _t("substitute_sku", "substitute: the item sold instead"),
         _t("resource", "overtime, build_ahead: the resource"),
         _t("order_id", "expedite, pull_in, raise_order: the order"),
-        _t("pool", "the shared limit it draws on (stock:SKU@location, order:line, raise:line, overtime:resource:week, slack:resource:week, receive:series)"),
+        _t("pool", "the shared limit it draws on (stock:SKU@location, order:line, raise:line, overtime:resource:week, slack:resource:week, receive:SKU@location)"),
         _t("detail", "the option in words"),
         _t("reason", "why not, when infeasible"),
     )),

@@ -63,6 +63,12 @@ def _text(values) -> np.ndarray:
     return pd.Series(values).astype(str).to_numpy(dtype=object)
 
 
+def _item(frame: pd.DataFrame) -> np.ndarray:
+    """``sku@location`` of each row: the names in keys and pools (never a row number of one part's world:
+    the parts of a split are planned together, and their keys must not collide)."""
+    return _text(frame["sku"]) + "@" + _text(frame["location"])
+
+
 def _moves(w: World, pairs: pd.DataFrame, action: str, eff: np.ndarray, stop: np.ndarray, offer: np.ndarray, key: np.ndarray,
            by_demand: bool = False, multiple: np.ndarray | float = 1.0, min_qty: np.ndarray | float = 0.0, **cols) -> pd.DataFrame:
     """Feasible option rows of ``pairs`` (gap rows with a candidate each): the cap is the candidate's
@@ -183,7 +189,7 @@ def substitute_options(w: World, substitutes: pd.DataFrame, c: dict) -> tuple[pd
     name, loc = _text(pairs["substitute_sku"]), _text(pairs["location"])
     options = _moves(
         w, pairs, "substitute", np.full(len(pairs), e), np.full(len(pairs), len(w.weeks)), np.floor(pairs["spare"].to_numpy() / ratio + 1e-9),
-        "sub:" + _text(pairs["row"]) + ":" + name, cost_per_unit=per_unit, pool="stock:" + name + "@" + loc, pool_use=ratio,
+        "sub:" + _item(pairs) + ":" + name, cost_per_unit=per_unit, pool="stock:" + name + "@" + loc, pool_use=ratio,
         pool_cap=pairs["spare"].to_numpy(), pool_week=e, substitute_sku=name,
         detail="with " + name + np.where(ratio != 1, " (" + pd.Series(ratio, dtype=float).map("{:g}".format).to_numpy(dtype=object) + " per unit)", ""),
     )
@@ -211,7 +217,7 @@ def capacity_options(w: World, capacity: pd.DataFrame, routings: pd.DataFrame, c
     unit_cost = c["cost_per_hour"] * hpu if action == "overtime" else np.full(len(pairs), float(c["cost_per_unit"]))
     options = _moves(
         w, pairs, action, t, np.full(len(pairs), len(w.weeks)), np.floor(pairs["hours"].to_numpy() / hpu + 1e-9),
-        action + ":" + _text(pairs["row"]) + ":" + res + ":" + _text(t), cost_per_unit=unit_cost, pool=pool, pool_use=hpu,
+        action + ":" + _item(pairs) + ":" + res + ":" + _text(t), cost_per_unit=unit_cost, pool=pool, pool_use=hpu,
         pool_cap=pairs["hours"].to_numpy(), resource=res, detail=("on " if action == "overtime" else "made early on ") + res + " in " + _label(w.weeks, t),
     )
     why = "its resources have no hours to add before the gap ends" if action == "overtime" else "its resources have no slack hours before the gap ends"
@@ -231,7 +237,7 @@ def shape_options(w: World, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     movable = c["max_share_of_demand"] * np.where((t >= start[:, None]) & (t <= last[:, None]), np.clip(w.demand[rows], 0, None), 0.0).sum(axis=1)
     offer = np.where(last >= e, np.floor(np.minimum(movable, receiving) + 1e-9), 0.0)
     options = _moves(w, g, "shape_demand", start, last + 1, offer, "shape:" + _text(g["gap_id"]), by_demand=True,
-                     cost_per_unit=c["cost_share_of_price"] * w.price[rows], pool="receive:" + _text(rows), pool_cap=receiving,
+                     cost_per_unit=c["cost_share_of_price"] * w.price[rows], pool="receive:" + _item(g), pool_cap=receiving,
                      detail="move demand of " + _label(w.weeks, start) + " to " + _label(w.weeks, last) + " into " + _label(w.weeks, np.minimum(last + 1, len(w.weeks) - 1)))
     why = np.select(
         [last < e, last >= len(w.weeks) - 1],
@@ -271,7 +277,7 @@ def new_order_options(w: World, routings: pd.DataFrame, products: pd.DataFrame, 
     ok = bought & (arrive <= w.gaps["last"].to_numpy())
     pairs = w.gaps[ok].reset_index(drop=True)
     arrive, lead = arrive[ok], lead[ok]
-    key = "new:" + _text(pairs["row"]) + ":" + _text(arrive)
+    key = "new:" + _item(pairs) + ":" + _text(arrive)
     options = _moves(
         w, pairs, "new_order", arrive, np.full(len(pairs), len(w.weeks)), np.full(len(pairs), np.inf), key,
         multiple=_product(products, pairs["sku"], "order_multiple", 1.0), min_qty=_product(products, pairs["sku"], "moq", 0.0),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-__all__ = ["Solution", "solve"]
+__all__: list[str] = []  # the plan's machinery (soe_lib.finance.plan calls it)
 
 BATCH_COLUMNS = 300
 FIX_COLUMNS = 2_000  # a part this large has its unused moves fixed at zero before the tree search

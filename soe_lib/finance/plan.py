@@ -336,12 +336,17 @@ def _storage_rows(md: _Model, w: World, storage: pd.DataFrame | None, cols: _Col
 
 def _model(options: pd.DataFrame, w: World) -> _Model:
     rows = model_rows(options, w)
+    # one order whatever the split of the series (parts on a cluster): HiGHS may pick another of equally good
+    # plans when the same model comes in another order, and a run's plan must not depend on the split
+    canon = options.iloc[rows][["sku", "location", "action", "pool", "pool_week", "eff", "stop", "fixed_key", "source_location", "substitute_sku",
+                                "resource", "order_id"]].astype(str)
+    rows = rows[np.lexsort([canon[c].to_numpy() for c in reversed(canon.columns)])]
     m = options.iloc[rows].reset_index(drop=True)
     # the only move on its SKU-location never usefully takes more than it recovers all it can with alone
     alone = ~m["row"].duplicated(keep=False).to_numpy()
     m["cap"] = np.where(alone, np.minimum(m["cap"], m["qty"]), m["cap"])
     prof = profiles(w, m["eff"].to_numpy(), m["stop"].to_numpy(), m["row"].to_numpy(dtype=np.int64), m["by_demand"].to_numpy(dtype=bool))
-    series, si = np.unique(m["row"].to_numpy(dtype=np.int64), return_inverse=True)
+    si, series = pd.factorize(m["row"].to_numpy(dtype=np.int64))  # series in the options' order
     pos, weight = _scenarios(w, series)
     return _Model(m.assign(_option=rows), prof, series, si, pos, weight)
 
