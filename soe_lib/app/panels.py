@@ -195,11 +195,14 @@ def grid_payload(table: pd.DataFrame) -> tuple[list[list], list[int]]:
     numeric = [i for i, c in enumerate(table.columns) if kinds[c] in PY_FORMATS]
     cols = []
     for i, c in enumerate(table.columns):
+        # DataTables puts a cell's text into the page as HTML: everything is escaped here (an owner or a
+        # description typed as <img onerror=...> is shown as those characters, never run)
+        text = [html.escape(str(t)) for t in shown[c].tolist()]
         if i in numeric:
             values = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
-            cols.append([[t, None if np.isnan(v) else float(v)] for t, v in zip(shown[c].tolist(), values, strict=True)])
+            cols.append([[t, None if np.isnan(v) else float(v)] for t, v in zip(text, values, strict=True)])
         else:
-            cols.append(shown[c].tolist())
+            cols.append(text)
     return [list(r) for r in zip(*cols, strict=True)] if cols else [], numeric
 
 
