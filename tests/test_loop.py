@@ -211,8 +211,14 @@ def test_the_cli_records_an_action_that_the_next_weeks_outcomes_report(two_weeks
         assert row["item_id"] == a.item_id and row["money_then"] == pytest.approx(a.item_money_at_risk)
         if a.id % NOT_EXECUTED_EVERY == 0:
             assert row["executed"] == "no" and row["status"] == "not executed"
-        elif a.action_type in ("expedite", "pull_in", "transfer", "build_ahead"):
+        elif a.action_type in ("expedite", "pull_in", "transfer", "build_ahead", "new_order", "raise_order"):
             assert row["executed"] == "yes" and row["status"] in ("worked", "partly", "no effect")
+    # what the executed actions are credited with is the bridge's decisions part (a counterfactual), not the
+    # item's money then minus now (which a new S&OP plan or other supply changes would move as well)
+    executed_now = outcomes[outcomes["executed"] == "yes"]
+    assert len(executed_now) >= 1
+    bridge = read_table(out / "2026-W49" / "tables", "risk_bridge").set_index(["measure", "component"])["amount"]
+    assert executed_now["realised_benefit"].sum() == pytest.approx(-bridge[("margin at risk", "decisions")], rel=1e-9, abs=1e-6)
 
 
 def test_the_second_week_says_what_changed(two_weeks):

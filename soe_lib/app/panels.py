@@ -607,7 +607,7 @@ class RecordPanel(widgets.VBox):
             text = f"{r.action.replace('_', ' ')}: {r.detail}"
             planned = r.chosen_qty > 0
             label = f"{text} (plan: {r.chosen_qty:,.0f} units, net {r.chosen_net_benefit:,.0f})" if planned else f"{text} (alone: net {r.net_benefit:,.0f})"
-            target = r.order_id or r.source_location or r.substitute_sku or r.resource
+            target = r.order_id or r.source_location or r.substitute_sku or r.resource or (str(r.effective_week) if r.action == "new_order" else "")
             qty, benefit, cost = (r.chosen_qty, r.chosen_net_benefit, r.chosen_cost) if planned else (r.qty, r.net_benefit, r.cost)
             self.states[text] = {"action_type": r.action, "target": target, "qty": float(qty or 0.0), "expected_benefit": float(benefit or 0.0),
                                  "expected_cost": float(cost or 0.0), "pool": str(getattr(r, "pool", "") or "")}

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from ..core.excel import FORMULA_STARTS
 from ..core.paths import outputs_dir
+from ..core.weeks import parse_week, week_label
 
 __all__ = ["STATUSES", "ActionLog", "ActionLogError", "Conflict", "StaleUpdate", "default_url", "item_state", "minutes_dir"]
 
@@ -419,8 +420,10 @@ def item_state(tables_dir: Path, item_id: str, action_type: str | None = None) -
     if option is None:
         return where, {**state, "action_type": action_type or ""}, str(item["best_action"] or "")
     planned = option["chosen_qty"] > 0
+    arrive = week_label(parse_week(option["effective_week"])) if option["action"] == "new_order" else ""  # a new order's target: the week it arrives
     state |= {
-        "action_type": str(option["action"]), "target": str(option["order_id"] or option["source_location"] or option["substitute_sku"] or option["resource"] or ""),
+        "action_type": str(option["action"]),
+        "target": str(option["order_id"] or option["source_location"] or option["substitute_sku"] or option["resource"] or arrive or ""),
         "pool": str(option.get("pool", "") or ""),
         "qty": float(option["chosen_qty"] if planned else option["qty"]),
         "expected_benefit": float(option["chosen_net_benefit"] if planned else option["net_benefit"]),

@@ -8,6 +8,8 @@
 | expedite, pull_in | the target order's ETA is earlier than when decided, or it is gone before its old ETA (arrived early) | its ETA did not move and the action is due |
 | transfer | a transfer line of the item to its location appeared since | none appeared and the action is due |
 | build_ahead | a production line of the item appeared since | none appeared and the action is due |
+| new_order | a purchase line of the item appeared since | none appeared and the action is due |
+| raise_order | the target order holds more units than when decided | it does not and the action is due |
 | overtime | the target resource has more available hours over the weeks both runs cover | its hours did not rise and the action is due |
 | shape_demand | the item's plan plus booked orders fell over the first three weeks both runs cover | they did not fall and the action is due |
 | anything else (substitute, allocate, free text) | - | - (``unknown``) |
@@ -72,7 +74,7 @@ def _orders(actions: pd.DataFrame, then_supply: dict[str, pd.DataFrame], now_sup
     return pd.DataFrame({"action_id": j["id"].to_numpy(), "executed": verdict, "evidence": evidence})
 
 
-NEW_LINE_KIND = {"transfer": "transfer", "build_ahead": "production"}
+NEW_LINE_KIND = {"transfer": "transfer", "build_ahead": "production", "new_order": "purchase"}
 SHAPED_WEEKS = 3  # shaping moves demand out of the next weeks
 
 
@@ -88,6 +90,19 @@ def _new_lines(actions: pd.DataFrame, then_supply: dict[str, pd.DataFrame], now_
                          & (now_supply["location"] == a.location).to_numpy() & ~now_supply["order_id"].isin(known).to_numpy()]
         verdict = "yes" if len(new) else ("no" if a.due else "unknown")
         rows.append((a.id, verdict, f"new {kind} {', '.join(new['order_id'].astype(str))} ({new['qty'].sum():,.0f} units)" if len(new) else f"no new {kind} line"))
+    return pd.DataFrame(rows, columns=["action_id", "executed", "evidence"])
+
+
+def _raised(actions: pd.DataFrame, then_supply: dict[str, pd.DataFrame], now_supply: pd.DataFrame) -> pd.DataFrame:
+    """raise_order: the target order holds more units than when the action was decided."""
+    acts = actions[actions["action_type"] == "raise_order"]
+    rows = []
+    for a in acts.itertuples():
+        before = then_supply.get(a.week, pd.DataFrame(columns=["order_id", "qty"]))
+        b = float(before.loc[before["order_id"] == a.target, "qty"].sum())
+        n = float(now_supply.loc[now_supply["order_id"] == a.target, "qty"].sum())
+        verdict = "yes" if n > b + 1e-9 else ("no" if a.due else "unknown")
+        rows.append((a.id, verdict, f"order {a.target}: {b:,.0f} -> {n:,.0f} units"))
     return pd.DataFrame(rows, columns=["action_id", "executed", "evidence"])
 
 
@@ -128,7 +143,7 @@ def executed(actions: pd.DataFrame, then: dict[str, dict[str, pd.DataFrame]], no
     acts = actions.assign(due=parse_weeks(actions["due_week"]).to_numpy() <= run_week.to_datetime64())
     pick = lambda name: {w: t[name] for w, t in then.items()}  # noqa: E731
     parts = [
-        _orders(acts, pick("supply"), now["supply"], run_week), _new_lines(acts, pick("supply"), now["supply"]),
+        _orders(acts, pick("supply"), now["supply"], run_week), _new_lines(acts, pick("supply"), now["supply"]), _raised(acts, pick("supply"), now["supply"]),
         _hours(acts, pick("capacity"), now["capacity"]), _shaping(acts, pick("demand"), now["demand"]),
     ]
     found = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(columns=["action_id", "executed", "evidence"])
@@ -141,8 +156,8 @@ def executed(actions: pd.DataFrame, then: dict[str, dict[str, pd.DataFrame]], no
 def decision_receipts(actions: pd.DataFrame, verdicts: pd.DataFrame, now_supply: pd.DataFrame, then_supply: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.DataFrame:
     """Receipts moved or made by executed decisions, as (action_id, sku, location, week, qty) changes on
     this week's horizon: an expedited order's quantity leaves its old ETA and lands at its new one; a
-    transfer or build-ahead made lands at its ETA, and a transfer leaves its donor (the action's target
-    location) the week before. (For the risk bridge's "decisions" part and each action's credit.)"""
+    transfer, build-ahead or new order made lands at its ETA, and a transfer leaves its donor (the
+    action's target location) the week before; a raised order's extra units land at its ETA. (For the risk bridge's "decisions" part and each action's credit.)"""
     cols = ["action_id", "sku", "location", "week", "qty"]
     if actions.empty or verdicts.empty:
         return pd.DataFrame(columns=cols)
@@ -155,6 +170,10 @@ def decision_receipts(actions: pd.DataFrame, verdicts: pd.DataFrame, now_supply:
     rows.append(both.assign(week=both["eta_then"], qty=-both["qty"]))
     rows.append(both.assign(week=both["eta_week"]))
     known = set(then_supply["order_id"])
+    raised = done[done["action_type"] == "raise_order"][["action_id", "target"]].drop_duplicates("target")
+    grown = now_supply.merge(raised, left_on="order_id", right_on="target").merge(
+        then_supply.groupby("order_id", as_index=False)["qty"].sum().rename(columns={"qty": "qty_then"}), on="order_id")
+    rows.append(grown.assign(week=grown["eta_week"], qty=grown["qty"] - grown["qty_then"]))
     for action_type, kind in NEW_LINE_KIND.items():
         wanted = done[done["action_type"] == action_type][["action_id", "sku", "location", "target"]].drop_duplicates(["sku", "location"])
         made = now_supply[now_supply["kind"].eq(kind).fillna(False) & ~now_supply["order_id"].isin(known)].merge(wanted, on=["sku", "location"])

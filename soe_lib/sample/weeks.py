@@ -16,7 +16,8 @@ before, all SKU-locations at once:
 - **recorded decisions are carried out**, from the week after the meeting that recorded them: an
   expedite or pull-in brings its order up to two weeks earlier (not before that week), a transfer
   ships the units from the source location (a new transfer line, landing that week), a build-ahead
-  adds a production order of the units that week, shaping moves the units of plan from the next two
+  adds a production order of the units that week, a new order (re-plan) adds a purchase order arriving
+  in the week decided, a raised order gets the units more, shaping moves the units of plan from the next two
   weeks to six weeks out, overtime adds 25 % to the resource's hours. One action in three (by id) is
   **not** carried out, as happens.
 
@@ -163,6 +164,13 @@ def _carry_out(t: dict[str, pd.DataFrame], actions: pd.DataFrame, week: pd.Times
             supply = pd.concat([supply, pd.DataFrame([{"order_id": f"MO-D{a.id:05d}", "sku": a.sku, "location": a.location, "week": week.strftime("%Y-%m-%d"),
                                                        "eta_week": week.strftime("%Y-%m-%d"), "qty": int(round(a.qty)), "supplier": "", "kind": "production"}])],
                                ignore_index=True)
+        elif a.action_type == "new_order" and a.qty and a.qty > 0:  # target: the week it is to arrive
+            arrive = max(parse_weeks(pd.Series([a.target or week.strftime("%Y-%m-%d")])).iloc[0], week)
+            supply = pd.concat([supply, pd.DataFrame([{"order_id": f"PO-D{a.id:05d}", "sku": a.sku, "location": a.location,
+                                                       "week": arrive.strftime("%Y-%m-%d"), "eta_week": arrive.strftime("%Y-%m-%d"), "qty": int(round(a.qty)),
+                                                       "supplier": "", "kind": "purchase"}])], ignore_index=True)
+        elif a.action_type == "raise_order" and a.qty and a.qty > 0 and (line := supply["order_id"] == a.target).any():
+            supply.loc[line, "qty"] = supply.loc[line, "qty"] + int(round(a.qty))
         elif a.action_type == "shape_demand" and a.qty and a.qty > 0:
             t["demand_plan"] = _shape(t["demand_plan"], a.sku, a.location, week, float(a.qty))
         elif a.action_type == "overtime" and (res := capacity["resource"] == a.target).any():
