@@ -302,6 +302,7 @@ def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 300) -> list[
         str(notebooks_dir() / REVIEW_NOTEBOOK),
         "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True",
         "--theme=light", "--show_tracebacks=False",
+        "--KernelManager.transport=ipc",  # kernels on Unix sockets beside their connection files, never TCP ports
         f"--MappingKernelManager.cull_idle_timeout={cull_after}",
         f"--MappingKernelManager.cull_interval={max(1, min(60, cull_after // 2))}",
         "--MappingKernelManager.cull_connected=False",  # a page open in the meeting keeps its kernel

@@ -9,7 +9,7 @@ from .items import ITEM_PREFIX, WORSE_SHARE, WORSE_UNITS, eased, item_id, worse
 from .kernel import Flows, Money, Policy, Spread, backorder_shares, flows, money, position, spread_of, value
 from .matrix import BLOCK_ROWS, WEEK_NS, RowsOnDisk, WeekMatrix, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import DOCUMENTS, OUTPUTS, OutCol, OutputContractError, OutputTable, check_table, outputs_markdown, tables_of_step
-from .params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs
+from .params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param, param_specs, shown
 from .paths import (
     PACKAGE_DIR,
     REVIEW_NOTEBOOK,
@@ -114,6 +114,7 @@ __all__ = [
     "week_labels",
     "weeks_between",
     "weeks_of_supply",
+    "shown",
     "workspace",
     "worse",
 ]

@@ -70,6 +70,8 @@ class Table:
     sum_duplicates: bool = False
     references: dict[str, str] = field(default_factory=dict)  # column -> referenced table
     doc: str = ""
+    line_key: tuple[str, ...] = ()  # unique where its first column is given (a supply line with its order id)
+    may_be_empty: bool = False  # a required table without rows is a state, not an error (nothing on order)
 
 
 def _code(name: str, **kw) -> Column:
@@ -157,7 +159,9 @@ TABLES: dict[str, Table] = {
                        doc="yes: a confirmed order (its quantity is fixed); no: a planned order that can be raised beyond the frozen fence; blank: yes"),
             ),
             references=_SL,
-            doc="open inbound supply lines (production, purchase, transfer)",
+            doc="open inbound supply lines (production, purchase, transfer); a line with an order id is unique by order, SKU, location and week",
+            line_key=("order_id", "sku", "location", "week"),
+            may_be_empty=True,
         ),
         Table(
             "open_orders",

@@ -23,7 +23,7 @@ from typing import Any
 
 from .weeks import parse_week
 
-__all__ = ["CycleParams", "EngineParams", "FocusParams", "ParamSpec", "ParameterError", "check_value", "param", "param_specs"]
+__all__ = ["CycleParams", "EngineParams", "FocusParams", "ParamSpec", "ParameterError", "check_value", "param", "param_specs", "shown"]
 
 
 class ParameterError(ValueError):
@@ -98,12 +98,21 @@ def param_specs(cls: type) -> list[ParamSpec]:
     return specs
 
 
+SHOWN_CHARACTERS = 200  # a value in a message or a log line is cut to this: a 200 MB value is not echoed
+
+
+def shown(value: Any, limit: int = SHOWN_CHARACTERS) -> str:
+    """``repr(value)`` cut to ``limit`` characters (saying how long it was)."""
+    text = repr(value) if not isinstance(value, (list, dict)) or len(value) < 10_000 else f"<{type(value).__name__} of {len(value):,} items>"
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def check_value(spec: ParamSpec, value: Any, source: str = "parameters") -> Any:
     """``value`` if it fits ``spec`` (an int is accepted for a float), else :class:`ParameterError`
     naming the source, the parameter, the rule and the value."""
 
     def refuse(why: str) -> ParameterError:
-        return ParameterError(f"{source}: parameter '{spec.name}' must be {spec.rule}; {why}: {value!r}")
+        return ParameterError(f"{source}: parameter '{spec.name}' must be {spec.rule}; {why}: {shown(value)}")
 
     if value is None:
         if spec.nullable:

@@ -6,6 +6,11 @@ for people carry the ISO label ``"2026-W48"`` instead.
 
 Input accepts an ISO week (``2026-W48``, ``2026W48``, ``2026-W48-3``) or any date pandas can read
 (``2026-11-25``, ``11/25/2026``, an Excel date); a date is normalised to the Monday of its ISO week.
+**Dates with slashes** are read by one rule per column (:func:`slashed_order`): the column's own dates
+decide whether it is month-first (``11/25/2026``: a second number above 12) or day-first
+(``25/11/2026``: a first number above 12); a column whose slashed dates all fit both (``03/11/2025``:
+11 March or 3 November?) is ambiguous, and one that holds both kinds is mixed: both are refused
+(write ISO dates, ``2025-11-03``, or ISO weeks).
 Text is parsed once per distinct value, so a 15-million-row column with 170 distinct weeks costs
 170 parses plus one vectorised ``map``.
 """
@@ -20,6 +25,7 @@ import pandas as pd
 
 __all__ = [
     "ISO_WEEK",
+    "slashed_order",
     "parse_week",
     "parse_weeks",
     "week_label",
@@ -35,8 +41,42 @@ def _monday(value: dt.date | pd.Timestamp) -> pd.Timestamp:
     return ts - pd.Timedelta(days=ts.weekday())
 
 
-def _parse_one(value: object) -> pd.Timestamp | None:
-    """One value to its ISO Monday, or None when it is not a week or a date."""
+SLASHED = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s.*)?$")
+
+
+def slashed_order(texts) -> str | None:
+    """How a column writes its slashed dates (see the module doc): ``"month"``, ``"day"``, ``"ambiguous"``
+    (every one fits both), ``"mixed"`` (some only fit one, some only the other), or None (none slashed)."""
+    day_first = month_first = slashed = False
+    for text in texts:
+        match = SLASHED.match(str(text)) if isinstance(text, str) else None
+        if not match:
+            continue
+        slashed = True
+        a, b = int(match.group(1)), int(match.group(2))
+        day_first |= a > 12
+        month_first |= b > 12
+    if not slashed:
+        return None
+    if day_first and month_first:
+        return "mixed"
+    return "day" if day_first else "month" if month_first else "ambiguous"
+
+
+def _parse_slashed(text: str, order: str) -> pd.Timestamp | None:
+    match = SLASHED.match(text)
+    a, b, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    year = year + 2000 if year < 100 else year
+    day, month = (a, b) if order == "day" else (b, a)
+    try:
+        return _monday(dt.date(year, month, day))
+    except ValueError:
+        return None
+
+
+def _parse_one(value: object, slashed: str | None = None) -> pd.Timestamp | None:
+    """One value to its ISO Monday, or None when it is not a week or a date (a slashed date: by the
+    column's order ``slashed``; None when its order is unknown, ambiguous or mixed)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
@@ -45,6 +85,8 @@ def _parse_one(value: object) -> pd.Timestamp | None:
     text = str(value).strip()
     if not text:
         return None
+    if SLASHED.match(text):
+        return _parse_slashed(text, slashed) if slashed in ("day", "month") else None
     match = ISO_WEEK.match(text)
     if match:
         year, week = int(match.group(1)), int(match.group(2))
@@ -60,8 +102,9 @@ def _parse_one(value: object) -> pd.Timestamp | None:
 
 
 def parse_week(value: object) -> pd.Timestamp:
-    """Parse one ISO week or date to the Monday of its ISO week; raise ``ValueError`` if unreadable."""
-    ts = _parse_one(value)
+    """Parse one ISO week or date to the Monday of its ISO week; raise ``ValueError`` if unreadable (a
+    slashed date alone is read month-first when it can only be that, day-first likewise, else refused)."""
+    ts = _parse_one(value, slashed_order([value]))
     if ts is None:
         raise ValueError(f"not an ISO week (e.g. 2026-W48) or a date: {value!r}")
     return ts
@@ -76,8 +119,9 @@ def parse_weeks(values: pd.Series) -> pd.Series:
         ts = pd.to_datetime(values)
         return (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")).astype("datetime64[ns]")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    order = slashed_order(uniques)
     # one extra NaT at the end: code -1 (missing) picks it
-    parsed = pd.DatetimeIndex([_parse_one(u) for u in uniques] + [None], dtype="datetime64[ns]").to_numpy()
+    parsed = pd.DatetimeIndex([_parse_one(u, order) for u in uniques] + [None], dtype="datetime64[ns]").to_numpy()
     return pd.Series(parsed[codes], index=values.index, name=values.name)
 
 

@@ -1,6 +1,6 @@
 """Financial impact (step 4): money at risk, plan vs estimate, countermeasures, the decision list, feedback to S&OP."""
 
-from .catalogue import ACTIONS, load_catalogue
+from .catalogue import ACTIONS, CatalogueError, load_catalogue
 from .countermeasures import COLUMNS, generate_options, substitutes_at
 from .decisions import FIRST_MOVE, cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
@@ -22,6 +22,7 @@ from .world import World, make_world, profiles, series_blocks
 __all__ = [
     "ACTIONS",
     "COLUMNS",
+    "CatalogueError",
     "FIRST_MOVE",
     "FinanceParams",
     "FinanceWeek",

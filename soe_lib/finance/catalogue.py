@@ -8,18 +8,46 @@ import yaml
 
 from ..core.paths import catalogues_dir
 
-__all__ = ["ACTIONS", "load_catalogue"]
+__all__ = ["ACTIONS", "CatalogueError", "load_catalogue"]
 
 ACTIONS = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate", "shape_demand", "accept")
+MAX_BYTES = 1 << 20  # a catalogue is a few kilobytes
+
+
+class CatalogueError(ValueError):
+    """The catalogue cannot be used; the message names the file and what is wrong."""
+
+
+def _path(name: str | Path) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() or path.exists() else catalogues_dir() / path
 
 
 def load_catalogue(name: str | Path = "countermeasures.yaml") -> dict:
-    """The catalogue YAML (a name in ``parameters/catalogues/`` or a path); every action must be there."""
-    path = Path(name)
-    if not path.is_absolute() and not path.exists():
-        path = catalogues_dir() / path
-    catalogue = yaml.safe_load(path.read_text())
+    """The catalogue YAML (a name in ``parameters/catalogues/`` or a path): a mapping of every action in
+    :data:`ACTIONS` to its settings, numbers where numbers are expected. Anything else is a
+    :class:`CatalogueError` naming the file (the run checks it before any notebook starts)."""
+    path = _path(name)
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+        text = raw.decode("utf-8-sig")
+        if len(raw) > MAX_BYTES or "\x00" in text:
+            raise CatalogueError(f"{path}: not a countermeasure catalogue (a YAML file of a few kilobytes)")
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise CatalogueError(f"{path}: YAML aliases (*name) are not accepted; write each value out")
+        catalogue = yaml.safe_load(text)
+    except CatalogueError:
+        raise
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        why = getattr(exc, "strerror", None) or (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+        raise CatalogueError(f"{path}: cannot read the countermeasure catalogue ({why})") from None
+    if not isinstance(catalogue, dict) or not all(isinstance(v, dict) or v is None for v in catalogue.values()):
+        raise CatalogueError(f"{path}: not a countermeasure catalogue (a mapping of each action to its settings is expected)")
     missing = [a for a in ACTIONS if a not in catalogue]
     if missing:
-        raise ValueError(f"{path}: the countermeasure catalogue lacks {', '.join(missing)}")
+        raise CatalogueError(f"{path}: the countermeasure catalogue lacks {', '.join(missing)}")
+    catalogue = {a: dict(v or {}) for a, v in catalogue.items()}
+    wrong = [f"{a}.{k}" for a, v in catalogue.items() for k, x in v.items() if k != "description" and (isinstance(x, bool) or not isinstance(x, (int, float)))]
+    if wrong:
+        raise CatalogueError(f"{path}: not numbers: {', '.join(wrong[:5])}")
     return catalogue

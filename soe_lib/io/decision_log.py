@@ -183,6 +183,11 @@ class ActionLog:
 
     def __post_init__(self) -> None:
         self.sqlite = self.url.startswith("sqlite")
+        database = sa.engine.make_url(self.url).database if self.sqlite else None
+        if database and database != ":memory:" and Path(database).is_file() and Path(database).stat().st_size == 0:
+            # SQLite would take an empty file as a new, empty log: the decisions it should hold would be lost unseen
+            raise ActionLogError(f"the decision database {Path(database).name} is an empty file (0 bytes), not a decision log: restore it from a "
+                                 "backup, or remove it to start a new log")
         try:
             _create_owner_only(self.url)
             kwargs = {"connect_args": {"timeout": self.busy_timeout}} if self.sqlite else {"pool_pre_ping": True}

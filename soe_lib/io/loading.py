@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..core.contract import TABLES, Table
 from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
-from ..core.problems import Problem, ValidationError, ValidationReport
+from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
 from .parts import (
@@ -182,6 +182,10 @@ def load_data(
     run_week = pd.NaT
     if report.ok:
         actual_weeks = _weeks_frame(profiles["actuals"]) if "actuals" in split else tables["actuals"]
+        if week is None or (isinstance(week, str) and not week.strip()):
+            weekly = profiles["actuals"]["weekly"] if "actuals" in split else None
+            report.extend(_future_dated(actual_weeks, sources["actuals"].label, weekly))
+    if report.ok:
         try:
             run_week = _resolve_week(week, actual_weeks)
         except ValueError as exc:
@@ -196,6 +200,42 @@ def load_data(
     if strict and not report.ok:
         raise ValidationError(report)
     return dataset
+
+
+FULL_WEEK_SHARE = 0.1  # a week with fewer rows than this share of a usual recent week is not a week of actuals
+
+
+def last_full_week(weekly_rows: pd.Series) -> pd.Timestamp | None:
+    """The last week of actuals that holds at least :data:`FULL_WEEK_SHARE` of the rows of the median
+    week of the 13 before the last such week: later weeks with a few rows are dated in the future (an
+    extract's typo, a pre-booked delivery), not the data's week."""
+    counts = weekly_rows.sort_index()
+    if counts.empty:
+        return None
+    typical = float(np.median(counts.to_numpy()[-26:]))  # the recent weeks (with a few stray ones among them)
+    full = counts[counts >= max(1.0, FULL_WEEK_SHARE * typical)]
+    return full.index.max() if len(full) else counts.index.max()
+
+
+def _future_dated(actuals: pd.DataFrame, label: str, weekly: pd.Series | None = None) -> list[Problem]:
+    """Rows of actuals after the data's last full week (:func:`last_full_week`) would move the run week
+    past weeks every other item has no actuals for (their demand counted as zero): an error naming them.
+    ``weekly``: units per week of actuals given in parts (their rows are not held here)."""
+    if actuals.empty:
+        return []
+    weeks = pd.to_datetime(actuals["week"])
+    from_parts = weekly is not None
+    last = last_full_week(weekly if from_parts else weeks.value_counts())
+    late = (weeks > last).to_numpy()
+    if last is None or not late.any():
+        return []
+    what = (f"dated after {week_label(last)}, the last week most items have actuals for; they would make the run week "
+            f"{week_label(weeks.max() + pd.Timedelta(weeks=1))} and count every other item's weeks since as zero demand: correct the dates, "
+            f"or run a later week on purpose with --week")
+    if from_parts:
+        return [Problem("error", "actuals", label, "week", "not in the future", f"weeks {', '.join(sorted({week_label(w) for w in weeks[late]}))} are " + what)]
+    return [problem_for_rows("error", "actuals", label, "week", "not in the future", f"{int(late.sum())} rows are " + what, np.flatnonzero(late),
+                             actuals["week"].map(week_label) if len(actuals) else None)]
 
 
 def _after_last(actuals: pd.DataFrame) -> pd.Timestamp | None:

@@ -194,6 +194,18 @@ def read_source(source: Source) -> tuple[pd.DataFrame, list[Problem]]:
         text = [f.name for f in schema if pa_types.is_string(f.type) or pa_types.is_large_string(f.type)]
         frame = pq.read_table([str(p) for p in parts], read_dictionary=text).to_pandas()
     else:
+        merged = merged_ranges(source)
+        if merged:  # a merged cell keeps its value in its first cell only: the others would read as blank
+            raise ValueError(f"merged cells {', '.join(merged[:5])}{' and more' if len(merged) > 5 else ''}: "
+                             "only their first cell holds the value, the others would read as blank; unmerge them (one value per cell)")
         frame = pd.read_excel(source.path, sheet_name=source.sheet, dtype=str, engine="openpyxl")
     frame.columns = [normalise_header(c) for c in frame.columns]
     return frame, notes
+
+
+def merged_ranges(source: Source) -> list[str]:
+    """The merged cell ranges of a workbook sheet (``A3:A5``), in sheet order."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(source.path)[source.sheet]  # merged ranges are not known in read-only mode
+    return [str(r) for r in sheet.merged_cells.ranges]

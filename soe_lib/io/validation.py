@@ -20,7 +20,7 @@ from pandera.errors import SchemaErrors
 
 from ..core.contract import MAX_NUMBER, Column, Table
 from ..core.problems import Problem, problem_for_rows
-from ..core.weeks import parse_weeks
+from ..core.weeks import SLASHED, parse_weeks, slashed_order, week_label
 
 __all__ = [
     "Codes",
@@ -136,6 +136,13 @@ def _type_column(table: Table, col: Column, values: pd.Series, file: str, as_cod
     else:
         typed, codes_out = _type_week(values, distinct)
     problems = []
+    if col.kind == "week" and (order := slashed_order(distinct[1] if distinct is not None else values.dropna().unique())) in ("ambiguous", "mixed"):
+        slashed = values.astype("string").str.match(SLASHED.pattern).fillna(False).to_numpy(dtype=bool)
+        why = ("dates with slashes that read as day/month and as month/day alike (03/11/2025: 3 November or 11 March?)" if order == "ambiguous"
+               else "dates with slashes written day-first (25/11/2026) and month-first (11/25/2026) in one column")
+        problems.append(problem_for_rows("error", table.name, file, col.name, "one date order", why + ": write ISO dates (2025-11-03) or ISO weeks (2025-W45)",
+                                         np.flatnonzero(slashed), values))
+        blank = blank | slashed  # said here, not again as unreadable
     if col.kind in UNREADABLE:
         bad = ~blank & typed.isna().to_numpy()
         if bad.any():
@@ -162,7 +169,10 @@ def type_table(table: Table, raw: pd.DataFrame, file: str, key_codes_only: bool 
     codes_out: Codes = {}
     out = raw.copy(deep=False)  # typed columns replace raw ones; extra columns are shared, not copied
     if table.required and len(raw) == 0:
-        problems.append(Problem("error", table.name, file, "", "not empty", "the table has no rows"))
+        if table.may_be_empty:
+            problems.append(Problem("warning", table.name, file, "", "not empty", "the table has no rows: nothing is on order, every gap is short of all its demand"))
+        else:
+            problems.append(Problem("error", table.name, file, "", "not empty", "the table has no rows"))
     for col in table.columns:
         if col.name not in raw.columns:
             if col.required:
@@ -230,6 +240,14 @@ def _upper_rule(col: Column) -> tuple[pa.Check, str, str] | None:
     return pa.Check.le(col.max), f"<= {col.max:g}", f"must be at most {col.max:g}"
 
 
+def _key_labels(rows: pd.DataFrame, key: tuple[str, ...]) -> tuple[str, ...]:
+    """``a / b / c`` per row of its key's values (a blank value as blank: a location left empty holds everywhere)."""
+    def text(v: object) -> str:
+        return "" if pd.isna(v) else week_label(v) if isinstance(v, pd.Timestamp) else str(v)
+
+    return tuple(" / ".join(text(v) for v in r) for r in rows[list(key)].itertuples(index=False))
+
+
 def check_values(table: Table, typed: pd.DataFrame, file: str, cached: Codes | None = None) -> list[Problem]:
     """Check bounds, allowed values and unique keys on a typed table (references: :func:`check_references`)."""
     rules: dict[tuple[str, int], tuple[str, str]] = {}
@@ -251,14 +269,21 @@ def check_values(table: Table, typed: pd.DataFrame, file: str, cached: Codes | N
         dup = duplicate_positions(frame, table.key, cached)
         if len(dup):
             key = ", ".join(table.key)
-            first = frame.iloc[dup[:5]][list(table.key)].astype(str)
-            labels = tuple(" / ".join(r) for r in first.itertuples(index=False))
+            labels = _key_labels(frame.iloc[dup[:5]], table.key)
             problems.append(
                 problem_for_rows(
                     "error", table.name, file, key, f"unique ({key})",
                     f"duplicate key: more than one row for the same {key}", dup, examples=labels,
                 )
             )
+    if table.line_key and len(frame):
+        given = frame[table.line_key[0]].notna().to_numpy()
+        dup = np.flatnonzero(given)[duplicate_positions(frame[given].reset_index(drop=True), table.line_key)]
+        if len(dup):
+            key = ", ".join(table.line_key)
+            labels = _key_labels(frame.iloc[dup[:5]], table.line_key)
+            problems.append(problem_for_rows("error", table.name, file, key, f"unique ({key})",
+                                             f"the same line twice: more than one row for the same {key} (it would be counted twice)", dup, examples=labels))
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as exc:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,15 +35,31 @@ def known_parameters(notebooks: list[Path]) -> dict[str, set[str]]:
     return {nb.name: set(declared_parameters(nb)) - set(RUNNER_OWNED) for nb in notebooks}
 
 
+def ipc_kernel_manager() -> Any:
+    """A kernel manager whose kernel talks over Unix sockets (``transport=ipc``), never TCP ports: no
+    port to collide with another run ("Address already in use"), nothing another user can connect to.
+    The sockets live in a private temporary folder (a socket path may hold ~100 characters)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder = tempfile.mkdtemp(prefix="soe-k-")
+    return AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "kernel"))
+
+
 def execute_notebook(notebook: Path, target: Path, parameters: dict[str, Any], cwd: Path, km: Any = None) -> None:
-    """Run ``notebook`` with ``parameters`` injected, writing the executed copy to ``target``;
-    raises what papermill raises (``PapermillExecutionError`` for a failing cell)."""
+    """Run ``notebook`` with ``parameters`` injected, writing the executed copy to ``target``; the kernel
+    over IPC (:func:`ipc_kernel_manager`) unless ``km`` is given. Raises what papermill raises
+    (``PapermillExecutionError`` for a failing cell)."""
     import papermill
 
-    papermill.execute_notebook(
-        str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False,
-        **({"km": km} if km is not None else {}),
-    )
+    own = km is None
+    km = ipc_kernel_manager() if own else km
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(target), parameters=parameters, cwd=str(cwd), kernel_name="python3", progress_bar=False, log_output=False, km=km,
+        )
+    finally:
+        if own:  # a kernel manager handed to papermill is not shut down by it
+            stop_kernel(km)
 
 
 # What every weekly notebook imports first: a warm kernel has them loaded before its notebook starts.
@@ -66,12 +84,11 @@ class WarmKernel:
     def _start(self, cwd: Path, code: str) -> None:
         import asyncio
 
-        from jupyter_client.manager import AsyncKernelManager
 
         try:
             # the asynchronous manager nbclient itself uses: its clean-up on SIGTERM/SIGINT then works as for
             # a kernel of its own (a synchronous manager cannot be shut down from inside nbclient's loop)
-            km = AsyncKernelManager(kernel_name="python3")
+            km = ipc_kernel_manager()
             asyncio.run(km.start_kernel(cwd=str(cwd)))
             self.km = km
             self._run(code, timeout=300)
@@ -137,6 +154,14 @@ def stop_kernel(km: Any) -> None:
             process.wait(timeout=30)
     with contextlib.suppress(Exception):
         km.cleanup_connection_file()
+    _remove_sockets(km)
+
+
+def _remove_sockets(km: Any) -> None:
+    """The private folder of an IPC kernel's sockets (:func:`ipc_kernel_manager`), once it is stopped."""
+    folder = os.path.dirname(str(getattr(km, "ip", "")))
+    if getattr(km, "transport", "") == "ipc" and os.path.basename(folder).startswith("soe-k-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _BESIDE = """

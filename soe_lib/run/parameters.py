@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ..core.params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs
+from ..core.params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs, shown
 from ..finance.params import FinanceParams
 from ..loop.params import LoopParams
 from ..sensing.params import ExceptionParams, SensingParams
@@ -101,25 +101,52 @@ def write_parameter_files(folder: Path) -> list[Path]:
     return paths
 
 
-def load_file(path: Path) -> dict[str, Any]:
-    """One YAML mapping of parameter name -> value."""
+MAX_PARAMETER_FILE = 1 << 20  # a parameter file is a few hundred bytes: beyond a megabyte it is not one
+
+
+def read_yaml(text: str, where: str) -> Any:
+    """YAML as plain data: no tags beyond YAML's own (``safe_load``), and **no aliases** (``&a`` / ``*a``: a
+    few lines of them expand to gigabytes, the "billion laughs"); any fault is a :class:`ParameterError`
+    saying where, never a traceback."""
     try:
-        values = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"{path}: cannot read parameters: {exc}") from exc
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise ParameterError(f"{where}: YAML aliases (*name) are not accepted in parameters; write each value out")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ParameterError(f"{where}: not readable as YAML ({shown(why)})") from None
+    except RecursionError:
+        raise ParameterError(f"{where}: nested too deeply to be parameters") from None
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """One YAML mapping of parameter name -> value (UTF-8 text; see :func:`read_yaml`)."""
+    try:
+        raw = Path(path).read_bytes()[: MAX_PARAMETER_FILE + 1]
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read parameters: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PARAMETER_FILE:
+        raise ParameterError(f"{path}: larger than {MAX_PARAMETER_FILE:,} bytes: not a parameter file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not a text file (a YAML file of name: value lines is expected)") from None
+    if "\x00" in text:
+        raise ParameterError(f"{path}: not a text file (a YAML file of name: value lines is expected)")
+    values = read_yaml(text, str(path)) or {}
     if not isinstance(values, dict):
         raise ParameterError(f"{path}: expected a mapping of name: value, got {type(values).__name__}")
     return {str(k): v for k, v in values.items()}
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs; VALUE is read as YAML (``13`` is a number, ``'007'`` stays text)."""
+    """``NAME=VALUE`` pairs; VALUE is read as YAML (``13`` is a number, ``'007'`` stays text; see :func:`read_yaml`)."""
     out: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise ParameterError(f"--set expects NAME=VALUE, got {item!r}")
-        out[name.strip()] = yaml.safe_load(value) if value.strip() else None
+            raise ParameterError(f"--set expects NAME=VALUE, got {shown(item)}")
+        out[name.strip()] = read_yaml(value, f"--set {shown(name.strip(), 60)}") if value.strip() else None
     return out
 
 
@@ -149,5 +176,5 @@ def merge(defaults: dict[str, Any], overrides: dict[str, Any], known: set[str], 
     its declaration is a :class:`ParameterError` naming where it came from."""
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ParameterError(f"unknown parameter(s) in {source}: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ParameterError(f"unknown parameter(s) in {source}: {', '.join(shown(u, 60) for u in unknown[:10])}{' and more' if len(unknown) > 10 else ''}; known: {', '.join(sorted(known))}")
     return {**check_parameters(defaults, "declared defaults"), **check_parameters(overrides, source)}

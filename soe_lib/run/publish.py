@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
-__all__ = ["RUNS", "keep_failed", "publish_run", "published_run"]
+__all__ = ["RUNS", "keep_failed", "publish_run", "published_run", "recover_interrupted"]
 
 RUNS = "runs"
+RUN_ID = re.compile(r"^\d{8}T\d{6}Z-")  # run ids begin with their UTC start: their order is the runs' order
 
 
 def _run_id(folder: Path) -> str:
@@ -74,3 +76,41 @@ def keep_failed(staging: Path, out: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging, target)
     return target
+
+
+def _mark_failed(folder: Path, reason: str) -> None:
+    """Say in a run folder's manifest that the run failed, and why (a folder without one gets one)."""
+    manifest = folder / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text()) if manifest.exists() else {}
+    except (OSError, ValueError):
+        data = {}
+    data.update(status="failed", exit_code=1, failed_step=data.get("failed_step") or "runner", reason=reason)
+    tmp = manifest.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    os.replace(tmp, manifest)
+
+
+def recover_interrupted(out: Path) -> list[Path]:
+    """What a killed run left (call it holding the run lock, so no other run is alive): run folders in
+    ``.staging/`` and run folders moved into ``runs/`` but never published (killed between publishing's
+    first rename and the link swap: newer than the run the week's link points at). Each is moved to
+    ``failed-runs/`` with a manifest saying it failed; returns where they went."""
+    moved = []
+    staging = out / ".staging"
+    for folder in sorted(staging.iterdir()) if staging.is_dir() else []:
+        if folder.is_dir() and not folder.name.startswith("."):
+            _mark_failed(folder, "the run was stopped before it finished (killed or the machine went down); found by the next run")
+            moved.append(keep_failed(folder, out))
+        elif folder.is_dir():  # parts of a validation in progress, or a warm kernel's folder: nothing to keep
+            shutil.rmtree(folder, ignore_errors=True)
+    for week_runs in sorted((out / RUNS).iterdir()) if (out / RUNS).is_dir() else []:
+        published = published_run(out, week_runs.name)
+        current = published.name if published is not None and RUN_ID.match(published.name) else ""
+        for folder in sorted(p for p in week_runs.iterdir() if p.is_dir() and RUN_ID.match(p.name) and p.name > current):
+            _mark_failed(folder, "the run was stopped while it was being published; the week kept its previous run")
+            target = out / "failed-runs" / f"{week_runs.name}-{folder.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(folder, target)
+            moved.append(target)
+    return moved

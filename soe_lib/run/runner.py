@@ -35,6 +35,7 @@ from typing import Any
 
 from ..core.paths import notebooks_dir, outputs_dir
 from ..core.problems import ValidationError
+from ..finance.catalogue import CatalogueError, load_catalogue
 from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
@@ -54,7 +55,7 @@ from .execute import (
 )
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import RUN_LEVEL, ParameterError, default_parameters, load_file, merge
-from .publish import keep_failed, publish_run
+from .publish import keep_failed, publish_run, recover_interrupted
 from .steps import STEPS, step_of_notebook
 from .week import INPUTS, PARAMETERS_FILE, RUN_FILE, resolve_data_dir
 
@@ -167,7 +168,8 @@ def run_week(
 
     ``any_week``: accept a run week that is not the week after the last actuals (with a warning).
     """
-    out = Path(out) if out is not None else outputs_dir()
+    # absolute: the notebooks and the HTML copies run in other processes, in the run folder
+    out = Path(out).absolute() if out is not None else outputs_dir().absolute()
     try:
         out.mkdir(parents=True, exist_ok=True)
         with _log_to(out / "soe-run.log"), _lock(out) as locked, _interruptible():
@@ -230,9 +232,13 @@ def _run_locked(
         return _invalid(f"no weekly notebooks (NN_*.ipynb) in {books}")
     try:
         params, declared = resolve_parameters(notebooks, data_dir, week, params_file, overrides)
-    except ParameterError as exc:
-        return _invalid(str(exc))
+        if "countermeasure_catalogue" in params:  # read by notebook 04 only: a bad one is said now, not after three notebooks
+            load_catalogue(params["countermeasure_catalogue"])
+    except (ParameterError, CatalogueError) as exc:
+        return _invalid(f"parameter countermeasure_catalogue: {exc}" if isinstance(exc, CatalogueError) else str(exc))
     folder = resolve_data_dir(params.get("data_dir"))
+    for left in recover_interrupted(out):  # this run holds the lock: whatever is staged was left by a killed one
+        log.warning("a run that was stopped before it finished left %s; kept in %s", left.name, left.parent)
     (out / ".staging").mkdir(exist_ok=True)
     # the first notebook's kernel starts and imports on the other core while the inputs are validated
     first = WarmKernel(out / ".staging") if len(os.sched_getaffinity(0)) >= 2 else None
@@ -299,8 +305,14 @@ def _build_and_publish(
     if failed is not None:
         return _keep_failed(staging, out, manifest, failed)
     manifest.update(status="succeeded", exit_code=EXIT_OK)
-    write_manifest(staging, manifest)
-    final = publish_run(staging, out, label, run_id)
+    try:
+        write_manifest(staging, manifest)
+        final = publish_run(staging, out, label, run_id)
+    except OSError as exc:  # every notebook ran, the week cannot be published (a read-only or full outputs folder)
+        failed = {"name": "publish", "status": "failed", "error": describe_failure(exc)}
+        failed["error"]["message"] = f"the week ran but could not be published in {out}: {failed['error']['message']}"
+        manifest["notebooks"].append(failed)
+        return _keep_failed(staging, out, manifest, failed)
     msg = f"week {label} succeeded in {manifest['seconds']:.1f} s; outputs in {final}"
     log.info(msg)
     return RunResult(EXIT_OK, "succeeded", label, final, msg, manifest)
