@@ -22,3 +22,27 @@ for _var, _sub in {
     (_ROOT / _sub).mkdir(parents=True, exist_ok=True)
     os.environ[_var] = str(_ROOT / _sub)
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _kernels_over_ipc() -> None:
+    """The notebooks nbval runs talk to their kernels over Unix sockets, as every kernel of the workbench
+    does (soe_lib.run.execute.ipc_kernel_manager, the review server's --KernelManager.transport=ipc): no
+    TCP port to collide with another test's kernel. nbval has no option for it: its kernel manager is
+    given the transport and a private folder for the sockets."""
+    import atexit
+    import shutil
+
+    import nbval.kernel
+    from jupyter_client.manager import KernelManager
+
+    folders: list[str] = []
+
+    def ipc_manager(**kwargs):
+        folders.append(tempfile.mkdtemp(prefix="soe-k-"))
+        return KernelManager(transport="ipc", ip=os.path.join(folders[-1], "kernel"), **kwargs)
+
+    nbval.kernel.KernelManager = ipc_manager
+    atexit.register(lambda: [shutil.rmtree(f, ignore_errors=True) for f in folders])
+
+
+_kernels_over_ipc()

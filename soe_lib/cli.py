@@ -10,16 +10,32 @@ User data goes to the workspace (``$SOE_HOME``, the source checkout, or the curr
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["build_parser", "main", "serve_review", "voila_argv"]
+__all__ = ["build_parser", "main"]
+
+
+def _bounded(name: str, low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high`` (else a usage error, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number from {low} to {high}, not {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be from {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+_port, _seconds, _sessions = _bounded("a port", 1, 65535), _bounded("seconds", 1, 86_400), _bounded("sessions", 1, 1000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,16 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("review", help="serve the weekly review meeting app (Voila) on 127.0.0.1")
     p.add_argument("--out", type=Path, default=None, help="outputs folder to read")
-    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--port", type=_port, default=8866)
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on; beyond this machine a --token is required")
     p.add_argument("--token", default=os.environ.get("SOE_REVIEW_TOKEN"), help="access token (default: $SOE_REVIEW_TOKEN)")
     p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                    help="a host name the page may be reached as (e.g. behind a reverse proxy); repeatable")
-    p.add_argument("--cull-after", type=int, default=300, metavar="SECONDS",
-                   help="shut down the kernel of a page closed or never connected after this idle time")
+    p.add_argument("--cull-after", type=_seconds, default=60, metavar="SECONDS",
+                   help="shut down the kernel of a page closed or never connected after this idle time (default 60)")
+    p.add_argument("--max-sessions", type=_sessions, default=20, metavar="N",
+                   help="pages served at once (each has its own kernel, ~320 MB); one more is asked to wait (default 20)")
 
     p = sub.add_parser("lab", help="open JupyterLab on the weekly notebooks (127.0.0.1)")
-    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--port", type=_port, default=8888)
 
     sub.add_parser("contract", help="print the input data contract as markdown")
     sub.add_parser("outputs", help="print the output contract (every result table and column) as markdown")
@@ -286,77 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     _logging()
     commands = {
         "sample": _sample, "validate": _validate, "run": _run, "params": _params, "runs": _runs,
-        "review": lambda a: serve_review(a.out, a.port, a.ip, a.token, a.allowed_host, a.cull_after), "lab": lambda a: serve_lab(a.port),
+        "review": lambda a: _serve_review(a), "lab": lambda a: serve_lab(a.port),
         "contract": lambda a: _print("contract"), "outputs": lambda a: _print("outputs"), "actions": _actions,
         "demo": _demo,
     }
     return commands[args.command](args)
 
 
-def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 300) -> list[str]:
-    """Voila for the review notebook only: code hidden, no tracebacks for viewers, one port (no silent
-    hop to the next one), kernels of closed or never-connected pages shut down after ``cull_after`` s."""
-    from .core.paths import REVIEW_NOTEBOOK, notebooks_dir
+def _serve_review(a: argparse.Namespace) -> int:
+    from .app.serve import serve_review
 
-    return [
-        str(notebooks_dir() / REVIEW_NOTEBOOK),
-        "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True",
-        "--theme=light", "--show_tracebacks=False",
-        "--KernelManager.transport=ipc",  # kernels on Unix sockets beside their connection files, never TCP ports
-        f"--MappingKernelManager.cull_idle_timeout={cull_after}",
-        f"--MappingKernelManager.cull_interval={max(1, min(60, cull_after // 2))}",
-        "--MappingKernelManager.cull_connected=False",  # a page open in the meeting keeps its kernel
-        # one kernel kept prepared (tables read, charts drawn); the notebook reads the decision log only
-        # when a page asks for it (soe_lib.app.wait_for_page), so a prepared page is never stale
-        "--preheat_kernel=True", "--pool_size=1",
-    ]
-
-
-def _port_free(ip: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as probe:
-        try:
-            probe.bind((ip, port))
-        except OSError:
-            return False
-    return True
-
-
-def _loopback(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_loopback
-    except ValueError:
-        return ip == "localhost"
-
-
-def serve_review(
-    out: Path | None, port: int, ip: str = "127.0.0.1", token: str | None = None, allowed_hosts: list[str] | None = None, cull_after: int = 300
-) -> int:
-    """Serve the meeting app in this process (a stop signal reaches Voila, which shuts its kernels down).
-
-    On this machine only (the default), requests whose ``Host`` is not a local name are refused (a
-    page from another site cannot reach the app through DNS rebinding). Beyond it, a token is required.
-    """
-    from .core.paths import outputs_dir
-
-    local = _loopback(ip)
-    if not local and not token:
-        print(f"error: serving on {ip} opens the meeting's data to the network: give an access token with --token or $SOE_REVIEW_TOKEN", file=sys.stderr)
-        return 2
-    if not _port_free(ip, port):
-        print(f"error: port {port} on {ip} is in use; stop what uses it or choose another with --port", file=sys.stderr)
-        return 2
-    os.environ["SOE_OUTPUTS"] = str(Path(out or outputs_dir()).resolve())  # the kernels inherit it
-    from voila.app import Voila
-
-    names = ["localhost", *(allowed_hosts or [])]
-    # the Host check: always when local; beyond, when names are given (IP hosts pass only if loopback)
-    settings = {"allow_remote_access": not local and not allowed_hosts, "local_hostnames": names}
-    app = Voila(tornado_settings=settings, token=token or "")
-    app.initialize(voila_argv(port, ip, cull_after))
-    shown = "127.0.0.1" if ip in ("0.0.0.0", "::") else ip
-    print(f"S&OE weekly review: http://{shown}:{port}/" + (f"?token={token}" if token else "") + "  (Ctrl-C to stop)", flush=True)
-    app.start()
-    return 0
+    return serve_review(a.out, a.port, a.ip, a.token, a.allowed_host, a.cull_after, a.max_sessions)
 
 
 def lab_notebooks() -> Path:
@@ -377,7 +335,8 @@ def serve_lab(port: int) -> int:
 
     folder = lab_notebooks()
     env = {**os.environ, "SOE_HOME": str(workspace())}
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={folder}"]
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={folder}",
+           "--KernelManager.transport=ipc"]  # the notebooks' kernels on Unix sockets, as in runs and the review
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     print(f"JupyterLab on {folder}; results of notebooks run by hand go to {workspace() / 'outputs' / 'lab'}", flush=True)

@@ -215,7 +215,7 @@ def test_review_server_refuses_foreign_hosts_culls_kernels_and_stops_on_sigterm(
     _, src = weekly_run
     out = tmp_path / "outputs"
     shutil.copytree(src / "2026-W48", out / "2026-W48")
-    proc, port = _start_review(out, "--cull-after", "4")
+    proc, port = _start_review(out, "--cull-after", "4", "--max-sessions", "3")
     try:
         busy = run_soe("review", "--out", str(out), "--port", str(port))
         assert busy.returncode == 2 and f"port {port}" in busy.stderr and "in use" in busy.stderr  # no silent hop
@@ -228,6 +228,14 @@ def test_review_server_refuses_foreign_hosts_culls_kernels_and_stops_on_sigterm(
                 body = r.read().decode()
             assert "Traceback" not in body and str(out) not in body
         assert len(_kernels(proc)) >= 3  # the three pages' kernels (and the one kept prepared for the next page)
+        with pytest.raises(urllib.error.HTTPError) as full:  # a fourth page: asked to wait, no kernel started
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60)
+        assert full.value.code == 503 and "at most 3 pages at once" in full.value.read().decode()
+        assert len(_kernels(proc)) <= 4
+        files = [Path(k.cmdline()[k.cmdline().index("-f") + 1]) for k in _kernels(proc)]  # each kernel's connection file
+        assert files and all(json.loads(f.read_text())["transport"] == "ipc" for f in files)  # the kernels talk over Unix sockets
+        # (what each still listens on is ipykernel's own pipe for its subprocesses' output, on 127.0.0.1: one, not the five channels)
+        assert all(len([c for c in k.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]) <= 1 for k in _kernels(proc))
         deadline = time.monotonic() + 60
         while len(_kernels(proc)) > 1 and time.monotonic() < deadline:
             time.sleep(1)

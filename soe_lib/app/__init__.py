@@ -54,6 +54,7 @@ _WHERE = {
     "waterfall_frame": "charts",
     "weekly_totals_chart": "charts",
     "what_if": "review_data",
+    "serve_review": "serve",
 }
 __all__ = sorted(_WHERE)
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
