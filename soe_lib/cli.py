@@ -135,12 +135,27 @@ def _actions_parser(sub) -> None:
     a.add_argument("--week", default=None, help="the week whose minutes to write (default: every action as CSV)")
 
 
+class _Console(logging.StreamHandler):
+    """The run's lines on standard output: whatever ``sys.stdout`` is when a line is written (a caller that
+    swaps it, as a test or a notebook does, is followed; a handler holding an old, closed stream is not)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _logging() -> None:
     logger = logging.getLogger("soe")
-    if not any(getattr(h, "_soe_console", False) for h in logger.handlers):
-        console = logging.StreamHandler(sys.stdout)
+    if not any(isinstance(h, _Console) for h in logger.handlers):
+        console = _Console()
         console.setFormatter(logging.Formatter("%(message)s"))
-        console._soe_console = True  # type: ignore[attr-defined]
         logger.addHandler(console)
     logger.setLevel(logging.INFO)
 

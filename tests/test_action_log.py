@@ -176,3 +176,12 @@ def test_a_postgres_url_never_shows_its_password():
     with pytest.raises(ActionLogError) as info:
         ActionLog("postgresql+psycopg://soe:s3cret@127.0.0.1:1/none")
     assert "s3cret" not in str(info.value) and "cannot be used" in str(info.value)
+
+
+def test_an_empty_sqlite_file_is_said_never_taken_as_a_new_log(tmp_path):
+    """A decision log truncated to 0 bytes (a full disk, a bad copy) would open as a new, empty log: the
+    decisions it held would be lost unseen. It is refused in words."""
+    (tmp_path / "actions.db").write_bytes(b"")
+    with pytest.raises(ActionLogError, match="actions.db is an empty file .0 bytes.*restore it from a backup"):
+        ActionLog(f"sqlite:///{tmp_path / 'actions.db'}")
+    assert (tmp_path / "actions.db").stat().st_size == 0  # left as it was

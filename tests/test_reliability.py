@@ -117,6 +117,27 @@ def test_a_crash_at_any_step_of_publishing_leaves_the_old_or_the_new_week(tmp_pa
     assert (out / "runs" / "2026-W48" / "old" / "manifest.json").exists()  # nothing lost
 
 
+def test_a_run_killed_while_publishing_or_staging_is_found_by_the_next_run_and_marked_failed(tmp_path, monkeypatch):
+    """Killed after publishing's first rename: a run folder in runs/ whose manifest says succeeded, never
+    published; killed while running: a folder in .staging/. The next run moves both to failed-runs/ and says so."""
+    out = tmp_path / "outputs"
+    publish_run(_staged(out, "2026-W48", "20261130T060000Z-aaaaaa"), out, "2026-W48", "20261130T060000Z-aaaaaa")
+    monkeypatch.setattr(publish_module.os, "symlink", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EIO, "killed")))
+    with pytest.raises(OSError):
+        publish_run(_staged(out, "2026-W48", "20261207T060000Z-bbbbbb"), out, "2026-W48", "20261207T060000Z-bbbbbb")
+    monkeypatch.undo()
+    stray = out / "runs" / "2026-W48" / "20261207T060000Z-bbbbbb"
+    assert json.loads((stray / "manifest.json").read_text())["status"] == "succeeded"  # what a kill leaves
+    _staged(out, "2026-W49", "20261214T060000Z-cccccc")  # a run killed while running
+    moved = publish_module.recover_interrupted(out)
+    assert {p.name for p in moved} == {"2026-W48-20261207T060000Z-bbbbbb", "2026-W49-20261214T060000Z-cccccc"}
+    for folder in moved:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["status"] == "failed" and "stopped" in manifest["reason"]
+    assert not stray.exists() and not any((out / ".staging").iterdir())
+    assert _visible(out, "2026-W48") == "20261130T060000Z-aaaaaa"  # the published week as it was
+
+
 def test_a_first_release_week_folder_is_migrated_on_its_re_run(tmp_path):
     out = tmp_path / "outputs"
     legacy = out / "2026-W48"
@@ -133,6 +154,68 @@ def test_bad_parameters_exit_2_before_any_notebook(small_sample, tmp_path, setti
     res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--set", setting)
     assert res.returncode == 2 and says in res.stdout and setting.split("=")[0] in res.stdout
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["soe-run.log"]
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--set", "alert_budget=!!python/object/apply:os.system ['true']"], "not readable as YAML"),
+    (["--set", "alert_budget=[1"], "not readable as YAML"),
+    (["--set", "alert_budget={a: b"], "not readable as YAML"),
+    (["--set", "alert_budget=\x1b"], "not readable as YAML"),
+    (["--set", "countermeasure_catalogue=/etc/passwd"], "not a countermeasure catalogue"),
+    (["--set", "countermeasure_catalogue=missing.yaml"], "cannot read the countermeasure catalogue"),
+    (["--params", "BINARY"], "not a text file"),
+    (["--params", "ALIASES"], "aliases"),
+])
+def test_no_parameter_ends_in_a_traceback(small_sample, tmp_path, capsys, args, says):
+    """Refused in-process by the command cron calls, exit 2, in words (never a traceback), before anything runs."""
+    from soe_lib.cli import main
+
+    (tmp_path / "BINARY").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "ALIASES").write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nalert_budget: [*b, *b, *b]\n")
+    args = [str(tmp_path / a) if a in ("BINARY", "ALIASES") else a.replace("\\x1b", "\x1b") for a in args]
+    assert main(["run", "--data", str(small_sample), "--out", str(tmp_path / "o"), *args]) == 2
+    said = capsys.readouterr()
+    text = said.out + said.err
+    assert says in text and "Traceback" not in text and not (tmp_path / "o" / "runs").exists()
+
+
+def test_a_huge_value_is_cut_in_messages_and_the_log(small_sample, tmp_path, capsys):
+    from soe_lib.cli import main
+
+    assert main(["run", "--data", str(small_sample), "--out", str(tmp_path / "o"), "--set", "alert_budget=" + "x" * 1_000_000]) == 2
+    text = capsys.readouterr().out
+    log = (tmp_path / "o" / "soe-run.log").read_text()
+    assert "(1,000,002 characters)" in text and len(text) < 2_000 and len(log) < 2_000  # the repr: the value and its quotes
+
+
+def test_review_refuses_a_port_out_of_range():
+    from soe_lib.cli import main
+
+    with pytest.raises(SystemExit) as usage:
+        main(["review", "--port", "99999"])
+    assert usage.value.code == 2
+
+
+def test_a_relative_out_works_and_no_kernel_talks_over_tcp(small_sample, tmp_path):
+    """`soe run --out out` from any folder (the installed wheel used as the README says); the run's kernels
+    over IPC: no "running over TCP" warning; what a killed run left is moved aside by it."""
+    (tmp_path / "out" / ".staging" / "2026-W47-20261123T060000Z-dddddd").mkdir(parents=True)
+    res = subprocess.run([*SOE, "run", "--data", str(small_sample), "--out", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (tmp_path / "out" / "2026-W48" / "notebooks" / "03_supply_gaps.html").exists()
+    assert "TCP" not in res.stdout + res.stderr
+    assert (tmp_path / "out" / "failed-runs" / "2026-W47-20261123T060000Z-dddddd").is_dir() and "stopped before it finished" in res.stdout + res.stderr
+
+
+def test_a_week_that_ran_but_cannot_be_published_says_so(small_sample, tmp_path, monkeypatch):
+    """Every notebook ran; the outputs folder refuses the publication (read-only, full): exit 1 and the truth,
+    not "nothing was run"."""
+    import soe_lib.run.runner as runner
+
+    monkeypatch.setattr(runner, "publish_run", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system", str(tmp_path / "o"))))
+    result = run_week(small_sample, out=tmp_path / "o")
+    assert result.exit_code == 1 and "the week ran but could not be published" in result.message and "nothing was run" not in result.message
+    assert not (tmp_path / "o" / "2026-W48").exists()
 
 
 # --- 4. signals and disks ------------------------------------------------------------------------------

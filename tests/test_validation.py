@@ -254,3 +254,70 @@ def test_a_run_week_that_does_not_follow_the_actuals_is_refused(tiny_dir, week, 
     data = load_data(tiny_dir, week=week, week_check="warning")  # explicitly allowed: a warning
     assert any(w.rule == "run week follows the actuals" for w in data.report.warnings)
     assert load_data(tiny_dir, week="2026-W48").report.ok  # the week after the last actuals is always fine
+
+
+# --- what a real extract holds (issue 24) -----------------------------------------------------------------
+def test_future_dated_actuals_are_refused_naming_the_rows(tmp_path):
+    """Two rows dated weeks ahead would make the run week 2026-W53 and count every other item's weeks since
+    as zero demand: refused, the rows named; the data's own week stays 2026-W48."""
+    t = tiny_tables()
+    late = t["actuals"].iloc[:2].assign(week=["2026-W51", "2026-W52"])
+    t["actuals"] = pd.concat([t["actuals"], late], ignore_index=True)
+    p = only(errors_of(tmp_path, t), "not in the future")
+    assert p.file == "actuals.csv" and p.column == "week" and p.rows == (18, 19) and "after 2026-W47" in p.message
+    assert load_data(write_tables(tmp_path / "given", t), week="2026-W53", week_check="warning").week_label == "2026-W53"  # on purpose: allowed
+
+
+def test_a_workbook_with_merged_cells_is_refused_with_the_ranges(tmp_path):
+    from openpyxl import load_workbook
+
+    folder = write_tables(tmp_path / "data", tiny_tables(), "xlsx")
+    book = load_workbook(folder / "company.xlsx")
+    book["locations"].merge_cells("C2:C3")  # a storage capacity spread over two locations' rows
+    book.save(folder / "company.xlsx")
+    with pytest.raises(ValidationError) as info:
+        load_data(folder)
+    p = only(info.value.report.errors, "readable file")
+    assert p.file.startswith("company.xlsx") and "merged cells C2:C3" in p.message and "unmerge" in p.message
+
+
+def test_a_supply_line_given_twice_is_refused(tmp_path):
+    t = tiny_tables()
+    t["supply"] = pd.concat([t["supply"], t["supply"].iloc[[1]]], ignore_index=True)
+    p = only(errors_of(tmp_path, t), "unique (order_id, sku, location, week)")
+    assert p.file == "supply.csv" and p.rows == (3, 6) and "counted twice" in p.message and "PO-1 / 00123 / DC-2 / 2026-W50" in str(p)
+    t = tiny_tables()
+    t["supply"] = pd.concat([t["supply"], t["supply"].iloc[[1]].assign(order_id="")], ignore_index=True)  # no order id: not a repeat
+    assert load_data(write_tables(tmp_path / "ok", t)).supply.shape[0] == 5
+
+
+def test_a_repeated_substitutes_row_is_refused_not_a_crash(tmp_path):
+    t = tiny_tables()
+    t["substitutes"] = pd.DataFrame({"sku": ["00123", "00123"], "substitute_sku": ["HIV 1/2, Kit"] * 2, "location": ["", ""]})
+    p = only(errors_of(tmp_path, t), "unique (sku, substitute_sku, location)")
+    assert p.rows == (2, 3) and "00123 / HIV 1/2, Kit / " in str(p)
+
+
+@pytest.mark.parametrize(("dates", "read", "rule"), [
+    (["03/11/2025", "20/10/2025"], "2025-W45", None),  # a day above 12 in the column: day-first, 3 November
+    (["03/11/2025", "11/25/2025"], "2025-W11", None),  # a second number above 12: month-first, 11 March
+    (["03/11/2025", "04/10/2025"], None, "one date order"),  # every one fits both: ambiguous
+    (["25/11/2025", "11/25/2025"], None, "one date order"),  # both orders in one column
+])
+def test_slashed_dates_are_read_by_one_rule_per_column(tmp_path, dates, read, rule):
+    t = tiny_tables()
+    t["supply"] = t["supply"].iloc[:2].assign(eta_week=dates)
+    if rule is None:
+        data = load_data(write_tables(tmp_path / "data", t))
+        assert data.supply["eta_week"].map(lambda w: w.strftime("%G-W%V")).iloc[0] == read
+    else:
+        p = only(errors_of(tmp_path, t), rule)
+        assert p.file == "supply.csv" and p.column == "eta_week" and p.rows == (2, 3) and "ISO dates" in p.message
+
+
+def test_an_empty_supply_is_a_state_not_an_error(tmp_path):
+    t = tiny_tables()
+    t["supply"] = t["supply"].iloc[0:0]
+    data = load_data(write_tables(tmp_path / "data", t))
+    warned = [p for p in data.report.problems if p.rule == "not empty"]
+    assert len(data.supply) == 0 and warned and warned[0].severity == "warning" and "nothing is on order" in warned[0].message

@@ -206,15 +206,27 @@ FULL_WEEK_SHARE = 0.1  # a week with fewer rows than this share of a usual recen
 
 
 def last_full_week(weekly_rows: pd.Series) -> pd.Timestamp | None:
-    """The last week of actuals that holds at least :data:`FULL_WEEK_SHARE` of the rows of the median
-    week of the 13 before the last such week: later weeks with a few rows are dated in the future (an
-    extract's typo, a pre-booked delivery), not the data's week."""
-    counts = weekly_rows.sort_index()
+    """The data's last week of actuals (rows per week given, by week): later weeks are dated in the future
+    (an extract's typo, a pre-booked delivery), not the data's week. Two signs, on the weeks in order:
+
+    - a stretch of weeks after a week with no rows at all, none of which holds the rows of a usual week
+      (the median of the recent weeks): whatever the size of the data;
+    - at the end, weeks holding fewer than :data:`FULL_WEEK_SHARE` of a usual week's rows (at 120 items,
+      two rows)."""
+    counts = weekly_rows.groupby(level=0).sum().sort_index()
+    counts = counts[counts > 0]
     if counts.empty:
         return None
-    typical = float(np.median(counts.to_numpy()[-26:]))  # the recent weeks (with a few stray ones among them)
-    full = counts[counts >= max(1.0, FULL_WEEK_SHARE * typical)]
-    return full.index.max() if len(full) else counts.index.max()
+    typical = float(np.median(counts.to_numpy()[-26:]))
+    weeks = pd.DatetimeIndex(counts.index)
+    gap = np.r_[False, np.diff(weeks.asi8) > 7 * 86_400 * 10**9]  # a week without rows before this one
+    stretch = np.cumsum(gap)
+    usual = pd.Series(counts.to_numpy() >= typical).groupby(stretch).transform("any").to_numpy()
+    keep = (stretch == 0) | usual  # a later stretch counts only when some week of it is a usual week
+    cut = np.flatnonzero(~keep)
+    last = len(counts) - 1 if not len(cut) else int(cut[0]) - 1
+    full = np.flatnonzero(counts.to_numpy()[: last + 1] >= max(1.0, FULL_WEEK_SHARE * typical))
+    return weeks[full[-1]] if len(full) else weeks[last]
 
 
 def _future_dated(actuals: pd.DataFrame, label: str, weekly: pd.Series | None = None) -> list[Problem]:

@@ -112,7 +112,7 @@ def read_yaml(text: str, where: str) -> Any:
         if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
             raise ParameterError(f"{where}: YAML aliases (*name) are not accepted in parameters; write each value out")
         return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:  # a number of a million digits is a ValueError
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ParameterError(f"{where}: not readable as YAML ({shown(why)})") from None
     except RecursionError:
