@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 
@@ -28,7 +29,9 @@ from soe_lib.io import latest_week
 from .browser import browser_page, review_server
 from .conftest import ROOT
 
-DOCS_IMAGES = ROOT / "docs" / "images"
+# the screenshots docs/review-app.md shows: written there by `make screenshots` only (a test run never writes into
+# tracked files); otherwise beside the other test artifacts
+DOCS_IMAGES = ROOT / "docs" / "images" if os.environ.get("SOE_SCREENSHOTS") == "docs" else ROOT / "test-artifacts"
 
 
 def _html(widget) -> str:

@@ -124,7 +124,7 @@ def styled(frame: pd.DataFrame, rows: int | None = 200):
     view = headers(view.reset_index(drop=True))  # a meaningful index (a group) became columns above
     fmt = {header(c): PY_FORMATS[k] for c, k in kinds.items() if k in PY_FORMATS and header(c) in view.columns}
     # escape="html": a supplier, SKU or order id typed as markup is shown as text in the notebook and its HTML copy
-    styler = view.style.format(na_rep="", escape="html").format(fmt, na_rep="").hide(axis="index")
+    styler = view.style.format(fmt, na_rep="", escape="html").hide(axis="index")
     styler = styler.format_index(escape="html", axis=1)
     if rows is not None and len(frame) > rows:
         styler = styler.set_caption(f"First {rows:,} of {len(frame):,} rows (all of them in the run's tables)")

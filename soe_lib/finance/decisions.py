@@ -134,9 +134,11 @@ def capacity_items(capacity: pd.DataFrame, lines: pd.DataFrame, margin: pd.Serie
     out = over.groupby("resource", as_index=False).agg(week=("week", "min"), weeks=("week", "size"), peak=("load_pct", "max"), carried=("carried_out_hours", "max"))
     out["money_at_risk"] = out["resource"].map(money).fillna(0.0)
     out["severity"] = np.where(out["peak"] >= 1.5, "high", np.where(out["peak"] >= 1.2, "medium", "low"))
+    # a week with work due and no hours at all (a shutdown) has no load share: said in words
+    peak = np.where(np.isfinite(out["peak"]), (out["peak"].replace([np.inf, -np.inf], np.nan).fillna(0) * 100).round(0).astype(int).astype(str) + " % of available hours",
+                    "work due in a week without hours")
     out["detail"] = ("overloaded in " + out["weeks"].astype(str) + " weeks from " + week_labels(out["week"]).astype(object) + ", peak load "
-                     + (out["peak"] * 100).round(0).astype(int).astype(str) + " % of available hours, up to " + out["carried"].round(0).astype(int).astype(str)
-                     + " h carried into the next week")
+                     + peak + ", up to " + out["carried"].fillna(0).round(0).astype(int).astype(str) + " h carried into the next week")
     out["item_id"] = item_id("capacity", out["resource"])
     return out.assign(kind="capacity", sku="", location="", cause="load above available hours", best_action=FIRST_MOVE["capacity"], shortage_qty=0.0)
 
