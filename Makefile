@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sample run demo review lab test browser postgres bench lint clean
+.PHONY: help setup sample run demo review lab test test-fast screenshots browser postgres bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,13 +46,21 @@ lab: setup ## open JupyterLab on the notebooks (127.0.0.1:8888)
 	$(BIN)/soe lab
 
 browser: ## install Debian's chromium for the browser tests when it is missing
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests (apt, about a minute)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 postgres: ## install Debian's PostgreSQL server for the decision-log tests when it is missing (the tests start their own)
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing Debian's PostgreSQL server for the decision-log tests (apt)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 test: $(TEST_STAMP) browser postgres ## install what tests need and run the whole suite (unit, notebooks, end-to-end, browser, PostgreSQL)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
+
+test-fast: $(TEST_STAMP) ## the quick tier for your own loop: units and engines on small data, no notebook runs, no servers (< 3 min)
+	$(BIN)/python -m pytest -m "not slow and not browser" tests
+
+screenshots: $(TEST_STAMP) browser ## retake docs/images/ from the real review page in Chromium (the only target that writes them)
+	SOE_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_review.py -k review_page_in_chromium
 
 # Peers live in their own venv: statsforecast 2.x requires pandas<3, the workbench pandas 3.
 BENCH_STAMP := .venv-peers/.installed

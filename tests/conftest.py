@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SOE = [str(Path(sys.executable).parent / "soe")]  # the console script cron calls
 
 
+# fixtures that run the whole cycle, start servers or clusters: a test using one belongs to the full tier
+# (`make test`), never to `make test-fast`
+HEAVY_FIXTURES = {"weekly_run", "two_weeks", "new_postgres_database"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def tiny_tables() -> dict[str, pd.DataFrame]:
     """A valid hand-made company: 2 SKUs (one with a leading zero, one with punctuation) at 2 locations."""
     skus, locs = ["00123", "HIV 1/2, Kit"], ["0100", "DC-2"]

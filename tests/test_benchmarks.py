@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 
 
@@ -29,6 +31,7 @@ def test_quick_plan_benchmark_compares_the_joint_plan_with_its_peers(tmp_path):
     assert len(saved) == 1 and '"binaries"' in saved[0].read_text()
 
 
+@pytest.mark.slow
 def test_quick_cycle_benchmark_times_every_phase_and_the_dask_engine(tmp_path):
     res = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--only", "cycle", "--out", str(tmp_path)],

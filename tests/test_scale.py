@@ -65,6 +65,7 @@ def test_a_snapshot_part_holds_exactly_its_series(company, tmp_path):
     pd.testing.assert_frame_equal(by_url.tables["actuals"], part.tables["actuals"])
 
 
+@pytest.mark.slow
 def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, tmp_path):
     run = open_week(str(company), out_dir=tmp_path / "w")
     params = SensingParams()
@@ -88,6 +89,7 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         pd.testing.assert_frame_equal(result.backtest, here.backtest)
 
 
+@pytest.mark.slow
 def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tmp_path):
     run = open_week(str(company), out_dir=tmp_path / "w")
     here = analyse_supply(run.data, run.table("sensed_demand"), SupplyParams(), 13)
@@ -110,6 +112,7 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
 
 
+@pytest.mark.slow
 def test_finance_in_parts_of_whole_skus_on_a_local_cluster_equals_finance_in_process(tmp_path):
     write_sample(tmp_path / "data", skus=40)  # 120 SKU-locations: transfers and substitutes among the options
     run = open_week(str(tmp_path / "data"), out_dir=tmp_path / "w")
@@ -163,6 +166,7 @@ def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, 
     pd.testing.assert_frame_equal(blocks.backtest_by_series, whole.backtest_by_series)
 
 
+@pytest.mark.slow
 def test_the_dask_engine_writes_every_table_as_the_in_process_run(company, tmp_path):
     local = open_week(str(company), out_dir=tmp_path / "local")
     on_dask = open_week(str(company), out_dir=tmp_path / "dask", engine="dask", partitions=3)
@@ -174,6 +178,7 @@ def test_the_dask_engine_writes_every_table_as_the_in_process_run(company, tmp_p
     assert len(a["tables"]) >= 30 and differences(a, b) == []
 
 
+@pytest.mark.slow
 def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(company, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="soe")
     result = run_week(company, out=tmp_path / "out")
@@ -286,6 +291,7 @@ def test_a_bad_row_in_a_part_names_the_part_and_its_row(tmp_path):
     assert len(bad) == 1 and bad[0].file == "actuals/part-00001.parquet" and bad[0].rows == (4 + 2,)
 
 
+@pytest.mark.slow
 def test_soe_run_on_dask_validates_the_parts_on_the_cluster_and_writes_the_in_process_tables(tmp_path):
     write_sample_parts(tmp_path / "big", skus=60, locations=2, seed=4, parts=3)
     local = run_week(tmp_path / "big", out=tmp_path / "local")

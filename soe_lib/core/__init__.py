@@ -24,7 +24,7 @@ from .paths import (
 from .problems import MAX_ROWS_SHOWN, Problem, Severity, ValidationError, ValidationReport, problem_for_rows
 from .projection import Projection, project, runs, weeks_of_supply
 from .text import joined_per_group
-from .weeks import ISO_WEEK, parse_week, parse_weeks, week_label, week_labels, weeks_between
+from .weeks import ISO_WEEK, parse_week, parse_weeks, slashed_order, week_label, week_labels, weeks_between
 
 __all__ = [
     "Flows",
@@ -115,6 +115,7 @@ __all__ = [
     "weeks_between",
     "weeks_of_supply",
     "shown",
+    "slashed_order",
     "workspace",
     "worse",
 ]

@@ -183,17 +183,12 @@ class ActionLog:
 
     def __post_init__(self) -> None:
         self.sqlite = self.url.startswith("sqlite")
-        database = sa.engine.make_url(self.url).database if self.sqlite else None
-        if database and database != ":memory:" and Path(database).is_file() and Path(database).stat().st_size == 0:
-            # SQLite would take an empty file as a new, empty log: the decisions it should hold would be lost unseen
-            raise ActionLogError(f"the decision database {Path(database).name} is an empty file (0 bytes), not a decision log: restore it from a "
-                                 "backup, or remove it to start a new log")
         try:
-            _create_owner_only(self.url)
             kwargs = {"connect_args": {"timeout": self.busy_timeout}} if self.sqlite else {"pool_pre_ping": True}
             self.engine = sa.create_engine(self.url, future=True, **kwargs)
             if self.sqlite:
                 sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=int(self.busy_timeout * 1000)))
+            self._open_file()
             self.migrate()
         except ActionLogError:
             raise
@@ -214,6 +209,25 @@ class ActionLog:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             self._upgrade(conn)
         return head
+
+    def _open_file(self) -> None:
+        """A SQLite log's file, under the schema lock: a new one created (owner-only) and given SQLite's header
+        at once, so that another process opening it a moment later never finds it empty; an existing file of
+        0 bytes refused in words (SQLite would take it as a new, empty log: the decisions it should hold would
+        be lost unseen)."""
+        database = sa.engine.make_url(self.url).database if self.sqlite else None
+        if not database or database == ":memory:":
+            return
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        with self._migration_lock():
+            path = Path(database)
+            if path.is_file() and path.stat().st_size == 0:
+                raise ActionLogError(f"the decision database {path.name} is an empty file (0 bytes), not a decision log: restore it from a backup, "
+                                     "or remove it to start a new log")
+            if not path.exists():
+                _create_owner_only(self.url)
+                with self.engine.connect():  # WAL mode written: the file holds SQLite's header now
+                    pass
 
     def _alembic_config(self):
         from alembic.config import Config

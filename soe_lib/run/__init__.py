@@ -54,6 +54,7 @@ _WHERE = {
     "prefetch_snapshot": "week",
     "producer_of": "steps",
     "publish_run": "publish",
+    "recover_interrupted": "publish",
     "published_run": "publish",
     "render_parameter_file": "parameters",
     "resolve_data_dir": "week",
