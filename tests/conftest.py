@@ -83,6 +83,18 @@ def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_cycle(tmp_path_factory: pytest.TempPathFactory):
+    """The default sample company's week computed once, in-process, by every step in order (the calls the
+    notebooks make): (run, planted cases, each step's result by name). Shared by the modules that read it."""
+    from soe_lib.run import STEPS, open_week
+
+    folder = tmp_path_factory.mktemp("sample") / "data"
+    planted = write_sample(folder)
+    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("sample-out"))
+    return run, planted, {step.name: run.step(step.name) for step in STEPS}
+
+
+@pytest.fixture(scope="session")
 def weekly_run(small_sample, tmp_path_factory):
     """One `soe run` of the small sample (result, outputs folder), shared by the tests that only read it."""
     out = tmp_path_factory.mktemp("run") / "outputs"

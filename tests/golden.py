@@ -53,6 +53,34 @@ def week_digest(folder: Path) -> dict:
     return {"tables": tables, "files": files}
 
 
+def contract_problems(tables_dir: Path) -> list[str]:
+    """Every way the tables of a run folder break the output contract: a declared table missing, columns other than
+    declared (names and order), values of the wrong kind, a duplicated key, a week not labelled ``YYYY-Www``."""
+    from soe_lib.core.outputs import OUTPUTS, OutputContractError, check_table
+
+    problems = []
+    for name, table in OUTPUTS.items():
+        path = tables_dir / f"{name}.parquet"
+        if not path.exists():
+            problems.append(f"{name}: not written")
+            continue
+        frame = pd.read_parquet(path)
+        if list(frame.columns) != table.names:
+            problems.append(f"{name}: columns {list(frame.columns)} != {table.names}")
+            continue
+        try:
+            check_table(name, frame)
+        except OutputContractError as exc:
+            problems.append(str(exc))
+        if table.key and frame.duplicated(list(table.key)).any():
+            problems.append(f"{name}: key {table.key} not unique")
+        for col in table.columns:
+            weeks = frame[col.name].dropna()
+            if col.kind == "week" and len(weeks) and not weeks.astype(str).str.fullmatch(r"\d{4}-W\d{2}").all():
+                problems.append(f"{name}.{col.name}: not ISO week labels")
+    return problems
+
+
 def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=RTOL, abs_tol=1e-6)
 

@@ -40,7 +40,7 @@ def test_quick_cycle_benchmark_times_every_phase_and_the_dask_engine(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "| whole `soe run` (wall) |" in res.stdout and "02_demand_sensing" in res.stdout and "on Dask" in res.stdout
     assert "peak memory, largest process" in res.stdout and "seconds per 1,000 series" in res.stdout
-    assert "1,800 on Dask (3 parts)" in res.stdout and "peak memory, all processes of the run" in res.stdout
+    assert "600 on Dask (3 parts)" in res.stdout and "peak memory, all processes of the run" in res.stdout
     saved = list(tmp_path.glob("cycle-*.json"))
     assert len(saved) == 1 and '"load_and_validate"' in saved[0].read_text()
     # each chained notebook's kernel peak (VmHWM) is recorded and shown

@@ -19,7 +19,6 @@ from soe_lib.core.outputs import OUTPUTS, OutputContractError, check_table
 from soe_lib.finance import ACTIONS
 from soe_lib.io import read_table, save_table
 from soe_lib.run import STEPS, open_week
-from soe_lib.sample import write_sample
 
 from .conftest import ROOT
 from .golden import differences, table_digest, week_digest
@@ -42,14 +41,9 @@ RELEASE_1_CHANGED: dict[str, set] = {}  # nothing: the comparison is column by c
 
 
 @pytest.fixture(scope="module")
-def sample_week(tmp_path_factory):
+def sample_week(sample_cycle):
     """The default sample company's week, computed in-process by the orchestration (as the notebooks do)."""
-    folder = tmp_path_factory.mktemp("golden") / "data"
-    write_sample(folder)
-    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("golden-out"))
-    for step in STEPS:
-        run.step(step.name)
-    return run
+    return sample_cycle[0]
 
 
 def _backtest_as_before(frame: pd.DataFrame) -> pd.DataFrame:

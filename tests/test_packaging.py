@@ -33,7 +33,8 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"  # build from a copy: no build/ or egg-info left in the checkout
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv*", ".git", "outputs", "data", "test-artifacts", "build", "*.egg-info", "__pycache__"))
-    _run([sys.executable, "-m", "pip", "wheel", src, "--no-deps", "--no-build-isolation", "--no-index", "-w", tmp / "dist"], tmp, dict(os.environ))
+    built = _run([sys.executable, "-m", "pip", "wheel", "-v", src, "--no-deps", "--no-build-isolation", "--no-index", "-w", tmp / "dist"], tmp, dict(os.environ))
+    (tmp / "build.log").write_text(built.stdout + built.stderr)
     wheel = next((tmp / "dist").glob("soe_workbench-*.whl"))
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", venv], tmp, dict(os.environ))
@@ -57,6 +58,17 @@ def test_the_installed_package_is_the_wheel_with_its_data(installed, tmp_path):
                  tmp_path, _user_env(tmp_path)).stdout.split()
     assert all(Path(w).is_relative_to(site) for w in where), where
     assert (Path(where[1]) / "02_demand_sensing.ipynb").exists() and (Path(where[2]) / "catalogues" / "countermeasures.yaml").exists()
+
+
+def test_the_build_is_quiet_and_ships_the_migrations(installed):
+    """`make setup` printed ~100 lines of setuptools warnings: folders with data (the migrations, the catalogues)
+    that were not in the package list. Every folder is listed now, and the wheel holds each file."""
+    bin_dir, site = installed
+    log = (bin_dir.parent.parent / "build.log").read_text()
+    assert "running bdist_wheel" in log  # the verbose build's log, not an empty file
+    assert "is absent from the `packages` configuration" not in log and "Installing 'soe_lib" not in log
+    for path in ("io/migrations/env.py", "io/migrations/script.py.mako", "io/migrations/versions/0005_action_pool.py", "parameters/catalogues/countermeasures.yaml"):
+        assert (site / "soe_lib" / path).is_file(), path
 
 
 def test_sample_validate_run_and_review_from_any_folder(installed, tmp_path):

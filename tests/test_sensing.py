@@ -249,13 +249,9 @@ def test_unknown_or_bad_sensing_parameter_is_an_error(tiny_dir, tmp_path):
 
 # --- the sample company's planted cases --------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sample_demand(tmp_path_factory):
-    from soe_lib.sample import write_sample
-
-    folder = tmp_path_factory.mktemp("sens") / "data"
-    planted = write_sample(folder)
-    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("o"))
-    return run.step("sensing"), planted, run.data
+def sample_demand(sample_cycle):
+    run, planted, results = sample_cycle
+    return results["sensing"], planted, run.data
 
 
 def _kinds(ex, where):

@@ -142,13 +142,9 @@ def test_without_optional_tables_the_result_is_complete(tmp_path):
 
 # --- the sample company's planted problems ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def sample_supply(tmp_path_factory):
-    from soe_lib.sample import write_sample
-
-    folder = tmp_path_factory.mktemp("sup") / "data"
-    planted = write_sample(folder)
-    run = open_week(str(folder), out_dir=tmp_path_factory.mktemp("o"))
-    return run.step("supply"), planted, run
+def sample_supply(sample_cycle):
+    run, planted, results = sample_cycle
+    return results["supply"], planted, run
 
 
 def _gaps_of(s, where, kind="shortage"):

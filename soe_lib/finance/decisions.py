@@ -94,8 +94,12 @@ def _per_item(text: pd.Series, keys: pd.DataFrame) -> np.ndarray:
     return text.reindex(pd.MultiIndex.from_frame(keys)).to_numpy()
 
 
-def sku_location_items(impact: pd.DataFrame, options: pd.DataFrame, facets: pd.DataFrame) -> pd.DataFrame:
-    """One item per SKU-location with a shortage gap or a demand finding (its facets in ``detail``)."""
+def sku_location_items(impact: pd.DataFrame, options: pd.DataFrame, facets: pd.DataFrame) -> pd.DataFrame | None:
+    """One item per SKU-location with a shortage gap or a demand finding (its facets in ``detail``); None when
+    there is neither."""
+    if not len(impact) and not len(facets):
+        # nothing to list; and pandas 3.1 cannot merge two empty frames keyed by Arrow strings (ArrowInvalid)
+        return None
     gaps = impact.assign(text=impact["shortage_qty"].round(0).astype(int).astype(str) + " units short from " + week_labels(impact["first_week"]).astype(object)
                          + " (" + impact["cause"].astype(str) + ")", sev=np.where(impact["weeks_short"] >= 3, 2, np.where(impact["weeks_short"] == 2, 1, 0)))
     keys = ["sku", "location"]
@@ -113,7 +117,7 @@ def sku_location_items(impact: pd.DataFrame, options: pd.DataFrame, facets: pd.D
     has_gap = items["gap_money"].notna()
     items["money_at_risk"] = np.where(has_gap, items["gap_money"], items["dem_money"])
     items["week"] = pd.concat([pd.to_datetime(items["gap_week"]), pd.to_datetime(items["dem_week"])], axis=1).min(axis=1)
-    items["severity"] = np.array(list(SEVERITY))[np.fmax(items["gap_sev"].fillna(-1), items["dem_sev"].fillna(-1)).astype(int)]
+    items["severity"] = np.array(list(SEVERITY))[np.fmax(items["gap_sev"].astype(float).fillna(-1), items["dem_sev"].astype(float).fillna(-1)).astype(int)]
     items["cause"] = np.where(has_gap, items["gap_cause"], "demand " + items["dem_dir"].fillna(""))
     first_move = items["dem_kind"].map(FIRST_MOVE)
     items["best_action"] = items["best_action"].fillna(pd.Series(np.where(has_gap, "accept: no countermeasure pays", first_move), index=items.index))
