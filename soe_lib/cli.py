@@ -259,11 +259,11 @@ def _record(args: argparse.Namespace, out: Path, log, item_state) -> int:
     """``soe actions record``: the item's state and the countermeasure's, taken from the published week."""
     import pandas as pd
 
+    from .core.items import ACTION_TYPES, item_words
     from .core.weeks import parse_week, week_label
 
     tables = out / args.week / "tables"
-    types = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "allocate", "shape_demand", "accept")
-    kind = args.action if args.action in types else None
+    kind = args.action if args.action in ACTION_TYPES else None
     try:
         where, state, text = item_state(tables, args.item, kind)
     except (KeyError, FileNotFoundError) as exc:
@@ -276,7 +276,8 @@ def _record(args: argparse.Namespace, out: Path, log, item_state) -> int:
         state["action_type"] = ""  # free text: the data cannot follow it
     due = args.due or week_label(parse_week(args.week) + pd.Timedelta(weeks=1))
     new_id = log.record(args.week, action, args.owner, due, args.note, args.by, item=state, **where)
-    print(f"action #{new_id} recorded for {args.item}: {action} (owner {args.owner}, due {due})")
+    print(f"action #{new_id} recorded for {item_words(where['item_kind'], where['sku'], where['location'], where['resource'])}: {action} "
+          f"(owner {args.owner}, due {due})")
     return 0
 
 

@@ -252,6 +252,12 @@ def test_actions_list_update_and_export_from_the_command_line(two_weeks, capsys)
     assert soe(["actions", "update", "1", "--status", "finished", "--out", str(out)]) == 2
     assert soe(["actions", "record", "--week", "2026-W49", "--item", "SL-nope", "--out", str(out)]) == 2
     assert "no item SL-nope" in capsys.readouterr().err
+    top = read_table(out / "2026-W49" / "tables", "decision_list").query("kind == 'sku-location'").iloc[0]
+    assert soe(["actions", "record", "--week", "2026-W49", "--item", top["item_id"], "--action", "new_order", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"recorded for SKU {top['sku']} at {top['location']}:" in said and top["item_id"] not in said  # words, not the id
+    # a lever of the catalogue (new orders included) is followed in the data, not kept as free text
+    assert ActionLog(default_url(out)).frame().iloc[-1]["action_type"] == "new_order"
     assert soe(["actions", "export", "--week", "2026-W49", "--out", str(out)]) == 0
     assert (out / "minutes" / "2026-W49" / "minutes.md").exists()
 

@@ -13,9 +13,12 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-__all__ = ["ITEM_PREFIX", "WORSE_SHARE", "WORSE_UNITS", "eased", "item_id", "worse"]
+__all__ = ["ACTION_TYPES", "ITEM_PREFIX", "WORSE_SHARE", "WORSE_UNITS", "eased", "item_id", "item_words", "worse"]
 
 ITEM_PREFIX = {"sku-location": "SL", "capacity": "CAP", "storage": "STO"}  # anything else: SOP
+# the countermeasure types an action may name (the finance catalogue's levers; the CLI and the app check a typed one)
+ACTION_TYPES = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",
+                "shape_demand", "accept")
 # one rule for "the item got worse" wherever it is asked (in hand or not; what changed since last week)
 WORSE_SHARE, WORSE_UNITS = 0.10, 1.0
 
@@ -29,6 +32,18 @@ def item_id(kind: str, *keys: pd.Series) -> np.ndarray:
     return np.array(
         [f"{prefix}-" + hashlib.sha1("\x1f".join((kind, *map(str, k))).encode()).hexdigest()[:12] for k in zip(*keys, strict=True)], dtype=object
     )
+
+
+def item_words(kind: str, sku: str = "", location: str = "", resource: str = "") -> str:
+    """The item as a person names it: ``SKU 00123 at DC-2``, ``resource Line 1``, ``storage at DC-2``, or the
+    S&OP finding's keys (never its id)."""
+    if kind == "sku-location":
+        return f"SKU {sku} at {location}"
+    if kind == "capacity":
+        return f"resource {resource}"
+    if kind == "storage":
+        return f"storage at {location}"
+    return "S&OP finding " + " ".join(k for k in (sku, location, resource) if k)
 
 
 def worse(now: np.ndarray | pd.Series, then: np.ndarray | pd.Series) -> np.ndarray:

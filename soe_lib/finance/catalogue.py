@@ -6,11 +6,12 @@ from pathlib import Path
 
 import yaml
 
+from ..core.items import ACTION_TYPES
 from ..core.paths import catalogues_dir
 
 __all__ = ["ACTIONS", "CatalogueError", "load_catalogue"]
 
-ACTIONS = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate", "shape_demand", "accept")
+ACTIONS = ACTION_TYPES
 MAX_BYTES = 1 << 20  # a catalogue is a few kilobytes
 
 
