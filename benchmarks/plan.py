@@ -29,7 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soe_lib.finance import FinanceParams, generate_options, greedy_plan, joint_plan, load_catalogue, money_at_risk, week_world
+from soe_lib.finance import FinanceParams, load_catalogue
+from soe_lib.finance.countermeasures import generate_options
+from soe_lib.finance.money import money_at_risk
+from soe_lib.finance.parts import week_world
+from soe_lib.finance.plan import greedy_plan, joint_plan
 from soe_lib.finance.step import INPUT_TABLES
 from soe_lib.run import open_week
 

@@ -30,7 +30,8 @@ import pandas as pd
 
 from soe_lib.core.weeks import week_labels
 from soe_lib.io import load_data
-from soe_lib.sensing import SensingParams, sense
+from soe_lib.sensing import SensingParams
+from soe_lib.sensing.engine import sense
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 PEERS_PYTHON = Path(__file__).resolve().parents[1] / ".venv-peers" / "bin" / "python"

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from soe_lib.io import load_data
-from soe_lib.sample import generate_sample
-from soe_lib.sensing import SensingParams, sense
+from soe_lib.sample.company import generate_sample
+from soe_lib.sensing import SensingParams
+from soe_lib.sensing.engine import sense
 
 HOLDOUT = 13
 

@@ -166,7 +166,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     out = args.out or sample_dir()
     if args.weeks > 1:
-        from .io.decision_log import ActionLog
+        from .io.decision_store import ActionLog
         from .sample import write_weeks
 
         actions = ActionLog(args.actions_db).frame() if args.actions_db else None
@@ -219,9 +219,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _actions(args: argparse.Namespace) -> int:
+    from .app.decisions import export_minutes, item_state
     from .core.paths import outputs_dir
     from .io.archive import latest_week
-    from .io.decision_log import STATUSES, ActionLog, ActionLogError, StaleUpdate, default_url, item_state, minutes_dir
+    from .io.decision_store import STATUSES, ActionLog, ActionLogError, StaleUpdate, default_url, minutes_dir
 
     out = Path(args.out) if args.out else outputs_dir()
     try:
@@ -245,7 +246,7 @@ def _actions(args: argparse.Namespace) -> int:
             print(f"action #{args.action_id} is now {args.status}")
             return 0
         if args.week:
-            md, csv = log.export_minutes(args.week, minutes_dir(out, args.week))
+            md, csv = export_minutes(log, args.week, minutes_dir(out, args.week))
             print(f"minutes written: {md} and {csv}")
         else:
             log.frame().to_csv(sys.stdout, index=False)

@@ -86,7 +86,8 @@ def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_cycle(tmp_path_factory: pytest.TempPathFactory):
     """The default sample company's week computed once, in-process, by every step in order (the calls the
     notebooks make): (run, planted cases, each step's result by name). Shared by the modules that read it."""
-    from soe_lib.run import STEPS, open_week
+    from soe_lib.run import open_week
+    from soe_lib.run.steps import STEPS
 
     folder = tmp_path_factory.mktemp("sample") / "data"
     planted = write_sample(folder)

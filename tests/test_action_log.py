@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from soe_lib.io import ActionLog, ActionLogError, Conflict, StaleUpdate
+from soe_lib.app.decisions import export_minutes
+from soe_lib.io import ActionLog, ActionLogError, StaleUpdate
+from soe_lib.io.decision_store import Conflict
 
 from .postgres import postgres_server
 
@@ -50,7 +52,7 @@ def test_records_updates_and_refuses_stale_updates(url, tmp_path):
     assert log.open_actions("2026-W51").set_index("id").loc[overdue, "overdue"]
     with pytest.raises(ValueError):
         log.record("2026-W48", "", "Ann", "2026-W50")
-    md, csv = log.export_minutes("2026-W49", tmp_path / "min")
+    md, csv = export_minutes(log, "2026-W49", tmp_path / "min")
     assert "in progress" in md.read_text() and "booked" in md.read_text()
     assert pd.read_csv(csv)["status"].tolist() == ["in progress"]
 

@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from .conftest import ROOT
 
 PACKAGE = ROOT / "soe_lib"
@@ -24,23 +22,27 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "supply": ("core",),
     "finance": ("core",),
     "loop": ("core", "io"),  # io: the archive of earlier weeks it compares with
-    "run": ("core", "io", "sample", "sensing", "supply", "finance", "loop"),
+    "health": ("core", "io"),  # io: coverage, the validation the snapshot was made with
+    "run": ("core", "io", "sample", "health", "sensing", "supply", "finance", "loop"),
     "app": ("core", "io"),
     "cli": ("core", "io", "sample", "run", "app"),
 }
 WHY = {
-    "core": "weeks, contracts, parameter declarations, paths, the snapshot type, the matrix, the projection formula, item ids",
-    "io": "reads, validates and snapshots inputs; writes and reads a week's tables; the archive; the decision log; data health",
+    "core": "weeks, contracts, parameter declarations, the step protocol, paths, the snapshot type, the matrix, the projection kernel, item ids",
+    "io": "reads, validates and snapshots inputs; writes and reads a week's tables; the archive; the decision log",
     "sample": "the built-in sample company",
+    "health": "step 1: what was loaded, validation findings, coverage",
     "sensing": "step 2: sensed demand, accuracy, exceptions",
     "supply": "step 3: projections, gaps and causes, delays, capacity, storage",
     "finance": "step 4: money, countermeasures, the joint plan, decision list, feedback",
     "loop": "step 5: what changed since last week and why, whether decisions worked, sensing's track record",
-    "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner, the Dask engine",
+    "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner, steps in parts (Dask)",
     "app": "the review app and charts",
     "cli": "the `soe` command",
 }
-ENGINES = ("core", "io", "sample", "sensing", "supply", "finance", "loop")
+ENGINES = ("core", "io", "sample", "health", "sensing", "supply", "finance", "loop")
+STEP_PACKAGES = ("health", "sensing", "supply", "finance", "loop")
+API_BUDGET = 150  # public names of all subpackages together
 NOT_IN_ENGINES = ("papermill", "nbformat", "nbconvert", "nbclient", "voila", "ipywidgets", "altair", "vl_convert", "IPython", "jupyter_client")
 
 
@@ -128,8 +130,8 @@ def test_running_the_engines_loads_no_notebook_or_ui_library(small_sample):
     code = (
         "import sys\n"
         "from soe_lib.io import load_data\n"
-        "from soe_lib.sensing import sense_week\n"
-        "from soe_lib.supply import analyse_supply\n"
+        "from soe_lib.sensing.step import sense_week\n"
+        "from soe_lib.supply.step import analyse_supply\n"
         f"data = load_data({str(small_sample)!r})\n"
         "s = sense_week(data)\n"
         "analyse_supply(data, s.sensed)\n"
@@ -143,19 +145,66 @@ def test_running_the_engines_loads_no_notebook_or_ui_library(small_sample):
 SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
 
 
-@pytest.mark.parametrize("name", SUBPACKAGES)
-def test_each_subpackage_exposes_its_modules_public_names(name):
-    package = importlib.import_module(f"soe_lib.{name}")
-    exported = set(package.__all__)
-    for path in sorted((PACKAGE / name).glob("*.py")):
-        if path.name == "__init__.py":
-            continue
-        module = importlib.import_module(f"soe_lib.{name}.{path.stem}")
-        assert hasattr(module, "__all__"), f"{module.__name__} lists no __all__"
-        missing = set(module.__all__) - exported
-        assert not missing, f"soe_lib.{name}.__all__ lacks {sorted(missing)} of {path.name}"
-    for public in exported:
-        assert getattr(package, public) is not None
+def run_reaching_in(graph: dict[str, set[str]]) -> list[str]:
+    """Imports by the run layer of a step package's modules (it may use only the package's public names)."""
+    return [f"{module} imports {dep}" for module, deps in graph.items() if _layer(module) == "run"
+            for dep in deps if _layer(dep) in STEP_PACKAGES and len(dep.split(".")) > 2]
+
+
+def test_the_run_layer_uses_only_the_step_packages_public_names():
+    assert run_reaching_in(import_graph()) == []
+
+
+def test_the_run_rule_can_fail(tmp_path):
+    for pkg in ("soe_lib", "soe_lib/run", "soe_lib/sensing"):
+        (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
+        (tmp_path / pkg / "__init__.py").write_text("")
+    (tmp_path / "soe_lib" / "sensing" / "engine.py").write_text("def prepare(): ...\n")
+    (tmp_path / "soe_lib" / "run" / "x.py").write_text("from ..sensing import SENSING\nfrom ..sensing.engine import prepare\n")
+    assert run_reaching_in(import_graph(tmp_path)) == ["soe_lib.run.x imports soe_lib.sensing.engine"]
+
+
+def public_api() -> dict[str, list[str]]:
+    return {name: list(importlib.import_module(f"soe_lib.{name}").__all__) for name in SUBPACKAGES}
+
+
+def test_the_public_api_is_small_and_no_name_means_two_things():
+    api = public_api()
+    names = [n for exported in api.values() for n in exported]
+    assert len(names) <= API_BUDGET, f"{len(names)} public names (budget {API_BUDGET}): {', '.join(f'{k} {len(v)}' for k, v in api.items())}"
+    twice = sorted({n for n in names if names.count(n) > 1})
+    assert twice == [], f"exported by two packages: {twice}"
+    for package, exported in api.items():
+        module = importlib.import_module(f"soe_lib.{package}")
+        assert all(getattr(module, n) is not None for n in exported)
+
+
+def _package_level_uses() -> dict[str, set[str]]:
+    """Names each subpackage is asked for by another part of soe_lib, the CLI or a notebook (any import of it)."""
+    import json
+
+    used: dict[str, set[str]] = {name: set() for name in SUBPACKAGES}
+
+    def scan(text: str, importer: str | None, package: str | None) -> None:
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom):
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else (node.module or "")
+                parts = base.split(".")
+                if len(parts) >= 2 and parts[0] == "soe_lib" and parts[1] in used and parts[1] != importer:
+                    used[parts[1]] |= {a.name for a in node.names}
+    for path in PACKAGE.rglob("*.py"):
+        name = _module_name(path, ROOT)
+        scan(path.read_text(), _layer(name), name if path.name == "__init__.py" else name.rsplit(".", 1)[0])
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(path.read_text())["cells"]
+        scan("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code" and not "".join(c["source"]).startswith("%")), None, None)
+    return used
+
+
+def test_every_public_name_is_used_by_another_layer_the_cli_or_a_notebook():
+    used = _package_level_uses()
+    unused = {package: sorted(set(exported) - used[package]) for package, exported in public_api().items()}
+    assert {k: v for k, v in unused.items() if v} == {}
 
 
 def layers_markdown() -> str:

@@ -17,20 +17,13 @@ from openpyxl import load_workbook
 
 from soe_lib.core import item_id, runs
 from soe_lib.core.weeks import parse_week
-from soe_lib.finance import (
-    ACTIONS,
-    apply_plan,
-    cap_to_budget,
-    decision_items,
-    generate_options,
-    greedy_plan,
-    joint_plan,
-    load_catalogue,
-    make_world,
-    money_at_risk,
-    plan_vs_estimate,
-    profiles,
-)
+from soe_lib.finance import load_catalogue
+from soe_lib.finance.catalogue import ACTIONS
+from soe_lib.finance.countermeasures import generate_options
+from soe_lib.finance.decisions import cap_to_budget, decision_items
+from soe_lib.finance.money import money_at_risk, plan_vs_estimate
+from soe_lib.finance.plan import apply_plan, greedy_plan, joint_plan
+from soe_lib.finance.world import make_world, profiles
 from soe_lib.run import open_week
 
 from .test_kernel import _simulate
@@ -355,7 +348,7 @@ def _storage_load(w, storage):
     return long.merge(storage, on="location")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(small_weeks())
 def test_every_option_and_the_joint_plan_are_worth_what_re_projecting_says_and_keep_every_limit(week):
     w, o, storage = week
@@ -367,7 +360,8 @@ def test_every_option_and_the_joint_plan_are_worth_what_re_projecting_says_and_k
     best, greedy = joint_plan(o, w, storage=load), greedy_plan(o, w, storage=load)
     for plan in (best, greedy):
         _check_plan(w, o, plan.chosen, storage)
-    assert best.objective >= greedy.objective - 1e-6 * max(1.0, abs(greedy.objective))
+    # the solver stops once proven within plan_gap (0.1 %) of the best plan: never further below greedy's than that
+    assert best.objective >= greedy.objective - 0.001 * max(1.0, abs(greedy.objective)) - 1e-6
     assert best.reprojected == pytest.approx(best.objective, rel=0.005, abs=1e-6)  # the solver's figure and the kernel's agree
     table = apply_plan(o, best, w)
     assert table["chosen_net_benefit"].sum() == pytest.approx(best.objective, rel=1e-6, abs=1e-6)
@@ -474,8 +468,8 @@ def sample_impact(tmp_path_factory):
 def test_money_at_risk_is_the_plain_simulation_lost_sales_at_0_and_the_delay_at_1(sample_impact, b):
     """Per SKU-location with a gap and certain demand, the margin at risk of its gaps is the plain simulation's
     money of its projection: units lost at backorder share 0; the delay and the units still owed at 1."""
-    from soe_lib.finance import week_world
     from soe_lib.finance.params import FinanceParams
+    from soe_lib.finance.parts import week_world
 
     _, _, run = sample_impact
     projection = run.table("inventory_projection")
@@ -504,8 +498,8 @@ def test_money_at_risk_is_the_plain_simulation_lost_sales_at_0_and_the_delay_at_
 def test_money_at_risk_and_the_estimate_agree_for_any_backorder_share(sample_impact, b):
     """Per SKU-location with a gap, revenue at risk is exactly what the latest estimate says supply will not
     ship; apart from stock-outs too small for a gap (in the estimate only, said in the docs)."""
-    from soe_lib.finance import week_world
     from soe_lib.finance.params import FinanceParams
+    from soe_lib.finance.parts import week_world
 
     _, _, run = sample_impact
     world = week_world(run.data, run.table("inventory_projection"), FinanceParams(backorder_share=b), WK)
@@ -685,8 +679,10 @@ def test_the_feedback_figures_add_up(sample_impact):
 
 
 def test_meeting_pack_stops_at_max_rows_and_says_so(sample_impact):
+    from soe_lib.finance.pack import meeting_pack
+
     impact, _, _ = sample_impact
-    sheets = impact.pack_sheets(max_rows=2)
+    sheets = meeting_pack(impact, max_rows=2)
     assert len(sheets["gaps"]) == 2 and sheets["gaps"]["margin_at_risk"].is_monotonic_decreasing
     assert set(sheets["countermeasures"]["gap_id"]) <= set(sheets["gaps"]["gap_id"]) and len(sheets["countermeasures"]) > 0
     about = sheets["about"].set_index("sheet")  # the sheets as built (headers are made human when written)

@@ -104,7 +104,8 @@ def test_snapshot_reads_back_exactly_what_was_loaded(tmp_path, small_sample):
 
 
 def test_data_health_of_a_snapshot_comes_from_its_profiles_and_says_what_the_rows_say(tmp_path, small_sample):
-    from soe_lib.io.health import data_health, weekly_totals
+    from soe_lib.health import weekly_totals
+    from soe_lib.health.step import data_health
 
     data = load_data(small_sample)
     write_snapshot(data, tmp_path / "inputs", source_hashes(data.sources))

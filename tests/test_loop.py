@@ -13,19 +13,12 @@ from soe_lib.cli import main as soe
 from soe_lib.core import item_id
 from soe_lib.core.weeks import parse_week
 from soe_lib.io import ActionLog, default_url, read_table
-from soe_lib.loop import (
-    WeekInputs,
-    action_outcomes,
-    bridge_table,
-    decision_credit,
-    executed,
-    item_changes,
-    items_of_week,
-    track_record,
-    walk,
-)
+from soe_lib.loop.bridge import WeekInputs, bridge_table, walk
+from soe_lib.loop.changes import item_changes, items_of_week
+from soe_lib.loop.outcomes import action_outcomes, decision_credit, executed
+from soe_lib.loop.track import track_record
 from soe_lib.run.demo import run_demo
-from soe_lib.sample import NOT_EXECUTED_EVERY, simulate_weeks
+from soe_lib.sample.weeks import NOT_EXECUTED_EVERY, simulate_weeks
 
 W = [parse_week("2026-W48") + pd.Timedelta(weeks=k) for k in range(16)]
 
@@ -102,7 +95,7 @@ def test_an_eta_slip_is_a_supply_part_and_a_plan_change_a_plan_part():
     this_week = np.r_[np.full(6, 10.0), np.zeros(7)][None, :]  # the same demand, a week on
     now = replace(base, weeks=pd.DatetimeIndex(W[1 : t + 1]), on_hand=rolled_start, receipts=np.zeros((1, t)), demand=this_week, plan=this_week)
     now.receipts[0, 4] = 50.0  # the order slipped from (this week's) week 1 to week 4
-    from soe_lib.loop import at_risk_money
+    from soe_lib.loop.bridge import at_risk_money
 
     w = walk(then, now, np.zeros((1, t)), at_risk_money(then), at_risk_money(now), "margin at risk")
     assert w.parts["supply"][0] > 0 and w.parts["inventory"][0] == 0 and w.parts["plan"][0] == 0 and w.parts["demand"][0] == 0
@@ -302,7 +295,7 @@ def test_since_last_week_in_chromium(two_weeks):
 def test_a_week_without_any_decision_log_still_says_what_changed(two_weeks):
     """The loop step with no actions at all (a team that records nothing): the comparison is complete."""
     from soe_lib.io import ArchivedWeek
-    from soe_lib.loop import INPUT_TABLES, close_loop
+    from soe_lib.loop.step import INPUT_TABLES, close_loop
     from soe_lib.run import open_week
 
     out, data = two_weeks

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from soe_lib.core.paths import REVIEW_NOTEBOOK, notebooks_dir
-from soe_lib.run import batch_notebooks
+from soe_lib.run.execute import batch_notebooks
 
 ALL = sorted(notebooks_dir().glob("*.ipynb"))
 

@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from soe_lib.core.outputs import OUTPUTS, OutputContractError, check_table
-from soe_lib.finance import ACTIONS
+from soe_lib.finance.catalogue import ACTIONS
 from soe_lib.io import read_table, save_table
-from soe_lib.run import STEPS, open_week
+from soe_lib.run import open_week
+from soe_lib.run.steps import STEPS
 
 from .conftest import ROOT
 from .golden import differences, table_digest, week_digest

@@ -6,7 +6,7 @@ import pytest
 
 from soe_lib.core.params import CycleParams, FocusParams, check_value, param_specs
 from soe_lib.core.paths import notebooks_dir, parameters_dir
-from soe_lib.run import STEPS, batch_notebooks, known_parameters
+from soe_lib.run.execute import batch_notebooks, known_parameters
 from soe_lib.run.parameters import (
     PARAMETER_FILES,
     RUNNER_OWNED,
@@ -19,6 +19,7 @@ from soe_lib.run.parameters import (
     parse_set,
     render_parameter_file,
 )
+from soe_lib.run.steps import STEPS
 
 
 def test_parameter_files_are_the_declarations():
@@ -41,7 +42,7 @@ def test_each_notebook_declares_its_steps_parameters_with_the_declared_defaults(
 
 def test_every_declared_parameter_is_used_by_a_notebook():
     """... or is run-wide (the engine settings: in parameters.json, read by the steps, never injected)."""
-    from soe_lib.run import RUN_LEVEL
+    from soe_lib.run.parameters import RUN_LEVEL
 
     known = set().union(*known_parameters(batch_notebooks(notebooks_dir())).values())
     assert set(RUN_LEVEL) == {"engine", "scheduler", "partitions"} and not set(RUN_LEVEL) & known

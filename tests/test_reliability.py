@@ -25,9 +25,10 @@ from openpyxl import load_workbook
 
 from soe_lib.app import ReviewApp
 from soe_lib.core.paths import notebooks_dir
-from soe_lib.io import write_meeting_pack
+from soe_lib.io.workbook import write_workbook
 from soe_lib.run import publish as publish_module
-from soe_lib.run import publish_run, run_week
+from soe_lib.run import run_week
+from soe_lib.run.publish import publish_run
 
 from .conftest import ROOT, SOE, free_port, run_soe
 from .golden import differences, week_digest
@@ -356,7 +357,7 @@ def test_the_page_says_what_is_damaged_and_what_still_works(weekly_run, tmp_path
 # --- 6. Excel ----------------------------------------------------------------------------------------
 def test_text_that_looks_like_a_formula_stays_text_in_workbooks(tmp_path):
     codes = pd.DataFrame({"sku": ["=1+2", "+CMD|' /C calc'!A0", "-2+3", "@SUM(A1)", "ok"], "qty": [1.0, -2.0, 3.0, 4.0, 5.0]})
-    path = write_meeting_pack(tmp_path / "pack.xlsx", {"gaps": codes})
+    path = write_workbook(tmp_path / "pack.xlsx", {"gaps": codes})
     sheet = load_workbook(path)["gaps"]
     cells = [sheet.cell(row=r, column=1) for r in range(2, 7)]
     assert [c.value for c in cells] == codes["sku"].tolist() and all(c.data_type == "s" for c in cells)

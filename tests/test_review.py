@@ -12,16 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soe_lib.app import (
-    EMPTY_MESSAGE,
-    ReviewApp,
-    ReviewWeek,
-    available_weeks,
-    filter_items,
-    kpi_tiles,
-    tile_html,
-    what_if,
-)
+from soe_lib.app import ReviewApp
+from soe_lib.app.panels import tile_html
+from soe_lib.app.review import EMPTY_MESSAGE
+from soe_lib.app.review_data import ReviewWeek, available_weeks, filter_items, kpi_tiles, what_if
 from soe_lib.core.kernel import Policy
 from soe_lib.core.weeks import parse_week, parse_weeks
 from soe_lib.io import latest_week
@@ -144,7 +138,8 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
 
 
 def test_the_decision_table_says_rank_in_hand_and_sop_with_description_owner_and_formats():
-    from soe_lib.app import grid_payload, item_table
+    from soe_lib.app.panels import grid_payload
+    from soe_lib.app.review_data import item_table
 
     items = pd.DataFrame({"rank": pd.array([1, pd.NA, pd.NA], dtype="Int64"), "track": ["execution", "execution", "sop"], "in_hand": [False, True, False],
                           "kind": ["sku-location", "capacity", "persistent_bias"], "sku": ["A", "", "B"], "location": ["L1", "", "L2"],
@@ -310,7 +305,7 @@ def test_review_page_without_runs_says_how_to_start(tmp_path):
 
 
 def test_scenarios_combine_items_save_by_name_and_compare(weekly_run, tmp_path):
-    from soe_lib.app import compare_scenarios, evaluate_scenario
+    from soe_lib.app.scenarios import compare_scenarios, evaluate_scenario
     from soe_lib.io import ActionLog
 
     _, out = weekly_run

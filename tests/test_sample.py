@@ -9,7 +9,8 @@ import pytest
 
 from soe_lib.core.weeks import parse_week
 from soe_lib.io import load_data
-from soe_lib.sample import generate_sample, write_sample
+from soe_lib.sample import write_sample
+from soe_lib.sample.company import generate_sample
 
 from .conftest import run_soe
 

@@ -10,25 +10,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from soe_lib.core.dataset import SERIES_TABLES
 from soe_lib.core.problems import ValidationError
-from soe_lib.finance import INPUT_TABLES as FINANCE_INPUTS
-from soe_lib.finance import FinanceParams, assess_week, projection_part, week_world
-from soe_lib.io import load_data, local_parts, parquet_parts, read_snapshot
-from soe_lib.run import (
-    STEPS,
-    dask_client,
-    finance_on_cluster,
-    open_week,
-    run_week,
-    sense_on_cluster,
-    series_ranges,
-    sku_ranges,
-    step_partitions,
-    supply_on_cluster,
-)
-from soe_lib.sample import PART_TABLES, write_sample, write_sample_parts
-from soe_lib.sensing import MATRICES, SensingParams, sense
-from soe_lib.supply import SupplyParams, analyse_supply
+from soe_lib.core.step import light_parts, series_ranges, sku_ranges
+from soe_lib.finance import FINANCE, FinanceParams
+from soe_lib.finance.parts import projection_part, week_world
+from soe_lib.finance.step import INPUT_TABLES as FINANCE_INPUTS
+from soe_lib.finance.step import assess_week
+from soe_lib.io import load_data, read_snapshot
+from soe_lib.io.loading import local_parts
+from soe_lib.io.sources import parquet_parts
+from soe_lib.run import open_week, run_week
+from soe_lib.run.distributed import OnDask, dask_client, run_in_parts
+from soe_lib.run.steps import STEPS
+from soe_lib.sample import write_sample, write_sample_parts
+from soe_lib.sensing import SENSING, SensingParams
+from soe_lib.sensing.engine import MATRICES, sense
+from soe_lib.supply import SUPPLY, SupplyParams
+from soe_lib.supply.step import analyse_supply
 
 from .golden import differences, week_digest
 
@@ -73,10 +72,10 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
     with dask_client(None, workers=2, memory_limit="1GB") as client:
         workers = client.scheduler_info()["workers"]
         assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
-        there = sense_on_cluster(client, run.data, run.out_dir / "inputs", params, 13, partitions=5)
+        there = run_in_parts(SENSING, run, OnDask(client), 5).sensing
         done = client.run(lambda dask_worker: len(dask_worker.state.tasks) + dask_worker.state.executed_count)
         # prepared again in every round instead of held (what a cluster smaller than the prepared state does)
-        again = sense_on_cluster(client, run.data, run.out_dir / "inputs", params, 13, partitions=4, hold=False)
+        again = run_in_parts(SENSING, run, OnDask(client, hold=False), 4).sensing
     assert len(done) == 2 and all(n > 0 for n in done.values())  # both processes did part of the work
     # the history matrices are mapped from the run's disk, not held; their files are gone once mapped
     assert isinstance(there.actual, np.memmap) and isinstance(there.cleaned, np.memmap) and not there.actual.flags.writeable
@@ -96,10 +95,11 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
     kinds = here.gaps["kind"].value_counts()
     assert kinds["shortage"] >= 3 and kinds["below_safety_stock"] >= 3 and here.capacity["overloaded"].any()  # worth splitting
     with dask_client(None, workers=2, memory_limit="1GB") as client:
-        there = supply_on_cluster(client, run.data, run.out_dir / "inputs", run.tables_dir, SupplyParams(), 13, partitions=5)
+        there = run_in_parts(SUPPLY, run, OnDask(client), 5, ranges=series_ranges(run.data.series()["_series"].to_numpy(), 5))
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
         # what a run asks of the steps after sensing: a part per 100k series, at least one per worker
-        assert [step_partitions(client, n, 40) for n in (36, 250_000, 1_000_000)] == [2, 3, 10] and step_partitions(client, 10**6, 4) == 4
+        workers = OnDask(client).workers
+        assert [light_parts(n, 40, workers) for n in (36, 250_000, 1_000_000)] == [2, 3, 10] and light_parts(10**6, 4, workers) == 4
     assert len(done) == 2 and all(n > 0 for n in done.values())
     # the gaps of 5 parts numbered as one: every shortage first, by series then week
     assert there.gaps["gap_id"].tolist() == list(range(len(here.gaps)))
@@ -141,8 +141,7 @@ def test_finance_in_parts_of_whole_skus_on_a_local_cluster_equals_finance_in_pro
     subs = feasible[feasible["action"] == "substitute"]
     assert any(part_of[a] != part_of[b] for a, b in zip(subs["sku"].astype(str), subs["substitute_sku"], strict=True))
     with dask_client(None, workers=2, memory_limit="1GB") as client:
-        there = finance_on_cluster(client, run.data, run.out_dir / "inputs", run.tables_dir,
-                                   {n: v for n, v in upstream.items() if n != "inventory_projection"}, FinanceParams(), None, 13, partitions=k)
+        there = run_in_parts(FINANCE, run, OnDask(client), k, ranges=ranges)
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
     assert len(done) == 2 and all(n > 0 for n in done.values())
     for name, frame in here.tables().items():
@@ -195,8 +194,8 @@ def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(compan
 
 
 def test_a_snapshot_read_ahead_is_taken_once_and_only_for_the_same_snapshot(company, tmp_path, monkeypatch):
-    from soe_lib.run import prefetch_snapshot
     from soe_lib.run import week as week_module
+    from soe_lib.run.week import prefetch_snapshot
 
     folder = open_week(str(company), out_dir=tmp_path / "w").out_dir
     reads = []
@@ -218,7 +217,7 @@ def test_a_snapshot_read_ahead_is_taken_once_and_only_for_the_same_snapshot(comp
 def test_a_company_written_in_parts_is_one_consistent_company(tmp_path):
     planted = write_sample_parts(tmp_path / "big", skus=60, locations=3, seed=3, parts=3)
     assert planted["skus"] == 60 and planted["parts"] == 3
-    for name in PART_TABLES:
+    for name in SERIES_TABLES:
         assert len(parquet_parts(tmp_path / "big" / name)) == 3, name
     data = load_data(tmp_path / "big")  # the folders of parts are read as one table each
     assert data.report.errors == [] and data.sources["actuals"].label == "actuals/"
@@ -274,7 +273,7 @@ def test_validated_in_parts_the_company_is_the_one_validated_whole(tmp_path):
     assert split.week == whole.week
     pd.testing.assert_frame_equal(split.series(), whole.series())
     assert [p.message for p in split.report.problems] == [p.message for p in whole.report.problems]
-    from soe_lib.io.health import data_health
+    from soe_lib.health.step import data_health
 
     a, b = data_health(split), data_health(whole)  # the profile and the facts say what the rows say
     pd.testing.assert_frame_equal(a.loaded, b.loaded)
@@ -340,7 +339,7 @@ def test_accuracy_in_blocks_of_series_equals_accuracy_of_all_series_at_once(monk
 
 
 def test_the_exceptions_come_in_one_order_whichever_part_found_them(company, tmp_path):
-    from soe_lib.sensing import order_exceptions
+    from soe_lib.sensing.exceptions import order_exceptions
 
     week = open_week(str(company), out_dir=tmp_path / "w").step("sensing")
     found = week.exceptions

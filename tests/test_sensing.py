@@ -12,24 +12,12 @@ from soe_lib.core.params import ParameterError
 from soe_lib.core.weeks import parse_week
 from soe_lib.io import load_data
 from soe_lib.run import open_week
-from soe_lib.sensing import (
-    ExceptionParams,
-    SensingParams,
-    accuracy_table,
-    damped_path,
-    deep_dive,
-    demand_exceptions,
-    fit_damped,
-    fit_tsb,
-    fourier_seasonality,
-    huber_outliers,
-    mase_scale,
-    robust_sigma,
-    rollup,
-    sense,
-    sense_week,
-    series_accuracy,
-)
+from soe_lib.sensing import ExceptionParams, SensingParams, deep_dive
+from soe_lib.sensing.accuracy import mase_scale, rollup, series_accuracy
+from soe_lib.sensing.engine import accuracy_table, fourier_seasonality, huber_outliers, robust_sigma, sense
+from soe_lib.sensing.exceptions import demand_exceptions
+from soe_lib.sensing.smoothing import damped_path, fit_damped, fit_tsb
+from soe_lib.sensing.step import sense_week
 
 from .conftest import write_tables
 
@@ -67,7 +55,7 @@ def test_rollup_sums_parts_so_errors_do_not_cancel():
 
 
 def test_candidates_by_hand_and_the_choice_of_the_least_error():
-    from soe_lib.sensing import CANDIDATES, backtest_candidates, choose, live_candidates
+    from soe_lib.sensing.choice import CANDIDATES, backtest_candidates, choose, live_candidates
 
     y = np.array([[np.nan, 2.0, 4.0, 6.0, 8.0, 10.0]])
     plan = np.full((1, 6), 20.0)

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from soe_lib.cli import main
 from soe_lib.core.problems import ValidationError
-from soe_lib.run import STEPS, open_week
+from soe_lib.run import open_week
+from soe_lib.run.steps import STEPS
 
 from .conftest import run_soe, write_tables
 from .golden import contract_problems

@@ -9,7 +9,7 @@ import pytest
 from soe_lib.core import project, runs, weeks_of_supply
 from soe_lib.core.weeks import parse_week
 from soe_lib.run import open_week
-from soe_lib.supply import capacity_load, line_completion
+from soe_lib.supply.capacity import capacity_load, line_completion
 
 from .conftest import write_tables
 
@@ -269,7 +269,7 @@ def test_causes_add_up_on_random_companies(tmp_path, seed):
 def test_shortage_probability_from_the_band_by_hand():
     from scipy.stats import norm
 
-    from soe_lib.supply import shortage_probability
+    from soe_lib.supply.step import shortage_probability
 
     projected = np.array([[30.0, 10.0, -20.0], [5.0, -5.0, 0.5]])
     sd = np.array([[10.0, 10.0, 10.0], [0.0, 0.0, 0.0]])  # second row: demand known for certain

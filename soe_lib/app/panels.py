@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.formats import PY_FORMATS, column_kind, formatted, headers
-from ..io.decision_log import STATUSES, ActionLog, StaleUpdate
+from ..io.decision_store import STATUSES, ActionLog, StaleUpdate
+from .decisions import action_text, item_base_state, option_state
 from .review_data import ITEM_COLUMNS, ReviewWeek, filter_items, item_table, kpi_tiles, what_if
 
 __all__ = [
@@ -603,14 +604,12 @@ class RecordPanel(widgets.VBox):
             feasible = feasible.sort_values(["chosen_qty", "net_benefit"], ascending=False)
         self.states = {"": {}}
         choices = [("other (free text)", "")]
-        for r in feasible.itertuples():
-            text = f"{r.action.replace('_', ' ')}: {r.detail}"
-            planned = r.chosen_qty > 0
-            label = f"{text} (plan: {r.chosen_qty:,.0f} units, net {r.chosen_net_benefit:,.0f})" if planned else f"{text} (alone: net {r.net_benefit:,.0f})"
-            target = r.order_id or r.source_location or r.substitute_sku or r.resource or (str(r.effective_week) if r.action == "new_order" else "")
-            qty, benefit, cost = (r.chosen_qty, r.chosen_net_benefit, r.chosen_cost) if planned else (r.qty, r.net_benefit, r.cost)
-            self.states[text] = {"action_type": r.action, "target": target, "qty": float(qty or 0.0), "expected_benefit": float(benefit or 0.0),
-                                 "expected_cost": float(cost or 0.0), "pool": str(getattr(r, "pool", "") or "")}
+        for _, r in feasible.iterrows():  # the same reading of an option as `soe actions record` (app/decisions.py)
+            state = option_state(r)
+            text = action_text(r, state["qty"])
+            planned = r["chosen_qty"] > 0
+            label = f"{text} (plan: {r['chosen_qty']:,.0f} units, net {r['chosen_net_benefit']:,.0f})" if planned else f"{text} (alone: net {r['net_benefit']:,.0f})"
+            self.states[text] = state
             choices.append((label, text))
         if item is not None and not len(feasible):
             choices.append((str(item["best_action"]), str(item["best_action"])))
@@ -623,9 +622,7 @@ class RecordPanel(widgets.VBox):
         shortage now, and the chosen countermeasure's type, target, units and expected benefit."""
         if item is None:
             return {}
-        base = {"item_id": str(item.get("item_id", "") or ""), "item_money_at_risk": float(item.get("money_at_risk", 0.0) or 0.0),
-                "item_shortage_qty": float(item.get("shortage_qty", 0.0) or 0.0), "item_cause": str(item.get("cause", "") or "")}
-        return {**base, **self.states.get(self.form["choice"].value, {})}
+        return {**item_base_state(item)[1], **self.states.get(self.form["choice"].value, {})}
 
     def _on_choice(self, change) -> None:
         if change["new"]:

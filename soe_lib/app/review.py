@@ -13,7 +13,7 @@ change while the page waits (the decision log: open actions, owners, what was de
 is read by :meth:`ReviewApp.connect` when a page is requested (:func:`wait_for_page`), so a page never
 shows a stale decision.
 
-It reads only what the weekly run wrote (:mod:`.review_data`) and the action log (:mod:`soe_lib.io.decision_log`).
+It reads only what the weekly run wrote (:mod:`.review_data`) and the decision store (:mod:`soe_lib.io.decision_store`; what a decision keeps: :mod:`.decisions`).
 Errors are logged server side (stderr and ``outputs/review.log``) and shown as one short line.
 """
 
@@ -28,11 +28,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..core.paths import outputs_dir
-from ..io.decision_log import ActionLog, ActionLogError, default_url, minutes_dir
+from ..io.decision_store import ActionLog, ActionLogError, default_url, minutes_dir
+from .decisions import export_minutes
 from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, LoopPanel, OverviewPanel, RecordPanel, WhatIfPanel, message
 from .review_data import ReviewWeek, available_weeks, kpi_history
 
-__all__ = ["EMPTY_MESSAGE", "ReviewApp", "review_app", "wait_for_page"]
+__all__ = ["EMPTY_MESSAGE", "ReviewApp", "wait_for_page"]
 
 EMPTY_MESSAGE = (
     "No successful weekly run yet. Make one with <code>make run</code> (or <code>soe run</code>), "
@@ -259,7 +260,7 @@ class ReviewApp:
 
     @_guard
     def _on_minutes(self, _button) -> None:
-        md, csv = self.actions.export_minutes(self.selector.value, minutes_dir(self.out, self.selector.value))
+        md, csv = export_minutes(self.actions, self.selector.value, minutes_dir(self.out, self.selector.value))
         self.record.message.value = message(f"Minutes written: {md} and {csv.name}.")
 
 
@@ -282,8 +283,3 @@ class _Problems:
                 f"everything else works. Re-run the week to rebuild them: soe run --week {week.week}."
             )
         self.banner.value = "".join(f"<p class='soe-error' role='alert'>{html.escape(line)}</p>" for line in lines)
-
-
-def review_app(out: str | Path | None = None, week: str | None = None) -> widgets.Widget:
-    """The meeting app's widget (see :class:`ReviewApp`), built and connected at once."""
-    return ReviewApp(out, week).widget

@@ -19,6 +19,7 @@ from .weeks import week_label
 
 __all__ = ["COMPACT_TABLES", "SERIES_TABLES", "Dataset", "LazyTables", "Source"]
 
+# the tables with rows per SKU-location (and week): the large ones, given in parts, read by a part's range of series
 SERIES_TABLES = ("actuals", "demand_plan", "inventory", "supply", "open_orders")
 
 

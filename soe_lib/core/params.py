@@ -23,7 +23,7 @@ from typing import Any
 
 from .weeks import parse_week
 
-__all__ = ["CycleParams", "EngineParams", "FocusParams", "ParamSpec", "ParameterError", "check_value", "param", "param_specs", "shown"]
+__all__ = ["HORIZON_WEEKS", "CycleParams", "EngineParams", "FocusParams", "MoneyParams", "ParamSpec", "ParameterError", "check_value", "param", "param_specs", "shown"]
 
 
 class ParameterError(ValueError):
@@ -157,6 +157,10 @@ class CycleParams:
     horizon_weeks: int = param(13, "Weeks ahead the cycle looks at (plan coverage, projections).", min=1, max=104)
 
 
+# the cycle's horizon when no run says otherwise: every engine function's default comes from the declaration
+HORIZON_WEEKS: int = CycleParams.horizon_weeks
+
+
 @dataclass(frozen=True)
 class FocusParams:
     """The SKU-location the sensing and supply notebooks chart."""
@@ -174,3 +178,20 @@ class EngineParams:
     scheduler: str | None = param(None, "Dask scheduler address (tcp://host:8786); null = a local cluster of 2 worker processes on 127.0.0.1.")
     partitions: int = param(8, "Parts the SKU-locations are split into on Dask for sensing (a few per worker); supply and finance use one per 100k, at most this many.",
                             min=1, max=100_000)
+
+
+@dataclass(frozen=True)
+class MoneyParams:
+    """How units become money (the projection kernel, :mod:`soe_lib.core.kernel`): one policy for money at risk,
+    the estimate, every option, the plan, the what-if and last week's credit."""
+
+    backorder_share: float = param(
+        0.0, "Share of customers who wait for an item out of stock (delivered late, not lost); the rest buy elsewhere. The products' or "
+        "locations' backorder_share column overrides it. One policy for money at risk, the estimate, every option and the plan.", min=0, max=1,
+    )
+    delay_cost_share: float = param(
+        0.01, "What a week of waiting costs per unit backordered, as a share of its price (discounts, penalties, goodwill).", min=0, max=1,
+    )
+    overflow_cost_per_unit: float = param(
+        1.0, "Cost of one unit over storage capacity (external storage, handling), per week.", min=0, max=1e9
+    )

@@ -38,16 +38,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.outputs import OUTPUTS
 from ..core.weeks import week_labels
 from .world import World, profiles
 
 __all__ = ["COLUMNS", "generate_options", "substitutes_at"]
 
-COLUMNS = [
-    "gap_id", "sku", "location", "first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit",
-    "effective_week", "rank", "chosen_qty", "chosen_cost", "chosen_net_benefit", "reprojected_net_benefit", "source_location",
-    "substitute_sku", "resource", "order_id", "pool", "detail", "reason",
-]
+COLUMNS = OUTPUTS["countermeasures"].names  # the contract's order (soe_lib/core/outputs.py)
 # what the joint plan needs besides the table columns: the move (destination row, profile) and its limits
 MODEL = ["row", "eff", "stop", "by_demand", "cap", "cost_per_unit", "fixed_cost", "fixed_key", "pool_use", "pool_cap", "pool_week", "multiple", "min_qty"]
 ACTION_ORDER = ["expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.items import eased, item_id, worse
+from ..core.outputs import OUTPUTS
 from ..core.text import joined_per_group
 from ..core.weeks import week_labels, weeks_between
 
@@ -45,10 +46,7 @@ FIRST_MOVE = {
 DEMAND_KINDS = ("spike", "drop", "sensed_vs_plan")
 SOP_KINDS = ("persistent_bias", "tracking_signal")
 SEVERITY = {"low": 0, "medium": 1, "high": 2}
-COLUMNS = [
-    "rank", "item_id", "track", "in_hand", "kind", "sku", "location", "resource", "week", "severity", "money_at_risk", "urgency", "score",
-    "shortage_qty", "covered_qty", "cause", "best_action", "action_qty", "action_cost", "action_net_benefit", "open_action", "detail",
-]
+COLUMNS = OUTPUTS["decision_list"].names  # the contract's order (soe_lib/core/outputs.py)
 
 
 def _urgency(week: pd.Series, run_week: pd.Timestamp, decay: float) -> np.ndarray:

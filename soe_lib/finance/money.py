@@ -31,15 +31,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.outputs import OUTPUTS
 from .world import World
 
 __all__ = ["estimate_sums", "excess_rows", "largest_excess", "money_at_risk", "plan_vs_estimate", "plan_vs_estimate_of", "rollup_money"]
 
-IMPACT_COLUMNS = [
-    "gap_id", "sku", "location", "family", "first_week", "peak_week", "last_week", "weeks_short", "shortage_qty", "at_risk_qty", "lost_qty",
-    "owed_at_end_qty", "peak_shortage_qty", "revenue_at_risk", "margin_at_risk", "delay_cost", "cause", "causes", "late_orders",
-    "bottleneck_resources", "open_at_horizon_end", "unit_price", "unit_cost",
-]
+IMPACT_COLUMNS = OUTPUTS["financial_impact"].names  # the contract's order (soe_lib/core/outputs.py)
 
 
 def _windows(w: World, short: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.params import param
+from ..core.params import MoneyParams, param
 
 __all__ = ["FinanceParams"]
 
 
 @dataclass(frozen=True)
-class FinanceParams:
-    """Financial impact and the decision list (notebooks/04_financial_impact.ipynb). Formulas: docs/financial-impact.md."""
+class FinanceParams(MoneyParams):
+    """Financial impact and the decision list (notebooks/04_financial_impact.ipynb), after the money policy it shares with
+    the loop and the app (:class:`~soe_lib.core.params.MoneyParams`). Formulas: docs/financial-impact.md."""
 
     alert_budget: int = param(25, "Items on the meeting's decision list; the rest is summarised below it.", min=1, max=10_000)
     urgency_decay: float = param(0.85, "Urgency of an item starting n weeks from now: urgency_decay ** n.", min=0, max=1)
     excess_weeks: float = param(12.0, "Stock beyond this many weeks of demand is excess (valued at cost).", min=0, max=520)
-    overflow_cost_per_unit: float = param(
-        1.0, "Cost of one unit over storage capacity (external storage, handling), per week.", min=0, max=1e9
-    )
     countermeasure_catalogue: str = param(
         "countermeasures.yaml", "The countermeasure catalogue: a file name in parameters/catalogues/, or a path."
-    )
-    backorder_share: float = param(
-        0.0, "Share of customers who wait for an item out of stock (delivered late, not lost); the rest buy elsewhere. The products' or "
-        "locations' backorder_share column overrides it. One policy for money at risk, the estimate, every option and the plan.", min=0, max=1,
-    )
-    delay_cost_share: float = param(
-        0.01, "What a week of waiting costs per unit backordered, as a share of its price (discounts, penalties, goodwill).", min=0, max=1,
     )
     frozen_fence_weeks: int = param(
         2, "Weeks from the run week in which the plan is frozen: new orders and raised orders arrive after them.", min=0, max=52,

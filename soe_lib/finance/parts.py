@@ -5,7 +5,7 @@ estimate per family and week, excess stock per SKU-location): each part gives it
 (:func:`projection_part`). And the shortage gaps' money at risk and countermeasure options
 (:func:`gap_part`): per gap, over the series it can draw on: its own, every location of its SKU (a
 transfer's source) and an accepted substitute at its location. With parts that hold every location of
-their SKUs (:func:`soe_lib.run.distributed.sku_ranges`) only the substitutes' rows come from other
+their SKUs (:func:`soe_lib.core.step.sku_ranges`) only the substitutes' rows come from other
 parts (:func:`substitute_pairs`); :func:`join_gap_parts` puts the parts' gaps and options back in the order
 one part gives (largest margin at risk first) for the joint plan.
 """
@@ -19,13 +19,14 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.matrix import keys_in
+from ..core.step import Part, PartReader
 from .catalogue import load_catalogue
 from .countermeasures import generate_options, substitutes_at
 from .money import estimate_sums, excess_rows, money_at_risk
 from .params import FinanceParams
 from .world import World, make_world
 
-__all__ = ["GapPart", "ProjectionPart", "gap_part", "join_gap_parts", "projection_part", "substitute_pairs", "week_world"]
+__all__ = ["GapPart", "ProjectionPart", "finance_part", "gap_part", "join_gap_parts", "projection_part", "read_part", "substitute_pairs", "week_world"]
 
 
 def substitute_pairs(gaps: pd.DataFrame, substitutes: pd.DataFrame) -> pd.DataFrame:
@@ -96,3 +97,33 @@ def join_gap_parts(parts: list[GapPart]) -> tuple[pd.DataFrame, pd.DataFrame, Wo
     at = pd.Index(world.gaps["gap_id"]).get_indexer(impact["gap_id"].to_numpy())
     world.gaps = world.gaps.iloc[at].reset_index(drop=True)
     return impact.reset_index(drop=True), options, world
+
+
+# what the options read of a substitute's projection (World) and money at risk of a gap's
+WORLD_COLUMNS = ["sku", "location", "week", "constrained_projected_on_hand", "constrained_shortage_qty", "demand_qty", "weeks_of_supply",
+                 "safety_stock", "constrained_receipts_qty", "demand_sd", "plan_demand_qty"]
+# what the order options read of the supply lines
+LINE_COLUMNS = ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late", "firm"]
+
+
+def read_part(part: Part, reader: PartReader) -> tuple[Dataset, PartReader]:
+    """A part's snapshot rows (the state of :func:`finance_part`)."""
+    return reader.snapshot(), reader
+
+
+def finance_part(p: FinanceParams, weeks: pd.DatetimeIndex, findings: pd.DataFrame, state: tuple[Dataset, PartReader],
+                 _carried: object = None) -> tuple[ProjectionPart, GapPart]:
+    """A part's sums, excess rows and rows of ``findings`` (:func:`projection_part`), and its gaps' money at risk
+    and options (:func:`gap_part`) from its own rows (every location of its SKUs) and those of the substitutes at
+    its short locations, read from the run's tables."""
+    data, reader = state
+    series = data.series()
+    own = reader.rows("inventory_projection", series)
+    gaps = reader.rows("supply_gaps", series)
+    wanted = substitute_pairs(gaps, data.substitutes)
+    wanted = wanted[~keys_in(wanted, series)]  # those of other parts
+    projection = pd.concat([own, reader.rows("inventory_projection", wanted, WORLD_COLUMNS)], ignore_index=True) if len(wanted) else own
+    lines = reader.rows("inbound_delays", series, LINE_COLUMNS)  # the file is in supply order: every part scans it
+    own_world = week_world(data, own, p, weeks)
+    world = week_world(data, projection, p, weeks) if len(wanted) else own_world
+    return projection_part(own_world, own, data.products, p, findings), gap_part(data, gaps, world, lines, reader.table("capacity_load"), p)

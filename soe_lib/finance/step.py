@@ -9,20 +9,23 @@ to S&OP (:mod:`.feedback`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.step import InParts, Round, Step, StepContext, in_order, light_parts, sku_ranges
 from .countermeasures import COLUMNS as OPTION_COLUMNS
 from .decisions import cap_to_budget, decision_items, sop_items
 from .feedback import sop_feedback
 from .money import largest_excess, plan_vs_estimate_of, rollup_money
+from .pack import meeting_pack
 from .params import FinanceParams
-from .parts import GapPart, ProjectionPart, gap_part, join_gap_parts, projection_part, week_world
+from .parts import GapPart, ProjectionPart, finance_part, gap_part, join_gap_parts, projection_part, read_part, week_world
 from .plan import PlanResult, apply_plan, joint_plan
 
-__all__ = ["INPUT_TABLES", "FinanceWeek", "assess_week"]
+__all__ = ["FINANCE", "INPUT_TABLES", "FinanceStep", "FinanceWeek", "assess_parts", "assess_week"]
 
 # what this step reads from the earlier steps (week columns as ISO Mondays)
 INPUT_TABLES = (
@@ -30,7 +33,6 @@ INPUT_TABLES = (
     "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load",
 )
 OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty", "qty")
-MEETING_PACK_ROWS = 1000
 
 
 @dataclass
@@ -74,7 +76,7 @@ class FinanceWeek:
 
     def documents(self) -> dict[str, str | dict[str, pd.DataFrame]]:
         """Files beside the tables: the S&OP feedback and the meeting pack's sheets."""
-        return {"sop_feedback.md": self.feedback, "meeting_pack.xlsx": self.pack_sheets()}
+        return {"sop_feedback.md": self.feedback, "meeting_pack.xlsx": meeting_pack(self)}
 
     def top_gap_options(self) -> pd.DataFrame:
         """Every option of the gap with the most margin at risk, feasible or not."""
@@ -96,34 +98,6 @@ class FinanceWeek:
                 f"{p.method}, {p.status}{proven}, "
                 f"{p.variables:,} variables ({p.binaries:,} yes/no), {p.constraints:,} constraints, {p.seconds:.1f} s.{fallback}")
 
-    def pack_sheets(self, max_rows: int = MEETING_PACK_ROWS) -> dict[str, pd.DataFrame]:
-        """The meeting pack's sheets: a meeting reads hundreds of rows, not 40,000, and openpyxl writes
-        ~5k rows a second; so the gaps (largest margin at risk first) and their options stop at
-        ``max_rows``, and an 'about' sheet says so. Every row stays in the Parquet tables."""
-        gaps = self.impact.head(max_rows)  # sorted by margin at risk
-        feasible = self.options[self.options["feasible"] & self.options["gap_id"].isin(gaps["gap_id"])]
-        options = feasible[OPTION_COLUMNS].head(max_rows)  # in gap order: the largest gaps' options first
-        plan = self.chosen().head(max_rows)
-        actions = self.action_register()
-        about = pd.DataFrame(
-            {
-                "sheet": ["decision_list", "actions", "beyond_budget", "joint_plan", "gaps", "countermeasures", "plan_vs_estimate"],
-                "rows": [len(self.decisions), len(actions), len(self.beyond_budget), len(plan), len(gaps), len(options), len(self.plan_vs_estimate)],
-                "of": [len(self.decisions) + int(self.beyond_budget["items"].sum()), len(actions), len(self.beyond_budget), len(self.chosen()),
-                       len(self.impact), int(self.options["feasible"].sum()), len(self.plan_vs_estimate)],
-                "note": [
-                    "execution items ranked and capped at the alert budget, then those in hand, then the top S&OP items",
-                    "the action register: actions of earlier weeks still open (owner, due week, status)", "the rest, by track and kind",
-                    self.plan_note(), "largest margin at risk first; all in financial_impact.parquet",
-                    "feasible options of the largest gaps; all in countermeasures.parquet", "family x week",
-                ],
-            }
-        )
-        return {
-            "about": about, "decision_list": self.decisions, "actions": actions, "beyond_budget": self.beyond_budget, "joint_plan": plan, "gaps": gaps,
-            "countermeasures": options, "plan_vs_estimate": self.plan_vs_estimate,
-        }
-
     def action_register(self) -> pd.DataFrame:
         """The open actions of earlier weeks as the meeting follows them: who, what, by when, status."""
         cols = ["id", "week", "item_id", "sku", "location", "resource", "action", "owner", "due_week", "status", "overdue"]
@@ -142,27 +116,26 @@ class FinanceWeek:
         return f"The list shows the top {shown} of {total} items; {total - shown} more ({money:,.0f} at risk) are summarised below it."
 
 
-def assess_week(
-    data: Dataset, upstream: dict[str, pd.DataFrame], params: FinanceParams | None = None, open_actions: pd.DataFrame | None = None,
-    parts: list[ProjectionPart] | None = None, weeks: pd.DatetimeIndex | None = None, gaps: list[GapPart] | None = None,
-) -> FinanceWeek:
-    """Value the week's gaps, plan the countermeasures jointly, rank the decisions (see the module docs).
-
-    ``upstream``: the :data:`INPUT_TABLES` of this run, week columns as ISO Mondays; ``open_actions``:
-    the decision log's open actions of earlier weeks (:data:`OPEN_ACTION_COLUMNS`), to mark items in hand.
-    The Dask engine gives what it made in parts of the series (:mod:`.parts`), in series order:
-    ``parts`` (:func:`~.parts.projection_part`, instead of ``upstream["inventory_projection"]``: its rows
-    are then those of the demand findings), ``gaps`` (:func:`~.parts.gap_part`) and ``weeks`` (the horizon).
-    """
+def assess_week(data: Dataset, upstream: dict[str, pd.DataFrame], params: FinanceParams | None = None,
+                open_actions: pd.DataFrame | None = None) -> FinanceWeek:
+    """Value the week's gaps, plan the countermeasures jointly, rank the decisions (see the module docs): the
+    whole company as one part. ``upstream``: the :data:`INPUT_TABLES` of this run, week columns as ISO Mondays;
+    ``open_actions``: the decision log's open actions of earlier weeks (:data:`OPEN_ACTION_COLUMNS`)."""
     p = params or FinanceParams()
+    projection = upstream["inventory_projection"]
+    weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
+    world = week_world(data, projection, p, weeks)
+    parts = [projection_part(world, projection, data.products, p)]
+    gaps = [gap_part(data, upstream["supply_gaps"], world, upstream["inbound_delays"], upstream["capacity_load"], p)]
+    return assess_parts(data, upstream, p, open_actions, parts, gaps)
+
+
+def assess_parts(data: Dataset, upstream: dict[str, pd.DataFrame], p: FinanceParams, open_actions: pd.DataFrame | None,
+                 parts: list[ProjectionPart], gaps: list[GapPart]) -> FinanceWeek:
+    """The week from its parts of the series, in series order (:mod:`.parts`): ``parts`` (sums, excess rows and
+    the demand findings' rows of the projection: ``upstream["inventory_projection"]`` is not read) and ``gaps``
+    (money at risk and options), then the joint plan over all gaps (the shared limits couple every part)."""
     t = upstream
-    if parts is None:
-        projection = t["inventory_projection"]
-        if weeks is None:
-            weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
-        world = week_world(data, projection, p, weeks)
-        parts = [projection_part(world, projection, data.products, p)]
-        gaps = [gap_part(data, t["supply_gaps"], world, t["inbound_delays"], t["capacity_load"], p)]
     projection = pd.concat([x.rows for x in parts], ignore_index=True) if len(parts) > 1 else parts[0].rows
     impact, options, world = join_gap_parts(gaps)
     plan = joint_plan(options, world, p.plan_seconds, p.plan_gap, t["storage_load"])
@@ -180,3 +153,44 @@ def assess_week(
     candidates = int((~items["in_hand"].astype(bool)).sum()) if len(items) else 0
     return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, candidates,
                        open_actions if open_actions is not None else pd.DataFrame(), items)
+
+
+class FinanceStep(Step):
+    """Step 4 on the step protocol. In parts of whole SKUs (light: one per 100k series; a transfer's source,
+    another location of the gap's SKU, is in the gap's part), the projection read only on the workers: each part
+    gives its family x week sums, excess rows and its demand findings' rows (:func:`~.parts.projection_part`),
+    and its gaps' money at risk and options (:func:`~.parts.gap_part`) from its own rows and those of the
+    substitutes at its short locations. The client joins them and solves the joint plan over all gaps."""
+
+    name = "finance"
+    notebook = "04_financial_impact.ipynb"
+    title = "financial impact"
+    groups = (FinanceParams,)
+    inputs = INPUT_TABLES
+    reads = {"products": None, "open_orders": None, "routings": None, "substitutes": None, "financial_plan": None}
+
+    def run(self, ctx: StepContext) -> FinanceWeek:
+        return assess_week(ctx.data, {name: ctx.table(name) for name in INPUT_TABLES}, ctx.group(FinanceParams), ctx.open_actions())
+
+    def split(self, ctx: StepContext, partitions: int, workers: int) -> list[tuple[int, int]]:
+        series = ctx.data.series()
+        return sku_ranges(series, light_parts(len(series), partitions, workers))
+
+    def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
+        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name != "inventory_projection"}
+        p, weeks = ctx.group(FinanceParams), pd.date_range(ctx.data.week, periods=ctx.horizon_weeks, freq="7D")
+        findings = upstream["demand_exceptions"][["sku", "location"]].astype(str).drop_duplicates()  # the decision list reads their rows
+        open_actions = ctx.open_actions()
+
+        def week(both: list[tuple[ProjectionPart, GapPart]]) -> FinanceWeek:
+            return assess_parts(ctx.data, upstream, p, open_actions, [x for x, _ in both], [g for _, g in both])
+
+        return InParts(
+            prepare=read_part,
+            rounds=(Round(partial(finance_part, p, weeks, findings), lambda results, _: in_order(results)),),
+            combine=week,
+            bytes_per_series=5_000,
+        )
+
+
+FINANCE = FinanceStep()

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.params import HORIZON_WEEKS
 from ..core.problems import Problem, problem_for_rows
 from ..core.weeks import week_labels, weeks_between
 
@@ -22,7 +23,7 @@ __all__ = ["coverage_problems", "coverage_table"]
 KEY = ["sku", "location"]
 
 
-def coverage_table(data: Dataset, horizon_weeks: int = 13) -> pd.DataFrame:
+def coverage_table(data: Dataset, horizon_weeks: int = HORIZON_WEEKS) -> pd.DataFrame:
     """Per SKU-location: which inputs cover it and how much history it has.
 
     Columns: sku, location, first_actual_week, history_weeks (run week - first actual week),
@@ -150,7 +151,7 @@ def _master_data(data: Dataset) -> list[Problem]:
     return problems
 
 
-def coverage_problems(data: Dataset, horizon_weeks: int = 13) -> list[Problem]:
+def coverage_problems(data: Dataset, horizon_weeks: int = HORIZON_WEEKS) -> list[Problem]:
     """Warnings for the data-health report (they never stop a run)."""
     cov = coverage_table(data, horizon_weeks)
     return _coverage_warnings(data, cov, horizon_weeks) + _past_due(data) + _routing_gaps(data) + _master_data(data)

@@ -19,11 +19,11 @@ import pandas as pd
 
 from ..core.contract import TABLES, Table
 from ..core.dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
+from ..core.params import HORIZON_WEEKS
 from ..core.problems import Problem, ValidationError, ValidationReport, problem_for_rows
 from ..core.weeks import parse_week, week_label
 from .coverage import coverage_problems
 from .parts import (
-    PART_TABLES,
     PartReport,
     combine_duplicates,
     drop_future,
@@ -152,7 +152,7 @@ def _week_follows_actuals(run_week: pd.Timestamp, actuals: pd.DataFrame, severit
 def load_data(
     data_dir: str | Path,
     week: str | pd.Timestamp | None = None,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
     strict: bool = True,
     week_check: str = "error",
     parts: PartRunner | None = None,
@@ -169,7 +169,8 @@ def load_data(
     report = ValidationReport()
     sources, problems = find_sources(Path(data_dir))
     report.extend(problems)
-    split = {n: s for n, s in sources.items() if parts is not None and n in PART_TABLES and s.path.is_dir()}
+    # the weekly tables given as folders are validated part by part (the others are small)
+    split = {n: s for n, s in sources.items() if parts is not None and n in SERIES_TABLES and s.path.is_dir()}
     whole = {n: s for n, s in sources.items() if n not in split}
     typed, codes = _read_and_type(whole, report)
     known, positions = _check_rules(typed, codes, whole, report)

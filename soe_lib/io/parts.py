@@ -23,16 +23,15 @@ import pandas as pd
 from ..core.contract import TABLES, Table
 from ..core.dataset import COMPACT_TABLES, Source
 from ..core.matrix import WEEK_NS
+from ..core.params import HORIZON_WEEKS
 from ..core.problems import Problem, problem_for_rows
 from ..core.weeks import week_label
 from .sources import header_problems, raw_header, read_source
 from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
-__all__ = ["PART_TABLES", "PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
+__all__ = ["PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
            "finish_supply", "table_profile", "validate_part", "weekly_units"]
 
-# the weekly tables validated part by part when given as a folder of parts (the others are small)
-PART_TABLES = ("actuals", "demand_plan", "open_orders", "supply", "inventory")
 # the tables whose parts are written in series order (a Dask part's range read skips the other row
 # groups); supply keeps its rows' order (its lines are numbered by position), inventory has one row per series
 SORTED_PARTS = ("actuals", "demand_plan", "open_orders")
@@ -148,7 +147,7 @@ def _facts(frame: pd.DataFrame, name: str, run_week: pd.Timestamp | None, horizo
 
 def validate_part(
     table: str, part: str | Path, out: str | Path, known: dict[str, pd.Index], run_week: pd.Timestamp | None = None,
-    horizon_weeks: int = 13,
+    horizon_weeks: int = HORIZON_WEEKS,
 ) -> PartReport:
     """Validate one part of ``table`` and, when it has no error, write its typed rows to ``out`` (see the
     module doc). ``known``: the products' SKUs and the locations, in file order. ``run_week``: when given,

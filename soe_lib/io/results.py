@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ..core.dataset import Dataset
+from ..core.matrix import keys_in
 from ..core.outputs import OUTPUTS, check_table
+from ..core.step import Part
 from ..core.weeks import parse_weeks, week_labels
-from .meeting_pack import write_meeting_pack
+from .workbook import write_workbook
 
-__all__ = ["read_table", "save_table", "table_path", "write_document"]
+__all__ = ["RunFiles", "read_table", "save_table", "table_path", "write_document"]
 
 
 def table_path(tables_dir: Path, name: str) -> Path:
@@ -50,13 +54,40 @@ def read_table(tables_dir: Path, name: str, typed: bool = True, filters: list[tu
     return frame
 
 
+class RunFiles:
+    """A part's reader over the run's files (:class:`soe_lib.core.step.PartReader`): its rows of the snapshot,
+    read with row filters on the series key, and its rows of the result tables, read with a filter on the SKU
+    (then only its locations: a SKU's other locations may be in the next part)."""
+
+    def __init__(self, part: Part) -> None:
+        self.part = part
+
+    def snapshot(self) -> Dataset:
+        from .snapshot import read_snapshot
+
+        return read_snapshot(self.part.snapshot, (self.part.first, self.part.stop))
+
+    def snapshot_column(self, table: str, column: str) -> np.ndarray:
+        from .parts import read_rows
+
+        return read_rows(f"{self.part.snapshot.rstrip('/')}/{table}.parquet", columns=[column])[column].to_numpy()
+
+    def rows(self, table: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+        skus = series["sku"].astype(str).unique().tolist() or [""]
+        rows = read_table(Path(self.part.tables), table, filters=[("sku", "in", skus)], columns=columns)
+        return rows[keys_in(rows, series)].reset_index(drop=True)
+
+    def table(self, table: str) -> pd.DataFrame:
+        return read_table(Path(self.part.tables), table)
+
+
 def write_document(folder: Path, name: str, content: str | dict[str, pd.DataFrame]) -> Path:
     """A step's document: text (``.md``) as UTF-8, sheets (``.xlsx``) as a workbook."""
     path = Path(folder) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}")
     if name.endswith(".xlsx"):
-        write_meeting_pack(tmp, content)
+        write_workbook(tmp, content)
     else:
         tmp.write_text(content, encoding="utf-8")
     os.replace(tmp, path)

@@ -47,7 +47,6 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet" or path.is_dir()
 
 
-TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 SERIES_FILE = "_series.parquet"  # a snapshot's list of SKU-locations (io.snapshot)
 QUIET = (SNAPSHOT_FILE, SERIES_FILE, "planted.json")  # files this project writes beside tables: not worth a note
 

@@ -40,15 +40,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.outputs import OUTPUTS
 from ..core.weeks import parse_weeks
 
 __all__ = ["OUTCOME_COLUMNS", "action_outcomes", "decision_credit", "decision_receipts", "executed", "value_rollup"]
 
-OUTCOME_COLUMNS = [
-    "action_id", "item_id", "decided_week", "due_week", "owner", "action", "action_type", "target", "cause", "log_status", "qty", "expected_benefit",
-    "expected_cost", "executed", "evidence", "money_then", "money_now", "shortage_then", "shortage_now", "realised_benefit", "value_added",
-    "status", "proposal",
-]
+OUTCOME_COLUMNS = OUTPUTS["action_outcomes"].names  # the contract's order (soe_lib/core/outputs.py)
 
 
 def _orders(actions: pd.DataFrame, then_supply: dict[str, pd.DataFrame], now_supply: pd.DataFrame, run_week: pd.Timestamp) -> pd.DataFrame:

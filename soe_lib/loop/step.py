@@ -17,6 +17,8 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.matrix import to_matrix
+from ..core.params import MoneyParams
+from ..core.step import Step, StepContext, TablesWhenUsed
 from ..core.weeks import parse_week
 from ..io.archive import ArchivedWeek
 from .bridge import Walk, bridge_table, estimate_gap, walk, week_inputs
@@ -25,7 +27,7 @@ from .outcomes import action_outcomes, decision_credit, decision_receipts, execu
 from .params import LoopParams
 from .track import track_record
 
-__all__ = ["INPUT_TABLES", "LoopWeek", "close_loop"]
+__all__ = ["INPUT_TABLES", "LOOP", "LoopStep", "LoopWeek", "close_loop"]
 
 INPUT_TABLES = ("financial_impact", "inventory_projection", "sensed_demand", "capacity_load", "storage_load", "inbound_delays", "plan_vs_estimate",
                 "execution_items")
@@ -165,3 +167,25 @@ def close_loop(
         forecast_changes(prev.table("sensed_demand"), now["sensed_demand"], data.products, recent, p.forecast_changes_rows),
         outcomes, value_rollup(outcomes), track, max(w.check() for w in walks),
     )
+
+
+class LoopStep(Step):
+    """Step 5 on the step protocol: whole (it compares this week with the archive's), its tables read when first
+    used: a first week (nothing archived to compare with) reads neither the projection nor the sensed demand
+    (13M rows each at 1M series). Its money is valued with the run's policy (:class:`MoneyParams`)."""
+
+    name = "loop"
+    notebook = "05_what_changed.ipynb"
+    title = "what changed"
+    groups = (LoopParams, MoneyParams)
+    inputs = INPUT_TABLES
+    reads = {"products": None, "supply": None, "capacity": None, "open_orders": None, "financial_plan": None}
+
+    def run(self, ctx: StepContext) -> LoopWeek:
+        money = ctx.group(MoneyParams)
+        policy = {"backorder_share": money.backorder_share, "delay_cost_share": money.delay_cost_share}
+        return close_loop(ctx.data, TablesWhenUsed(ctx, INPUT_TABLES), ctx.archive(), ctx.actions(), ctx.group(LoopParams), policy,
+                          money.overflow_cost_per_unit)
+
+
+LOOP = LoopStep()

@@ -16,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.outputs import OUTPUTS
+
 __all__ = ["TRACK_COLUMNS", "track_record"]
 
-TRACK_COLUMNS = ["published_week", "lag", "method", "series", "actual_qty", "forecast_qty", "wape", "bias"]
+TRACK_COLUMNS = OUTPUTS["sensing_track_record"].names  # the contract's order (soe_lib/core/outputs.py)
 MAX_LAG = 4
 
 

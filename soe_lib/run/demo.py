@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.paths import outputs_dir, workspace
-from ..io.decision_log import ActionLog, ActionLogError, default_url
+from ..io.decision_store import ActionLog, ActionLogError, default_url
 from ..io.results import read_table
 from ..sample.weeks import write_weeks
 from .runner import run_week

@@ -71,13 +71,13 @@ class WarmKernel:
     other core): kernel start and imports (about 3 s per notebook at any size) leave the critical path.
     The notebook still starts from a kernel with nothing of its own defined."""
 
-    def __init__(self, cwd: Path, snapshot: Path | None = None, tables: tuple[str, ...] = ()):
+    def __init__(self, cwd: Path, snapshot: Path | None = None, tables: dict[str, tuple[str, ...] | None] | None = None):
         self.cwd = Path(cwd)
         self.km: Any = None
         self.error: BaseException | None = None
         code = WARM_IMPORTS
         if snapshot is not None:  # the run's snapshot, read ahead: the notebook's open_week takes it
-            code += f"\nimport soe_lib.run.week as _w; _w.prefetch_snapshot({str(Path(snapshot).resolve())!r}, {tuple(tables)!r}); del _w"
+            code += f"\nimport soe_lib.run.week as _w; _w.prefetch_snapshot({str(Path(snapshot).resolve())!r}, {dict(tables or {})!r}); del _w"
         self._thread = threading.Thread(target=self._start, args=(cwd, code), daemon=True)
         self._thread.start()
 

@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 
 from ..core.params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs, shown
-from ..finance.params import FinanceParams
-from ..loop.params import LoopParams
-from ..sensing.params import ExceptionParams, SensingParams
-from ..supply.params import SupplyParams
+from ..finance import FinanceParams
+from ..loop import LoopParams
+from ..sensing import ExceptionParams, SensingParams
+from ..supply import SupplyParams
 
 __all__ = [
     "PARAMETER_FILES",

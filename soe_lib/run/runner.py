@@ -35,7 +35,7 @@ from typing import Any
 
 from ..core.paths import notebooks_dir, outputs_dir
 from ..core.problems import ValidationError
-from ..finance.catalogue import CatalogueError, load_catalogue
+from ..finance import CatalogueError, load_catalogue
 from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
@@ -426,7 +426,7 @@ def _execute_all(
 def _warm_for(nb: Path, staging: Path) -> WarmKernel:
     """The kernel of notebook ``nb``, started now, reading ahead the snapshot tables its step reads."""
     step = step_of_notebook(nb.name)
-    return WarmKernel(staging, staging / INPUTS, step.reads if step is not None else ())
+    return WarmKernel(staging, staging / INPUTS, dict(step.reads) if step is not None else {})
 
 
 def _injected(nb: Path, declared: dict[str, set[str]], params: dict[str, Any]) -> dict[str, Any]:

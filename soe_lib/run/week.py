@@ -27,16 +27,17 @@ import pandas as pd
 from ..core.dataset import Dataset
 from ..core.params import ParameterError, param_specs
 from ..core.paths import outputs_dir
+from ..core.step import Step
 from ..core.weeks import parse_week
 from ..io.archive import ArchivedWeek, archived_weeks
-from ..io.decision_log import ActionLog, ActionLogError, default_url
+from ..io.decision_store import ActionLog, ActionLogError, default_url
 from ..io.loading import load_data
 from ..io.results import read_table, save_table, table_path, write_document
 from ..io.snapshot import has_snapshot, read_snapshot, snapshot_key, snapshot_meta, source_hashes, write_snapshot
 from ..io.sources import SNAPSHOT_FILE, find_sources
 from ..sample.company import ensure_sample
 from .parameters import all_specs, check_parameters, default_parameters
-from .steps import Step, producer_of, step_named
+from .steps import compute_step, producer_of, step_named
 
 __all__ = ["PARAMETERS_FILE", "RUN_FILE", "WeekRun", "open_week", "prefetch_snapshot", "resolve_data_dir"]
 
@@ -83,7 +84,7 @@ class WeekRun:
     def step(self, name: str) -> Any:
         """Compute step ``name`` with the run's parameters, save its tables and documents, return its result."""
         step = step_named(name)
-        result = step.compute(self)
+        result = compute_step(step, self)
         for table, frame in result.tables().items():
             save_table(self.tables_dir, table, frame)
         for doc, content in getattr(result, "documents", dict)().items():
@@ -199,15 +200,14 @@ def _snapshot_for(data_dir: str | Path | None, week: str | None, horizon_weeks: 
 _PREFETCHED: dict[str, tuple[str, Dataset]] = {}
 
 
-def prefetch_snapshot(folder: str | Path, tables: tuple[str, ...] = ()) -> None:
-    """Open the snapshot in ``folder`` now and read ``tables`` of it (the others are read when used),
-    for the next :func:`open_week` on it in this process."""
+def prefetch_snapshot(folder: str | Path, tables: dict[str, tuple[str, ...] | None] | None = None) -> None:
+    """Open the snapshot in ``folder`` now and read ``tables`` of it (``{table: columns, or None for all}``; the
+    others are read when used), for the next :func:`open_week` on it in this process."""
     folder = Path(folder).resolve()
     data = read_snapshot(folder)
-    for entry in tables:  # "table", or "table:col,col" for some columns only
-        name, _, columns = entry.partition(":")
+    for name, columns in (tables or {}).items():
         if columns:
-            data.columns(name, tuple(columns.split(",")))
+            data.columns(name, tuple(columns))
         else:
             data.tables[name]
     _PREFETCHED[str(folder)] = (snapshot_meta(folder).get("key", ""), data)

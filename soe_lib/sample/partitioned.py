@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.dataset import SERIES_TABLES
 from .company import DEFAULTS, replacing_folder, sample_with_truth
 
-__all__ = ["PART_TABLES", "write_sample_parts"]
+__all__ = ["write_sample_parts"]
 
-PART_TABLES = ("actuals", "demand_plan", "inventory", "supply", "open_orders")  # one row per SKU-location (and week)
 SUMMED = {"capacity": (["resource", "week"], ["available_hours"]), "financial_plan": (["family", "week"], ["revenue_plan", "margin_plan"])}
 CONCATENATED = ("products", "routings", "substitutes")
 
@@ -93,7 +93,7 @@ def write_sample_parts(out: str | Path, skus: int, locations: int = DEFAULTS["lo
             tables, planted_here, _ = sample_with_truth(stop - first, locations, seed + block)
             local = tables["products"]["sku"].to_numpy()
             _renumber(tables, codes[first:stop], block)
-            for name in PART_TABLES:
+            for name in SERIES_TABLES:
                 (tmp / name).mkdir(exist_ok=True)
                 tables[name].to_parquet(tmp / name / f"part-{block:05d}.parquet", index=False)
             for name in collected:

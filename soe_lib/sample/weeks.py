@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.params import HORIZON_WEEKS
 from ..core.weeks import parse_weeks, week_label
 from .company import DEFAULTS, LATE_SUPPLIER, RUN_WEEK, Truth, sample_with_truth, write_company
 
@@ -102,7 +103,7 @@ def _booked(plan: pd.DataFrame, week: pd.Timestamp, rng: np.random.Generator) ->
     return ahead[ahead["qty"] > 0].reset_index(drop=True)
 
 
-def _extend(t: dict[str, pd.DataFrame], week: pd.Timestamp, horizon: int = 13) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _extend(t: dict[str, pd.DataFrame], week: pd.Timestamp, horizon: int = HORIZON_WEEKS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Supply and capacity cover the horizon: a new week at the end gets a receipt of its planned demand
     for every series (production where the item is made) and the capacity rows of the last week."""
     supply, capacity = t["supply"], t["capacity"]

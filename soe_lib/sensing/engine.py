@@ -54,6 +54,7 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.matrix import RowsOnDisk, history_matrix, long_frame, row_blocks, to_matrix
+from ..core.params import HORIZON_WEEKS
 from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
 from .choice import (
     Choice,
@@ -78,7 +79,6 @@ __all__ = [
     "Sensing",
     "SensingStack",
     "band_errors_of",
-    "concat_sensing",
     "decide_pools",
     "decide_quantiles",
     "finish",
@@ -532,7 +532,7 @@ def _fill(taken: np.ndarray, cands: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(np.isfinite(taken), taken, np.where(np.isfinite(cands["statistical"]), cands["statistical"], cands["plan"]))
 
 
-def prepare(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = 13) -> Prepared:
+def prepare(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = HORIZON_WEEKS) -> Prepared:
     """Sensing's per-series stages (module doc, steps 1-5 and the candidates of 6) on every series of ``data``."""
     p = params or SensingParams()
     return _prepare_inputs(_gather(data, p, horizon_weeks), p, horizon_weeks)
@@ -553,7 +553,7 @@ def _prepare_inputs(inp: _Inputs, p: SensingParams, horizon_weeks: int) -> Prepa
     return Prepared(p, horizon_weeks, inp, pat, outliers, cleaned, r2, pattern, stat, by_lag, live, segment, before, latest)
 
 
-def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = 13) -> Sensing:
+def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = HORIZON_WEEKS) -> Sensing:
     """Run demand sensing on every SKU-location of ``data`` (see the module doc for each step). The
     pooled decisions (each segment's choice and band) come from all the series here; the Dask engine
     makes them from the parts of a split (:func:`prepare`, :func:`pool_stats_of`, :func:`band_errors_of`,
@@ -675,14 +675,6 @@ class SensingStack:
         result.backtest_by_series = pd.concat([self.frames[i][1] for i in order], ignore_index=True)
         result.backtest = backtest_summary(result)
         return result
-
-
-def concat_sensing(parts: list[Sensing]) -> Sensing:
-    """One :class:`Sensing` from those of consecutive parts of the series (in series order)."""
-    stack = SensingStack([len(p.series) for p in parts])
-    for i, part in enumerate(parts):
-        stack.put(i, part)
-    return stack.result()
 
 
 def backtest_table(s: Sensing) -> pd.DataFrame:

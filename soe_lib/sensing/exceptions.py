@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.outputs import OUTPUTS
 from .engine import Sensing
 from .params import ExceptionParams
 
@@ -47,10 +48,7 @@ __all__ = [
     "spikes_and_drops",
 ]
 
-COLUMNS = [
-    "sku", "location", "week", "kind", "severity", "direction", "actual_qty", "expected_qty",
-    "deviation_qty", "deviation_pct", "z_score", "bias", "tracking_signal", "value", "detail",
-]
+COLUMNS = OUTPUTS["demand_exceptions"].names  # the contract's order (soe_lib/core/outputs.py)
 
 
 def _severity(ratio: np.ndarray, high: float = 2.0, medium: float = 1.5) -> np.ndarray:

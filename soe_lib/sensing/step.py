@@ -1,30 +1,45 @@
 """The demand-sensing step of the weekly cycle: sensing, plan accuracy, exceptions, and their tables.
 
-:func:`sense_week` is what the orchestration (:mod:`soe_lib.run.steps`) calls for
-``notebooks/02_demand_sensing.ipynb``; the numbers come from :mod:`.engine`, :mod:`.accuracy` and
+:data:`SENSING` is the step (:mod:`soe_lib.core.step`) behind ``notebooks/02_demand_sensing.ipynb``: whole
+(:func:`sense_week`) or in parts of the series; the numbers come from :mod:`.engine`, :mod:`.accuracy` and
 :mod:`.exceptions`. It reads the validated snapshot only, and hands on tables only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.outputs import OUTPUTS
+from ..core.params import HORIZON_WEEKS
+from ..core.step import InParts, Part, PartReader, Round, Step, StepContext, in_order
 from .accuracy import rollup_of, series_accuracy, weekly_errors
-from .engine import Sensing, accuracy_table, sense
+from .engine import (
+    Prepared,
+    Sensing,
+    SensingStack,
+    accuracy_table,
+    band_errors_of,
+    decide_pools,
+    decide_quantiles,
+    finish,
+    pool_stats_of,
+    prepare,
+    sense,
+)
 from .exceptions import demand_exceptions, order_exceptions
 from .params import ExceptionParams, SensingParams
 
-__all__ = ["GROUPINGS", "SensingWeek", "WeekPart", "sense_week", "week_part"]
+__all__ = ["GROUPINGS", "SENSING", "SensingStep", "SensingWeek", "WeekPart", "sense_week", "week_of_parts", "week_part"]
 
-ACCURACY_COLUMNS = [
-    "sku", "location", "family", "pattern", "model", "forecast", "wape", "accuracy", "bias", "tracking_signal",
-    "tracking_out_of_control", "mase", "fva", "naive_wape", "sensing_wape", "statistical_wape",
-    "actual_qty", "plan_qty", "abs_error_qty", "error_value", "history_weeks", "w_stat", "outlier_weeks", "censored_weeks", "unit_price",
-]
+ACCURACY_COLUMNS = OUTPUTS["forecast_accuracy"].names  # the contract's order (soe_lib/core/outputs.py)
 
 
 @dataclass
@@ -130,18 +145,86 @@ def week_part(sensing: Sensing, params: SensingParams | None = None, exception_p
     return WeekPart(acc, demand_exceptions(sensing, cleaned_accuracy, e_params), weekly)
 
 
-def sense_week(
-    data: Dataset, params: SensingParams | None = None, exception_params: ExceptionParams | None = None, horizon_weeks: int = 13,
-    sensing: Sensing | None = None, parts: list[WeekPart] | None = None,
-) -> SensingWeek:
-    """Sense demand for the run week, score the plan, find the demand exceptions (``sensing``: already
-    computed elsewhere, e.g. on a Dask cluster, with the same parameters; ``parts``: its
-    :func:`week_part` per part of the series, in series order, computed there too)."""
+def sense_week(data: Dataset, params: SensingParams | None = None, exception_params: ExceptionParams | None = None,
+               horizon_weeks: int = HORIZON_WEEKS) -> SensingWeek:
+    """Sense demand for the run week, score the plan, find the demand exceptions: every series at once."""
     s_params, e_params = params or SensingParams(), exception_params or ExceptionParams()
-    sensing = sensing if sensing is not None else sense(data, s_params, horizon_weeks)
-    parts = parts if parts is not None else [week_part(sensing, s_params, e_params)]
+    sensing = sense(data, s_params, horizon_weeks)
+    return week_of_parts(sensing, [week_part(sensing, s_params, e_params)])
+
+
+def week_of_parts(sensing: Sensing, parts: list[WeekPart]) -> SensingWeek:
+    """The step's result from sensing of every series and each part's :func:`week_part` (in series order):
+    accuracy and exceptions stacked, the roll-ups from the parts' summed weekly errors."""
     acc = pd.concat([p.accuracy for p in parts], ignore_index=True)
     rollups = {name: rollup_of(acc, pd.concat([p.weekly_errors[name] for p in parts]).groupby(level=0).sum(), _grouping(acc, name))
                for name in GROUPINGS}
     exceptions = order_exceptions(pd.concat([p.exceptions for p in parts], ignore_index=True))
     return SensingWeek(sensing, acc[ACCURACY_COLUMNS], rollups, exceptions)
+
+
+# Prepared state per series (candidates said 1-4 weeks ahead, errors of both windows, the fits) at 156 weeks,
+# rounded up: in-process sensing peaks at ~4 GB at 100k; holding the parts of 1M on 2 x 3 GB workers spilled
+# 18 GB to disk and took over 25 minutes (the run's memory policy then prepares each part again per round)
+PREPARED_BYTES_PER_SERIES = 40_000
+
+
+class SensingStep(Step):
+    """Step 2 on the step protocol. In parts: each part prepares its series (history, patterns, one-off weeks,
+    seasonality, the smoothing fits, the candidates and their errors); round 1 sums the parts' pool statistics
+    and decides every segment's pooled choice; round 2 reads the bands' quantiles from the parts' scaled errors;
+    round 3 finishes each part (choice, bands, backtest, accuracy, exceptions, its groups' weekly errors), taken
+    into one result as each arrives. The pooled decisions come from sums and value sets that do not depend on
+    how the series are split, so the tables equal the whole run's."""
+
+    name = "sensing"
+    notebook = "02_demand_sensing.ipynb"
+    title = "demand sensing"
+    groups = (SensingParams, ExceptionParams)
+    reads = {"actuals": ("_series", "week", "qty"), "demand_plan": ("_series", "week", "qty"), "open_orders": None, "products": None, "stockouts": None}
+
+    def run(self, ctx: StepContext) -> SensingWeek:
+        return sense_week(ctx.data, ctx.group(SensingParams), ctx.group(ExceptionParams), ctx.horizon_weeks)
+
+    def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
+        keys = np.sort(ctx.data.series()["_series"].to_numpy())
+        sizes = [int(np.searchsorted(keys, b) - np.searchsorted(keys, a)) for a, b in ranges]
+        # each part copied into the result as it arrives, then dropped; the history matrices written to the run's
+        # folder and mapped, not held: afterwards they are only read a series at a time (charts, deep dive)
+        stack, week_parts = SensingStack(sizes, spill=Path(ctx.out_dir)), [None] * len(ranges)
+
+        def taken(results: Iterable[tuple[int, tuple[Sensing, WeekPart]]], _carried: Any) -> tuple[Sensing, list[WeekPart]]:
+            for i, (sensing, part) in results:
+                stack.put(i, sensing)
+                week_parts[i] = part
+            return stack.result(), list(week_parts)
+
+        return InParts(
+            prepare=partial(_prepare_part, params=ctx.group(SensingParams), horizon_weeks=ctx.horizon_weeks),
+            rounds=(Round(_pool_stats, lambda results, _: decide_pools(in_order(results))),
+                    Round(_band_errors, lambda results, pools: (pools, decide_quantiles(in_order(results)))),
+                    Round(partial(_finish_part, ctx.group(ExceptionParams)), taken)),
+            combine=lambda done: week_of_parts(*done),
+            bytes_per_series=PREPARED_BYTES_PER_SERIES,
+        )
+
+
+def _prepare_part(part: Part, reader: PartReader, params: SensingParams, horizon_weeks: int) -> Prepared:
+    return prepare(reader.snapshot(), params, horizon_weeks)
+
+
+def _pool_stats(prepared: Prepared, _carried: Any) -> dict:
+    return pool_stats_of(prepared)
+
+
+def _band_errors(prepared: Prepared, pools: dict) -> dict:
+    return band_errors_of(prepared, pools)
+
+
+def _finish_part(exception_params: ExceptionParams, prepared: Prepared, decided: tuple[dict, dict]) -> tuple[Sensing, WeekPart]:
+    """The part's sensing, and its accuracy, exceptions and groups' weekly errors."""
+    sensing = finish(prepared, *decided)
+    return sensing, week_part(sensing, prepared.p, exception_params)
+
+
+SENSING = SensingStep()

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.outputs import OUTPUTS
+
 __all__ = ["capacity_load", "carry_over", "due_load", "line_completion", "load_table"]
 
 
@@ -71,8 +73,7 @@ def due_load(supply: pd.DataFrame, routings: pd.DataFrame, weeks: pd.DatetimeInd
     return due.rename(columns={"eta_week": "week"})[list(DUE_COLUMNS)]
 
 
-LOAD_COLUMNS = ["resource", "week", "load_hours", "available_hours", "load_pct", "overloaded", "carried_in_hours", "completed_hours",
-                "carried_out_hours", "slack_hours", "lines"]
+LOAD_COLUMNS = OUTPUTS["capacity_load"].names  # the contract's order (soe_lib/core/outputs.py)
 
 
 def capacity_load(supply: pd.DataFrame | None, routings: pd.DataFrame, capacity: pd.DataFrame, weeks: pd.DatetimeIndex,

@@ -25,21 +25,26 @@ Storage: units held per location when receipts land (stock brought in + receipts
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.matrix import long_frame, row_positions, to_matrix
+from ..core.params import HORIZON_WEEKS
 from ..core.projection import Projection, project, weeks_of_supply
-from .capacity import capacity_load, line_completion
+from ..core.step import InParts, Part, PartReader, Round, Step, StepContext, in_order, light_parts, series_ranges
+from .capacity import capacity_load, due_load, line_completion
 from .gaps import find_gaps, mark_lines
 from .inbound import delay_summary, line_delays
 from .params import SupplyParams
 from .storage import storage_load, units_held
 
-__all__ = ["SupplyPart", "SupplyWeek", "analyse_supply", "demand_spread", "horizon", "number_gaps", "shortage_probability", "supply_part", "supply_week"]
+__all__ = ["SUPPLY", "SupplyPart", "SupplyStep", "SupplyWeek", "analyse_supply", "demand_spread", "horizon", "number_gaps", "shortage_probability", "supply_part", "supply_week"]
 
 
 @dataclass
@@ -172,7 +177,7 @@ def horizon(week: pd.Timestamp, horizon_weeks: int) -> pd.DatetimeIndex:
     return pd.date_range(week, periods=horizon_weeks, freq="7D")
 
 
-def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | None = None, horizon_weeks: int = 13) -> SupplyWeek:
+def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | None = None, horizon_weeks: int = HORIZON_WEEKS) -> SupplyWeek:
     """Project, find gaps and their causes, delays, capacity and storage for the run week: the whole
     company as one :func:`supply_part`.
 
@@ -325,3 +330,67 @@ def _projection_table(
     out["safety_stock"] = np.repeat(safety, h)
     out["below_safety_stock"] = (out["constrained_projected_on_hand"] >= 0) & (out["constrained_projected_on_hand"] < out["safety_stock"])
     return out
+
+
+SENSED_COLUMNS = ["sku", "location", "week", "sensed_qty", "p10_qty", "p90_qty"]  # what a part reads of sensed_demand
+
+
+class SupplyStep(Step):
+    """Step 3 on the step protocol. In parts (light: one per 100k series): round 1 sums the production hours
+    each part's lines put on each resource and week into the ``capacity_load`` table (a resource's hours are
+    what couples series, and its load is a sum over them); round 2 projects each part against that load,
+    finds its gaps and their causes, its lines' delays and the stock its locations hold (its rows of
+    ``sensed_demand`` read from the run's tables); the parts are joined as :func:`supply_week` joins them."""
+
+    name = "supply"
+    notebook = "03_supply_gaps.ipynb"
+    title = "supply gaps"
+    groups = (SupplyParams,)
+    inputs = ("sensed_demand",)
+    reads = {"inventory": None, "supply": None, "routings": None, "capacity": None, "locations": None, "products": None}
+
+    def run(self, ctx: StepContext) -> SupplyWeek:
+        return analyse_supply(ctx.data, ctx.table("sensed_demand"), ctx.group(SupplyParams), ctx.horizon_weeks)
+
+    def split(self, ctx: StepContext, partitions: int, workers: int) -> list[tuple[int, int]]:
+        keys = ctx.data.series()["_series"].to_numpy()
+        return series_ranges(keys, light_parts(len(keys), partitions, workers))
+
+    def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
+        data, weeks = ctx.data, horizon(ctx.data.week, ctx.horizon_weeks)
+
+        def load_of(results: Iterable[tuple[int, pd.DataFrame]], _carried: Any) -> pd.DataFrame:
+            dues = [d for d in in_order(results) if len(d)]
+            due = pd.concat(dues, ignore_index=True) if dues else due_load(pd.DataFrame(), data.routings, weeks)
+            return capacity_load(None, data.routings, data.capacity, weeks, due=due)
+
+        def joined(results: Iterable[tuple[int, SupplyPart]], load: pd.DataFrame) -> SupplyWeek:
+            return supply_week(in_order(results), weeks, load, data.locations)
+
+        return InParts(
+            prepare=_read_part,
+            rounds=(Round(partial(_due_of_part, weeks), load_of), Round(partial(_part_of_week, ctx.group(SupplyParams), weeks), joined)),
+            combine=lambda week: week,
+            bytes_per_series=5_000,
+        )
+
+
+def _read_part(part: Part, reader: PartReader) -> tuple[Part, PartReader, Dataset]:
+    return part, reader, reader.snapshot()
+
+
+def _due_of_part(weeks: pd.DatetimeIndex, state: tuple[Part, PartReader, Dataset], _carried: Any) -> pd.DataFrame:
+    data = state[2]
+    return due_load(data.supply, data.routings, weeks)
+
+
+def _part_of_week(p: SupplyParams, weeks: pd.DatetimeIndex, state: tuple[Part, PartReader, Dataset], load: pd.DataFrame) -> SupplyPart:
+    """The part's supply analysis; its lines numbered by their position in the whole supply table, as the whole
+    run numbers them (the part's rows come in the whole table's order)."""
+    part, reader, data = state
+    sensed = reader.rows("sensed_demand", data.series(), SENSED_COLUMNS)
+    keys = reader.snapshot_column("supply", "_series") if len(data.supply) else np.zeros(0, int)
+    return supply_part(data, sensed, p, weeks, load, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
+
+
+SUPPLY = SupplyStep()

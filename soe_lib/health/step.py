@@ -1,7 +1,8 @@
 """Data health, the first step of the weekly cycle: what was loaded, what is missing, and demand at a glance.
 
 The validation findings themselves come with the snapshot (:attr:`Dataset.report`); coverage per
-SKU-location from :mod:`soe_lib.io.coverage`.
+SKU-location from :mod:`soe_lib.io.coverage`. :data:`HEALTH` is the step (:mod:`soe_lib.core.step`); it runs
+whole (a few sums per table), beside the chain of the other notebooks.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..core.dataset import Dataset, LazyTables
+from ..core.params import HORIZON_WEEKS
+from ..core.step import Step, StepContext
 from ..core.weeks import week_label
-from .coverage import coverage_table
+from ..io.coverage import coverage_table
 
-__all__ = ["HealthWeek", "coverage_summary", "data_health", "load_summary", "weekly_totals"]
+__all__ = ["HEALTH", "HealthStep", "HealthWeek", "coverage_summary", "data_health", "load_summary", "weekly_totals"]
 
 
 def load_summary(data: Dataset) -> pd.DataFrame:
@@ -69,7 +72,7 @@ def coverage_summary(coverage: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def weekly_totals(data: Dataset, weeks_back: int = 52, horizon_weeks: int = 13) -> pd.DataFrame:
+def weekly_totals(data: Dataset, weeks_back: int = 52, horizon_weeks: int = HORIZON_WEEKS) -> pd.DataFrame:
     """Total actual and planned units per week (long format: week, measure, qty) for the health chart."""
     start = data.week - pd.Timedelta(weeks=weeks_back)
     end = data.week + pd.Timedelta(weeks=horizon_weeks)
@@ -105,6 +108,20 @@ class HealthWeek:
         return {"data_health": self.loaded, "validation_issues": self.issues, "coverage": self.coverage}
 
 
-def data_health(data: Dataset, horizon_weeks: int = 13) -> HealthWeek:
+def data_health(data: Dataset, horizon_weeks: int = HORIZON_WEEKS) -> HealthWeek:
     """What was loaded, the validation findings that did not stop the run, and coverage per SKU-location."""
     return HealthWeek(load_summary(data), data.report.to_frame(), coverage_table(data, horizon_weeks))
+
+
+class HealthStep(Step):
+    """Step 1 on the step protocol: whole, from the snapshot alone."""
+
+    name = "health"
+    notebook = "01_data_health.ipynb"
+    title = "data health"
+
+    def run(self, ctx: StepContext) -> HealthWeek:
+        return data_health(ctx.data, ctx.horizon_weeks)
+
+
+HEALTH = HealthStep()

@@ -1,4 +1,4 @@
-"""The meeting pack: the week's decision tables as an Excel workbook, for those who live in Excel.
+"""Tables as an Excel workbook people read (the meeting pack is one: its content is :mod:`soe_lib.finance.pack`).
 
 Each sheet has human headers (:func:`soe_lib.core.formats.header`), Excel number formats per column
 kind (money ``#,##0``, units ``#,##0``, percentages ``0.0%``; :data:`soe_lib.core.formats.EXCEL_FORMATS`),
@@ -20,7 +20,7 @@ from ..core.excel import FORMULA_STARTS
 from ..core.formats import EXCEL_FORMATS, column_kind, header
 from ..core.weeks import week_labels
 
-__all__ = ["write_meeting_pack"]
+__all__ = ["write_workbook"]
 
 
 def _kinds(frame: pd.DataFrame) -> list[str]:
@@ -51,7 +51,7 @@ def _format_sheet(sheet, frame: pd.DataFrame, kinds: list[str], formats: dict) -
                 sheet.write_string(int(r) + 1, i, str(text.iloc[r]), formats["quoted"])  # a code like '=1+2' stays text
 
 
-def write_meeting_pack(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
+def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
     """An .xlsx for those who live in Excel: one sheet per table (see the module doc)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}

@@ -1,4 +1,5 @@
-"""The action log: what the weekly meeting decided, by whom, by when, and what became of it.
+"""The decision store: what the weekly meeting decided, by whom, by when, what became of it, and the scenarios
+it kept: SQL only (what a decision on an item keeps, and the minutes, are the app's: :mod:`soe_lib.app.decisions`).
 
 A real database through SQLAlchemy: a SQLite file by default (``outputs/actions.db``), any SQLAlchemy
 URL by configuration (``SOE_ACTIONS_DB=postgresql+psycopg://...`` for a team that meets across
@@ -29,11 +30,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ..core.excel import FORMULA_STARTS
 from ..core.paths import outputs_dir
-from ..core.weeks import parse_week, week_label
 
-__all__ = ["STATUSES", "ActionLog", "ActionLogError", "Conflict", "StaleUpdate", "default_url", "item_state", "minutes_dir"]
+__all__ = ["STATUSES", "ActionLog", "ActionLogError", "Conflict", "StaleUpdate", "default_url", "minutes_dir"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 73_510_052  # pg_advisory_xact_lock key of the decision log's schema upgrades
@@ -380,74 +379,3 @@ class ActionLog:
         )
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
-
-    def export_minutes(self, week: str, folder: Path) -> tuple[Path, Path]:
-        """The week's decisions and status changes as ``minutes.md`` and ``minutes.csv`` in ``folder``."""
-        folder.mkdir(parents=True, exist_ok=True)
-        ev = self.events_in(week)
-        csv_path, md_path = folder / "minutes.csv", folder / "minutes.md"
-        # the CSV is opened in Excel: text that would run as a formula gets a leading apostrophe
-        typed = ev.select_dtypes(include=["object", "string"]).columns
-        ev.assign(**{c: ev[c].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v) for c in typed}).to_csv(csv_path, index=False)
-        lines = [f"# S&OE meeting minutes, week {week}", ""]
-        recorded = ev[ev["event"] == "recorded"]
-        changed = ev[ev["event"] == "status"]
-        lines += ["## Decisions", ""] + (
-            [f"- #{r.action_id} {r.action} ({r.sku} @ {r.location}) - owner {r.owner}; {r.note}".rstrip("; ") for r in recorded.itertuples()]
-            or ["- none"]
-        )
-        lines += ["", "## Status changes", ""] + (
-            [f"- #{r.action_id} {r.action}: {r.status} ({r.by}); {r.note}".rstrip("; ") for r in changed.itertuples()] or ["- none"]
-        )
-        md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return md_path, csv_path
-
-
-def _option_for(options: pd.DataFrame, item: pd.Series, action_type: str | None) -> pd.Series | None:
-    """The countermeasure of the item a decision takes: the joint plan's largest move (of ``action_type``
-    when given), else the best feasible option of that type on its own."""
-    if item["kind"] != "sku-location" or options.empty:
-        return None
-    mine = options[(options["sku"] == item["sku"]) & (options["location"] == item["location"]) & options["feasible"] & (options["qty"] > 0)]
-    if action_type:
-        mine = mine[mine["action"] == action_type]
-    planned = mine[mine["chosen_qty"] > 0].sort_values("chosen_net_benefit", ascending=False)
-    if len(planned):
-        return planned.iloc[0]
-    return mine.sort_values("net_benefit", ascending=False).iloc[0] if len(mine) else None
-
-
-def item_state(tables_dir: Path, item_id: str, action_type: str | None = None) -> tuple[dict[str, str], dict, str]:
-    """What a decision on ``item_id`` of a published week keeps (the app and ``soe actions record`` alike):
-    (the item's kind and keys, its state and the chosen countermeasure's, a default action text).
-
-    The state: the item's money at risk, units short and cause now; the countermeasure's type, target,
-    units, expected net benefit and cost (the joint plan's, else the option's own). Raises KeyError when
-    the week's decision list has no such item."""
-    from .results import read_table, table_path
-
-    items = read_table(tables_dir, "decision_list")
-    found = items[items["item_id"] == item_id]
-    if found.empty:
-        raise KeyError(f"no item {item_id} in {tables_dir.parent.name}'s decision list")
-    item = found.iloc[0]
-    where = {"item_kind": str(item["kind"]), "sku": str(item["sku"] or ""), "location": str(item["location"] or ""), "resource": str(item["resource"] or "")}
-    state = {"item_id": item_id, "item_money_at_risk": float(item["money_at_risk"] or 0.0), "item_shortage_qty": float(item["shortage_qty"] or 0.0),
-             "item_cause": str(item["cause"] or "")}
-    options = read_table(tables_dir, "countermeasures") if table_path(tables_dir, "countermeasures").exists() else pd.DataFrame()
-    option = _option_for(options, item, action_type)
-    if option is None:
-        return where, {**state, "action_type": action_type or ""}, str(item["best_action"] or "")
-    planned = option["chosen_qty"] > 0
-    arrive = week_label(parse_week(option["effective_week"])) if option["action"] == "new_order" else ""  # a new order's target: the week it arrives
-    state |= {
-        "action_type": str(option["action"]),
-        "target": str(option["order_id"] or option["source_location"] or option["substitute_sku"] or option["resource"] or arrive or ""),
-        "pool": str(option.get("pool", "") or ""),
-        "qty": float(option["chosen_qty"] if planned else option["qty"]),
-        "expected_benefit": float(option["chosen_net_benefit"] if planned else option["net_benefit"]),
-        "expected_cost": float(option["chosen_cost"] if planned else option["cost"]),
-    }
-    if option["action"] == "new_order":
-        return where, state, f"re-plan: order {state['qty']:,.0f} {option['detail']}"
-    return where, state, f"{str(option['action']).replace('_', ' ')}: {option['detail']}"
