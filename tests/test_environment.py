@@ -63,3 +63,11 @@ def test_pip_section_is_valid_and_installs_the_project():
 def test_the_pip_check_catches_invalid_lines(bad):
     with pytest.raises((AssertionError, InvalidRequirement)):
         _check_pip_line(bad)
+
+
+def test_every_subpackage_is_in_the_package_list():
+    """A subpackage missing from [tool.setuptools].packages is missing from the wheel (soe_lib.health was: the
+    installed `soe` failed on import); folders of data files (the migrations, the catalogues) are listed too."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "soe_lib").rglob("*.py") if "__pycache__" not in p.parts}
+    assert found - listed == set()
