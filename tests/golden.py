@@ -45,9 +45,11 @@ def table_digest(frame: pd.DataFrame) -> dict:
 
 
 def week_digest(folder: Path) -> dict:
-    """Digest of every ``tables/*.parquet`` and of ``sop_feedback.md`` of a run folder."""
+    """Digest of every table of a run folder (a file, or a folder of parts written by a step's parts: the same
+    rows in the same order digest alike) and of ``sop_feedback.md``."""
     folder = Path(folder)
-    tables = {p.stem: table_digest(pd.read_parquet(p)) for p in sorted((folder / "tables").glob("*.parquet"))}
+    found = [*(folder / "tables").glob("*.parquet"), *(p for p in (folder / "tables").iterdir() if p.is_dir())]
+    tables = {p.name.removesuffix(".parquet"): table_digest(pd.read_parquet(p)) for p in sorted(found, key=lambda p: p.name)}
     feedback = folder / "sop_feedback.md"
     files = {"sop_feedback.md": hashlib.sha256(feedback.read_bytes()).hexdigest()} if feedback.exists() else {}
     return {"tables": tables, "files": files}
@@ -57,10 +59,11 @@ def contract_problems(tables_dir: Path) -> list[str]:
     """Every way the tables of a run folder break the output contract: a declared table missing, columns other than
     declared (names and order), values of the wrong kind, a duplicated key, a week not labelled ``YYYY-Www``."""
     from soe_lib.core.outputs import OUTPUTS, OutputContractError, check_table
+    from soe_lib.io.results import table_path
 
     problems = []
     for name, table in OUTPUTS.items():
-        path = tables_dir / f"{name}.parquet"
+        path = table_path(tables_dir, name)
         if not path.exists():
             problems.append(f"{name}: not written")
             continue

@@ -17,7 +17,7 @@ from soe_lib.finance import FINANCE, FinanceParams
 from soe_lib.finance.parts import projection_part, week_world
 from soe_lib.finance.step import INPUT_TABLES as FINANCE_INPUTS
 from soe_lib.finance.step import assess_week
-from soe_lib.io import load_data, read_snapshot
+from soe_lib.io import load_data, read_snapshot, read_table
 from soe_lib.io.loading import local_parts
 from soe_lib.io.sources import parquet_parts
 from soe_lib.run import open_week, run_week
@@ -104,8 +104,11 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
     # the gaps of 5 parts numbered as one: every shortage first, by series then week
     assert there.gaps["gap_id"].tolist() == list(range(len(here.gaps)))
     assert there.gaps["_series"].nunique() > 5 and there.lines["line_id"].is_monotonic_increasing
+    assert set(there.tables()) == set(here.tables()) - {"inventory_projection"}  # the workers wrote it, in 5 parts
+    assert len(list((run.tables_dir / "inventory_projection").glob("part-*.parquet"))) == 5
     for name, frame in here.tables().items():
-        pd.testing.assert_frame_equal(there.tables()[name], frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
+        got = read_table(run.tables_dir, name) if name == "inventory_projection" else there.tables()[name]
+        pd.testing.assert_frame_equal(got, frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
     assert there.demand_qty == pytest.approx(here.demand_qty) and there.short_qty == pytest.approx(here.short_qty)
     sku, location = here.focus(None, None)
     for a, b in zip(here.projection_frame(sku, location), there.projection_frame(sku, location), strict=True):

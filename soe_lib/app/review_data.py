@@ -18,6 +18,7 @@ from ..core.kernel import flows as kernel_flows
 from ..core.kernel import money as kernel_money
 from ..core.weeks import parse_weeks
 from ..io.archive import list_runs
+from ..io.results import table_path
 
 __all__ = ["ITEM_COLUMNS", "KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_history", "kpi_tiles", "item_table", "what_if"]
 
@@ -63,7 +64,7 @@ class ReviewWeek:
 
     @functools.cache  # noqa: B019 (one ReviewWeek per selected week; the cache lives with it)
     def table(self, name: str) -> pd.DataFrame:
-        return _read(self.folder / "tables" / f"{name}.parquet", self.damaged)
+        return _read(table_path(self.folder / "tables", name), self.damaged)
 
     @functools.cache  # noqa: B019
     def inputs(self, name: str) -> pd.DataFrame:

@@ -55,6 +55,8 @@ class StepContext(Protocol):
 
     def table(self, name: str) -> pd.DataFrame: ...
 
+    def rows(self, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame: ...
+
     def table_file(self, name: str) -> Path: ...
 
     def open_actions(self) -> pd.DataFrame: ...
@@ -96,6 +98,11 @@ class PartReader(Protocol):
         """A (small) result table of an earlier step, whole."""
         ...
 
+    def write(self, table: str, frame: pd.DataFrame) -> None:
+        """The part's rows of a large result table of its own step, written where it computed them: one part of
+        the table's dataset (``tables/<table>/part-<index>.parquet``), read back with the others as one table."""
+        ...
+
 
 @dataclass(frozen=True)
 class Round:
@@ -127,6 +134,8 @@ class Step(ABC):
     groups: ClassVar[tuple[type, ...]] = ()  # parameter declarations it reads (besides the cycle's own)
     inputs: ClassVar[tuple[str, ...]] = ()  # tables of earlier steps it reads
     reads: ClassVar[Mapping[str, tuple[str, ...] | None]] = {}  # snapshot tables (and columns) its kernel reads ahead
+    # large result tables its parts write themselves (no process holds them whole); in process it writes them whole
+    written_in_parts: ClassVar[tuple[str, ...]] = ()
 
     @property
     def outputs(self) -> list[str]:

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..core.step import Part, Step, StepContext
 from ..io.loading import PartRunner
-from ..io.results import RunFiles
+from ..io.results import RunFiles, clear_table
 
 __all__ = ["InProcess", "OnDask", "dask_client", "on_cluster", "parts_on_cluster", "run_in_parts"]
 
@@ -63,6 +63,8 @@ def run_in_parts(step: Step, ctx: StepContext, executor: InProcess | OnDask, par
     ``ranges``: the parts' ranges of series keys (default: the step's own split into about ``partitions``)."""
     for name in step.inputs:  # the earlier steps' tables on disk before any part reads them
         ctx.table_file(name)
+    for name in step.written_in_parts:  # its parts write these: no earlier form of them may stay beside the new parts
+        clear_table(Path(ctx.out_dir) / "tables", name)
     ranges = step.split(ctx, partitions, executor.workers) if ranges is None else ranges
     form = step.in_parts(ctx, ranges)
     if form is None:

@@ -64,8 +64,13 @@ def add_inputs(manifest: dict[str, Any], snapshot: dict[str, Any]) -> None:
 
 
 def table_digests(tables_dir: Path) -> dict[str, dict[str, Any]]:
-    """sha256 and size of every result table."""
-    return {p.stem: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for p in sorted(tables_dir.glob("*.parquet"))}
+    """sha256 and size of every result table (a table written in parts: of its folder of parts)."""
+    found = sorted([*tables_dir.glob("*.parquet"), *(p for p in tables_dir.iterdir() if p.is_dir() and not p.name.startswith("."))])
+    return {p.name.removesuffix(".parquet"): {"sha256": file_sha256(p), "bytes": _size(p)} for p in found}
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.glob("*.parquet")) if path.is_dir() else path.stat().st_size
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:

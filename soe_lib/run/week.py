@@ -32,7 +32,7 @@ from ..core.weeks import parse_week
 from ..io.archive import ArchivedWeek, archived_weeks
 from ..io.decision_store import ActionLog, ActionLogError, default_url
 from ..io.loading import load_data
-from ..io.results import read_table, save_table, table_path, write_document
+from ..io.results import read_table, rows_of, save_table, table_path, write_document
 from ..io.snapshot import has_snapshot, read_snapshot, snapshot_key, snapshot_meta, source_hashes, write_snapshot
 from ..io.sources import SNAPSHOT_FILE, find_sources
 from ..sample.company import ensure_sample
@@ -98,6 +98,11 @@ class WeekRun:
         it is missing or was made from other inputs."""
         self.table_file(name)
         return read_table(self.tables_dir, name)
+
+    def rows(self, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows of an earlier step's table of the SKU-locations ``series`` (a chart's one series of 13M rows)."""
+        self.table_file(name)
+        return rows_of(self.tables_dir, name, series, columns)
 
     def table_file(self, name: str) -> Path:
         """The file of a table of an earlier step of this run, computed first when it is missing or was

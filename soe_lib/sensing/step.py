@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -50,20 +51,21 @@ class SensingWeek:
     accuracy: pd.DataFrame  # per SKU-location
     rollups: dict[str, pd.DataFrame]  # total, family, location
     exceptions: pd.DataFrame
+    written: frozenset[str] = frozenset()  # tables its parts wrote themselves (not held here)
 
     @property
     def sensed(self) -> pd.DataFrame:
         return self.sensing.sensed_table()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The step's output tables (declared in :mod:`soe_lib.core.outputs`)."""
-        return {
-            "sensed_demand": self.sensed,
+        """The step's output tables (declared in :mod:`soe_lib.core.outputs`) but those its parts wrote."""
+        tables = {
             "forecast_accuracy": self.accuracy,
             "demand_exceptions": self.exceptions,
             "sensing_backtest": self.sensing.backtest,
             **{f"forecast_accuracy_by_{name}": frame for name, frame in self.rollups.items()},
         }
+        return tables if "sensed_demand" in self.written else {"sensed_demand": self.sensed, **tables}
 
     def backtest_view(self) -> pd.DataFrame:
         """The backtest as a method x segment grid of WAPE (for reading; the table is long)."""
@@ -181,6 +183,7 @@ class SensingStep(Step):
     notebook = "02_demand_sensing.ipynb"
     title = "demand sensing"
     groups = (SensingParams, ExceptionParams)
+    written_in_parts = ("sensed_demand",)
     reads = {"actuals": ("_series", "week", "qty"), "demand_plan": ("_series", "week", "qty"), "open_orders": None, "products": None, "stockouts": None}
 
     def run(self, ctx: StepContext) -> SensingWeek:
@@ -204,26 +207,29 @@ class SensingStep(Step):
             rounds=(Round(_pool_stats, lambda results, _: decide_pools(in_order(results))),
                     Round(_band_errors, lambda results, pools: (pools, decide_quantiles(in_order(results)))),
                     Round(partial(_finish_part, ctx.group(ExceptionParams)), taken)),
-            combine=lambda done: week_of_parts(*done),
+            combine=lambda done: dataclasses.replace(week_of_parts(*done), written=frozenset(self.written_in_parts)),
             bytes_per_series=PREPARED_BYTES_PER_SERIES,
         )
 
 
-def _prepare_part(part: Part, reader: PartReader, params: SensingParams, horizon_weeks: int) -> Prepared:
-    return prepare(reader.snapshot(), params, horizon_weeks)
+def _prepare_part(part: Part, reader: PartReader, params: SensingParams, horizon_weeks: int) -> tuple[PartReader, Prepared]:
+    return reader, prepare(reader.snapshot(), params, horizon_weeks)
 
 
-def _pool_stats(prepared: Prepared, _carried: Any) -> dict:
-    return pool_stats_of(prepared)
+def _pool_stats(state: tuple[PartReader, Prepared], _carried: Any) -> dict:
+    return pool_stats_of(state[1])
 
 
-def _band_errors(prepared: Prepared, pools: dict) -> dict:
-    return band_errors_of(prepared, pools)
+def _band_errors(state: tuple[PartReader, Prepared], pools: dict) -> dict:
+    return band_errors_of(state[1], pools)
 
 
-def _finish_part(exception_params: ExceptionParams, prepared: Prepared, decided: tuple[dict, dict]) -> tuple[Sensing, WeekPart]:
-    """The part's sensing, and its accuracy, exceptions and groups' weekly errors."""
+def _finish_part(exception_params: ExceptionParams, state: tuple[PartReader, Prepared], decided: tuple[dict, dict]) -> tuple[Sensing, WeekPart]:
+    """The part's sensing, and its accuracy, exceptions and groups' weekly errors; its rows of ``sensed_demand``
+    written here, as one part of the table (the client never holds the 13M rows of 1M series)."""
+    reader, prepared = state
     sensing = finish(prepared, *decided)
+    reader.write("sensed_demand", sensing.sensed_table())
     return sensing, week_part(sensing, prepared.p, exception_params)
 
 

@@ -25,7 +25,8 @@ Storage: units held per location when receipts land (stock brought in + receipts
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -76,11 +77,14 @@ class SupplyWeek:
     by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
     causes: pd.DataFrame = field(default_factory=pd.DataFrame)  # gap_causes: per gap and week
+    # in parts: the projection was written by the parts; a chart reads its series' rows back (rows_of(series))
+    written: frozenset[str] = frozenset()
+    rows_of: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The step's output tables (declared in :mod:`soe_lib.core.outputs`)."""
+        """The step's output tables (declared in :mod:`soe_lib.core.outputs`) but those its parts wrote."""
         return {
-            "inventory_projection": self.projection,
+            **({} if "inventory_projection" in self.written else {"inventory_projection": self.projection}),
             "supply_gaps": self.gaps.drop(columns=["_series"]),
             "gap_causes": self.causes,
             "inbound_delays": self.lines,
@@ -141,7 +145,10 @@ class SupplyWeek:
     def projection_frame(self, sku: str, location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One SKU-location for a chart: (projections as a long frame week/measure/qty, its supply lines
         due in the horizon), read from the ``inventory_projection`` rows."""
-        rows = self.projection[(self.projection["sku"] == sku).to_numpy() & (self.projection["location"] == location).to_numpy()]
+        if self.rows_of is not None:
+            rows = self.rows_of(pd.DataFrame({"sku": [sku], "location": [location]}))
+        else:
+            rows = self.projection[(self.projection["sku"] == sku).to_numpy() & (self.projection["location"] == location).to_numpy()]
         if not len(rows):
             raise KeyError(f"no SKU-location {sku!r} @ {location!r} in this week's data")
         measures = {"projected_on_hand": "projected (current ETAs)", "constrained_projected_on_hand": "projected (capacity-constrained)",
@@ -347,6 +354,7 @@ class SupplyStep(Step):
     title = "supply gaps"
     groups = (SupplyParams,)
     inputs = ("sensed_demand",)
+    written_in_parts = ("inventory_projection",)
     reads = {"inventory": None, "supply": None, "routings": None, "capacity": None, "locations": None, "products": None}
 
     def run(self, ctx: StepContext) -> SupplyWeek:
@@ -365,7 +373,9 @@ class SupplyStep(Step):
             return capacity_load(None, data.routings, data.capacity, weeks, due=due)
 
         def joined(results: Iterable[tuple[int, SupplyPart]], load: pd.DataFrame) -> SupplyWeek:
-            return supply_week(in_order(results), weeks, load, data.locations)
+            week = supply_week(in_order(results), weeks, load, data.locations)
+            week.written, week.rows_of = frozenset(self.written_in_parts), partial(ctx.rows, "inventory_projection")
+            return week
 
         return InParts(
             prepare=_read_part,
@@ -390,7 +400,10 @@ def _part_of_week(p: SupplyParams, weeks: pd.DatetimeIndex, state: tuple[Part, P
     part, reader, data = state
     sensed = reader.rows("sensed_demand", data.series(), SENSED_COLUMNS)
     keys = reader.snapshot_column("supply", "_series") if len(data.supply) else np.zeros(0, int)
-    return supply_part(data, sensed, p, weeks, load, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
+    found = supply_part(data, sensed, p, weeks, load, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
+    # its projection rows written here, as one part of the table: the client never holds the 13M rows of 1M series
+    reader.write("inventory_projection", found.projection)
+    return dataclasses.replace(found, projection=found.projection.iloc[:0])
 
 
 SUPPLY = SupplyStep()
