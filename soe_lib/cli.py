@@ -205,7 +205,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .run.parameters import ParameterError, parse_set
+    from .core.params import ParameterError
+    from .run.parameters import parse_set
     from .run.runner import run_week
 
     try:
