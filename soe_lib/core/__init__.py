@@ -1,33 +1,33 @@
 """The core of the workbench, used by every layer: ISO weeks, the input and output contracts, parameter
 declarations, where things live, the validated snapshot type, and the (series x week) matrix."""
 
-from .contract import Column, contract_markdown, MAX_NUMBER, Table, TABLES
-from .dataset import COMPACT_TABLES, Dataset, LazyTables, SERIES_TABLES, Source
+from .contract import MAX_NUMBER, TABLES, Column, Table, contract_markdown
+from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
-from .formats import column_kind, EXCEL_FORMATS, formatted, header, headers, PY_FORMATS, styled
+from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, formatted, header, headers, styled
 from .items import ACTION_TYPES, eased, item_id, item_words, worse
-from .kernel import backorder_shares, flows, money, Policy, position, Spread, spread_of, value
-from .matrix import history_matrix, keys_in, long_frame, row_blocks, row_positions, RowsOnDisk, to_matrix, WEEK_NS
-from .outputs import check_table, OUTPUTS, outputs_markdown
+from .kernel import Policy, Spread, backorder_shares, flows, money, position, spread_of, value
+from .matrix import WEEK_NS, RowsOnDisk, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
+from .outputs import OUTPUTS, check_table, outputs_markdown
 from .params import (
-    check_value,
+    HORIZON_WEEKS,
     CycleParams,
     EngineParams,
     FocusParams,
-    HORIZON_WEEKS,
     MoneyParams,
-    param,
-    param_specs,
     ParameterError,
     ParamSpec,
+    check_value,
+    param,
+    param_specs,
     shown,
 )
-from .paths import catalogues_dir, notebooks_dir, outputs_dir, REVIEW_NOTEBOOK, sample_dir, source_checkout, workspace
-from .problems import Problem, problem_for_rows, ValidationError, ValidationReport
-from .projection import project, Projection, runs, weeks_of_supply
-from .step import in_order, InParts, light_parts, Part, PartReader, Round, series_ranges, sku_ranges, Step, StepContext, TablesWhenUsed
+from .paths import REVIEW_NOTEBOOK, catalogues_dir, notebooks_dir, outputs_dir, sample_dir, source_checkout, workspace
+from .problems import Problem, ValidationError, ValidationReport, problem_for_rows
+from .projection import Projection, project, runs, weeks_of_supply
+from .step import InParts, Part, PartReader, Round, Step, StepContext, TablesWhenUsed, in_order, light_parts, series_ranges, sku_ranges
 from .text import joined_per_group
-from .weeks import parse_week, parse_weeks, SLASHED, slashed_order, week_label, week_labels, weeks_between
+from .weeks import SLASHED, parse_week, parse_weeks, slashed_order, week_label, week_labels, weeks_between
 
 __all__ = [
     "ACTION_TYPES",

@@ -48,6 +48,8 @@ SOP_KINDS = ("persistent_bias", "tracking_signal")
 SEVERITY = {"low": 0, "medium": 1, "high": 2}
 COLUMNS = OUTPUTS["decision_list"].names  # the contract's order (soe_lib/core/outputs.py)
 
+# weeks from the run week a demand finding is valued on (its demand vs plan, its plan ahead x bias)
+FINDING_WEEKS = 4
 
 def _urgency(week: pd.Series, run_week: pd.Timestamp, decay: float) -> np.ndarray:
     return decay ** weeks_between(pd.to_datetime(week), run_week).clip(lower=0).to_numpy()
@@ -160,7 +162,8 @@ def storage_items(storage: pd.DataFrame, overflow_cost_per_unit: float) -> pd.Da
     return out.assign(kind="storage", sku="", resource="", cause="units held above storage capacity", best_action=FIRST_MOVE["storage"], shortage_qty=0.0)
 
 
-def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp, forward_weeks: int = 4) -> pd.DataFrame:
+def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp,
+              forward_weeks: int = FINDING_WEEKS) -> pd.DataFrame:
     """Persistent bias and drifting plans: for next month's S&OP, valued at abs(bias) x plan ahead x margin."""
     sop = demand_exceptions[demand_exceptions["kind"].isin(SOP_KINDS)].reset_index(drop=True)
     near = projection[projection["week"] < run_week + pd.Timedelta(weeks=forward_weeks)]
@@ -205,7 +208,7 @@ def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame, cover: float) -> t
 def decision_items(
     impact: pd.DataFrame, options: pd.DataFrame, capacity: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, storage: pd.DataFrame,
     demand_exceptions: pd.DataFrame, projection: pd.DataFrame, run_week: pd.Timestamp, urgency_decay: float = 0.85,
-    overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = 4, in_hand_cover: float = 0.8,
+    overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = FINDING_WEEKS, in_hand_cover: float = 0.8,
 ) -> pd.DataFrame:
     """Every execution item of the week, scored (see module doc), best first; in-hand ones flagged. An
     item its open actions cover only in part stays on the list with the part they leave: its money and

@@ -33,6 +33,7 @@ INPUT_TABLES = (
     "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load",
 )
 OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty", "qty")
+AT_RISK_COLUMNS = ["sku", "at_risk_qty", "bottleneck"]  # what the decision list reads of the supply lines
 
 
 @dataclass
@@ -177,7 +178,9 @@ class FinanceStep(Step):
         return sku_ranges(series, light_parts(len(series), partitions, workers))
 
     def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
-        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name != "inventory_projection"}
+        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name not in ("inventory_projection", "inbound_delays")}
+        # the parts read their own lines; here only what the capacity items read: lines at risk (a few of 8.7M at 1M)
+        upstream["inbound_delays"] = ctx.table("inbound_delays", columns=AT_RISK_COLUMNS, filters=[("at_risk_qty", ">", 0.0)])
         p, weeks = ctx.group(FinanceParams), pd.date_range(ctx.data.week, periods=ctx.horizon_weeks, freq="7D")
         findings = upstream["demand_exceptions"][["sku", "location"]].astype(str).drop_duplicates()  # the decision list reads their rows
         open_actions = ctx.open_actions()

@@ -93,11 +93,12 @@ class WeekRun:
         self.results[name] = result
         return result
 
-    def table(self, name: str) -> pd.DataFrame:
-        """A table of an earlier step of this run (week columns as ISO Mondays); computed first when
-        it is missing or was made from other inputs."""
+    def table(self, name: str, columns: list[str] | None = None, filters: list[tuple] | None = None) -> pd.DataFrame:
+        """A table of an earlier step of this run (week columns as ISO Mondays; ``columns``, ``filters``: only
+        those columns and the rows the Parquet filters keep); computed first when it is missing or was made
+        from other inputs."""
         self.table_file(name)
-        return read_table(self.tables_dir, name)
+        return read_table(self.tables_dir, name, filters=filters, columns=columns)
 
     def rows(self, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
         """The rows of an earlier step's table of the SKU-locations ``series`` (a chart's one series of 13M rows)."""
