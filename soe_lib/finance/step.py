@@ -178,7 +178,8 @@ class FinanceStep(Step):
         return sku_ranges(series, light_parts(len(series), partitions, workers))
 
     def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
-        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name not in ("inventory_projection", "inbound_delays")}
+        # the parts read their own rows of the projection and the gaps (1.3M gaps at 1M: not held here)
+        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name not in ("inventory_projection", "supply_gaps", "inbound_delays")}
         # the parts read their own lines; here only what the capacity items read: lines at risk (a few of 8.7M at 1M)
         upstream["inbound_delays"] = ctx.table("inbound_delays", columns=AT_RISK_COLUMNS, filters=[("at_risk_qty", ">", 0.0)])
         p, weeks = ctx.group(FinanceParams), pd.date_range(ctx.data.week, periods=ctx.horizon_weeks, freq="7D")

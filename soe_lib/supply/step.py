@@ -41,7 +41,7 @@ from ..core.projection import Projection, project, weeks_of_supply
 from ..core.step import InParts, Part, PartReader, Round, Step, StepContext, in_order, light_parts, series_ranges
 from .capacity import capacity_load, due_load, line_completion
 from .gaps import find_gaps, mark_lines
-from .inbound import delay_summary, line_delays
+from .inbound import delay_summary, delay_sums, line_delays
 from .params import SupplyParams
 from .storage import storage_load, units_held
 
@@ -57,10 +57,13 @@ class SupplyPart:
     projection: pd.DataFrame  # inventory_projection rows of the part's series
     gaps: pd.DataFrame  # gap_id numbered in the part: shortages first, then safety-stock gaps
     causes: pd.DataFrame  # gap_causes, by the part's gap_id
-    lines: pd.DataFrame  # inbound_delays of the part's supply lines (line_id: position in the whole supply table)
+    lines: pd.DataFrame  # inbound_delays of the part's supply lines, by series then line (line_id: position in the supply table)
     held: pd.DataFrame  # location, week, units_held, units_end_of_week: sums over the part's series
     demand_qty: float  # sensed demand over the horizon (constrained projection)
     short_qty: float  # of it, units not served on time
+    line_sums: dict[str, pd.DataFrame] = field(default_factory=dict)  # delay_sums of its lines by supplier and by kind
+    late_lines: int = 0  # of its lines: late
+    shortage_lines: int = 0  # late and creating a shortage
 
 
 @dataclass
@@ -74,12 +77,15 @@ class SupplyWeek:
     storage: pd.DataFrame
     demand_qty: float = 0.0  # sensed demand over the horizon
     short_qty: float = 0.0  # of it, units not served on time (constrained projection)
+    late_lines: int = 0  # supply lines late
+    shortage_lines: int = 0  # of them, creating a shortage
     by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
     causes: pd.DataFrame = field(default_factory=pd.DataFrame)  # gap_causes: per gap and week
-    # in parts: the projection was written by the parts; a chart reads its series' rows back (rows_of(series))
+    # in parts: the projection and the lines were written by the parts; a chart reads its series' rows back
+    # (rows_of(table, series))
     written: frozenset[str] = frozenset()
-    rows_of: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    rows_of: Callable[[str, pd.DataFrame], pd.DataFrame] | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The step's output tables (declared in :mod:`soe_lib.core.outputs`) but those its parts wrote."""
@@ -87,7 +93,7 @@ class SupplyWeek:
             **({} if "inventory_projection" in self.written else {"inventory_projection": self.projection}),
             "supply_gaps": self.gaps.drop(columns=["_series"]),
             "gap_causes": self.causes,
-            "inbound_delays": self.lines,
+            **({} if "inbound_delays" in self.written else {"inbound_delays": self.lines}),
             "inbound_delays_by_supplier": self.by_supplier,
             "inbound_delays_by_kind": self.by_kind,
             "capacity_load": self.capacity,
@@ -124,8 +130,8 @@ class SupplyWeek:
                 "value": [
                     len(self.series), len(short), short[["sku", "location"]].drop_duplicates().shape[0], short["shortage_qty"].sum(),
                     1 - self.short_qty / demand if demand > 0 else 1.0,
-                    int((self.gaps["kind"] == "below_safety_stock").sum()), int(self.lines["late"].sum()),
-                    int(self.lines["creates_shortage"].sum()), int(self.capacity["overloaded"].sum()) if len(self.capacity) else 0,
+                    int((self.gaps["kind"] == "below_safety_stock").sum()), self.late_lines,
+                    self.shortage_lines, int(self.capacity["overloaded"].sum()) if len(self.capacity) else 0,
                     int(self.storage["overflow"].sum()),
                 ],
             }
@@ -145,8 +151,9 @@ class SupplyWeek:
     def projection_frame(self, sku: str, location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One SKU-location for a chart: (projections as a long frame week/measure/qty, its supply lines
         due in the horizon), read from the ``inventory_projection`` rows."""
-        if self.rows_of is not None:
-            rows = self.rows_of(pd.DataFrame({"sku": [sku], "location": [location]}))
+        key = pd.DataFrame({"sku": [sku], "location": [location]})
+        if "inventory_projection" in self.written and self.rows_of is not None:
+            rows = self.rows_of("inventory_projection", key)
         else:
             rows = self.projection[(self.projection["sku"] == sku).to_numpy() & (self.projection["location"] == location).to_numpy()]
         if not len(rows):
@@ -155,8 +162,11 @@ class SupplyWeek:
                     "plan_projected_on_hand": "projected (as planned)", "safety_stock": "safety stock"}
         lines = pd.concat([pd.DataFrame({"week": rows["week"].to_numpy(), "measure": label, "qty": rows[col].to_numpy(dtype=float)})
                            for col, label in measures.items()], ignore_index=True)
-        rec = self.lines[(self.lines["sku"] == sku) & (self.lines["location"] == location)]
-        return lines, rec[rec["eta_week"] <= self.weeks[-1]]
+        if "inbound_delays" in self.written and self.rows_of is not None:
+            rec = self.rows_of("inbound_delays", key)
+        else:
+            rec = self.lines[(self.lines["sku"] == sku) & (self.lines["location"] == location)]
+        return lines, rec[rec["eta_week"] <= self.weeks[-1]].reset_index(drop=True)
 
 
 def _matrix(frame: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex, week_col: str, qty_col: str) -> np.ndarray:
@@ -214,12 +224,15 @@ def supply_part(data: Dataset, sensed: pd.DataFrame, p: SupplyParams, weeks: pd.
     )
     gaps, causes = find_gaps(series, weeks, plan, current, constrained, safety, lines, supply, p.min_gap_qty)
     lines = mark_lines(lines, supply, gaps)
+    # by series, then line: parts of consecutive series give the same rows in the same order as the whole
+    lines = lines.iloc[np.lexsort((lines["line_id"].to_numpy(), supply["_series"].to_numpy()))].reset_index(drop=True)
     sd = demand_spread(sensed_keys, series, weeks)
     chance = shortage_probability(constrained.projected, sd)
     gaps["shortage_probability"] = _gap_probability(gaps, series, weeks, chance)
     projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance, sd)
     return SupplyPart(series, projection, gaps, causes, lines, units_held(series, weeks, constrained),
-                      float(constrained.demand.sum()), float(constrained.short_new.sum()))
+                      float(constrained.demand.sum()), float(constrained.short_new.sum()),
+                      {by: delay_sums(lines, by) for by in ("supplier", "kind")}, int(lines["late"].sum()), int(lines["creates_shortage"].sum()))
 
 
 def _projections(data: Dataset, sensed_keys: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex,
@@ -244,17 +257,17 @@ def _projections(data: Dataset, sensed_keys: pd.DataFrame, series: pd.DataFrame,
 def supply_week(parts: list[SupplyPart], weeks: pd.DatetimeIndex, load: pd.DataFrame, locations: pd.DataFrame) -> SupplyWeek:
     """The week from its parts (in series order): rows concatenated, gaps numbered across the parts
     (every shortage first, then every safety-stock gap; by series, then week: as one part numbers
-    them), supply lines back in the supply table's order, storage from the parts' summed units held,
-    the supplier and kind summaries from all lines."""
+    them), supply lines by series then line (as one part orders them), storage from the parts' summed
+    units held, the supplier and kind summaries from the parts' summed delays."""
     gaps, causes = number_gaps([p.gaps for p in parts], [p.causes for p in parts])
-    lines = pd.concat([p.lines for p in parts], ignore_index=True).sort_values("line_id", kind="stable").reset_index(drop=True)
     result = SupplyWeek(
         pd.concat([p.series for p in parts], ignore_index=True), weeks, pd.concat([p.projection for p in parts], ignore_index=True),
-        gaps, lines, load, storage_load(locations, pd.concat([p.held for p in parts], ignore_index=True)),
-        sum(p.demand_qty for p in parts), sum(p.short_qty for p in parts), causes=causes,
+        gaps, pd.concat([p.lines for p in parts], ignore_index=True), load,
+        storage_load(locations, pd.concat([p.held for p in parts], ignore_index=True)),
+        sum(p.demand_qty for p in parts), sum(p.short_qty for p in parts),
+        sum(p.late_lines for p in parts), sum(p.shortage_lines for p in parts), causes=causes,
     )
-    result.by_supplier = delay_summary(lines, "supplier")
-    result.by_kind = delay_summary(lines, "kind")
+    result.by_supplier, result.by_kind = (delay_summary(pd.concat([p.line_sums[by] for p in parts], ignore_index=True), by) for by in ("supplier", "kind"))
     return result
 
 
@@ -354,7 +367,7 @@ class SupplyStep(Step):
     title = "supply gaps"
     groups = (SupplyParams,)
     inputs = ("sensed_demand",)
-    written_in_parts = ("inventory_projection",)
+    written_in_parts = ("inventory_projection", "inbound_delays")
     reads = {"inventory": None, "supply": None, "routings": None, "capacity": None, "locations": None, "products": None}
 
     def run(self, ctx: StepContext) -> SupplyWeek:
@@ -374,7 +387,7 @@ class SupplyStep(Step):
 
         def joined(results: Iterable[tuple[int, SupplyPart]], load: pd.DataFrame) -> SupplyWeek:
             week = supply_week(in_order(results), weeks, load, data.locations)
-            week.written, week.rows_of = frozenset(self.written_in_parts), partial(ctx.rows, "inventory_projection")
+            week.written, week.rows_of = frozenset(self.written_in_parts), ctx.rows
             return week
 
         return InParts(
@@ -401,9 +414,11 @@ def _part_of_week(p: SupplyParams, weeks: pd.DatetimeIndex, state: tuple[Part, P
     sensed = reader.rows("sensed_demand", data.series(), SENSED_COLUMNS)
     keys = reader.snapshot_column("supply", "_series") if len(data.supply) else np.zeros(0, int)
     found = supply_part(data, sensed, p, weeks, load, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
-    # its projection rows written here, as one part of the table: the client never holds the 13M rows of 1M series
+    # its projection rows and lines written here, as parts of the tables: the client never holds the 13M rows
+    # and 8.7M lines of 1M series (only the lines' sums by supplier and kind come back)
     reader.write("inventory_projection", found.projection)
-    return dataclasses.replace(found, projection=found.projection.iloc[:0])
+    reader.write("inbound_delays", found.lines)
+    return dataclasses.replace(found, projection=found.projection.iloc[:0], lines=found.lines.iloc[:0])
 
 
 SUPPLY = SupplyStep()
