@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8866
+# the suite runs in this many processes (pytest-xdist; a module's tests stay in one, sharing its fixtures)
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
@@ -54,10 +56,10 @@ postgres: ## install Debian's PostgreSQL server for the decision-log tests when 
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 test: $(TEST_STAMP) browser postgres ## install what tests need and run the whole suite (unit, notebooks, end-to-end, browser, PostgreSQL)
-	$(BIN)/python -m pytest --nbval-lax tests notebooks
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --nbval-lax tests notebooks
 
 test-fast: $(TEST_STAMP) ## the quick tier for your own loop: units and engines on small data, no notebook runs, no servers (< 3 min)
-	$(BIN)/python -m pytest -m "not slow and not browser" tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not browser" tests
 
 screenshots: $(TEST_STAMP) browser ## retake docs/images/ from the real review page in Chromium (the only target that writes them)
 	SOE_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_review.py -k review_page_in_chromium
