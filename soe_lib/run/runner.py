@@ -47,6 +47,7 @@ from .execute import (
     error_of,
     execute_notebook,
     finish_beside,
+    ipc_kernel_manager,
     kernel_peak_gb,
     known_parameters,
     start_beside,
@@ -395,6 +396,8 @@ def _execute_all(
             manifest["notebooks"].append(entries[nb.name])
             t = time.perf_counter()
             km = warm.take(staging) if warm is not None else None
+            # no warm kernel (one core, or warming failed): a manager of our own, so the peak is read all the same
+            km = km if km is not None else ipc_kernel_manager()
             # the next notebook's kernel starts and imports while this one runs
             warm = _warm_for(chain[k + 1], staging) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
             try:
