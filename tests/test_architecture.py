@@ -112,14 +112,26 @@ def test_engines_never_import_notebook_or_ui_libraries():
     assert engine_violations(import_graph()) == []
 
 
+def _fake_tree(root: Path, modules: dict[str, str]) -> Path:
+    """A package tree under ``root``: ``soe_lib`` with the given modules (path under soe_lib: source), each
+    folder a package."""
+    for path, source in modules.items():
+        folder = root / "soe_lib" / Path(path).parent
+        for pkg in (folder, *folder.parents):
+            if pkg == root:
+                break
+            pkg.mkdir(parents=True, exist_ok=True)
+            (pkg / "__init__.py").touch()
+        (root / "soe_lib" / path).write_text(source)
+    return root
+
+
 def test_the_checks_catch_violations(tmp_path):
     """The three rules can fail: a fake tree where supply imports sensing and altair, and sensing imports supply back."""
-    for pkg in ("soe_lib", "soe_lib/supply", "soe_lib/sensing"):
-        (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
-        (tmp_path / pkg / "__init__.py").write_text("")
-    (tmp_path / "soe_lib" / "supply" / "x.py").write_text("from ..sensing.engine import sense\n\ndef f():\n    import altair\n")
-    (tmp_path / "soe_lib" / "sensing" / "engine.py").write_text("from soe_lib.supply import x\n")
-    graph = import_graph(tmp_path)
+    graph = import_graph(_fake_tree(tmp_path, {
+        "supply/x.py": "from ..sensing.engine import sense\n\ndef f():\n    import altair\n",
+        "sensing/engine.py": "from soe_lib.supply import x\n",
+    }))
     assert set(cycle(graph)) >= {"soe_lib.supply.x", "soe_lib.sensing.engine"}
     assert "soe_lib.supply.x imports soe_lib.sensing.engine" in layer_violations(graph)
     assert engine_violations(graph) == ["soe_lib.supply.x imports altair"]
@@ -156,12 +168,9 @@ def test_the_run_layer_uses_only_the_step_packages_public_names():
 
 
 def test_the_run_rule_can_fail(tmp_path):
-    for pkg in ("soe_lib", "soe_lib/run", "soe_lib/sensing"):
-        (tmp_path / pkg).mkdir(parents=True, exist_ok=True)
-        (tmp_path / pkg / "__init__.py").write_text("")
-    (tmp_path / "soe_lib" / "sensing" / "engine.py").write_text("def prepare(): ...\n")
-    (tmp_path / "soe_lib" / "run" / "x.py").write_text("from ..sensing import SENSING\nfrom ..sensing.engine import prepare\n")
-    assert run_reaching_in(import_graph(tmp_path)) == ["soe_lib.run.x imports soe_lib.sensing.engine"]
+    tree = _fake_tree(tmp_path, {"sensing/engine.py": "def prepare(): ...\n",
+                                 "run/x.py": "from ..sensing import SENSING\nfrom ..sensing.engine import prepare\n"})
+    assert run_reaching_in(import_graph(tree)) == ["soe_lib.run.x imports soe_lib.sensing.engine"]
 
 
 def public_api() -> dict[str, list[str]]:

@@ -105,7 +105,7 @@ def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tm
     assert there.gaps["gap_id"].tolist() == list(range(len(here.gaps)))
     assert there.gaps["_series"].nunique() > 5
     written = {"inventory_projection", "inbound_delays"}  # the workers wrote them, in 5 parts; the client holds neither
-    assert set(there.tables()) == set(here.tables()) - written and there.lines.empty and there.late_lines == here.late_lines > 0
+    assert set(there.tables()) == set(here.tables()) - written and there.lines.empty and there.shortage_lines == here.shortage_lines > 0
     for name in written:
         assert len(list((run.tables_dir / name).glob("part-*.parquet"))) == 5
     for name, frame in here.tables().items():

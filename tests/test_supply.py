@@ -180,6 +180,22 @@ def test_planted_capacity_overload_is_found_and_blamed(sample_supply):
     assert len(blamed) > 0 and (blamed["bottleneck_resources"] == "LINE-2").all()
 
 
+def test_the_headline_and_the_delay_summaries_say_what_the_lines_say(sample_supply):
+    """Late lines, those causing a shortage, and the supplier and kind figures, all from the summed parts' sums: as
+    counted and averaged over the lines themselves (the lines are in series order, then line id)."""
+    s, _, run = sample_supply
+    lines, head = s.lines, s.headline().set_index("measure")["value"]
+    assert head["late inbound lines"] == lines["late"].sum() > 0 and head["late lines causing a shortage"] == lines["creates_shortage"].sum() > 0
+    for by, summary in (("supplier", s.by_supplier), ("kind", s.by_kind)):
+        own = lines.assign(_k=lines[by].fillna("(none)").replace("", "(none)")).groupby("_k")
+        got = summary.set_index(by)
+        pd.testing.assert_series_equal(got["avg_delay_weeks"].sort_index(), own["delay_weeks"].mean().sort_index(), check_names=False)
+        assert (got["lines"].sort_index() == own.size().sort_index()).all() and got["late_lines"].sum() == lines["late"].sum()
+    series = run.data.series().set_index(["sku", "location"])["_series"]
+    order = series.reindex(pd.MultiIndex.from_frame(lines[["sku", "location"]].astype(str))).to_numpy()
+    assert (np.diff(order) >= 0).all() and lines.groupby(order)["line_id"].apply(lambda x: x.is_monotonic_increasing).all()
+
+
 def test_planted_storage_overflow(sample_supply):
     s, planted, _ = sample_supply
     assert set(s.storage.loc[s.storage["overflow"], "location"]) == {planted["storage_near_capacity"]["location"]}

@@ -395,9 +395,9 @@ def _execute_all(
                     return _failed(entries[name], t, finish_beside(proc)[0], order.index(name) + 1, len(notebooks))
             manifest["notebooks"].append(entries[nb.name])
             t = time.perf_counter()
+            # the warm kernel, else (one core, or warming failed) a manager of our own: its peak is read all the same
             km = warm.take(staging) if warm is not None else None
-            # no warm kernel (one core, or warming failed): a manager of our own, so the peak is read all the same
-            km = km if km is not None else ipc_kernel_manager()
+            km = ipc_kernel_manager() if km is None else km
             # the next notebook's kernel starts and imports while this one runs
             warm = _warm_for(chain[k + 1], staging) if k + 1 < len(chain) and len(os.sched_getaffinity(0)) >= 2 else None
             try:
@@ -405,9 +405,8 @@ def _execute_all(
             except BaseException as exc:  # any failure of a notebook (or a signal) fails the run, and is recorded
                 return _failed(entries[nb.name], t, describe_failure(exc), i, len(notebooks))
             finally:
-                if km is not None:
-                    entries[nb.name]["kernel_peak_gb"] = kernel_peak_gb(km)  # what the notebook held at most
-                    stop_kernel(km)
+                entries[nb.name]["kernel_peak_gb"] = kernel_peak_gb(km)  # what the notebook held at most
+                stop_kernel(km)
             _succeeded(entries[nb.name], t, staging / "notebooks" / nb.name, i, len(notebooks))
             if copies is not None:
                 copies.add(staging / "notebooks" / nb.name)

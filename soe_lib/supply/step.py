@@ -62,8 +62,7 @@ class SupplyPart:
     demand_qty: float  # sensed demand over the horizon (constrained projection)
     short_qty: float  # of it, units not served on time
     line_sums: dict[str, pd.DataFrame] = field(default_factory=dict)  # delay_sums of its lines by supplier and by kind
-    late_lines: int = 0  # of its lines: late
-    shortage_lines: int = 0  # late and creating a shortage
+    shortage_lines: int = 0  # of its lines: late and creating a shortage
 
 
 @dataclass
@@ -77,8 +76,7 @@ class SupplyWeek:
     storage: pd.DataFrame
     demand_qty: float = 0.0  # sensed demand over the horizon
     short_qty: float = 0.0  # of it, units not served on time (constrained projection)
-    late_lines: int = 0  # supply lines late
-    shortage_lines: int = 0  # of them, creating a shortage
+    shortage_lines: int = 0  # supply lines late and creating a shortage (the late ones: by_kind's late_lines)
     by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
     causes: pd.DataFrame = field(default_factory=pd.DataFrame)  # gap_causes: per gap and week
@@ -130,7 +128,7 @@ class SupplyWeek:
                 "value": [
                     len(self.series), len(short), short[["sku", "location"]].drop_duplicates().shape[0], short["shortage_qty"].sum(),
                     1 - self.short_qty / demand if demand > 0 else 1.0,
-                    int((self.gaps["kind"] == "below_safety_stock").sum()), self.late_lines,
+                    int((self.gaps["kind"] == "below_safety_stock").sum()), int(self.by_kind["late_lines"].sum()) if len(self.by_kind) else 0,
                     self.shortage_lines, int(self.capacity["overloaded"].sum()) if len(self.capacity) else 0,
                     int(self.storage["overflow"].sum()),
                 ],
@@ -151,22 +149,21 @@ class SupplyWeek:
     def projection_frame(self, sku: str, location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One SKU-location for a chart: (projections as a long frame week/measure/qty, its supply lines
         due in the horizon), read from the ``inventory_projection`` rows."""
-        key = pd.DataFrame({"sku": [sku], "location": [location]})
-        if "inventory_projection" in self.written and self.rows_of is not None:
-            rows = self.rows_of("inventory_projection", key)
-        else:
-            rows = self.projection[(self.projection["sku"] == sku).to_numpy() & (self.projection["location"] == location).to_numpy()]
+        rows = self._rows_of("inventory_projection", self.projection, sku, location)
         if not len(rows):
             raise KeyError(f"no SKU-location {sku!r} @ {location!r} in this week's data")
         measures = {"projected_on_hand": "projected (current ETAs)", "constrained_projected_on_hand": "projected (capacity-constrained)",
                     "plan_projected_on_hand": "projected (as planned)", "safety_stock": "safety stock"}
         lines = pd.concat([pd.DataFrame({"week": rows["week"].to_numpy(), "measure": label, "qty": rows[col].to_numpy(dtype=float)})
                            for col, label in measures.items()], ignore_index=True)
-        if "inbound_delays" in self.written and self.rows_of is not None:
-            rec = self.rows_of("inbound_delays", key)
-        else:
-            rec = self.lines[(self.lines["sku"] == sku) & (self.lines["location"] == location)]
+        rec = self._rows_of("inbound_delays", self.lines, sku, location)
         return lines, rec[rec["eta_week"] <= self.weeks[-1]].reset_index(drop=True)
+
+    def _rows_of(self, table: str, held: pd.DataFrame, sku: str, location: str) -> pd.DataFrame:
+        """One SKU-location's rows of ``table``: read back from the run when the parts wrote it, else from ``held``."""
+        if table in self.written:
+            return self.rows_of(table, pd.DataFrame({"sku": [sku], "location": [location]}))
+        return held[(held["sku"] == sku).to_numpy() & (held["location"] == location).to_numpy()]
 
 
 def _matrix(frame: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex, week_col: str, qty_col: str) -> np.ndarray:
@@ -232,7 +229,7 @@ def supply_part(data: Dataset, sensed: pd.DataFrame, p: SupplyParams, weeks: pd.
     projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance, sd)
     return SupplyPart(series, projection, gaps, causes, lines, units_held(series, weeks, constrained),
                       float(constrained.demand.sum()), float(constrained.short_new.sum()),
-                      {by: delay_sums(lines, by) for by in ("supplier", "kind")}, int(lines["late"].sum()), int(lines["creates_shortage"].sum()))
+                      {by: delay_sums(lines, by) for by in ("supplier", "kind")}, int(lines["creates_shortage"].sum()))
 
 
 def _projections(data: Dataset, sensed_keys: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex,
@@ -265,7 +262,7 @@ def supply_week(parts: list[SupplyPart], weeks: pd.DatetimeIndex, load: pd.DataF
         gaps, pd.concat([p.lines for p in parts], ignore_index=True), load,
         storage_load(locations, pd.concat([p.held for p in parts], ignore_index=True)),
         sum(p.demand_qty for p in parts), sum(p.short_qty for p in parts),
-        sum(p.late_lines for p in parts), sum(p.shortage_lines for p in parts), causes=causes,
+        sum(p.shortage_lines for p in parts), causes=causes,
     )
     result.by_supplier, result.by_kind = (delay_summary(pd.concat([p.line_sums[by] for p in parts], ignore_index=True), by) for by in ("supplier", "kind"))
     return result
