@@ -8,6 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from soe_lib.cli import main as soe
 from soe_lib.core import item_id
@@ -147,6 +149,32 @@ def test_an_actions_credit_is_the_bridges_decisions_part_of_what_it_moved():
     credit = decision_credit(receipts, parts)
     assert credit.to_dict() == pytest.approx({1: 240.0 * 60 / 80, 2: 240.0 * 20 / 80, 3: 100.0 - 30.0})
     assert credit.sum() == pytest.approx(-parts["decisions_part"].sum())  # the credits add up to the bridge's decisions part
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(1, 4), st.sampled_from(["A", "B", "C"]), st.sampled_from(["L1", "L2"]),
+                          st.floats(-50, 50, allow_nan=False).filter(lambda q: abs(q) > 1e-3)), min_size=1, max_size=12),
+       st.lists(st.floats(-500, 500, allow_nan=False), min_size=6, max_size=6))
+def test_credits_add_up_to_the_bridges_decisions_part_for_any_actions(moves, money):
+    """Any executed actions on any SKU-locations: the credits add up to minus the bridge's decisions part of the
+    SKU-locations they moved (nothing credited twice or lost), an action alone on a SKU-location takes all of its
+    part, and the order of the rows does not matter."""
+    receipts = pd.DataFrame(moves, columns=["action_id", "sku", "location", "qty"]).assign(week=W[1])
+    keys = [(sku, loc) for sku in "ABC" for loc in ("L1", "L2")]
+    parts = pd.DataFrame({"sku": [k[0] for k in keys], "location": [k[1] for k in keys], "decisions_part": money})
+    credit = decision_credit(receipts, parts)
+    touched = parts.merge(receipts[["sku", "location"]].drop_duplicates(), on=["sku", "location"])
+    assert credit.sum() == pytest.approx(-touched["decisions_part"].sum(), abs=1e-6)
+    # shared by the units each moved (out or in): no action takes more than the parts of what it moved
+    bound = receipts[["action_id", "sku", "location"]].drop_duplicates().merge(touched, on=["sku", "location"])
+    assert (credit.abs() <= bound.groupby("action_id")["decisions_part"].apply(lambda x: x.abs().sum()).reindex(credit.index) + 1e-6).all()
+    alone = receipts.groupby(["sku", "location"])["action_id"].nunique()
+    for sku, loc in alone[alone == 1].index:
+        who = receipts.loc[(receipts["sku"] == sku) & (receipts["location"] == loc), "action_id"].iloc[0]
+        if receipts.loc[receipts["action_id"] == who, ["sku", "location"]].drop_duplicates().shape[0] == 1:
+            assert credit[who] == pytest.approx(-touched.set_index(["sku", "location"]).loc[(sku, loc), "decisions_part"], abs=1e-6)
+    shuffled = decision_credit(receipts.sample(frac=1.0, random_state=1), parts.sample(frac=1.0, random_state=2))
+    pd.testing.assert_series_equal(shuffled.sort_index(), credit.sort_index(), check_exact=False)
 
 
 # --- the track record --------------------------------------------------------------------------------------
