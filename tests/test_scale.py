@@ -74,8 +74,10 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
         there = run_in_parts(SENSING, run, OnDask(client), 5).sensing
         done = client.run(lambda dask_worker: len(dask_worker.state.tasks) + dask_worker.state.executed_count)
-        # prepared again in every round instead of held (what a cluster smaller than the prepared state does)
+        # not held: written to the run's folder by the first round and read back (what a cluster smaller than the
+        # prepared state does), the files gone at the end
         again = run_in_parts(SENSING, run, OnDask(client, hold=False), 4).sensing
+        assert not (run.out_dir / ".spill").exists()
     assert len(done) == 2 and all(n > 0 for n in done.values())  # both processes did part of the work
     # the history matrices are mapped from the run's disk, not held; their files are gone once mapped
     assert isinstance(there.actual, np.memmap) and isinstance(there.cleaned, np.memmap) and not there.actual.flags.writeable

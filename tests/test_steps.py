@@ -5,6 +5,7 @@ what couples series: a transfer's two locations, a substitute and its item, the 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from soe_lib.core.outputs import OUTPUTS
 from soe_lib.core.paths import notebooks_dir
 from soe_lib.core.step import Step, series_ranges, sku_ranges
 from soe_lib.io.results import read_table, table_path
-from soe_lib.run import open_week
+from soe_lib.run import distributed, open_week
 from soe_lib.run.distributed import InProcess, run_in_parts
 from soe_lib.run.steps import STEPS
 from soe_lib.sample import write_sample
@@ -78,16 +79,29 @@ def test_the_parts_separate_what_couples_series(week):
     assert any(by_sku[a] != by_sku[b] for a, b in zip(subs["sku"].astype(str), subs["substitute_sku"].astype(str), strict=True))
 
 
-@pytest.mark.parametrize("hold", [True, False], ids=["held", "prepared-each-round"])
+@pytest.mark.parametrize("mode", ["held", "spilled", "prepared-each-round"])
 @pytest.mark.parametrize("step", [s for s in STEPS if s.partitioned], ids=[s.name for s in STEPS if s.partitioned])
-def test_a_step_in_parts_gives_its_whole_result(week, step, hold):
+def test_a_step_in_parts_gives_its_whole_result(week, step, mode, monkeypatch):
     run, whole, k = week
+    seen: list[tuple[bool, bool]] = []  # per spilled call: (its file there after the call, last round)
+    spilled_work = distributed._spilled_work
+
+    def watched(*args):
+        out = spilled_work(*args)
+        seen.append((Path(args[4]).exists(), args[6]))
+        return out
+
+    monkeypatch.setattr(distributed, "_spilled_work", watched)
     keys = run.data.series()["_series"].to_numpy()
     # sensing and supply cut anywhere (a transfer's locations apart); finance in parts of whole SKUs (its own
     # split: a transfer's source stays in the gap's part), substitutes across them
     ranges = sku_ranges(run.data.series(), k) if step.name == "finance" else series_ranges(keys, k)
     assert len(ranges) >= k - 1
-    parts = run_in_parts(step, run, InProcess(hold=hold), k, ranges=ranges)
+    parts = run_in_parts(step, run, InProcess(hold=mode == "held", spill=mode == "spilled"), k, ranges=ranges)
+    # spilled: every part's state written by the first round, read by the next, removed by the last (and the folder)
+    rounds = len(step.in_parts(run, ranges).rounds)
+    assert len(seen) == (len(ranges) * rounds if mode == "spilled" and rounds > 1 else 0)
+    assert all(there != last for there, last in seen) and not (run.out_dir / distributed.SPILL_FOLDER).exists()
     written = set(step.written_in_parts)
     assert set(parts.tables()) | written == set(whole[step.name].tables()) and not written & set(parts.tables())
     for name, frame in whole[step.name].tables().items():

@@ -86,10 +86,18 @@ class Spread:
     def none(weeks: int) -> Spread:
         return Spread(np.zeros(0, dtype=np.int64), np.zeros((0, 1, weeks)))
 
+    def __post_init__(self) -> None:
+        if len(self.rows) > 1 and not (np.diff(self.rows) > 0).all():  # kept in order: take() looks rows up by bisection
+            order = np.argsort(self.rows, kind="stable")
+            object.__setattr__(self, "rows", self.rows[order])
+            object.__setattr__(self, "offset", self.offset[order])
+
     def take(self, rows: np.ndarray) -> Spread:
         """The scenarios of ``rows`` (positions in the series axis), renumbered 0..len(rows)-1."""
-        where = pd.Index(self.rows).get_indexer(np.asarray(rows))
-        have = where >= 0
+        rows = np.asarray(rows)
+        # bisection, not a hash index: the greedy plan asks for one series at a time, 800k times at 1M
+        where = np.searchsorted(self.rows, rows).clip(max=max(len(self.rows) - 1, 0))
+        have = (self.rows[where] == rows) if len(self.rows) else np.zeros(len(rows), dtype=bool)
         return Spread(np.flatnonzero(have), self.offset[where[have]])
 
 

@@ -167,7 +167,7 @@ def week_of_parts(sensing: Sensing, parts: list[WeekPart]) -> SensingWeek:
 
 # Prepared state per series (candidates said 1-4 weeks ahead, errors of both windows, the fits) at 156 weeks,
 # rounded up: in-process sensing peaks at ~4 GB at 100k; holding the parts of 1M on 2 x 3 GB workers spilled
-# 18 GB to disk and took over 25 minutes (the run's memory policy then prepares each part again per round)
+# 18 GB to disk and took over 25 minutes (the run's memory policy then writes each part's state to the run's folder)
 PREPARED_BYTES_PER_SERIES = 40_000
 
 
