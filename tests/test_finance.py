@@ -691,3 +691,45 @@ def test_meeting_pack_stops_at_max_rows_and_says_so(sample_impact):
     assert set(sheets["countermeasures"]["gap_id"]) <= set(sheets["gaps"]["gap_id"]) and len(sheets["countermeasures"]) > 0
     about = sheets["about"].set_index("sheet")  # the sheets as built (headers are made human when written)
     assert about.loc["gaps", "rows"] == 2 and about.loc["gaps", "of"] == len(impact.impact)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_solver_by_parts_finds_the_whole_models_optimum(seed, monkeypatch):
+    """The plan's solver cuts the model into its connected parts and solves the relaxation and the search by
+    batches of parts (:mod:`soe_lib.finance.highs`): on a random model of small parts, some joined by a shared
+    limit, with batches of a few variables, it finds what HiGHS finds for the whole model at once."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    import soe_lib.finance.highs as highs
+
+    monkeypatch.setattr(highs, "RELAX_COLUMNS", 4)
+    monkeypatch.setattr(highs, "BATCH_COLUMNS", 4)
+    rng = np.random.default_rng(seed)
+    parts, size = 12, 3
+    n = parts * size
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    for p in range(parts):  # each part: two rows over its own variables
+        for _ in range(2):
+            rows += [len(lo)] * size
+            cols += list(range(p * size, (p + 1) * size))
+            vals += rng.uniform(0.5, 3.0, size).tolist()
+            lo.append(-np.inf)
+            hi.append(float(rng.uniform(4, 12)))
+    shared = rng.choice(parts, 4, replace=False)  # a limit shared by four parts (a location's storage)
+    for p in shared:
+        rows.append(len(lo))
+        cols.append(int(p * size))
+        vals.append(1.0)
+    lo.append(-np.inf)
+    hi.append(3.0)
+    a = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n))
+    c = -rng.uniform(1, 10, n)
+    integer = (rng.uniform(size=n) < 0.7).astype(float)
+    lb, ub = np.zeros(n), np.full(n, 10.0)
+    got = highs.solve(c, a, lb, ub, np.array(lo), np.array(hi), integer, 30.0, 0.0)
+    whole = milp(c, integrality=integer, bounds=Bounds(lb, ub), constraints=LinearConstraint(a, lo, hi), options={"mip_rel_gap": 0.0})
+    assert got.x is not None and got.status == "solved" and got.parts == parts - len(shared) + 1
+    assert got.objective == pytest.approx(whole.fun, rel=1e-7, abs=1e-7)
+    assert got.bound <= got.objective + 1e-9
+    assert (a @ got.x <= np.array(hi) + 1e-7).all() and np.allclose(got.x[integer == 1], np.round(got.x[integer == 1]))

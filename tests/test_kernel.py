@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from soe_lib.core.kernel import Policy, backorder_shares, demand_scenarios, flows, money, position, series_seed, spread_of, value
+from soe_lib.core.kernel import Policy, Spread, backorder_shares, demand_scenarios, flows, money, position, series_seed, spread_of, value
 
 
 def _simulate(on_hand: float, receipts: list[float], demand: list[float], b: float, price: float, cost: float, delay_share: float) -> float:
@@ -116,3 +116,17 @@ def test_only_series_whose_spread_exceeds_their_mean_are_valued_over_scenarios()
     average = value(p, mean, Policy(np.zeros(2)), np.array([10.0, 10.0]), np.array([5.0, 5.0]))
     assert with_band[0] == pytest.approx(average[0]) and with_band[1] != pytest.approx(average[1], rel=0.05)
     assert spread_of(keys, mean, None).rows.size == 0  # a week archived before spreads were kept: no scenarios
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), unique=True, max_size=12), st.lists(st.integers(0, 45), max_size=20), st.randoms(use_true_random=False))
+def test_the_scenarios_of_any_rows_are_those_of_the_same_series_in_any_order(have, asked, rnd):
+    """``Spread.take`` looks rows up by bisection (the greedy plan asks for one series 800k times at 1M): any order
+    of the spread's rows, repeats and absent rows in the question, each row gets its own series' scenarios."""
+    shuffled = list(have)
+    rnd.shuffle(shuffled)
+    offset = np.asarray(shuffled, dtype=float)[:, None, None] + np.zeros((len(shuffled), 2, 3))
+    got = Spread(np.asarray(shuffled, dtype=np.int64), offset).take(np.asarray(asked, dtype=np.int64))
+    present = [i for i, r in enumerate(asked) if r in have]
+    assert got.rows.tolist() == present
+    assert got.offset[:, 0, 0].tolist() == [float(asked[i]) for i in present]
