@@ -129,8 +129,9 @@ def _relax(c, a: sparse.csr_matrix, lb, ub, rl, ru, lay: _Layout, seconds: float
         left = seconds - (time.perf_counter() - t0)
         share = max(left * len(cols) / left_cols, 0.05)
         y, _, _, status = _highs(c[cols], a[rows][:, cols].tocsc(), lb[cols], ub[cols], rl[rows], ru[rows], None, 0.0, share)
-        if y is None:
-            return None, status
+        if y is None:  # said in words (the plan's note shows it): HiGHS's own text names its status codes
+            late = "time limit" in status.lower()
+            return None, f"its linear relaxation did not finish within {seconds:g} s" if late else status
         x[cols] = y
         left_cols -= len(cols)
     return x, "Optimal"
