@@ -28,6 +28,7 @@ from soe_lib.core.paths import notebooks_dir
 from soe_lib.io.workbook import write_workbook
 from soe_lib.run import publish as publish_module
 from soe_lib.run import run_week
+from soe_lib.run.distributed import SPILL_FOLDER
 from soe_lib.run.publish import publish_run
 
 from .conftest import ROOT, SOE, free_port, run_soe
@@ -129,12 +130,15 @@ def test_a_run_killed_while_publishing_or_staging_is_found_by_the_next_run_and_m
     monkeypatch.undo()
     stray = out / "runs" / "2026-W48" / "20261207T060000Z-bbbbbb"
     assert json.loads((stray / "manifest.json").read_text())["status"] == "succeeded"  # what a kill leaves
-    _staged(out, "2026-W49", "20261214T060000Z-cccccc")  # a run killed while running
+    killed = _staged(out, "2026-W49", "20261214T060000Z-cccccc")  # a run killed while running, in sensing's rounds
+    (killed / SPILL_FOLDER / "sensing").mkdir(parents=True)
+    (killed / SPILL_FOLDER / "sensing" / "part-00000.pickle").write_bytes(b"state")
     moved = publish_module.recover_interrupted(out)
     assert {p.name for p in moved} == {"2026-W48-20261207T060000Z-bbbbbb", "2026-W49-20261214T060000Z-cccccc"}
     for folder in moved:
         manifest = json.loads((folder / "manifest.json").read_text())
         assert manifest["status"] == "failed" and "stopped" in manifest["reason"]
+        assert not (folder / SPILL_FOLDER).exists()  # the parts' states between rounds are not kept (16 GB at 1M)
     assert not stray.exists() and not any((out / ".staging").iterdir())
     assert _visible(out, "2026-W48") == "20261130T060000Z-aaaaaa"  # the published week as it was
 

@@ -24,6 +24,8 @@ import re
 import shutil
 from pathlib import Path
 
+from .distributed import SPILL_FOLDER
+
 __all__ = ["RUNS", "keep_failed", "publish_run", "published_run", "recover_interrupted"]
 
 RUNS = "runs"
@@ -71,7 +73,9 @@ def published_run(out: Path, label: str) -> Path | None:
 
 
 def keep_failed(staging: Path, out: Path) -> Path:
-    """Move a failed run to ``out/failed-runs/``; every published week stays untouched."""
+    """Move a failed run to ``out/failed-runs/``; every published week stays untouched. The parts' prepared
+    states a step wrote between its rounds are not kept (16 GB at 1M; only the step itself reads them)."""
+    shutil.rmtree(staging / SPILL_FOLDER, ignore_errors=True)
     target = out / "failed-runs" / staging.name
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging, target)
