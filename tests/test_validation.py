@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from soe_lib.core.problems import ValidationError
 from soe_lib.io import load_data
+from soe_lib.io.validation import duplicate_positions
 
 from .conftest import tiny_tables, write_tables
 
@@ -321,3 +325,13 @@ def test_an_empty_supply_is_a_state_not_an_error(tmp_path):
     data = load_data(write_tables(tmp_path / "data", t))
     warned = [p for p in data.report.problems if p.rule == "not empty"]
     assert len(data.supply) == 0 and warned and warned[0].severity == "warning" and "nothing is on order" in warned[0].message
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["L1", "L2"]), st.integers(0, 3)), max_size=30), st.booleans())
+def test_duplicate_keys_are_found_in_any_order_of_the_rows(rows, in_order):
+    """Every row of a repeated key is named, whether the rows come in key order (the fast path: keys strictly
+    increasing, none repeated) or not."""
+    frame = pd.DataFrame(sorted(rows) if in_order else rows, columns=["sku", "location", "week"])
+    got = duplicate_positions(frame, ["sku", "location", "week"])
+    assert got.tolist() == np.flatnonzero(frame.duplicated(keep=False).to_numpy()).tolist()

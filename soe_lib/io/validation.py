@@ -214,6 +214,8 @@ def duplicate_positions(frame: pd.DataFrame, key: list[str] | tuple[str, ...], c
     if len(frame) < 2:
         return np.array([], dtype=np.int64)
     codes = key_codes(frame, key, cached)
+    if (codes[1:] > codes[:-1]).all():  # rows in key order, each key once (as extracts by item come): no count needed
+        return np.array([], dtype=np.int64)
     if codes.max() < 200_000_000:  # dense enough: count with bincount, O(rows)
         repeated = np.bincount(codes)[codes] > 1
     else:
