@@ -69,9 +69,11 @@ class Policy:
     backorder_share: np.ndarray  # (N,) b per series, 0..1
     delay_cost_share: float = 0.0  # k: a unit-week of waiting costs k x price
 
-    def shares(self, n: int) -> np.ndarray:
+    def shares(self, n: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """The share of each of ``n`` series, or of ``rows`` of them only (picked before clipping: the greedy plan
+        asks for one series of a million 800k times)."""
         b = np.broadcast_to(np.asarray(self.backorder_share, dtype=float), (n,))
-        return np.clip(b, 0.0, 1.0)
+        return np.clip(b if rows is None else b[rows], 0.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def _unit_bound(options: pd.DataFrame, w: World) -> np.ndarray:
     """The most a unit of each move can be worth: its margin, plus, for the waiting share, a week of
     delay in every horizon week (what a unit never delivered costs at most)."""
     rows = options["row"].to_numpy(dtype=np.int64)
-    b = w.policy.shares(len(w.keys))[rows]
+    b = w.policy.shares(len(w.keys), rows)
     return w.margin[rows] + b * w.policy.delay_cost_share * w.price[rows] * len(w.weeks)
 
 
@@ -177,7 +177,7 @@ def _scenarios(w: World, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _kernel_rows(md: _Model, w: World, cols: _Columns, rows: _Rows, x0: int, ycol: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The lost (z) and owed (B) variables and their rows; returns (variable index, series, cost
     coefficient) of every such variable, to read each series' money from a solution."""
-    b = w.policy.shares(len(w.keys))[md.series]
+    b = w.policy.shares(len(w.keys), md.series)
     margin, price = w.margin[md.series], w.price[md.series]
     n, s, t = md.position.shape
     real = md.weight > 0

@@ -50,7 +50,6 @@ class World:
     gaps: pd.DataFrame  # gap_id, sku, location, first_week, first, last (week positions), row (series row), open_at_horizon_end
     plan_demand: np.ndarray  # (S, T) the S&OP demand plan (for the estimate)
     _money: tuple | None = field(default=None, repr=False, compare=False)
-    _shares: np.ndarray | None = field(default=None, repr=False, compare=False)  # the policy's backorder share per series
 
     @property
     def margin(self) -> np.ndarray:
@@ -84,9 +83,7 @@ class World:
     def value(self, rows: np.ndarray, delta: np.ndarray | None = None) -> np.ndarray:
         """The kernel's margin at risk of series ``rows`` (repeats allowed) with ``delta`` (K, T) added to their positions."""
         p = self.position[rows] if delta is None else self.position[rows] + delta
-        if self._shares is None:  # once: the greedy plan values one series at a time
-            self._shares = self.policy.shares(len(self.keys))
-        policy = Policy(self._shares[rows], self.policy.delay_cost_share)
+        policy = Policy(self.policy.shares(len(self.keys), rows), self.policy.delay_cost_share)
         return kernel_value(p, self.demand[rows], policy, self.price[rows], self.cost[rows], self.spread.take(rows))
 
     def money(self):
@@ -104,8 +101,8 @@ class World:
         return replace(
             self, keys=self.keys.iloc[rows].reset_index(drop=True), position=self.position[rows], demand=self.demand[rows],
             receipts=self.receipts[rows], safety=self.safety[rows], cover_today=self.cover_today[rows], price=self.price[rows],
-            cost=self.cost[rows], policy=Policy(self.policy.shares(len(self.keys))[rows], self.policy.delay_cost_share),
-            spread=self.spread.take(rows), gaps=gaps.reset_index(drop=True), plan_demand=self.plan_demand[rows], _money=None, _shares=None,
+            cost=self.cost[rows], policy=Policy(self.policy.shares(len(self.keys), rows), self.policy.delay_cost_share),
+            spread=self.spread.take(rows), gaps=gaps.reset_index(drop=True), plan_demand=self.plan_demand[rows], _money=None,
         )
 
     @staticmethod

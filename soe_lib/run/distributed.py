@@ -81,13 +81,14 @@ def run_in_parts(step: Step, ctx: StepContext, executor: InProcess | OnDask, par
     nbytes = len(ctx.data.series()) * form.bytes_per_series
     held = executor.prepare(form.prepare, parts) if executor.can_hold(nbytes) else None
     spill = folder / SPILL_FOLDER / step.name if held is None and len(form.rounds) > 1 and executor.can_spill(nbytes, folder) else None
+    if spill is not None:
+        spill.mkdir(parents=True, exist_ok=True)
     carried = None
     try:
         for k, rnd in enumerate(form.rounds):
             if held is not None:
                 calls = [(rnd.work, state, carried) for state in held]
             elif spill is not None:
-                spill.mkdir(parents=True, exist_ok=True)
                 last = k == len(form.rounds) - 1
                 calls = [(_spilled_work, form.prepare, rnd.work, part, carried, str(spill / f"part-{part.index:05d}.pickle"), k == 0, last)
                          for part in parts]
