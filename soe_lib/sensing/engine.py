@@ -59,6 +59,7 @@ from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, windo
 from .choice import (
     Choice,
     ChoiceErrors,
+    TrailingMeans,
     backtest_candidates,
     band_errors,
     choice_errors,
@@ -437,7 +438,7 @@ class Prepared:
     r2: np.ndarray
     pattern: np.ndarray
     stat: _Statistical
-    by_lag: list[dict[str, np.ndarray]]  # backtest candidates said 1..CHOICE_LAGS weeks ahead
+    candidates: dict[str, np.ndarray]  # backtest candidates said one week ahead, both windows
     live: dict[str, np.ndarray]  # live candidates for the horizon weeks
     segment: np.ndarray
     before_err: ChoiceErrors  # the selection window (the choice the backtest scores)
@@ -445,19 +446,24 @@ class Prepared:
 
 
 def _prepare_choice(inp: _Inputs, cleaned: np.ndarray, stat: _Statistical, pattern: np.ndarray, p: SensingParams) -> tuple:
-    """Candidates and their errors in both windows (module doc, step 6)."""
+    """Candidates and their errors in both windows (module doc, step 6); of the candidates only those said
+    one week ahead are kept (what the backtest table and the bands read: the other lags only score)."""
     h_len, lb, lag = cleaned.shape[1], p.lookback_weeks, p.backtest_lag_weeks
     start = h_len - 2 * lb
     # each candidate as said 1..4 weeks ahead: a forecast is chosen for the weeks the meeting acts on, not
     # only for next week (the statistical one said k weeks ahead: its one-week forecast made k - 1 weeks earlier)
     sums = running_sums(cleaned)
-    by_lag = [backtest_candidates(cleaned, inp.plan_hist, stat.fitted[:, lag + EARLY - d : lag + EARLY - d + 2 * lb], lag + d, start, sums)
-              for d in range(CHOICE_LAGS)]
+    means = TrailingMeans(sums, np.arange(start - lag - CHOICE_LAGS + 1, h_len))  # every lag's origins and now
+    by_lag = [backtest_candidates(cleaned, inp.plan_hist, stat.fitted[:, lag + EARLY - d : lag + EARLY - d + 2 * lb], lag + d, start,
+                                  means=means) for d in range(CHOICE_LAGS)]
+    for c in by_lag[1:]:  # the plan and the seasonal naive do not depend on the lag: one array, scored once
+        c["plan"], c["seasonal_naive"] = by_lag[0]["plan"], by_lag[0]["seasonal_naive"]
     segment = np.asarray(pattern, dtype=str)
     sparse = np.isin(segment, ["intermittent", "lumpy", "zero"])
-    before = choice_errors(cleaned[:, start : start + lb], [{k: v[:, :lb] for k, v in c.items()} for c in by_lag], sparse)
-    latest = choice_errors(cleaned[:, h_len - lb :], [{k: v[:, lb:] for k, v in c.items()} for c in by_lag], sparse)
-    return by_lag, live_candidates(cleaned, inp.plan_h, stat.forecast, sums), segment, before, latest
+    both = np.ascontiguousarray(cleaned[:, start:])  # read 34 times below
+    errors = choice_errors(both, by_lag, sparse)
+    before, latest = errors.window(both, slice(0, lb)), errors.window(both, slice(lb, 2 * lb))
+    return by_lag[0], live_candidates(cleaned, inp.plan_h, stat.forecast, means=means), segment, before, latest
 
 
 def pool_stats_of(prep: Prepared) -> dict[str, dict]:
@@ -478,7 +484,7 @@ def _choices(prep: Prepared, pools: dict[str, dict[str, int]]) -> tuple[Choice, 
 
 def _windows(prep: Prepared) -> tuple[dict, dict, int]:
     lb = prep.p.lookback_weeks
-    cands = prep.by_lag[0]
+    cands = prep.candidates
     return {k: v[:, :lb] for k, v in cands.items()}, {k: v[:, lb:] for k, v in cands.items()}, prep.cleaned.shape[1] - 2 * lb
 
 
@@ -549,8 +555,8 @@ def _prepare_inputs(inp: _Inputs, p: SensingParams, horizon_weeks: int) -> Prepa
     )
     pattern = np.where(np.abs(season).sum(axis=1) > 0, "seasonal", pat.pattern)
     stat = _fit(y, cleaned, pattern, season, p, horizon_weeks)
-    by_lag, live, segment, before, latest = _prepare_choice(inp, cleaned, stat, pattern, p)
-    return Prepared(p, horizon_weeks, inp, pat, outliers, cleaned, r2, pattern, stat, by_lag, live, segment, before, latest)
+    candidates, live, segment, before, latest = _prepare_choice(inp, cleaned, stat, pattern, p)
+    return Prepared(p, horizon_weeks, inp, pat, outliers, cleaned, r2, pattern, stat, candidates, live, segment, before, latest)
 
 
 def sense(data: Dataset, params: SensingParams | None = None, horizon_weeks: int = HORIZON_WEEKS) -> Sensing:

@@ -118,18 +118,33 @@ def fit_damped(
     n_err = np.zeros(n, dtype=np.int64)
     started = np.zeros(n, dtype=bool)
     stored = np.full((len(g), n, t_len + lag - store_from), np.nan, dtype)
+    carried = (1 - beta) * phi  # the trend's carried share, (G, 1)
+    y_weeks = np.ascontiguousarray(y.T)  # a week's values contiguous: each step reads one row
+    # the recursion runs in preallocated (G, N) buffers: at 100k series each new temporary costs more in
+    # first-touch page faults than its arithmetic (1.3 s -> 0.6 s, the same numbers to the bit)
+    forecast, err, new_level, work = (np.empty(shape, dtype) for _ in range(4))
     for t in range(t_len):
-        yt = y[:, t]
+        yt = y_weeks[t]
         obs = ~np.isnan(yt)
         active = started & obs
-        forecast = level + phi * trend
-        err = np.where(active, yt - forecast, 0.0)
+        idle = ~active
+        np.multiply(phi, trend, out=forecast)
+        forecast += level
+        np.subtract(yt, forecast, out=err)
+        np.copyto(err, 0.0, where=idle)
         if t < select_end:
-            sse += err * err
+            np.multiply(err, err, out=work)
+            sse += work
             n_err += active
-        new_level = np.where(active, forecast + alpha * err, level)
-        trend = np.where(active, beta * (new_level - level) + (1 - beta) * phi * trend, trend)
-        level = new_level
+        np.multiply(alpha, err, out=new_level)
+        new_level += forecast  # forecast + alpha * err
+        np.copyto(new_level, level, where=idle)
+        np.subtract(new_level, level, out=work)
+        work *= beta
+        np.multiply(carried, trend, out=forecast)  # forecast is free again
+        work += forecast  # beta * (new_level - level) + (1 - beta) * phi * trend
+        np.copyto(trend, work, where=active)
+        level, new_level = new_level, level
         fresh = obs & ~started  # first observation: the state starts here
         if fresh.any():
             level[:, fresh] = yt[fresh]
