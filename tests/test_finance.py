@@ -733,3 +733,54 @@ def test_the_solver_by_parts_finds_the_whole_models_optimum(seed, monkeypatch):
     assert got.objective == pytest.approx(whole.fun, rel=1e-7, abs=1e-7)
     assert got.bound <= got.objective + 1e-9
     assert (a @ got.x <= np.array(hi) + 1e-7).all() and np.allclose(got.x[integer == 1], np.round(got.x[integer == 1]))
+
+
+def test_a_part_whose_relaxation_does_not_finish_gets_the_greedy_plan_and_the_other_parts_the_solvers(sample_impact, monkeypatch):
+    """At 1M one part of the model (242k moves joined by the locations' storage) cannot be relaxed in the plan's
+    time: its moves are planned greedily (they share no limit with the other parts) and every other part keeps
+    the solver's plan, instead of the whole week falling back to the greedy plan."""
+    import soe_lib.finance.highs as highs
+    from soe_lib.finance.params import FinanceParams
+    from soe_lib.finance.parts import gap_part, join_gap_parts, week_world
+    from soe_lib.finance.plan import _model
+
+    _, _, run = sample_impact
+    p = FinanceParams()
+    projection = run.table("inventory_projection")
+    world = week_world(run.data, projection, p, pd.DatetimeIndex(sorted(projection["week"].unique())))
+    gaps = gap_part(run.data, run.table("supply_gaps"), world, run.table("inbound_delays"), run.table("capacity_load"), p)
+    _, o, w = join_gap_parts([gaps])
+    storage = run.table("storage_load")
+    whole = joint_plan(o, w, storage=storage)
+    real, solve, sizes, seen = highs._highs, highs.solve, [], []
+    monkeypatch.setattr(highs, "RELAX_COLUMNS", 1)  # every part its own batch of the relaxation
+
+    def spy(c, a, lb, ub, rl, ru, integer, gap, seconds):
+        if integer is None:
+            sizes.append(a.shape[1])
+        return real(c, a, lb, ub, rl, ru, integer, gap, seconds)
+
+    monkeypatch.setattr(highs, "_highs", spy)
+    assert joint_plan(o, w, storage=storage).objective == pytest.approx(whole.objective)  # by parts, the same plan's worth
+    largest = max(sizes)
+
+    def largest_late(c, a, lb, ub, rl, ru, integer, gap, seconds):
+        if integer is None and a.shape[1] == largest:
+            return None, np.nan, np.nan, "Time limit reached"
+        return real(c, a, lb, ub, rl, ru, integer, gap, seconds)
+
+    monkeypatch.setattr(highs, "_highs", largest_late)
+    monkeypatch.setattr(highs, "solve", lambda *a: seen.append(solve(*a)) or seen[-1])
+    plan = joint_plan(o, w, storage=storage)
+    assert "greedy" in plan.method and "too large for the relaxation" in plan.method and plan.status.startswith("time limit")
+    assert np.isnan(plan.gap)  # no bound for a part without its relaxation
+    md = _model(o, w)
+    late = seen[0].unsolved[: len(md.m)]  # the moves are the model's first columns
+    picked = md.m["_option"].to_numpy()
+    assert 0 < late.sum() < len(md.m) and plan.chosen[picked[late]].sum() > 0
+    greedy = greedy_plan(o, w, storage)  # the part's moves share no limit with the others: the greedy pass decides them alone
+    np.testing.assert_array_equal(plan.chosen[picked[late]], greedy.chosen[picked[late]])
+    np.testing.assert_array_equal(plan.chosen[picked[~late]], whole.chosen[picked[~late]])
+    # the plan's net benefit adds up: the solver's parts and the greedy part, as re-projecting every move says
+    assert plan.reprojected == pytest.approx(plan.objective, rel=0.005) and plan.objective <= whole.objective + 1e-6
+    _check_plan(w, o, plan.chosen)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,7 @@ from soe_lib.io.loading import local_parts
 from soe_lib.io.sources import parquet_parts
 from soe_lib.run import open_week, run_week
 from soe_lib.run.distributed import OnDask, dask_client, run_in_parts
+from soe_lib.run.environment import HEAP_ALLOCATOR
 from soe_lib.run.steps import STEPS
 from soe_lib.sample import write_sample, write_sample_parts
 from soe_lib.sensing import SENSING, SensingParams
@@ -74,6 +78,9 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
         assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
         there = run_in_parts(SENSING, run, OnDask(client), 5).sensing
         done = client.run(lambda dask_worker: len(dask_worker.state.tasks) + dask_worker.state.executed_count)
+        # the workers allocate from the heap as the run's processes do (Dask's default would trim at 64 KB)
+        seen = client.run(lambda: (os.environ.get("MALLOC_MMAP_MAX_"), os.environ.get("MALLOC_TRIM_THRESHOLD_")))
+        assert set(seen.values()) == {(HEAP_ALLOCATOR["MALLOC_MMAP_MAX_"], HEAP_ALLOCATOR["MALLOC_TRIM_THRESHOLD_"])}
         # not held: written to the run's folder by the first round and read back (what a cluster smaller than the
         # prepared state does), the files gone at the end
         again = run_in_parts(SENSING, run, OnDask(client, hold=False), 4).sensing
@@ -313,21 +320,52 @@ def test_soe_run_on_dask_validates_the_parts_on_the_cluster_and_writes_the_in_pr
 
 
 def test_the_processes_a_run_starts_get_one_blas_thread_unless_the_user_set_one(monkeypatch):
-    import os
-
-    from soe_lib.run.runner import ONE_BLAS_THREAD, one_blas_thread
+    from soe_lib.run.environment import ONE_BLAS_THREAD, run_environment
 
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own
-    with one_blas_thread():
+    with run_environment():
         assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["OMP_NUM_THREADS"] == "3"
-        import subprocess
-        import sys
-
         seen = subprocess.run([sys.executable, "-c", "import os; print(os.environ['OPENBLAS_NUM_THREADS'])"], capture_output=True, text=True)
         assert seen.stdout.strip() == "1"
     assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "3"
     assert set(ONE_BLAS_THREAD) >= {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+
+
+# a 100 MB array (above glibc's 32 MB, below the run's trim threshold) freed and made again: how many pages the
+# second one touched afresh
+AGAIN = """
+import resource, numpy as np{tune}
+a = np.ones(12_500_000); del a{between}
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+a = np.ones(12_500_000)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _fresh_pages(env: dict[str, str], tune: str = "", between: str = "") -> int:
+    env = {**env, "NUMPY_MADVISE_HUGEPAGE": "0"}  # pages of 4 KB, whatever the host's huge-page setting: 24k for 100 MB
+    out = subprocess.run([sys.executable, "-c", AGAIN.format(tune=tune, between=between)], capture_output=True, text=True, env=env, check=True)
+    return int(out.stdout)
+
+
+def test_a_runs_processes_reuse_a_freed_arrays_pages_instead_of_faulting_in_new_ones(monkeypatch):
+    import soe_lib.run.environment as environment
+
+    for k in environment.HEAP_ALLOCATOR:
+        monkeypatch.delenv(k, raising=False)
+    plain = dict(os.environ)
+    assert _fresh_pages(plain) > 20_000  # glibc's default: a block this size gets fresh pages of its own (mmap)
+    tuned = []
+    monkeypatch.setattr(environment, "heap_allocator", lambda: tuned.append(True))  # this test's process is left as it is
+    with environment.run_environment():
+        assert {k: os.environ[k] for k in environment.HEAP_ALLOCATOR} == environment.HEAP_ALLOCATOR and tuned == [True]
+        assert _fresh_pages(dict(os.environ)) < 100  # the kernels and workers a run starts: the freed pages serve again
+    # the run's own process, started before the variables were set, is set by mallopt
+    tune = "\nfrom soe_lib.run.environment import give_back_memory, heap_allocator; assert heap_allocator()"
+    assert _fresh_pages(plain, tune) < 100
+    # a Dask worker between two tasks: the freed pages go back to the system (not counted against its memory limit)
+    assert _fresh_pages(plain, tune, "\nassert give_back_memory()") > 20_000
 
 
 def test_accuracy_in_blocks_of_series_equals_accuracy_of_all_series_at_once(monkeypatch):

@@ -7,18 +7,21 @@ proving the gap of one part while others wait (at 100k SKU-locations: 30 % from 
 so:
 
 1. the model falls into its connected parts (variables linked through rows);
-2. the linear relaxation is solved by batches of whole parts (1.0 s at 100k; 1.7 s whole): its value is a
-   bound no plan can beat; a part whose relaxed solution is already whole-numbered is solved by it (optimal);
+2. the linear relaxation is solved by batches of whole parts (1.0 s at 100k; 1.7 s whole), in at most
+   :data:`RELAX_SHARE` of the time: its value is a bound no plan can beat; a part whose relaxed solution is
+   already whole-numbered is solved by it (optimal); a batch that does not finish in its share is left
+   unsolved and the others go on;
 3. the other parts are searched as mixed-integer models, a few hundred variables at a time, the
    smallest first, each to ``gap`` with its share of the time left. A part larger than
    :data:`FIX_COLUMNS` (storage rows join thousands of variables) is first *fixed at zero*: the moves
    its relaxation does not use stay out, which keeps doing nothing possible (the part never ends worse
    than without moves) and takes its search from 14 s to 1.5 s at 100k. HiGHS returns its best plan
-   when its time is up; a part it found none for does nothing (integer variables 0: always allowed),
-   and so do the batches the time did not reach (as one model), and the status says so.
+   when its time is up; the parts it found none for, and the batches the time did not reach, are marked
+   ``unsolved``: the caller plans them otherwise (:func:`soe_lib.finance.plan.joint_plan`: greedily, which
+   is never worse than doing nothing), and the status says so.
 
 The proven gap is the plan's objective against the best bound: each searched batch's own bound, the
-relaxation's for a batch fixed at zero or not reached.
+relaxation's for a batch fixed at zero or not reached; none when a part's relaxation did not finish.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__: list[str] = []  # the plan's machinery (soe_lib.finance.plan calls it)
 
 BATCH_COLUMNS = 300
 RELAX_COLUMNS = 10_000  # the relaxation is solved by batches of parts of about this many variables
+RELAX_SHARE = 0.6  # of the plan's time, the relaxation's at most: the rest is the search's
 FIX_COLUMNS = 2_000  # a part this large has its unused moves fixed at zero before the tree search
 
 
@@ -44,6 +48,8 @@ class Solution:
     status: str
     parts: int  # connected parts of the model
     searched: int  # parts that needed the tree search
+    unsolved: np.ndarray | None = None  # per column: its part got no plan in the time (the caller plans those otherwise)
+    late: int = 0  # parts whose relaxation did not finish in its share of the time (no bound for them)
 
 
 def _highs(c, a: sparse.csc_matrix, lb, ub, rl, ru, integer, gap: float, seconds: float):
@@ -69,14 +75,6 @@ def _parts(a: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     graph = sparse.bmat([[None, a], [a.T, None]]).tocsr()
     _, label = connected_components(graph, directed=False)
     return label[:m], label[m:]
-
-
-def _nothing(c, a, lb, ub, rl, ru, integer):
-    """The part doing nothing: its integer variables 0, its continuous ones re-solved."""
-    lo = np.where(integer == 1, 0.0, lb)
-    hi = np.where(integer == 1, 0.0, ub)
-    y, obj, _, status = _highs(c, a, lo, hi, rl, ru, None, 0.0, 5.0)
-    return y, obj, status
 
 
 def _batches(parts: np.ndarray, sizes: np.ndarray, limit: int) -> list[list[int]]:
@@ -118,68 +116,74 @@ class _Layout:
         return cols, rows
 
 
-def _relax(c, a: sparse.csr_matrix, lb, ub, rl, ru, lay: _Layout, seconds: float) -> tuple[np.ndarray | None, str]:
+def _relax(c, a: sparse.csr_matrix, lb, ub, rl, ru, lay: _Layout, seconds: float) -> tuple[np.ndarray | None, str, np.ndarray]:
     """The linear relaxation, solved by batches of whole parts (the model is block-diagonal: the parts' optima
     together are the whole's; 1.0 s instead of 1.7 s at 100k), each batch given the time left in proportion to
-    its columns."""
-    x = np.zeros(a.shape[1])
+    its columns: (x, status, per column: its batch did not finish in its time). A batch that does not finish
+    leaves its parts to the caller and the others go on (at 1M one part of 242k variables, joined by the
+    storage rows, needs 60 s alone: the 18k small parts beside it are solved in 3 s)."""
+    x, late = np.zeros(a.shape[1]), np.zeros(a.shape[1], dtype=bool)
     t0, left_cols = time.perf_counter(), float(a.shape[1])
     for batch in _batches(np.arange(len(lay.sizes)), lay.sizes, RELAX_COLUMNS):
         cols, rows = lay.cut(batch)
         left = seconds - (time.perf_counter() - t0)
         share = max(left * len(cols) / left_cols, 0.05)
-        y, _, _, status = _highs(c[cols], a[rows][:, cols].tocsc(), lb[cols], ub[cols], rl[rows], ru[rows], None, 0.0, share)
-        if y is None:  # said in words (the plan's note shows it): HiGHS's own text names its status codes
-            late = "time limit" in status.lower()
-            return None, f"its linear relaxation did not finish within {seconds:g} s" if late else status
-        x[cols] = y
         left_cols -= len(cols)
-    return x, "Optimal"
+        if left <= 0.05:
+            late[cols] = True
+            continue
+        y, _, _, status = _highs(c[cols], a[rows][:, cols].tocsc(), lb[cols], ub[cols], rl[rows], ru[rows], None, 0.0, share)
+        if y is None and "time limit" in status.lower():
+            late[cols] = True
+        elif y is None:  # said in words (the plan's note shows it): HiGHS's own text names its status codes
+            return None, status, late
+        else:
+            x[cols] = y
+    return x, "Optimal", late
 
 
 def solve(c, a: sparse.csr_matrix, lb, ub, rl, ru, integer: np.ndarray, seconds: float, gap: float) -> Solution:
     """Minimise ``c x`` subject to ``rl <= a x <= ru``, ``lb <= x <= ub``, ``x[j]`` whole where
-    ``integer[j]`` (see the module doc)."""
+    ``integer[j]`` (see the module doc). The parts without a plan in the time are marked ``unsolved``
+    (their ``x`` is 0 and not in the objective); the bound is NaN when a part's relaxation did not finish."""
     t0 = time.perf_counter()
     a = a.tocsr()
     lay = _Layout.of(a)
-    x, status = _relax(c, a, lb, ub, rl, ru, lay, seconds)
+    x, status, late = _relax(c, a, lb, ub, rl, ru, lay, RELAX_SHARE * seconds)
     n_parts, col_part, sizes = len(lay.sizes), lay.col_part, lay.sizes
     if x is None:
         return Solution(None, np.nan, np.nan, f"no plan: {status}", n_parts, 0)
-    fractional = (integer == 1) & (np.abs(x - np.round(x)) > 1e-6)
+    late_parts = np.unique(col_part[late])
+    fractional = (integer == 1) & (np.abs(x - np.round(x)) > 1e-6) & ~late
     todo = np.unique(col_part[fractional])
     relaxed_of = np.bincount(col_part, weights=c * x, minlength=n_parts)
     x_relaxed = x.copy()
     x = np.where(integer == 1, np.round(x), x)
-    bound = float(relaxed_of[np.setdiff1d(np.arange(n_parts), todo)].sum())  # whole parts: their relaxed value is their best
+    # whole parts: their relaxed value is their best; a part without a relaxation has no bound
+    bound = float(relaxed_of[np.setdiff1d(np.arange(n_parts), np.union1d(todo, late_parts))].sum()) if not len(late_parts) else np.nan
+    unsolved, timed_out = late.copy(), len(late_parts) > 0
     batches = _batches(todo, sizes, BATCH_COLUMNS)
-    timed_out = idle = False
     for k, batch in enumerate(batches):
-        left = seconds - (time.perf_counter() - t0)
-        if left <= 0.05:  # the batches the time did not reach do nothing, re-solved as one model
-            batch = [p for rest in batches[k:] for p in rest]
         cols, rows = lay.cut(batch)
+        left = seconds - (time.perf_counter() - t0)
+        bound += float(relaxed_of[batch].sum())  # replaced by the search's own bound below when it has one
+        if left <= 0.05:  # the batches the time did not reach: planned by the caller
+            unsolved[cols], timed_out = True, True
+            continue
         sub = a[rows][:, cols].tocsc()
         share = left if k == len(batches) - 1 else max(left / (len(batches) - k), 0.05)
         # a large part is fixed at zero before its search (module doc); smaller parts are searched whole
         unused = (integer[cols] == 1) & (x_relaxed[cols] <= 1e-9) & (lb[cols] <= 0) & (len(cols) > FIX_COLUMNS)
         lo, hi = lb[cols], np.where(unused, 0.0, ub[cols])
-        args = (c[cols], sub, lo, hi, rl[rows], ru[rows], integer[cols])
-        y, obj, low, st = _highs(*args, gap, share) if left > 0.05 else (None, np.nan, np.nan, "time limit")
-        if unused.any() or y is None:
-            low = float(relaxed_of[batch].sum())  # fixing gives no bound: the relaxation's is the one proven
-        if y is None:  # no plan found in its time: the part does nothing
-            timed_out = idle = True
-            y, obj, st = _nothing(c[cols], sub, lb[cols], ub[cols], rl[rows], ru[rows], integer[cols])
-            if y is None:
-                return Solution(None, np.nan, np.nan, f"no plan: {st}", n_parts, len(todo))
-        elif st != "Optimal":
-            timed_out = True
+        y, obj, low, st = _highs(c[cols], sub, lo, hi, rl[rows], ru[rows], integer[cols], gap, share)
+        if y is None:  # no plan found in its time: planned by the caller
+            unsolved[cols], timed_out = True, True
+            continue
+        if not unused.any():
+            bound += float(low) - float(relaxed_of[batch].sum())  # the search's own bound (fixing gives none)
+        timed_out |= st != "Optimal"
         x[cols] = np.where(integer[cols] == 1, np.round(y), y)
-        bound += float(low)
-        if left <= 0.05:
-            break
+    x[unsolved] = 0.0
     objective = float(c @ x)
-    status = "solved" if not timed_out else "time limit: best plan found" + (" (some parts left as they are)" if idle else "")
-    return Solution(x, objective, min(bound, objective), status, n_parts, len(todo))
+    status = "solved" if not timed_out else "time limit: best plan found"
+    return Solution(x, objective, min(bound, objective) if np.isfinite(bound) else np.nan, status, n_parts, len(todo), unsolved, len(late_parts))

@@ -159,6 +159,11 @@ class _Model:
     position: np.ndarray  # (n, S, T) positions per touched series and scenario (S = 1 without scenarios; NaN pads)
     weight: np.ndarray  # (n, S) 1/S for real scenarios, 0 for pads
 
+    def subset(self, keep: np.ndarray) -> _Model:
+        """The moves ``keep`` (a mask over ``m``) and the series they touch."""
+        used, si = np.unique(self.si[keep], return_inverse=True)
+        return _Model(self.m[keep].reset_index(drop=True), self.prof[keep], self.series[used], si, self.position[used], self.weight[used])
+
 
 def _scenarios(w: World, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, S, T) positions of the touched series in each of their scenarios and (n, S) their weights."""
@@ -379,17 +384,36 @@ def joint_plan(options: pd.DataFrame, w: World, seconds: float = 10.0, gap: floa
     chosen = np.zeros(len(options))
     chosen[md.m["_option"].to_numpy()] = np.round(sol.x[x0 : x0 + len(md.m)]) * mult
     left = pd.Series(coef * sol.x[var]).groupby(owner).sum().reindex(np.arange(len(md.series))).fillna(0.0).to_numpy()
-    gain = {int(r): float(g) for r, g in zip(md.series, base - left, strict=True)}
+    gain = base - left
     net = float(base.sum() - sol.objective)
-    best = float(base.sum() - sol.bound)
-    proven = (best - net) / abs(net) if abs(net) > 1e-9 else 0.0
     method = f"HiGHS mixed-integer by parts ({sol.parts:,} parts, {sol.searched:,} searched)"
-    proven = max(proven, 0.0)
+    late = sol.unsolved[x0 : x0 + len(md.m)]
+    if late.any():  # the parts without a plan in the time: greedy on their own moves (they share no limit with the others)
+        net, solved = _greedy_for(md, late, w, storage, chosen, gain, net, base)
+        why = f"{sol.late:,} of them too large for the relaxation in {seconds:g} s" if sol.late else "the search's time ran out"
+        method += f"; {solved:,} SKU-locations' moves greedy ({why})"
+    best = float(base.sum() - sol.bound)
+    proven = max((best - net) / abs(net), 0.0) if abs(net) > 1e-9 and np.isfinite(best) else (0.0 if np.isfinite(best) else float("nan"))
     status = ("optimal" if proven <= gap + 1e-12 else "good plan (the gap is against the relaxation)") if sol.status == "solved" else sol.status
-    plan = PlanResult(chosen, method, status, 0.0, cols.n, binaries, rows.n, net, proven, gain)
+    plan = PlanResult(chosen, method, status, 0.0, cols.n, binaries, rows.n, net, proven,
+                      {int(r): float(g) for r, g in zip(md.series, gain, strict=True)})
     reproject(options, w, plan)
     plan.seconds = time.perf_counter() - t0
     return plan
+
+
+def _greedy_for(md: _Model, late: np.ndarray, w: World, storage: pd.DataFrame | None, chosen: np.ndarray, gain: np.ndarray,
+                net: float, base: np.ndarray) -> tuple[float, int]:
+    """The greedy plan of the moves ``late`` (whole parts of the model) written into ``chosen`` and ``gain``
+    (per series of ``md``); returns the plan's net benefit with theirs added and how many series they touch.
+    Their series' money at risk was left out of the solver's objective (``net`` counted it as removed)."""
+    sub = md.subset(late)
+    units, objective, current = _greedy(sub, w, storage)
+    chosen[sub.m["_option"].to_numpy()] = units
+    at = pd.Index(md.series).get_indexer(sub.series)
+    net -= float(base[at].sum())  # the solver's objective held 0 for them: nothing removed, nothing spent
+    gain[at] = base[at] - current
+    return net + objective, len(sub.series)
 
 
 def _costs(options: pd.DataFrame, x: np.ndarray) -> np.ndarray:
@@ -454,10 +478,23 @@ def greedy_plan(options: pd.DataFrame, w: World, storage: pd.DataFrame | None = 
     attempt built it already."""
     t0 = time.perf_counter()
     md = _model(options, w) if md is None else md
-    m = md.m
     chosen = np.zeros(len(options))
-    if m.empty:
+    if md.m.empty:
         return PlanResult(chosen, "greedy", "done", 0.0, 0, 0, 0, 0.0, float("nan"), {}, 0.0)
+    units, objective, current = _greedy(md, w, storage)
+    chosen[md.m["_option"].to_numpy()] = units
+    plan = PlanResult(chosen, "greedy", "done", 0.0, len(md.m), 0, 0, objective, float("nan"))
+    plan.series_gain = {int(r): float(v) for r, v in zip(md.series, w.value(md.series) - current, strict=True)}
+    reproject(options, w, plan)
+    plan.seconds = time.perf_counter() - t0
+    return plan
+
+
+def _greedy(md: _Model, w: World, storage: pd.DataFrame | None) -> tuple[np.ndarray, float, np.ndarray]:
+    """(units per move of ``md``, the plan's net benefit, each series' money at risk after it): one pass over
+    the moves by stand-alone net benefit per unit (:func:`greedy_plan`)."""
+    m = md.m
+    units = np.zeros(len(m))
     score = (m["net_benefit"] / m["qty"].clip(lower=1.0)).to_numpy()
     delta = np.zeros((len(md.series), len(w.weeks)))
     current = w.value(md.series)
@@ -497,13 +534,9 @@ def greedy_plan(options: pd.DataFrame, w: World, storage: pd.DataFrame | None = 
         for key in where:
             if key in room:
                 room[key] -= x
-        chosen[int(o["_option"])] = x
+        units[j] = x
         objective += gain
-    plan = PlanResult(chosen, "greedy", "done", 0.0, len(m), 0, 0, objective, float("nan"))
-    plan.series_gain = {int(r): float(v) for r, v in zip(md.series, w.value(md.series) - current, strict=True)}
-    reproject(options, w, plan)
-    plan.seconds = time.perf_counter() - t0
-    return plan
+    return units, objective, current
 
 
 def apply_plan(options: pd.DataFrame, plan: PlanResult, w: World) -> pd.DataFrame:

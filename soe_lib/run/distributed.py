@@ -27,6 +27,7 @@ same parts in this process, one after the other: the conformance tests prove a s
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import shutil
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from typing import Any
 from ..core.step import Part, Step, StepContext
 from ..io.loading import PartRunner
 from ..io.results import RunFiles, clear_table
+from .environment import RUN_ENVIRONMENT, give_back_memory
 
 SPILL_FOLDER = ".spill"  # in the run's folder: parts' prepared states between rounds (removed when the step ends)
 
@@ -47,14 +49,19 @@ __all__ = ["InProcess", "OnDask", "dask_client", "on_cluster", "parts_on_cluster
 def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "3GB") -> Iterator[Any]:
     """A client of the cluster at ``scheduler``, or of a ``LocalCluster`` of ``workers`` processes on
     127.0.0.1 (closed on exit)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      memory_limit=memory_limit) as cluster, Client(cluster) as client:
+    # the workers start with the run's environment (Dask's own default gives memory back at 64 KB); set before
+    # they spawn, as C libraries read it when a process starts
+    spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **{k: os.environ.get(k, v) for k, v in RUN_ENVIRONMENT.items()}}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                         memory_limit=memory_limit) as cluster, Client(cluster) as client:
         yield client
 
 
@@ -183,7 +190,7 @@ class OnDask:
     def prepare(self, prepare: Callable[..., Any], parts: list[Part]) -> list[Any]:
         """Futures of the parts' states, held on the workers (a round's work is given the future: it runs where
         the state is)."""
-        return [self.client.submit(_prepare, prepare, part, pure=False) for part in parts]
+        return [self.client.submit(_then_give_back, _prepare, prepare, part, pure=False) for part in parts]
 
     def each(self, calls: list[tuple]) -> Iterator[tuple[int, Any]]:
         """``fn(*args)`` of every call on the cluster, ``(call index, result)`` as each finishes, each result then
@@ -191,7 +198,7 @@ class OnDask:
         until the last is done (at 1M, more than a 3 GB worker holds)."""
         from distributed import as_completed
 
-        futures = [self.client.submit(fn, *args, pure=False) for fn, *args in calls]
+        futures = [self.client.submit(_then_give_back, fn, *args, pure=False) for fn, *args in calls]
         order = {f.key: i for i, f in enumerate(futures)}
         pending = as_completed(futures, with_results=True)
         del futures  # only as_completed holds them now: each is released once fetched
@@ -200,6 +207,14 @@ class OnDask:
             del future
             yield i, result
             del result
+
+
+def _then_give_back(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` on a worker, then the pages its temporaries freed handed back (:func:`give_back_memory`)."""
+    try:
+        return fn(*args)
+    finally:
+        give_back_memory()
 
 
 def parts_on_cluster(client: Any, folder: Path) -> PartRunner:

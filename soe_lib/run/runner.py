@@ -39,6 +39,7 @@ from ..finance import CatalogueError, load_catalogue
 from ..io.loading import load_data
 from ..io.snapshot import snapshot_key, source_hashes, write_snapshot
 from ..io.sources import file_sha256
+from .environment import run_environment
 from .execute import (
     HtmlCopies,
     WarmKernel,
@@ -178,7 +179,7 @@ def run_week(
                 msg = f"another soe run holds {out / '.soe-run.lock'}; not starting a second one"
                 log.error(msg)
                 return RunResult(EXIT_BUSY, "busy", message=msg)
-            with one_blas_thread():
+            with run_environment():
                 return _run_locked(data_dir, week, params_file, overrides or {}, out, Path(notebooks or notebooks_dir()), any_week)
     except OSError as exc:  # the outputs folder itself cannot be written: nothing ran
         msg = f"cannot write to the outputs folder {out}: {describe_failure(exc)['message']}; nothing was run"
@@ -187,25 +188,6 @@ def run_week(
     except RunInterrupted as exc:  # before the run folder existed: nothing to keep
         log.error("run %s before it started; nothing written", exc)
         return RunResult(EXIT_FAILED, "failed", message=str(exc))
-
-
-# BLAS libraries start a thread per core. In a run every core has a process already (the chain's notebook,
-# the one beside it, the next warm kernel), and a BLAS thread waiting for a busy core made sensing's seasonal
-# least squares take 2 s instead of 0.4 s at 100k series (py-spy of a whole run). A setting of the user's own wins.
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Any:
-    """The kernels and processes the run starts inherit :data:`ONE_BLAS_THREAD` (unless already set);
-    this process's environment is as before afterwards."""
-    added = {k: v for k, v in ONE_BLAS_THREAD.items() if k not in os.environ}
-    os.environ.update(added)
-    try:
-        yield
-    finally:
-        for k in added:
-            os.environ.pop(k, None)
 
 
 def resolve_parameters(
