@@ -17,6 +17,7 @@ No timing is asserted anywhere: the figures are printed (and saved under ``bench
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from soe_lib.io import load_data
+from soe_lib.run.environment import RUN_ENVIRONMENT
 from soe_lib.sample.company import generate_sample
 from soe_lib.sensing import SensingParams
 from soe_lib.sensing.engine import sense
@@ -132,9 +134,11 @@ def run(series: int, sample_statsmodels: int, sample_statsforecast: int, peers: 
     with tempfile.TemporaryDirectory(prefix="soe-bench-") as tmp:
         data_dir = make_data(Path(tmp) / "data", series, seed)
         print(f"data: {series:,} SKU-locations x 156 weeks (Parquet) in {data_dir}", flush=True)
+        # the environment a run gives its kernels (one BLAS thread, large arrays from the heap)
+        env = {**{k: v for k, v in RUN_ENVIRONMENT.items() if k not in os.environ}, **os.environ}
         job = subprocess.run(
             [sys.executable, "-c", f"import json; from benchmarks.sensing import scale_job; print(json.dumps(scale_job({str(data_dir)!r})))"],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, env=env,
         )
         results["scale"] = json.loads(job.stdout.strip().splitlines()[-1])
         sc = results["scale"]
