@@ -135,7 +135,7 @@ def run(series: int, sample_statsmodels: int, sample_statsforecast: int, peers: 
         data_dir = make_data(Path(tmp) / "data", series, seed)
         print(f"data: {series:,} SKU-locations x 156 weeks (Parquet) in {data_dir}", flush=True)
         # the environment a run gives its kernels (one BLAS thread, large arrays from the heap)
-        env = {**{k: v for k, v in RUN_ENVIRONMENT.items() if k not in os.environ}, **os.environ}
+        env = {**RUN_ENVIRONMENT, **os.environ}  # a setting of the user's own wins
         job = subprocess.run(
             [sys.executable, "-c", f"import json; from benchmarks.sensing import scale_job; print(json.dumps(scale_job({str(data_dir)!r})))"],
             capture_output=True, text=True, check=True, env=env,

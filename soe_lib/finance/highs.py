@@ -160,7 +160,7 @@ def solve(c, a: sparse.csr_matrix, lb, ub, rl, ru, integer: np.ndarray, seconds:
     x_relaxed = x.copy()
     x = np.where(integer == 1, np.round(x), x)
     # whole parts: their relaxed value is their best; a part without a relaxation has no bound
-    bound = float(relaxed_of[np.setdiff1d(np.arange(n_parts), np.union1d(todo, late_parts))].sum()) if not len(late_parts) else np.nan
+    bound = np.nan if len(late_parts) else float(relaxed_of[np.setdiff1d(np.arange(n_parts), todo)].sum())
     unsolved, timed_out = late.copy(), len(late_parts) > 0
     batches = _batches(todo, sizes, BATCH_COLUMNS)
     for k, batch in enumerate(batches):

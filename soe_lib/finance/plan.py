@@ -394,8 +394,8 @@ def joint_plan(options: pd.DataFrame, w: World, seconds: float = 10.0, gap: floa
         net, solved = _greedy_for(md, late, w, storage, chosen, gain, net, base)
         why = f"{sol.late:,} parts' relaxation did not finish in its share of {seconds:g} s" if sol.late else "the search's time ran out"
         method += f"; the moves of {solved:,} SKU-locations greedy ({why})"
-    best = float(base.sum() - sol.bound)
-    proven = max((best - net) / abs(net), 0.0) if abs(net) > 1e-9 and np.isfinite(best) else (0.0 if np.isfinite(best) else float("nan"))
+    best = float(base.sum() - sol.bound)  # NaN when a part has no relaxation: nothing is proven
+    proven = float("nan") if not np.isfinite(best) else max((best - net) / abs(net), 0.0) if abs(net) > 1e-9 else 0.0
     status = ("optimal" if proven <= gap + 1e-12 else "good plan (the gap is against the relaxation)") if sol.status == "solved" else sol.status
     plan = PlanResult(chosen, method, status, 0.0, cols.n, binaries, rows.n, net, proven,
                       {int(r): float(g) for r, g in zip(md.series, gain, strict=True)})
@@ -411,9 +411,9 @@ def _greedy_for(md: _Model, late: np.ndarray, w: World, storage: pd.DataFrame | 
     many series they touch. ``net`` counted the solver's gain on them: their moves at 0, but a series' units
     lost that no row can change (a lower bound of their own) sit in parts of their own the solver did solve."""
     sub = md.subset(late)
-    units, objective, current = _greedy(sub, w, storage)
-    chosen[sub.m["_option"].to_numpy()] = units
     at = pd.Index(md.series).get_indexer(sub.series)
+    units, objective, current = _greedy(sub, w, storage, base[at])
+    chosen[sub.m["_option"].to_numpy()] = units
     net -= float(gain[at].sum())
     gain[at] = base[at] - current
     return net + objective, len(sub.series)
@@ -484,10 +484,11 @@ def greedy_plan(options: pd.DataFrame, w: World, storage: pd.DataFrame | None = 
     chosen = np.zeros(len(options))
     if md.m.empty:
         return PlanResult(chosen, "greedy", "done", 0.0, 0, 0, 0, 0.0, float("nan"), {}, 0.0)
-    units, objective, current = _greedy(md, w, storage)
+    before = w.value(md.series)
+    units, objective, current = _greedy(md, w, storage, before)
     chosen[md.m["_option"].to_numpy()] = units
     plan = PlanResult(chosen, "greedy", "done", 0.0, len(md.m), 0, 0, objective, float("nan"))
-    plan.series_gain = {int(r): float(v) for r, v in zip(md.series, w.value(md.series) - current, strict=True)}
+    plan.series_gain = {int(r): float(v) for r, v in zip(md.series, before - current, strict=True)}
     reproject(options, w, plan)
     plan.seconds = time.perf_counter() - t0
     return plan
@@ -497,9 +498,10 @@ GREEDY_WINDOW = 512  # moves valued by the kernel in one call (then confirmed on
 GREEDY_READS = ["cap", "cost_per_unit", "fixed_cost", "fixed_key", "min_qty", "multiple", "pool", "pool_use", "pool_week"]
 
 
-def _greedy(md: _Model, w: World, storage: pd.DataFrame | None) -> tuple[np.ndarray, float, np.ndarray]:
+def _greedy(md: _Model, w: World, storage: pd.DataFrame | None, before: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """(units per move of ``md``, the plan's net benefit, each series' money at risk after it): one pass over
-    the moves by stand-alone net benefit per unit (:func:`greedy_plan`).
+    the moves by stand-alone net benefit per unit (:func:`greedy_plan`); ``before``: each series' money at risk
+    without moves (the caller has it).
 
     The pass is sequential (each move takes what the earlier ones left), but the kernel values the moves of a
     window of :data:`GREEDY_WINDOW` at once, with the limits and series as the window found them; a move whose
@@ -509,7 +511,7 @@ def _greedy(md: _Model, w: World, storage: pd.DataFrame | None) -> tuple[np.ndar
     units = np.zeros(len(m))
     score = (m["net_benefit"] / m["qty"].clip(lower=1.0)).to_numpy()
     delta = np.zeros((len(md.series), len(w.weeks)))
-    current = w.value(md.series)
+    current = np.array(before, dtype=float)
     limits = _Limits.of(md, w, storage)
     objective = 0.0
     rows = m[GREEDY_READS].to_dict("records")  # what the pass reads of a move (all 37 columns: 4.6 s at 1M)
@@ -517,10 +519,11 @@ def _greedy(md: _Model, w: World, storage: pd.DataFrame | None) -> tuple[np.ndar
     for start in range(0, len(order), GREEDY_WINDOW):  # one pass over the moves (a fallback: the solver is the plan)
         window = order[start : start + GREEDY_WINDOW]
         found = [limits.units(rows[j], j) for j in window]
-        ask = np.array([k for k, (x, _, _) in enumerate(found) if x > 0], dtype=np.int64)
+        xs = np.array([x for x, _, _ in found])
+        ask = xs > 0
+        valued = np.full(len(window), np.nan)  # each move's money at risk after it, as the window found the limits
         si = md.si[window[ask]]
-        xs = np.array([found[k][0] for k in ask])
-        valued = dict(zip(ask.tolist(), w.value(md.series[si], delta[si] + xs[:, None] * md.prof[window[ask]]).tolist(), strict=True))
+        valued[ask] = w.value(md.series[si], delta[si] + xs[ask, None] * md.prof[window[ask]])
         limits.start_window()
         touched: set[int] = set()
         for k, j in enumerate(window):
@@ -530,8 +533,8 @@ def _greedy(md: _Model, w: World, storage: pd.DataFrame | None) -> tuple[np.ndar
             if x <= 0:
                 continue
             i = int(md.si[j])
-            if k in valued and x == found[k][0] and i not in touched:
-                after = valued[k]
+            if x == xs[k] and i not in touched:  # as the window found it (x > 0 then, so it was valued)
+                after = float(valued[k])
             else:
                 after = float(w.value(md.series[i : i + 1], (delta[i] + x * md.prof[j])[None, :])[0])
             gain = current[i] - after - o["cost_per_unit"] * x - limits.fixed(o)
