@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from soe_lib.core.contract import TABLES
+from soe_lib.core.matrix import RowsOnDemand
 from soe_lib.core.outputs import OUTPUTS
 from soe_lib.core.paths import notebooks_dir
 from soe_lib.core.step import Step, series_ranges, sku_ranges
@@ -20,6 +21,8 @@ from soe_lib.run import distributed, open_week
 from soe_lib.run.distributed import InProcess, run_in_parts
 from soe_lib.run.steps import STEPS
 from soe_lib.sample import write_sample
+from soe_lib.sensing import SENSING, deep_dive
+from soe_lib.sensing.engine import ROW_MATRICES
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +113,31 @@ def test_a_step_in_parts_gives_its_whole_result(week, step, mode, monkeypatch):
         pd.testing.assert_frame_equal(got, frame, check_categorical=False, check_dtype=False, rtol=1e-9, obj=name)
     for name in written:
         assert table_path(run.tables_dir, name).is_dir() and len(list(table_path(run.tables_dir, name).glob("part-*.parquet"))) == len(ranges)
+
+
+def test_sensing_in_parts_keeps_no_matrices_and_a_series_read_is_sensed_again_as_the_parts_sensed_it(week):
+    """The parts send back no matrices (5 GB at 1M); a chart's series is sensed again alone with the run's pooled
+    decisions: its rows, its chart and its deep dive equal the whole run's, for a series of every pattern."""
+    run, whole, k = week
+    keys = run.data.series()["_series"].to_numpy()
+    parts = run_in_parts(SENSING, run, InProcess(), k, ranges=series_ranges(keys, k))
+    got, want = parts.sensing, whole["sensing"].sensing
+    assert all(isinstance(getattr(got, name), RowsOnDemand) for name in ROW_MATRICES)
+    np.testing.assert_array_equal(got.coverage_counts, want.coverage_counts)
+    pattern = want.series["pattern"].to_numpy()
+    rows = [int(np.flatnonzero(pattern == p)[-1]) for p in np.unique(pattern)] + [len(keys) - 1]
+    assert len(rows) >= 4  # several segments, each with its own pooled choice
+    for i in rows:
+        for name in ROW_MATRICES:
+            # to the last digits: a series fitted alone sums in another order than in a block of series
+            np.testing.assert_allclose(got_row := getattr(got, name)[i], getattr(want, name)[i], rtol=1e-12, err_msg=f"{name} of series {i}")
+            assert got_row.shape == getattr(want, name)[i].shape and got_row.dtype == getattr(want, name).dtype
+        sku, location = (str(v) for v in want.series.loc[i, ["sku", "location"]])
+        pd.testing.assert_frame_equal(parts.series_frame(sku, location), whole["sensing"].series_frame(sku, location))
+        pd.testing.assert_frame_equal(deep_dive(parts, sku, location).forecast, deep_dive(whole["sensing"], sku, location).forecast)
+    np.testing.assert_array_equal(got.actual[-1, -5:], want.actual[-1, -5:])
+    with pytest.raises(TypeError, match="one row at a time"):
+        got.actual[:3]
 
 
 def test_a_step_without_a_partitioned_form_runs_whole(week):

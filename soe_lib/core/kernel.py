@@ -103,14 +103,19 @@ class Spread:
         return Spread(np.flatnonzero(have), self.offset[where[have]])
 
 
-def backorder_shares(keys: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None, default: float) -> np.ndarray:
+def backorder_shares(keys: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None, default: float,
+                     product_rows: np.ndarray | None = None) -> np.ndarray:
     """The backorder share per series (``keys``: sku, location): the product's ``backorder_share``
-    where given, else the location's, else ``default`` (the run's parameter)."""
+    where given, else the location's, else ``default`` (the run's parameter). ``product_rows``: each key's row
+    in ``products`` (-1: none) when the caller has found them already."""
     out = np.full(len(keys), float(default))
     for table, col in ((locations, "location"), (products, "sku")):  # the product's share wins: applied last
         if table is not None and "backorder_share" in table and len(table):
-            share = table.set_index(table[col].astype(str))["backorder_share"].astype(float)
-            found = keys[col].astype(str).map(share).to_numpy(dtype=float)
+            if col == "sku" and product_rows is not None:
+                found = np.append(table["backorder_share"].to_numpy(dtype=float, na_value=np.nan), np.nan)[product_rows]
+            else:
+                share = table.set_index(table[col].astype(str))["backorder_share"].astype(float)
+                found = keys[col].astype(str).map(share).to_numpy(dtype=float)
             out = np.where(np.isnan(found), out, found)
     return out
 

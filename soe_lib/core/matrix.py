@@ -8,14 +8,14 @@ weeks before a series' first actual are ``NaN`` (the item was not selling yet).
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["BLOCK_ROWS", "WEEK_NS", "RowsOnDisk", "WeekMatrix", "history_matrix", "keys_in", "long_frame", "row_blocks", "row_positions", "to_matrix"]
+__all__ = ["BLOCK_ROWS", "WEEK_NS", "RowsOnDemand", "WeekMatrix", "history_matrix", "keys_in", "long_frame", "row_blocks", "row_positions", "to_matrix"]
 
 KEY = ["sku", "location"]
 WEEK_NS = 7 * 86_400 * 10**9  # a week in nanoseconds: weeks as integers
@@ -152,34 +152,23 @@ def history_matrix(actuals: pd.DataFrame, series: pd.DataFrame, run_week: pd.Tim
     return WeekMatrix(series.reset_index(drop=True), weeks, values)
 
 
-class RowsOnDisk:
-    """A (rows, columns) matrix filled in blocks of rows, in any order, straight into a ``.npy`` file
-    (``os.pwrite``: the data never sits in this process's memory), then mapped read-only
-    (:meth:`array`). Why: a client that stacks parts only to read a row or two of them later (a chart of
-    one series) need not hold 4 GB of history at 1M series. The file is removed once mapped: its disk
-    space is freed when the mapping is."""
+class RowsOnDemand:
+    """A (rows, ...) matrix that is not held: row ``i`` is computed when it is read (``row(i)``, the last few
+    kept). Why: the result of a step run in parts is read afterwards a series at a time (a chart, a deep
+    dive); holding, sending and storing its history matrices from the workers (4 GB at 1M series) cost
+    more than computing a charted series again. Read a row at a time: ``m[i]``, ``m[i, columns]``."""
 
-    def __init__(self, path: Path, shape: tuple[int, int], dtype: np.dtype) -> None:
-        self.path, self.shape, self.dtype = Path(path), (int(shape[0]), int(shape[1])), np.dtype(dtype)
-        self.row_bytes = self.shape[1] * self.dtype.itemsize
-        with open(self.path, "wb") as fh:
-            np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape})
-            self.offset = fh.tell()
-            fh.truncate(self.offset + self.shape[0] * self.row_bytes)  # sparse until written
-        self.fd: int | None = os.open(self.path, os.O_WRONLY)
+    def __init__(self, rows: int, row: Callable[[int], np.ndarray]) -> None:
+        self.rows, self.row = int(rows), row
 
-    def __setitem__(self, rows: slice, values: np.ndarray) -> None:
-        data = memoryview(np.ascontiguousarray(values, dtype=self.dtype)).cast("B")
-        at = self.offset + int(rows.start or 0) * self.row_bytes
-        while len(data):  # pwrite may write less than asked
-            done = os.pwrite(self.fd, data, at)
-            data, at = data[done:], at + done
+    def __len__(self) -> int:
+        return self.rows
 
-    def array(self) -> np.ndarray:
-        """The matrix, mapped read-only from the file (which is then removed)."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-        out = np.load(self.path, mmap_mode="r")
-        self.path.unlink()
-        return out
+    def __getitem__(self, key: Any) -> np.ndarray:
+        i, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        if not isinstance(i, int | np.integer):
+            raise TypeError(f"a matrix of rows on demand is read one row at a time, not with {i!r}")
+        if not -self.rows <= i < self.rows:
+            raise IndexError(f"row {i} of {self.rows}")
+        values = self.row(int(i) % self.rows)
+        return values[rest] if rest else values

@@ -107,7 +107,7 @@ def parse_week(value: object) -> pd.Timestamp:
     ts = _parse_one(value, slashed_order([value]))
     if ts is None:
         raise ValueError(f"not an ISO week (e.g. 2026-W48) or a date: {value!r}")
-    return ts
+    return ts.as_unit("ns")  # as the weekly tables' weeks: ranges of weeks made from it are alike wherever it was read
 
 
 def parse_weeks(values: pd.Series) -> pd.Series:

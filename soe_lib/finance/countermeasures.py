@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.matrix import keys_in
 from ..core.outputs import OUTPUTS
 from ..core.weeks import week_labels
 from .world import World, profiles
@@ -108,14 +109,6 @@ def _none_for(w: World, options: pd.DataFrame, action: str, reason: str | np.nda
     else:
         covered = pd.Series(False, index=w.gaps.index)
     return pd.DataFrame({"gap_id": w.gaps.loc[~covered, "gap_id"].to_numpy(), "action": action, "reason": reason[~covered].to_numpy()})
-
-
-def _product(products: pd.DataFrame, skus: pd.Series, column: str, default: float) -> np.ndarray:
-    """A product column per row of ``skus`` (``default`` where the products table has no value)."""
-    if column not in products:
-        return np.full(len(skus), float(default))
-    values = products.assign(sku=products["sku"].astype(str)).set_index("sku")[column].astype(float)
-    return skus.astype(str).map(values).fillna(float(default)).to_numpy(dtype=float)
 
 
 def order_options(w: World, lines: pd.DataFrame, c: dict, action: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -256,7 +249,7 @@ def raise_options(w: World, lines: pd.DataFrame, products: pd.DataFrame, c: dict
     line = "raise:" + _text(pairs["line_id"])
     options = _moves(
         w, pairs, "raise_order", eta, np.full(len(pairs), len(w.weeks)), c["max_share_of_order"] * pairs["qty"].to_numpy(dtype=float), line,
-        multiple=_product(products, pairs["sku"], "order_multiple", 1.0), cost_per_unit=float(c["cost_per_unit"]), fixed_cost=float(c["fixed_cost"]),
+        multiple=w.product_values(products, "order_multiple", pairs["row"], 1.0), cost_per_unit=float(c["cost_per_unit"]), fixed_cost=float(c["fixed_cost"]),
         fixed_key=line, pool=line, pool_cap=c["max_share_of_order"] * pairs["qty"].to_numpy(dtype=float), order_id=order,
         detail="raise planned order " + order + " arriving " + _label(w.weeks, eta),
     )
@@ -266,9 +259,8 @@ def raise_options(w: World, lines: pd.DataFrame, products: pd.DataFrame, c: dict
 
 def new_order_options(w: World, routings: pd.DataFrame, products: pd.DataFrame, c: dict, fence: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A new order of a bought item arriving beyond its lead time and the frozen fence: re-plan."""
-    made = set(zip(routings["sku"].astype(str), routings["location"].astype(str), strict=True)) if len(routings) else set()
-    bought = ~pd.Series(list(zip(w.gaps["sku"], w.gaps["location"], strict=True)), dtype=object).isin(made).to_numpy() if len(w.gaps) else np.zeros(0, bool)
-    lead = np.maximum(_product(products, w.gaps["sku"], "lead_time_weeks", c["lead_time_weeks"]), 0).astype(np.int64)
+    bought = ~keys_in(w.gaps, routings)  # made in-house: a routing at the gap's SKU-location
+    lead = np.maximum(w.product_values(products, "lead_time_weeks", w.gaps["row"], c["lead_time_weeks"]), 0).astype(np.int64)
     earliest = np.maximum(lead, int(fence))
     arrive = np.maximum(earliest, w.gaps["first"].to_numpy())
     ok = bought & (arrive <= w.gaps["last"].to_numpy())
@@ -277,7 +269,7 @@ def new_order_options(w: World, routings: pd.DataFrame, products: pd.DataFrame, 
     key = "new:" + _item(pairs) + ":" + _text(arrive)
     options = _moves(
         w, pairs, "new_order", arrive, np.full(len(pairs), len(w.weeks)), np.full(len(pairs), np.inf), key,
-        multiple=_product(products, pairs["sku"], "order_multiple", 1.0), min_qty=_product(products, pairs["sku"], "moq", 0.0),
+        multiple=w.product_values(products, "order_multiple", pairs["row"], 1.0), min_qty=w.product_values(products, "moq", pairs["row"], 0.0),
         cost_per_unit=float(c.get("cost_per_unit", 0.0)), fixed_cost=float(c["fixed_cost"]), fixed_key=key,
         detail="by " + _label(w.weeks, arrive - lead) + " to arrive " + _label(w.weeks, arrive),
     )

@@ -116,7 +116,7 @@ def estimate_sums(world: World, products: pd.DataFrame) -> pd.DataFrame:
     ``demand_value = sum(demand x price)``, ``plan_demand_value = sum(plan demand x price)``. Sums over
     series: the sums of parts of the week add up to the whole's."""
     f, _ = world.money()
-    family = world.keys["sku"].map(products.assign(sku=products["sku"].astype(str)).set_index("sku")["family"]).astype(object).to_numpy()
+    family = np.append(products["family"].to_numpy(dtype=object), np.nan)[world.product]  # NaN: no product row (left out of the sums)
     n, t = f.shipped.shape
     price, margin = world.price[:, None], world.margin[:, None]
     long = pd.DataFrame({

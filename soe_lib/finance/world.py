@@ -49,6 +49,7 @@ class World:
     spread: Spread  # demand scenarios of the uncertain series
     gaps: pd.DataFrame  # gap_id, sku, location, first_week, first, last (week positions), row (series row), open_at_horizon_end
     plan_demand: np.ndarray  # (S, T) the S&OP demand plan (for the estimate)
+    product: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (S,) row in the products table (-1: none)
     _money: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -59,6 +60,14 @@ class World:
         """Series row of each (sku, location); -1 where absent."""
         index = pd.MultiIndex.from_frame(self.keys)
         return index.get_indexer(pd.MultiIndex.from_arrays([np.asarray(sku, dtype=object), np.asarray(location, dtype=object)]))
+
+    def product_values(self, products: pd.DataFrame, column: str, rows: np.ndarray, default: float) -> np.ndarray:
+        """``products[column]`` of the series ``rows`` (``default`` where the product has no value), by the rows in
+        ``products`` found once for the world (at 1M each lookup by SKU hashed 333k SKUs again, per part)."""
+        if column not in products:
+            return np.full(len(rows), float(default))
+        values = np.append(products[column].to_numpy(dtype=float, na_value=np.nan), np.nan)[self.product[np.asarray(rows, dtype=np.int64)]]
+        return np.where(np.isnan(values), float(default), values)
 
     def position_at(self, weeks: pd.Series) -> np.ndarray:
         """Week positions in the horizon (0 = run week; may be beyond it or before it)."""
@@ -102,7 +111,7 @@ class World:
             self, keys=self.keys.iloc[rows].reset_index(drop=True), position=self.position[rows], demand=self.demand[rows],
             receipts=self.receipts[rows], safety=self.safety[rows], cover_today=self.cover_today[rows], price=self.price[rows],
             cost=self.cost[rows], policy=Policy(self.policy.shares(len(self.keys), rows), self.policy.delay_cost_share),
-            spread=self.spread.take(rows), gaps=gaps.reset_index(drop=True), plan_demand=self.plan_demand[rows], _money=None,
+            spread=self.spread.take(rows), gaps=gaps.reset_index(drop=True), plan_demand=self.plan_demand[rows], product=self.product[rows], _money=None,
         )
 
     @staticmethod
@@ -120,6 +129,7 @@ class World:
             cat("safety"), cat("cover_today"), cat("price"), cat("cost"),
             Policy(np.concatenate([p.policy.shares(len(p.keys)) for p in parts]), parts[0].policy.delay_cost_share), spread,
             pd.concat([p.gaps.assign(row=p.gaps["row"] + o) for p, o in zip(parts, offsets, strict=True)], ignore_index=True), cat("plan_demand"),
+            cat("product"),
         )
 
     def with_gaps(self, gaps: pd.DataFrame) -> World:
@@ -145,7 +155,7 @@ def series_blocks(p: pd.DataFrame) -> bool:
     if not (p["week"].to_numpy().reshape(blocks, n) == weeks[None, :]).all():
         return False
     for col in ("sku", "location"):
-        keys = p[col].to_numpy().reshape(blocks, n)
+        keys = pd.factorize(p[col])[0].reshape(blocks, n)  # codes: no Python string per row (1.3M rows a part at 1M)
         if not (keys == keys[:, :1]).all():
             return False
     return True
@@ -166,7 +176,7 @@ def make_world(projection: pd.DataFrame, products: pd.DataFrame, weeks: pd.Datet
     # one lookup of every series' product for both figures (at 1M, each map hashed 333k SKUs again per part)
     at = pd.Index(products["sku"].astype(str)).get_indexer(keys["sku"])
     price, cost = (np.append(np.nan_to_num(products[c].to_numpy(dtype=float, na_value=np.nan)), 0.0)[at] for c in ("unit_price", "unit_cost"))
-    policy = Policy(backorder_shares(keys, products, locations, backorder_share), delay_cost_share)
+    policy = Policy(backorder_shares(keys, products, locations, backorder_share, product_rows=at), delay_cost_share)
     zeros = np.zeros((len(keys), len(weeks)))
     none = pd.DataFrame({"gap_id": pd.Series(dtype="int64"), "sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str"),
                          "first_week": pd.Series(dtype="datetime64[ns]"), "first": pd.Series(dtype="int64"), "last": pd.Series(dtype="int64"),
@@ -175,7 +185,7 @@ def make_world(projection: pd.DataFrame, products: pd.DataFrame, weeks: pd.Datet
         weeks, keys, m.get("constrained_projected_on_hand", zeros), m.get("demand_qty", zeros), m.get("constrained_receipts_qty", zeros),
         m["safety_stock"][:, 0] if "safety_stock" in m else np.zeros(len(keys)),
         m["weeks_of_supply"][:, 0] if "weeks_of_supply" in m else np.zeros(len(keys)), price, cost, policy,
-        spread_of(keys, m.get("demand_qty", zeros), m.get("demand_sd")), none, m.get("plan_demand_qty", zeros),
+        spread_of(keys, m.get("demand_qty", zeros), m.get("demand_sd")), none, m.get("plan_demand_qty", zeros), at.astype(np.int64),
     )
 
 

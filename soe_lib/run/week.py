@@ -105,6 +105,11 @@ class WeekRun:
         self.table_file(name)
         return rows_of(self.tables_dir, name, series, columns)
 
+    def snapshot_rows(self, first: int, stop: int) -> Dataset:
+        """The snapshot's series keys ``[first, stop)`` (read with row filters from the run folder's snapshot, as a
+        part on a worker reads it), e.g. one series to sense again for a chart."""
+        return read_snapshot(self.out_dir / INPUTS, (first, stop))
+
     def table_file(self, name: str) -> Path:
         """The file of a table of an earlier step of this run, computed first when it is missing or was
         made from other inputs (for a reader elsewhere, such as a Dask worker reading its part)."""

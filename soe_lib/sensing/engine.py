@@ -44,16 +44,17 @@ out of stock) are left out of fitting, choice and accuracy: they are not low dem
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import functools
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from ..core.matrix import RowsOnDisk, history_matrix, long_frame, row_blocks, to_matrix
+from ..core.matrix import RowsOnDemand, history_matrix, long_frame, row_blocks, to_matrix
 from ..core.params import HORIZON_WEEKS
 from .accuracy import metrics_from_parts, naive_forecast, series_accuracy, window_parts
 from .choice import (
@@ -94,6 +95,7 @@ __all__ = [
     "one_off_weeks",
     "robust_sigma",
     "sense",
+    "without_rows",
 ]
 
 YEAR = 365.2425 / 7  # weeks per year
@@ -631,33 +633,41 @@ MATRICES = ("actual", "plan_history", "fitted", "sensed_backtest", "plan", "open
             "cleaned", "sigma", "chosen", "bands", "coverage_counts", "censored")
 
 
+# the matrices a part's result leaves on its worker in a run in parts: afterwards they are read a series at a time
+# (a chart, the deep dive) and that series is sensed again (SensingStack's ``one``); the client never holds them
+ROW_MATRICES = tuple(m for m in MATRICES if m not in ("sigma", "coverage_counts"))
+
+
+def without_rows(s: Sensing) -> Sensing:
+    """``s`` without its :data:`ROW_MATRICES` (what a part sends back: at 1M series 5 GB less through the network)."""
+    return dataclasses.replace(s, **dict.fromkeys(ROW_MATRICES))
+
+
 class SensingStack:
     """One :class:`Sensing` built from those of consecutive parts of the series, taking each part as it
     arrives (in any order) and copying it into matrices allocated once: the parts need not all be held
-    next to the result (at 1M series the history matrices alone are ~4 GB)."""
+    next to the result."""
 
-    def __init__(self, sizes: list[int], given: dict[str, np.ndarray] | None = None, spill: Path | None = None) -> None:
+    def __init__(self, sizes: list[int], given: dict[str, np.ndarray] | None = None, one: Callable[[int], Sensing] | None = None) -> None:
         """``sizes``: series per part; ``given``: matrices of the whole result held already (the inputs,
-        when the parts are blocks of them), not copied part by part; ``spill``: a folder where the
-        matrices over the history weeks are written instead of held, and mapped read-only in the
-        result (:class:`~soe_lib.core.matrix.RowsOnDisk`): what reads them afterwards reads a row or two."""
+        when the parts are blocks of them), not copied part by part; ``one``: the parts come
+        :func:`without_rows`, and ``one(i)`` senses series ``i`` alone again (the same pooled decisions: the
+        same row): the result's :data:`ROW_MATRICES` compute a row when it is read
+        (:class:`~soe_lib.core.matrix.RowsOnDemand`, the last few series kept)."""
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.given = dict(given or {})
-        self.spill = spill
-        self.matrices: dict[str, np.ndarray | RowsOnDisk | None] = {}
+        self.one = functools.lru_cache(maxsize=8)(one) if one is not None else None
+        self.matrices: dict[str, np.ndarray | None] = {}
         self.frames: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.first: Sensing | None = None
 
     def _allocate(self, part: Sensing) -> None:
-        n, weeks = int(self.offsets[-1]), len(part.history_weeks)
-        for name in (name for name in MATRICES if name not in self.given):
+        n = int(self.offsets[-1])
+        for name in MATRICES:
             m = getattr(part, name)
-            if m is None:
-                self.matrices[name] = None
-            elif self.spill is not None and m.ndim == 2 and m.shape[1] == weeks:
-                self.matrices[name] = RowsOnDisk(Path(self.spill) / f".sensing-{os.getpid()}-{id(self)}-{name}.npy", (n, weeks), m.dtype)
-            else:
-                self.matrices[name] = np.empty((n, *m.shape[1:]), m.dtype)
+            if name in self.given or (self.one is not None and name in ROW_MATRICES):
+                continue
+            self.matrices[name] = None if m is None else np.empty((n, *m.shape[1:]), m.dtype)
 
     def put(self, i: int, part: Sensing) -> None:
         """Part ``i`` (the ``i``-th range of series) into its rows."""
@@ -670,13 +680,18 @@ class SensingStack:
                 out[a:b] = getattr(part, name)
         self.frames[i] = (part.series, part.backtest_by_series)
 
+    def _on_demand(self) -> dict[str, RowsOnDemand]:
+        one, n = self.one, int(self.offsets[-1])
+        if one is None:
+            return {}
+        return {name: RowsOnDemand(n, lambda i, name=name: getattr(one(i), name)[0]) for name in ROW_MATRICES}
+
     def result(self) -> Sensing:
         first, order = self.first, sorted(self.frames)
         assert first is not None and order == list(range(len(self.offsets) - 1)), "a part is missing"
-        matrices = {name: m.array() if isinstance(m, RowsOnDisk) else m for name, m in self.matrices.items()}
         result = Sensing(
             params=first.params, horizon=first.horizon, series=pd.concat([self.frames[i][0] for i in order], ignore_index=True),
-            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **matrices, **self.given,
+            history_weeks=first.history_weeks, horizon_weeks=first.horizon_weeks, **self.matrices, **self._on_demand(), **self.given,
         )
         result.backtest_by_series = pd.concat([self.frames[i][1] for i in order], ignore_index=True)
         result.backtest = backtest_summary(result)

@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from .engine import (
     pool_stats_of,
     prepare,
     sense,
+    without_rows,
 )
 from .exceptions import demand_exceptions, order_exceptions
 from .params import ExceptionParams, SensingParams
@@ -192,24 +192,35 @@ class SensingStep(Step):
     def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
         keys = np.sort(ctx.data.series()["_series"].to_numpy())
         sizes = [int(np.searchsorted(keys, b) - np.searchsorted(keys, a)) for a, b in ranges]
-        # each part copied into the result as it arrives, then dropped; the history matrices written to the run's
-        # folder and mapped, not held: afterwards they are only read a series at a time (charts, deep dive)
-        stack, week_parts = SensingStack(sizes, spill=Path(ctx.out_dir)), [None] * len(ranges)
+        params, horizon = ctx.group(SensingParams), ctx.horizon_weeks
+        week_parts: list[WeekPart | None] = [None] * len(ranges)
+        stack: SensingStack | None = None
 
-        def taken(results: Iterable[tuple[int, tuple[Sensing, WeekPart]]], _carried: Any) -> tuple[Sensing, list[WeekPart]]:
+        def taken(results: Iterable[tuple[int, tuple[Sensing, WeekPart]]], decided: tuple[dict, dict]) -> tuple[Sensing, list[WeekPart]]:
+            nonlocal stack
+            # each part copied into the result as it arrives, then dropped; its matrices stayed on its worker: a
+            # series read afterwards (a chart, the deep dive) is sensed again alone, with the pooled decisions
+            stack = SensingStack(sizes, one=partial(_one_series, ctx, keys, params, horizon, decided))
             for i, (sensing, part) in results:
                 stack.put(i, sensing)
                 week_parts[i] = part
             return stack.result(), list(week_parts)
 
         return InParts(
-            prepare=partial(_prepare_part, params=ctx.group(SensingParams), horizon_weeks=ctx.horizon_weeks),
+            prepare=partial(_prepare_part, params=params, horizon_weeks=horizon),
             rounds=(Round(_pool_stats, lambda results, _: decide_pools(in_order(results))),
                     Round(_band_errors, lambda results, pools: (pools, decide_quantiles(in_order(results)))),
                     Round(partial(_finish_part, ctx.group(ExceptionParams)), taken)),
             combine=lambda done: dataclasses.replace(week_of_parts(*done), written=frozenset(self.written_in_parts)),
             bytes_per_series=PREPARED_BYTES_PER_SERIES,
         )
+
+
+def _one_series(ctx: StepContext, keys: np.ndarray, params: SensingParams, horizon: int, decided: tuple[dict, dict], i: int) -> Sensing:
+    """Series ``i`` (in series order) sensed alone from the snapshot, with the pooled decisions of the whole run:
+    every stage before them is per series, so its row is the one the parts computed."""
+    key = int(keys[i])
+    return finish(prepare(ctx.snapshot_rows(key, key + 1), params, horizon), *decided)
 
 
 def _prepare_part(part: Part, reader: PartReader, params: SensingParams, horizon_weeks: int) -> tuple[PartReader, Prepared]:
@@ -225,12 +236,13 @@ def _band_errors(state: tuple[PartReader, Prepared], pools: dict) -> dict:
 
 
 def _finish_part(exception_params: ExceptionParams, state: tuple[PartReader, Prepared], decided: tuple[dict, dict]) -> tuple[Sensing, WeekPart]:
-    """The part's sensing, and its accuracy, exceptions and groups' weekly errors; its rows of ``sensed_demand``
-    written here, as one part of the table (the client never holds the 13M rows of 1M series)."""
+    """The part's sensing (without its matrices: see :data:`~soe_lib.sensing.engine.ROW_MATRICES`), and its accuracy,
+    exceptions and groups' weekly errors; its rows of ``sensed_demand`` written here, as one part of the table (the
+    client never holds the 13M rows of 1M series)."""
     reader, prepared = state
     sensing = finish(prepared, *decided)
     reader.write("sensed_demand", sensing.sensed_table())
-    return sensing, week_part(sensing, prepared.p, exception_params)
+    return without_rows(sensing), week_part(sensing, prepared.p, exception_params)
 
 
 SENSING = SensingStep()
