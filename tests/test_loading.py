@@ -205,3 +205,34 @@ def test_by_hand_the_snapshot_is_reused_until_an_input_changes(tiny_dir, tmp_pat
     write_tables(tiny_dir, t)
     changed = open_week(str(tiny_dir))
     assert len(calls) == 1 and changed.key != first.key and changed.out_dir == first.out_dir
+
+
+def test_the_coverage_warnings_count_past_due_lines_unrouted_production_and_unknown_families(tmp_path, small_sample):
+    """Read from the int keys and the ETA column alone (at 1M the supply table in parts is 8.7M lines): the
+    same counts and examples as the lines say."""
+    import shutil
+
+    from soe_lib.core.weeks import parse_weeks, week_label
+
+    folder = shutil.copytree(small_sample, tmp_path / "data")
+    week = load_data(folder).week
+    supply = pd.read_csv(folder / "supply.csv", dtype=str)
+    supply.loc[[2, 5], "eta_week"] = week_label(week - pd.Timedelta(weeks=3))  # two lines past due
+    supply.to_csv(folder / "supply.csv", index=False)
+    routings = pd.read_csv(folder / "routings.csv", dtype=str)
+    made = supply[supply["kind"].str.lower() == "production"][["sku", "location"]].drop_duplicates()
+    cut = made.iloc[:2].merge(routings, on=["sku", "location"])[["sku", "location"]].drop_duplicates()
+    assert len(cut) == 2
+    routings = routings.merge(cut, on=["sku", "location"], how="left", indicator=True)
+    routings[routings["_merge"] == "left_only"].drop(columns="_merge").to_csv(folder / "routings.csv", index=False)
+    plan = pd.read_csv(folder / "financial_plan.csv", dtype=str)
+    pd.concat([plan, plan.head(1).assign(family="Ghost goods")]).to_csv(folder / "financial_plan.csv", index=False)
+    data = load_data(folder)
+    found = {p.rule: p for p in data.report.problems if p.severity == "warning"}
+    eta = parse_weeks(supply["eta_week"].where(supply["eta_week"].notna(), supply["week"]))
+    past = found["expected in the future"]
+    assert past.count == int((eta < week).sum()) >= 2 and past.examples[0] == week_label(eta[eta < week].iloc[0])
+    assert past.rows[0] == int(np.flatnonzero((eta < week).to_numpy())[0]) + 2  # the file's row (header is row 1)
+    unrouted = made.merge(pd.read_csv(folder / "routings.csv", dtype=str), on=["sku", "location"], how="left", indicator=True)
+    assert found["routing for production"].count == int((unrouted.drop_duplicates(["sku", "location"])["_merge"] == "left_only").sum()) >= 2
+    assert found["family in products"].count == 1 and found["family in products"].examples == ("Ghost goods",)

@@ -28,6 +28,7 @@ from .parts import (
     combine_duplicates,
     drop_future,
     finish_supply,
+    key_ranks,
     keys_as_categories,
     merge_reports,
     read_rows,
@@ -272,12 +273,12 @@ def _validate_parts(
         run_week = None if week is None or (isinstance(week, str) and not week.strip()) else parse_week(week)
     except ValueError:
         run_week = None  # said by the run-week check after the parts
-    profiles, facts = {}, []
+    profiles, facts, ranks = {}, [], key_ranks(known)
     for name in sorted(split, key=lambda n: n != "actuals"):
         folder = parts.folder / f"{name}.parquet"
         folder.mkdir(parents=True, exist_ok=True)
         calls = [(name, str(p), str(folder / p.name)) for p in parquet_parts(split[name].path)]
-        reports: list[PartReport] = parts.map(validate_part, calls, {"known": known, "run_week": run_week, "horizon_weeks": horizon_weeks})
+        reports: list[PartReport] = parts.map(validate_part, calls, {"known": known, "run_week": run_week, "horizon_weeks": horizon_weeks, "ranks": ranks})
         for r in reports:
             report.extend(r.problems)
         profiles[name] = merge_reports(reports)

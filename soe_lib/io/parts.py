@@ -29,7 +29,7 @@ from ..core.weeks import week_label
 from .sources import header_problems, raw_header, read_source
 from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
-__all__ = ["PartReport", "combine_duplicates", "drop_future", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
+__all__ = ["PartReport", "combine_duplicates", "drop_future", "key_ranks", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
            "finish_supply", "table_profile", "validate_part", "weekly_units"]
 
 # the tables whose parts are written in series order (a Dask part's range read skips the other row
@@ -64,16 +64,29 @@ def series_keys(positions: dict[str, np.ndarray] | None, rows: int, n_locations:
     return positions["sku"].astype(np.int64) * n_locations + positions["location"]
 
 
-def keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index]) -> None:
+def key_ranks(known: dict[str, pd.Index]) -> dict[str, np.ndarray]:
+    """Each known SKU's and location's rank in sorted order (``{"sku": ..., "location": ...}``): computed once
+    for a run and given to every part (sorting 333k SKUs took 0.2-0.3 s in each of a 1M run's 100 parts)."""
+    out = {}
+    for column, ref in (("sku", "products"), ("location", "locations")):
+        order = np.argsort(known[ref].to_numpy(dtype=object))
+        out[column] = np.empty(len(order), dtype=np.int32)
+        out[column][order] = np.arange(len(order), dtype=np.int32)
+    return out
+
+
+def keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index],
+                       ranks: dict[str, np.ndarray] | None = None) -> None:
     """``sku`` and ``location`` as categories built from the positions validation found (no second pass
     over millions of strings), with the categories in sorted order so that sorting by them is by value
-    (every part of a table gets the same categories: the parts read back as one table)."""
+    (every part of a table gets the same categories: the parts read back as one table). ``ranks``:
+    :func:`key_ranks` of ``known``, when the caller has them."""
+    ranks = ranks or key_ranks(known)
     for column, ref in (("sku", "products"), ("location", "locations")):
-        cats = known[ref]
-        order = np.argsort(cats.to_numpy(dtype=object))
-        rank = np.empty(len(cats), dtype=np.int64)
-        rank[order] = np.arange(len(cats))
-        frame[column] = pd.Categorical.from_codes(rank[positions[column]], categories=cats[order])
+        rank = ranks[column]
+        order = np.empty_like(rank)
+        order[rank] = np.arange(len(rank), dtype=rank.dtype)
+        frame[column] = pd.Categorical.from_codes(rank[positions[column]], categories=known[ref][order])
 
 
 @dataclass
@@ -150,11 +163,12 @@ def _facts(frame: pd.DataFrame, name: str, run_week: pd.Timestamp | None, horizo
 
 def validate_part(
     table: str, part: str | Path, out: str | Path, known: dict[str, pd.Index], run_week: pd.Timestamp | None = None,
-    horizon_weeks: int = HORIZON_WEEKS,
+    horizon_weeks: int = HORIZON_WEEKS, ranks: dict[str, np.ndarray] | None = None,
 ) -> PartReport:
     """Validate one part of ``table`` and, when it has no error, write its typed rows to ``out`` (see the
     module doc). ``known``: the products' SKUs and the locations, in file order. ``run_week``: when given,
-    actuals at or after it are dropped (with a warning) and the plan's weeks inside the horizon counted."""
+    actuals at or after it are dropped (with a warning) and the plan's weeks inside the horizon counted. ``ranks``:
+    :func:`key_ranks` of ``known`` (the same for every part: computed once by the caller)."""
     part = Path(part)
     label = f"{part.parent.name}/{part.name}"
     frame, positions, problems = _typed(Source(table, part), label, known)
@@ -162,7 +176,7 @@ def validate_part(
     if frame is None or any(p.severity == "error" for p in problems):
         return report
     frame["_series"] = series_keys(positions, len(frame), len(known["locations"]))
-    keys_as_categories(frame, positions, known)
+    keys_as_categories(frame, positions, known, ranks)
     report.skus, report.locations = np.unique(positions["sku"]), np.unique(positions["location"])
     if TABLES[table].sum_duplicates:
         frame, notes = combine_duplicates(TABLES[table], frame, label)
