@@ -177,7 +177,9 @@ def validate_part(
         return report
     frame["_series"] = series_keys(positions, len(frame), len(known["locations"]))
     keys_as_categories(frame, positions, known, ranks)
-    report.skus, report.locations = np.unique(positions["sku"]), np.unique(positions["location"])
+    # which SKUs and locations are present: marks in the known list (np.unique sorted 9M positions twice: 0.24 s a part)
+    report.skus, report.locations = (np.flatnonzero(np.bincount(positions[c], minlength=len(known[ref])))
+                                     for c, ref in (("sku", "products"), ("location", "locations")))
     if TABLES[table].sum_duplicates:
         frame, notes = combine_duplicates(TABLES[table], frame, label)
         report.problems += notes
@@ -191,7 +193,9 @@ def validate_part(
     report.rows, report.weeks = len(frame), weekly_units(frame)
     report.series = _facts(frame, table, run_week, horizon_weeks)
     tmp = Path(out).with_name(f".{Path(out).name}.tmp")
-    frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP)
+    # min/max statistics only where readers filter (series key, week): a dictionary of 333k SKUs in every row group
+    # made the SKU's statistics a sixth of the write
+    frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP, write_statistics=[c for c in ("_series", "week", "eta_week") if c in frame])
     tmp.replace(out)
     return report
 
