@@ -30,9 +30,16 @@ __all__ = ["capacity_load", "carry_over", "due_load", "line_completion", "load_t
 
 
 def _production(supply: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
+    """The production lines of ``supply`` (``line``: position in it) with their routings' resources and hours."""
     prod = supply[supply["kind"].eq("production").fillna(False).to_numpy()]
     lines = prod.reset_index().rename(columns={"index": "line"})
-    return lines.merge(routings[["sku", "location", "resource", "hours_per_unit"]], on=["sku", "location"], how="inner")
+    route = routings[["sku", "location", "resource", "hours_per_unit"]]
+    keys = ("sku", "location")
+    if all(isinstance(lines[k].dtype, pd.CategoricalDtype) for k in keys):
+        # the routings' keys in the lines' categories: joined on integer codes, not text (at 1M, 176k lines x 400k
+        # routings per part); a routing of an unknown key becomes blank and joins no line
+        route = route.assign(**{k: pd.Categorical(route[k].astype(str), dtype=lines[k].dtype) for k in keys})
+    return lines.merge(route, on=list(keys), how="inner")
 
 
 def carry_over(load: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
