@@ -117,15 +117,15 @@ def estimate_sums(world: World, products: pd.DataFrame) -> pd.DataFrame:
     series: the sums of parts of the week add up to the whole's."""
     f, _ = world.money()
     family = np.append(products["family"].to_numpy(dtype=object), np.nan)[world.product]  # NaN: no product row (left out of the sums)
+    code, families = pd.factorize(family, sort=True)  # -1: no family
     n, t = f.shipped.shape
-    price, margin = world.price[:, None], world.margin[:, None]
-    long = pd.DataFrame({
-        "family": np.repeat(family, t), "week": np.tile(world.weeks.to_numpy(), n),
-        "revenue_estimate": (f.shipped * price).reshape(-1), "margin_estimate": (f.shipped * margin).reshape(-1),
-        "demand_value": (f.demand * price).reshape(-1), "plan_demand_value": (np.nan_to_num(world.plan_demand) * price).reshape(-1),
-        "shipped_qty": f.shipped.reshape(-1), "demand_qty": f.demand.reshape(-1),
-    })
-    return long.groupby(["family", "week"], as_index=False)[ESTIMATE_SUMS].sum()
+    # each (family, week) a cell, summed with bincount: a family x week grouping of 1.3M rows took 0.8 s a part at 1M
+    cell = (code[:, None] * t + np.arange(t)[None, :])[code >= 0].ravel()
+    price, margin, keep = world.price[:, None], world.margin[:, None], code >= 0
+    values = {"revenue_estimate": f.shipped * price, "margin_estimate": f.shipped * margin, "demand_value": f.demand * price,
+              "plan_demand_value": np.nan_to_num(world.plan_demand) * price, "shipped_qty": f.shipped, "demand_qty": f.demand}
+    sums = {name: np.bincount(cell, weights=v[keep].ravel(), minlength=len(families) * t) for name, v in values.items()}
+    return pd.DataFrame({"family": np.repeat(np.asarray(families, dtype=object), t), "week": np.tile(world.weeks.to_numpy(), len(families)), **sums})
 
 
 def plan_vs_estimate(world: World, products: pd.DataFrame, financial_plan: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from .countermeasures import generate_options, substitutes_at
 from .decisions import FINDING_WEEKS
 from .money import estimate_sums, excess_rows, money_at_risk
 from .params import FinanceParams
-from .world import World, make_world
+from .world import World, make_world, series_blocks
 
 __all__ = ["GapPart", "ProjectionPart", "finance_part", "gap_part", "join_gap_parts", "projection_part", "read_part", "substitute_pairs", "week_world"]
 
@@ -62,9 +62,20 @@ def projection_part(world: World, projection: pd.DataFrame, products: pd.DataFra
     if keep is None:
         rows = projection
     else:
-        near = keys_in(projection, keep) & (projection["week"] < world.weeks[0] + pd.Timedelta(weeks=FINDING_WEEKS)).to_numpy()
+        near = _rows_of(world, projection, keep) & (projection["week"] < world.weeks[0] + pd.Timedelta(weeks=FINDING_WEEKS)).to_numpy()
         rows = projection.loc[near, ["sku", "location", "week", "demand_qty", "plan_demand_qty"]].reset_index(drop=True)
     return ProjectionPart(estimate_sums(world, products), excess_rows(world, products, p.excess_weeks), rows)
+
+
+def _rows_of(world: World, projection: pd.DataFrame, keep: pd.DataFrame) -> np.ndarray:
+    """The rows of ``projection`` of the SKU-locations ``keep``: by the world's series rows when the projection is
+    in series blocks (as the supply step writes it: the world's row ``i`` is its ``i``-th block), else by key."""
+    if not series_blocks(projection):
+        return keys_in(projection, keep)
+    rows = world.rows(keep["sku"].astype(str), keep["location"].astype(str))
+    wanted = np.zeros(len(world.keys), dtype=bool)
+    wanted[rows[rows >= 0]] = True
+    return np.repeat(wanted, len(world.weeks))
 
 
 @dataclass
