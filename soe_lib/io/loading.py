@@ -274,17 +274,25 @@ def _validate_parts(
     except ValueError:
         run_week = None  # said by the run-week check after the parts
     profiles, facts, ranks = {}, [], key_ranks(known)
-    for name in sorted(split, key=lambda n: n != "actuals"):
-        folder = parts.folder / f"{name}.parquet"
-        folder.mkdir(parents=True, exist_ok=True)
-        calls = [(name, str(p), str(folder / p.name)) for p in parquet_parts(split[name].path)]
-        reports: list[PartReport] = parts.map(validate_part, calls, {"known": known, "run_week": run_week, "horizon_weeks": horizon_weeks, "ranks": ranks})
-        for r in reports:
-            report.extend(r.problems)
-        profiles[name] = merge_reports(reports)
-        if name == "actuals" and run_week is None and len(profiles[name]["weekly"]):
-            run_week = profiles[name]["weekly"].index.max() + pd.Timedelta(weeks=1)
-        facts.append(_part_facts(name, reports))
+    names = sorted(split, key=lambda n: n != "actuals")
+    # one batch of parts for every table that does not need the run week (no worker idles between tables); the plan
+    # (its weeks in the horizon) after the actuals when the run week is the week after their last
+    first = [n for n in names if n != "demand_plan"] if run_week is None else names
+    for batch in (first, [n for n in names if n not in first]):
+        calls = []
+        for name in batch:
+            folder = parts.folder / f"{name}.parquet"
+            folder.mkdir(parents=True, exist_ok=True)
+            calls += [(name, str(p), str(folder / p.name)) for p in parquet_parts(split[name].path)]
+        done: list[PartReport] = parts.map(validate_part, calls, {"known": known, "run_week": run_week, "horizon_weeks": horizon_weeks, "ranks": ranks}) if calls else []
+        for name in batch:
+            reports = [r for r in done if r.table == name]  # in part order
+            for r in reports:
+                report.extend(r.problems)
+            profiles[name] = merge_reports(reports)
+            if name == "actuals" and run_week is None and len(profiles[name]["weekly"]):
+                run_week = profiles[name]["weekly"].index.max() + pd.Timedelta(weeks=1)
+            facts.append(_part_facts(name, reports))
     return profiles, pd.concat(facts, axis=1) if facts else None
 
 
