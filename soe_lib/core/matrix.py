@@ -153,8 +153,8 @@ def history_matrix(actuals: pd.DataFrame, series: pd.DataFrame, run_week: pd.Tim
 
 
 class RowsOnDemand:
-    """A (rows, ...) matrix that is not held: row ``i`` is computed when it is read (``row(i)``, the last few
-    kept). Why: the result of a step run in parts is read afterwards a series at a time (a chart, a deep
+    """A (rows, ...) matrix that is not held: row ``i`` is computed when it is read (``row(i)``; the caller's
+    function may keep the last few). Why: the result of a step run in parts is read afterwards a series at a time (a chart, a deep
     dive); holding, sending and storing its history matrices from the workers (4 GB at 1M series) cost
     more than computing a charted series again. Read a row at a time: ``m[i]``, ``m[i, columns]``."""
 

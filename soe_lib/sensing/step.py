@@ -194,10 +194,8 @@ class SensingStep(Step):
         sizes = [int(np.searchsorted(keys, b) - np.searchsorted(keys, a)) for a, b in ranges]
         params, horizon = ctx.group(SensingParams), ctx.horizon_weeks
         week_parts: list[WeekPart | None] = [None] * len(ranges)
-        stack: SensingStack | None = None
 
         def taken(results: Iterable[tuple[int, tuple[Sensing, WeekPart]]], decided: tuple[dict, dict]) -> tuple[Sensing, list[WeekPart]]:
-            nonlocal stack
             # each part copied into the result as it arrives, then dropped; its matrices stayed on its worker: a
             # series read afterwards (a chart, the deep dive) is sensed again alone, with the pooled decisions
             stack = SensingStack(sizes, one=partial(_one_series, ctx, keys, params, horizon, decided))
