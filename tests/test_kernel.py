@@ -89,6 +89,10 @@ def test_the_backorder_share_of_a_product_wins_over_its_location_and_the_paramet
     locations = pd.DataFrame({"location": ["L1", "L2"], "backorder_share": [0.4, np.nan]})
     np.testing.assert_allclose(backorder_shares(keys, products, locations, 0.1), [0.9, 0.4, 0.1])
     np.testing.assert_allclose(backorder_shares(keys, products.drop(columns="backorder_share"), None, 0.2), [0.2, 0.2, 0.2])
+    # with each key's product row found once by the caller (the finance world's): the same, a key without a product too
+    shuffled = products.iloc[[2, 0, 1]].reset_index(drop=True)
+    np.testing.assert_allclose(backorder_shares(keys, shuffled, locations, 0.1, product_rows=np.array([1, 2, 0])), [0.9, 0.4, 0.1])
+    np.testing.assert_allclose(backorder_shares(keys, shuffled, locations, 0.1, product_rows=np.array([-1, 2, 0])), [0.4, 0.4, 0.1])
 
 
 def test_demand_scenarios_keep_the_mean_and_are_the_same_in_any_split_of_the_series():

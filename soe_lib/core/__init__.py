@@ -7,7 +7,7 @@ from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, formatted, header, headers, styled
 from .items import ACTION_TYPES, eased, item_id, item_words, worse
 from .kernel import Policy, Spread, backorder_shares, flows, money, position, spread_of, value
-from .matrix import WEEK_NS, RowsOnDemand, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
+from .matrix import WEEK_NS, RowsOnDemand, column_at, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import OUTPUTS, check_table, outputs_markdown
 from .params import (
     HORIZON_WEEKS,
@@ -36,6 +36,7 @@ __all__ = [
     "check_table",
     "check_value",
     "Column",
+    "column_at",
     "column_kind",
     "COMPACT_TABLES",
     "contract_markdown",

@@ -57,6 +57,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .matrix import column_at
+
 __all__ = ["Flows", "Money", "Policy", "Spread", "backorder_shares", "flows", "money", "position", "spread_of", "value"]
 
 SCENARIOS = 32  # demand scenarios per uncertain series (stratified)
@@ -112,7 +114,7 @@ def backorder_shares(keys: pd.DataFrame, products: pd.DataFrame, locations: pd.D
     for table, col in ((locations, "location"), (products, "sku")):  # the product's share wins: applied last
         if table is not None and "backorder_share" in table and len(table):
             if col == "sku" and product_rows is not None:
-                found = np.append(table["backorder_share"].to_numpy(dtype=float, na_value=np.nan), np.nan)[product_rows]
+                found = column_at(table, "backorder_share", product_rows)
             else:
                 share = table.set_index(table[col].astype(str))["backorder_share"].astype(float)
                 found = keys[col].astype(str).map(share).to_numpy(dtype=float)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.matrix import column_at
 from ..core.outputs import OUTPUTS
 from .world import World
 
@@ -116,12 +117,13 @@ def estimate_sums(world: World, products: pd.DataFrame) -> pd.DataFrame:
     ``demand_value = sum(demand x price)``, ``plan_demand_value = sum(plan demand x price)``. Sums over
     series: the sums of parts of the week add up to the whole's."""
     f, _ = world.money()
-    family = np.append(products["family"].to_numpy(dtype=object), np.nan)[world.product]  # NaN: no product row (left out of the sums)
-    code, families = pd.factorize(family, sort=True)  # -1: no family
+    # -1: no family (no product row): left out of the sums
+    code, families = pd.factorize(column_at(products, "family", world.product), sort=True)
     n, t = f.shipped.shape
+    keep = code >= 0
     # each (family, week) a cell, summed with bincount: a family x week grouping of 1.3M rows took 0.8 s a part at 1M
-    cell = (code[:, None] * t + np.arange(t)[None, :])[code >= 0].ravel()
-    price, margin, keep = world.price[:, None], world.margin[:, None], code >= 0
+    cell = (code[:, None] * t + np.arange(t)[None, :])[keep].ravel()
+    price, margin = world.price[:, None], world.margin[:, None]
     values = {"revenue_estimate": f.shipped * price, "margin_estimate": f.shipped * margin, "demand_value": f.demand * price,
               "plan_demand_value": np.nan_to_num(world.plan_demand) * price, "shipped_qty": f.shipped, "demand_qty": f.demand}
     sums = {name: np.bincount(cell, weights=v[keep].ravel(), minlength=len(families) * t) for name, v in values.items()}

@@ -25,6 +25,7 @@ import pandas as pd
 from ..core.kernel import Policy, Spread, backorder_shares, money, spread_of
 from ..core.kernel import flows as kernel_flows
 from ..core.kernel import value as kernel_value
+from ..core.matrix import column_at
 
 __all__ = ["World", "make_world", "profiles", "series_blocks"]
 
@@ -66,8 +67,7 @@ class World:
         ``products`` found once for the world (at 1M each lookup by SKU hashed 333k SKUs again, per part)."""
         if column not in products:
             return np.full(len(rows), float(default))
-        values = np.append(products[column].to_numpy(dtype=float, na_value=np.nan), np.nan)[self.product[np.asarray(rows, dtype=np.int64)]]
-        return np.where(np.isnan(values), float(default), values)
+        return column_at(products, column, self.product[np.asarray(rows, dtype=np.int64)], float(default))
 
     def position_at(self, weeks: pd.Series) -> np.ndarray:
         """Week positions in the horizon (0 = run week; may be beyond it or before it)."""
@@ -175,7 +175,7 @@ def make_world(projection: pd.DataFrame, products: pd.DataFrame, weeks: pd.Datet
     keys, m = _matrices(projection, len(weeks))
     # one lookup of every series' product for both figures (at 1M, each map hashed 333k SKUs again per part)
     at = pd.Index(products["sku"].astype(str)).get_indexer(keys["sku"])
-    price, cost = (np.append(np.nan_to_num(products[c].to_numpy(dtype=float, na_value=np.nan)), 0.0)[at] for c in ("unit_price", "unit_cost"))
+    price, cost = (column_at(products, c, at, 0.0) for c in ("unit_price", "unit_cost"))
     policy = Policy(backorder_shares(keys, products, locations, backorder_share, product_rows=at), delay_cost_share)
     zeros = np.zeros((len(keys), len(weeks)))
     none = pd.DataFrame({"gap_id": pd.Series(dtype="int64"), "sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str"),

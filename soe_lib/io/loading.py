@@ -103,6 +103,7 @@ def _assemble(
 ) -> dict[str, pd.DataFrame]:
     """One frame per contract table (empty when not supplied), with series keys and summed duplicates."""
     tables: dict[str, pd.DataFrame] = {}
+    ranks = key_ranks(known) if report.ok and any(positions.get(n) for n in COMPACT_TABLES) else None  # once, for every table
     for name, table in TABLES.items():
         frame = typed.get(name)
         if frame is None:
@@ -110,7 +111,7 @@ def _assemble(
         if report.ok and name in SERIES_TABLES:
             frame["_series"] = series_keys(positions.get(name), len(frame), len(known["locations"]))
             if name in COMPACT_TABLES and positions.get(name):
-                keys_as_categories(frame, positions[name], known)
+                keys_as_categories(frame, positions[name], known, ranks)
         if table.sum_duplicates and report.ok:
             frame, notes = combine_duplicates(table, frame, sources[name].label if name in sources else name)
             report.extend(notes)
