@@ -134,3 +134,22 @@ def test_the_scenarios_of_any_rows_are_those_of_the_same_series_in_any_order(hav
     present = [i for i, r in enumerate(asked) if r in have]
     assert got.rows.tolist() == present
     assert got.offset[:, 0, 0].tolist() == [float(asked[i]) for i in present]
+
+
+@pytest.mark.parametrize("b", [0.0, 0.6])
+def test_value_from_the_losses_alone_is_the_money_of_the_whole_flows_to_the_last_digit(b):
+    """:func:`value` computes lost and owed units only (the greedy plan and the options' bisection call it thousands
+    of times); the full flows' money, with stock and shipped units, must give the same figures exactly."""
+    rng = np.random.default_rng(7)
+    n, t = 40, 13
+    keys = pd.DataFrame({"sku": [f"S{k}" for k in range(n)], "location": "L"})
+    mean = rng.gamma(1.0, 8.0, (n, t))
+    sd = np.where(np.arange(n)[:, None] % 3 == 0, 4 * mean, 0.5 * mean)  # a third lumpy: valued over scenarios
+    spread = spread_of(keys, mean, sd)
+    assert 0 < len(spread.rows) < n
+    p = position(rng.uniform(0, 60, n), rng.uniform(0, 12, (n, t)), mean)
+    policy = Policy(np.full(n, b), 0.05)
+    price, cost = rng.uniform(5, 20, n), rng.uniform(1, 5, n)
+    whole = money(flows(p, mean, policy, spread), price, cost, 0.05).margin_at_risk
+    np.testing.assert_array_equal(value(p, mean, policy, price, cost, spread), whole)
+    assert whole.sum() > 0

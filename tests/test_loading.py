@@ -236,3 +236,19 @@ def test_the_coverage_warnings_count_past_due_lines_unrouted_production_and_unkn
     unrouted = made.merge(pd.read_csv(folder / "routings.csv", dtype=str), on=["sku", "location"], how="left", indicator=True)
     assert found["routing for production"].count == int((unrouted.drop_duplicates(["sku", "location"])["_merge"] == "left_only").sum()) >= 2
     assert found["family in products"].count == 1 and found["family in products"].examples == ("Ghost goods",)
+
+
+def test_each_series_product_row_comes_from_its_key_and_is_checked_against_its_sku(small_sample):
+    """``Dataset.product_rows``: ``_series // locations`` (the key's definition), the same rows a lookup of the SKU
+    text finds; a frame without the key, or whose key disagrees with its SKU, is looked up by the text."""
+    data = load_data(small_sample)
+    series = data.series()
+    by_text = pd.Index(data.products["sku"].astype(str)).get_indexer(series["sku"].astype(str))
+    np.testing.assert_array_equal(data.product_rows(series), by_text)
+    shuffled = series.iloc[::-1].reset_index(drop=True)
+    np.testing.assert_array_equal(data.product_rows(shuffled), by_text[::-1])
+    np.testing.assert_array_equal(data.product_rows(series.drop(columns="_series")), by_text)
+    wrong = series.assign(_series=series["_series"].to_numpy()[::-1])  # keys of other series: the text decides
+    np.testing.assert_array_equal(data.product_rows(wrong), by_text)
+    unknown = pd.DataFrame({"sku": ["no such SKU"], "location": [series["location"].iloc[0]]})
+    assert data.product_rows(unknown).tolist() == [-1]

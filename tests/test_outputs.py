@@ -18,6 +18,7 @@ import pytest
 from soe_lib.core.outputs import OUTPUTS, OutputContractError, check_table
 from soe_lib.finance.catalogue import ACTIONS
 from soe_lib.io import read_table, save_table
+from soe_lib.io.results import rows_of, save_part
 from soe_lib.run import open_week
 from soe_lib.run.steps import STEPS
 
@@ -174,3 +175,20 @@ def test_a_step_computes_missing_inputs_with_the_runs_parameters(small_sample, t
     again = open_week(str(small_sample), out_dir=tmp_path / "alone")
     again.table("sensed_demand")
     assert "lookback_weeks" in capsys.readouterr().out
+
+
+def test_a_parts_rows_are_found_whatever_range_of_skus_each_file_spans(tmp_path):
+    """``rows_of`` filters by the SKUs' range (Arrow skips files by their statistics) and then by the SKUs: a
+    file whose SKUs sort around the others' (a text SKU among numbered ones) is read, and only the rows asked for
+    are kept, every location of a SKU too when asked and no other location."""
+    def part(skus: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"sku": np.repeat(skus, 2), "location": ["L1", "L2"] * len(skus), "excess_qty": np.arange(2.0 * len(skus)),
+                             "family": "F", "unit_cost": 1.0, "excess_value": 1.0})
+    save_part(tmp_path, "excess_inventory", 0, part(["000001", "000002", "KIT 1/2, 50ml"]))
+    save_part(tmp_path, "excess_inventory", 1, part(["000003", "000004"]))
+    save_part(tmp_path, "excess_inventory", 2, part(["000005", "000006"]))
+    asked = pd.DataFrame({"sku": ["KIT 1/2, 50ml", "000004", "000006", "000009"], "location": ["L2", "L1", "L2", "L1"]})
+    got = rows_of(tmp_path, "excess_inventory", asked)
+    assert sorted(zip(got["sku"], got["location"], strict=True)) == [("000004", "L1"), ("000006", "L2"), ("KIT 1/2, 50ml", "L2")]
+    assert got.set_index(["sku", "location"]).loc[("000004", "L1"), "excess_qty"] == 2.0
+    assert rows_of(tmp_path, "excess_inventory", asked.iloc[[3]]).empty  # a SKU inside the range, in no file

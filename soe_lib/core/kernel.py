@@ -132,10 +132,10 @@ class Flows:
     """Expected units per series and week under the policy (see the module doc)."""
 
     demand: np.ndarray  # (N, T)
-    stock: np.ndarray  # on hand at the week's end
+    stock: np.ndarray  # on hand at the week's end (None in the losses-only flows :func:`value` reads)
     lost: np.ndarray  # demand of the week that is gone
     backlog: np.ndarray  # owed at the week's end
-    shipped: np.ndarray  # delivered in the week (the week's demand served and backlog caught up)
+    shipped: np.ndarray  # delivered in the week (the week's demand served and backlog caught up; None there too)
 
     @property
     def undelivered(self) -> np.ndarray:
@@ -148,18 +148,27 @@ class Flows:
         return self.backlog.sum(axis=1)
 
 
-def _worlds(p: np.ndarray, d: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _worlds(p: np.ndarray, d: np.ndarray | None, b: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray | None]:
     """(stock, lost, backlog, shipped), expected, for positions ``p`` and demand ``d`` of any leading
-    shape (..., T); ``b`` broadcast against the leading shape."""
+    shape (..., T); ``b`` broadcast against the leading shape. ``d`` None: the losses only (lost, backlog;
+    stock and shipped None), all that money needs (:func:`value` asks for them thousands of times)."""
     low = np.minimum.accumulate(p, axis=-1)
     np.minimum(low, 0.0, out=low)
-    lost = -np.diff(low, axis=-1, prepend=0.0)  # the lost-sales world's units lost each week
-    stock = p - low
+    # the lost-sales world's units lost each week, low[t-1] - low[t] (written in place: the scenarios' arrays
+    # are 32 times the series', and each temporary of them costs more than the arithmetic)
+    lost = np.empty_like(low)
+    np.negative(low[..., :1], out=lost[..., :1])
+    np.subtract(low[..., :-1], low[..., 1:], out=lost[..., 1:])
+    stock = None if d is None else p - low
     if not np.any(b):  # every customer buys elsewhere: the lost-sales world alone (the default policy)
-        return stock, lost, np.zeros_like(p), d - lost
+        return stock, lost, np.zeros_like(p), None if d is None else d - lost
     b = b[..., None]
-    backlog = b * np.clip(-p, 0.0, None)
+    backlog = np.negative(p)
+    np.maximum(backlog, 0.0, out=backlog)
+    backlog *= b
     lost *= 1 - b
+    if d is None:
+        return None, lost, backlog, None
     stock = (1 - b) * stock + b * np.clip(p, 0.0, None)
     return stock, lost, backlog, d - lost - np.diff(backlog, axis=-1, prepend=0.0)
 
@@ -167,17 +176,24 @@ def _worlds(p: np.ndarray, d: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np
 def flows(p: np.ndarray, demand: np.ndarray, policy: Policy, spread: Spread | None = None) -> Flows:
     """The expected flows of positions ``p`` (N, T) with ``demand`` (N, T) (the mean demand of series
     with scenarios in ``spread``, whose flows are averaged over them)."""
+    return _flows(p, demand, policy, spread, losses_only=False)
+
+
+def _flows(p: np.ndarray, demand: np.ndarray, policy: Policy, spread: Spread | None, losses_only: bool) -> Flows:
+    """:func:`flows`; ``losses_only``: lost and backlog only (``stock`` and ``shipped`` left None)."""
     p = np.asarray(p, dtype=float)
     d = np.nan_to_num(np.asarray(demand, dtype=float))
     b = policy.shares(len(p))
-    stock, lost, backlog, shipped = _worlds(p, d, b)
+    stock, lost, backlog, shipped = _worlds(p, None if losses_only else d, b)
     if spread is not None and len(spread.rows):
         r = spread.rows
         ps = p[r][:, None, :] + spread.offset
-        ds = d[r][:, None, :] - np.diff(spread.offset, axis=-1, prepend=0.0)  # each scenario's own demand
+        # each scenario's own demand (for the shipped units: the losses do not read it)
+        ds = None if losses_only else d[r][:, None, :] - np.diff(spread.offset, axis=-1, prepend=0.0)
         parts = _worlds(ps, ds, np.broadcast_to(b[r][:, None], ps.shape[:2]))
         for full, part in zip((stock, lost, backlog, shipped), parts, strict=True):
-            full[r] = part.mean(axis=1)
+            if full is not None:
+                full[r] = part.mean(axis=1)
     return Flows(d, stock, lost, backlog, shipped)
 
 
@@ -209,8 +225,9 @@ def money(f: Flows, price: np.ndarray, cost: np.ndarray, delay_cost_share: float
 
 
 def value(p: np.ndarray, demand: np.ndarray, policy: Policy, price: np.ndarray, cost: np.ndarray, spread: Spread | None = None) -> np.ndarray:
-    """Margin at risk per series of positions ``p``: ``money(flows(...)).margin_at_risk``."""
-    return money(flows(p, demand, policy, spread), price, cost, policy.delay_cost_share).margin_at_risk
+    """Margin at risk per series of positions ``p``: ``money(flows(...)).margin_at_risk``, from the losses only
+    (what money reads of the flows: the same numbers, without the stock and shipped units)."""
+    return money(_flows(p, demand, policy, spread, losses_only=True), price, cost, policy.delay_cost_share).margin_at_risk
 
 
 # --- demand scenarios -----------------------------------------------------------------------------------

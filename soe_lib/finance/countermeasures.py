@@ -331,11 +331,14 @@ def _stand_alone(w: World, options: pd.DataFrame) -> pd.DataFrame:
     # bisection on whole multiples, all moves at once: the value only falls (or stays) as units are added
     lo = np.maximum(np.ceil(np.maximum(least, 1.0) / mult - 1e-9), 1.0) - 1  # a count of multiples known not to reach the best (or the minimum - 1)
     hi = np.floor(cap / mult + 1e-9)
-    while (hi - lo > 1).any():
-        mid = np.where(hi - lo > 1, np.floor((lo + hi) / 2), hi)
-        reached = w.value(rows, (mid * mult)[:, None] * prof) <= best + 1e-9 * np.maximum(1.0, np.abs(best))
-        hi = np.where(reached, mid, hi)
-        lo = np.where(reached, lo, mid)
+    open_ = np.flatnonzero(hi - lo > 1)
+    while len(open_):  # only the moves not yet settled are valued again (most settle in a few steps)
+        mid = np.floor((lo[open_] + hi[open_]) / 2)
+        at = rows[open_]
+        reached = w.value(at, (mid * mult[open_])[:, None] * prof[open_]) <= best[open_] + 1e-9 * np.maximum(1.0, np.abs(best[open_]))
+        hi[open_] = np.where(reached, mid, hi[open_])
+        lo[open_] = np.where(reached, lo[open_], mid)
+        open_ = open_[hi[open_] - lo[open_] > 1]
     qty = hi * mult
     return options.assign(qty=qty, margin_recovered=base - w.value(rows, qty[:, None] * prof))
 

@@ -78,9 +78,12 @@ def save_part(tables_dir: Path, name: str, index: int, frame: pd.DataFrame) -> P
 
 def rows_of(tables_dir: Path, name: str, series: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """The rows of table ``name`` of the SKU-locations ``series`` (``columns``: only those): read with a Parquet
-    filter on the SKU (row groups of other SKUs skipped), then only those locations."""
+    filter on the SKU (row groups of other SKUs skipped), then only those locations. The filter says the SKUs'
+    range besides the SKUs: Arrow skips a file or row group by its statistics for a range, not for a list (at 1M,
+    each finance part read all 13M rows of the projection, 3.7 s, for its 1.3M; 0.2 s with the range)."""
     skus = series["sku"].astype(str).unique().tolist() or [""]
-    rows = read_table(Path(tables_dir), name, filters=[("sku", "in", skus)], columns=columns)
+    within = [("sku", ">=", min(skus)), ("sku", "<=", max(skus)), ("sku", "in", skus)]
+    rows = read_table(Path(tables_dir), name, filters=within, columns=columns)
     return rows[keys_in(rows, series)].reset_index(drop=True)
 
 

@@ -325,13 +325,18 @@ class _Inputs:
 
 
 def _gather(data: Dataset, p: SensingParams, horizon_weeks: int) -> _Inputs:
-    series = data.series().merge(data.products[["sku", "family", "unit_price", "unit_cost"]], on="sku", how="left")
+    series = data.series()
+    at = data.product_rows(series)  # by the int key: a merge on the SKU text hashed the whole catalogue per part
+    facts = data.products[["family", "unit_price", "unit_cost"]]
+    facts = facts.iloc[np.clip(at, 0, None)].reset_index(drop=True) if len(facts) else facts.reindex(range(len(series)))
+    facts[at < 0] = np.nan  # a SKU the catalogue lacks: no family or price (as the merge on it left them)
+    series = pd.concat([series.reset_index(drop=True), facts], axis=1)
     weekly = ("_series", "week", "qty")  # the int series key is all the matrices need: the key strings are not read
     panel = history_matrix(data.columns("actuals", weekly), series, data.week, p.history_weeks)
     h_len = panel.values.shape[1]
     horizon = pd.date_range(data.week, periods=horizon_weeks, freq="7D")
     plan_all = to_matrix(data.columns("demand_plan", weekly), series, panel.weeks.append(horizon), fill=np.nan)
-    oo = to_matrix(data.open_orders, series, horizon)
+    oo = to_matrix(data.columns("open_orders", weekly), series, horizon)
     stockouts = data.stockouts
     censored = (to_matrix(stockouts.assign(qty=1.0), series, panel.weeks) > 0) if len(stockouts) else np.zeros(panel.values.shape, dtype=bool)
     y = np.where(censored, np.nan, panel.values)  # a week out of stock says nothing about demand: not a low week
