@@ -391,3 +391,26 @@ def test_quantile_bands_are_calibrated_on_a_synthetic_set(tmp_path):
     p10, p50, p90 = s.bands[..., 0], s.bands[..., 1], s.bands[..., 2]
     assert (p10 <= p50).all() and (p50 <= p90).all() and ((p90 - p10)[:, -1] > (p90 - p10)[:, 0]).all()  # wider further out
 
+
+
+def test_a_prepared_part_written_between_rounds_reads_back_exactly(small_sample):
+    """A part's prepared state is pickled to the run's folder between rounds at 1M (a part's spill): ``cleaned``
+    travels as its one-off weeks' values only and the week masks as bits; read back, every matrix is as it was,
+    and the part finishes to the same sensing."""
+    import pickle
+
+    from soe_lib.sensing.engine import band_errors_of, decide_pools, decide_quantiles, finish, pool_stats_of, prepare
+
+    prep = prepare(load_data(small_sample))
+    prep.inp.censored[::3, -5:] = True  # any bit pattern of the masks survives the packing
+    prep.outliers[1, 40] = True
+    prep.cleaned[1, 40] = -123.5
+    back = pickle.loads(pickle.dumps(prep, protocol=pickle.HIGHEST_PROTOCOL))
+    assert prep.outliers.any() and back.outliers.dtype == bool
+    np.testing.assert_array_equal(back.outliers, prep.outliers)
+    np.testing.assert_array_equal(back.inp.censored, prep.inp.censored)
+    np.testing.assert_array_equal(back.cleaned, prep.cleaned)  # NaN weeks before the first actual included
+    assert back.cleaned[1, 40] == -123.5
+    pools = decide_pools([pool_stats_of(prep)])
+    quantiles = decide_quantiles([band_errors_of(prep, pools)])
+    np.testing.assert_array_equal(finish(back, pools, quantiles).bands, finish(prep, pools, quantiles).bands)

@@ -139,8 +139,8 @@ def finance_part(p: FinanceParams, weeks: pd.DatetimeIndex, findings: pd.DataFra
     gaps = reader.rows("supply_gaps", series)
     wanted = substitute_pairs(gaps, data.substitutes)
     wanted = wanted[~keys_in(wanted, series)]  # those of other parts
-    projection = pd.concat([own, reader.rows("inventory_projection", wanted, WORLD_COLUMNS)], ignore_index=True) if len(wanted) else own
     lines = reader.rows("inbound_delays", series, LINE_COLUMNS)  # the file is in supply order: every part scans it
     own_world = week_world(data, own, p, weeks)
-    world = week_world(data, projection, p, weeks) if len(wanted) else own_world
+    # the substitutes' series beside the part's own (every figure of a series is its own: its scenarios are not drawn twice)
+    world = World.concat([own_world, week_world(data, reader.rows("inventory_projection", wanted, WORLD_COLUMNS), p, weeks)]) if len(wanted) else own_world
     return projection_part(own_world, own, data.products, p, findings), gap_part(data, gaps, world, lines, reader.table("capacity_load"), p)
