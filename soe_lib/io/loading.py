@@ -34,6 +34,7 @@ from .parts import (
     read_rows,
     read_typed,
     series_keys,
+    share_known,
     validate_part,
 )
 from .sources import find_sources, parquet_parts
@@ -274,7 +275,8 @@ def _validate_parts(
         run_week = None if week is None or (isinstance(week, str) and not week.strip()) else parse_week(week)
     except ValueError:
         run_week = None  # said by the run-week check after the parts
-    profiles, facts, ranks = {}, [], key_ranks(known)
+    profiles, facts = {}, []
+    shared = share_known(parts.folder, known, key_ranks(known))  # read once by each process that validates parts
     names = sorted(split, key=lambda n: n != "actuals")
     # one batch of parts for every table that does not need the run week (no worker idles between tables); the plan
     # (its weeks in the horizon) after the actuals when the run week is the week after their last
@@ -285,7 +287,8 @@ def _validate_parts(
             folder = parts.folder / f"{name}.parquet"
             folder.mkdir(parents=True, exist_ok=True)
             calls += [(name, str(p), str(folder / p.name)) for p in parquet_parts(split[name].path)]
-        done: list[PartReport] = parts.map(validate_part, calls, {"known": known, "run_week": run_week, "horizon_weeks": horizon_weeks, "ranks": ranks}) if calls else []
+        common = {"known": shared, "run_week": run_week, "horizon_weeks": horizon_weeks}
+        done: list[PartReport] = parts.map(validate_part, calls, common) if calls else []
         for name in batch:
             reports = [r for r in done if r.table == name]  # in part order
             for r in reports:

@@ -14,6 +14,9 @@ The helpers that give a typed table its snapshot form live here and serve both p
 
 from __future__ import annotations
 
+import functools
+import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from ..core.weeks import week_label
 from .sources import header_problems, raw_header, read_source
 from .validation import Codes, check_references, check_values, duplicate_positions, key_codes, type_table
 
-__all__ = ["PartReport", "combine_duplicates", "drop_future", "key_ranks", "keys_as_categories", "merge_reports", "read_rows", "read_typed", "series_keys",
+__all__ = ["PartReport", "combine_duplicates", "drop_future", "key_ranks", "keys_as_categories", "share_known", "shared_known", "merge_reports", "read_rows", "read_typed", "series_keys",
            "finish_supply", "table_profile", "validate_part", "weekly_units"]
 
 # the tables whose parts are written in series order (a Dask part's range read skips the other row
@@ -75,18 +78,56 @@ def key_ranks(known: dict[str, pd.Index]) -> dict[str, np.ndarray]:
     return out
 
 
-def keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index],
-                       ranks: dict[str, np.ndarray] | None = None) -> None:
-    """``sku`` and ``location`` as categories built from the positions validation found (no second pass
-    over millions of strings), with the categories in sorted order so that sorting by them is by value
-    (every part of a table gets the same categories: the parts read back as one table). ``ranks``:
-    :func:`key_ranks` of ``known``, when the caller has them."""
-    ranks = ranks or key_ranks(known)
+def key_types(known: dict[str, pd.Index], ranks: dict[str, np.ndarray]) -> dict[str, pd.CategoricalDtype]:
+    """The category type of ``sku`` and ``location`` in the typed parts: the known keys in sorted order (built once;
+    a type built per part checked its 333k SKUs for repeats each time)."""
+    out = {}
     for column, ref in (("sku", "products"), ("location", "locations")):
         rank = ranks[column]
         order = np.empty_like(rank)
         order[rank] = np.arange(len(rank), dtype=rank.dtype)
-        frame[column] = pd.Categorical.from_codes(rank[positions[column]], categories=known[ref][order])
+        out[column] = pd.CategoricalDtype(known[ref][order])
+    return out
+
+
+def keys_as_categories(frame: pd.DataFrame, positions: dict[str, np.ndarray], known: dict[str, pd.Index],
+                       ranks: dict[str, np.ndarray] | None = None, types: dict[str, pd.CategoricalDtype] | None = None) -> None:
+    """``sku`` and ``location`` as categories built from the positions validation found (no second pass
+    over millions of strings), with the categories in sorted order so that sorting by them is by value
+    (every part of a table gets the same categories: the parts read back as one table). ``ranks``:
+    :func:`key_ranks` of ``known``, and ``types``, :func:`key_types`, when the caller has them."""
+    ranks = ranks or key_ranks(known)
+    types = types or key_types(known, ranks)
+    for column in ("sku", "location"):
+        frame[column] = pd.Categorical.from_codes(ranks[column][positions[column]], dtype=types[column])
+
+
+KNOWN_FILE = "known-keys.pickle"  # in the folder of the typed parts: what every part's validation shares
+
+
+def share_known(folder: Path, known: dict[str, pd.Index], ranks: dict[str, np.ndarray]) -> str:
+    """``known`` and its ``ranks`` written once to ``folder`` for the parts' validations (:func:`shared_known`): sent
+    with each of a 1M run's 100 tasks, they were pickled, sent and unpickled 100 times, and each copy built its
+    hash table of 333k SKUs again."""
+    path = Path(folder) / KNOWN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump((known, ranks), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path)
+
+
+def shared_known(path: str) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, pd.CategoricalDtype]]:
+    """(known, ranks, :func:`key_types`) of the file :func:`share_known` wrote, read once per process and file (the
+    same objects for every part a worker validates: their hash tables are built once)."""
+    stat = os.stat(path)
+    return _read_known(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_known(path: str, _mtime: int, _size: int) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, pd.CategoricalDtype]]:
+    with open(path, "rb") as f:
+        known, ranks = pickle.load(f)  # noqa: S301 - written by this run's own process a moment ago
+    return known, ranks, key_types(known, ranks)
 
 
 @dataclass
@@ -162,13 +203,17 @@ def _facts(frame: pd.DataFrame, name: str, run_week: pd.Timestamp | None, horizo
 
 
 def validate_part(
-    table: str, part: str | Path, out: str | Path, known: dict[str, pd.Index], run_week: pd.Timestamp | None = None,
+    table: str, part: str | Path, out: str | Path, known: dict[str, pd.Index] | str, run_week: pd.Timestamp | None = None,
     horizon_weeks: int = HORIZON_WEEKS, ranks: dict[str, np.ndarray] | None = None,
 ) -> PartReport:
     """Validate one part of ``table`` and, when it has no error, write its typed rows to ``out`` (see the
-    module doc). ``known``: the products' SKUs and the locations, in file order. ``run_week``: when given,
-    actuals at or after it are dropped (with a warning) and the plan's weeks inside the horizon counted. ``ranks``:
-    :func:`key_ranks` of ``known`` (the same for every part: computed once by the caller)."""
+    module doc). ``known``: the products' SKUs and the locations, in file order, or the file :func:`share_known`
+    wrote them to. ``run_week``: when given, actuals at or after it are dropped (with a warning) and the plan's weeks
+    inside the horizon counted. ``ranks``: :func:`key_ranks` of ``known`` (the same for every part: computed once by
+    the caller)."""
+    types = None
+    if isinstance(known, str):
+        known, ranks, types = shared_known(known)
     part = Path(part)
     label = f"{part.parent.name}/{part.name}"
     frame, positions, problems = _typed(Source(table, part), label, known)
@@ -176,7 +221,7 @@ def validate_part(
     if frame is None or any(p.severity == "error" for p in problems):
         return report
     frame["_series"] = series_keys(positions, len(frame), len(known["locations"]))
-    keys_as_categories(frame, positions, known, ranks)
+    keys_as_categories(frame, positions, known, ranks, types)
     # which SKUs and locations are present: marks in the known list (np.unique sorted 9M positions twice: 0.24 s a part)
     report.skus, report.locations = (np.flatnonzero(np.bincount(positions[c], minlength=len(known[ref])))
                                      for c, ref in (("sku", "products"), ("location", "locations")))
