@@ -735,7 +735,7 @@ def test_the_solver_by_parts_finds_the_whole_models_optimum(seed, monkeypatch):
     assert (a @ got.x <= np.array(hi) + 1e-7).all() and np.allclose(got.x[integer == 1], np.round(got.x[integer == 1]))
 
 
-@pytest.mark.parametrize("late_parts", ["the largest", "every one of more than one variable"])
+@pytest.mark.parametrize("late_parts", ["the largest", "every one of more than one variable", "the largest, too large to try"])
 def test_a_part_whose_relaxation_does_not_finish_gets_the_greedy_plan_and_the_other_parts_the_solvers(sample_impact, monkeypatch, late_parts):
     """At 1M one part of the model (242k moves joined by the locations' storage) cannot be relaxed in the plan's
     time: its moves are planned greedily (they share no limit with the other parts) and every other part keeps
@@ -765,20 +765,31 @@ def test_a_part_whose_relaxation_does_not_finish_gets_the_greedy_plan_and_the_ot
     assert joint_plan(o, w, storage=storage).objective == pytest.approx(whole.objective)  # by parts, the same plan's worth
     largest = max(sizes)
 
+    tried = []
+
     def largest_late(c, a, lb, ub, rl, ru, integer, gap, seconds):
+        if integer is None:
+            tried.append(a.shape[1])
+        if late_parts == "the largest, too large to try":  # above the size the relaxation's time can solve: not given to HiGHS
+            return real(c, a, lb, ub, rl, ru, integer, gap, seconds)
         if integer is None and (a.shape[1] == largest if late_parts == "the largest" else a.shape[1] > 1):
             return None, np.nan, np.nan, "Time limit reached"
         return real(c, a, lb, ub, rl, ru, integer, gap, seconds)
 
+    if late_parts == "the largest, too large to try":
+        monkeypatch.setattr(highs, "LARGE_PART", largest - 1)
+        monkeypatch.setattr(highs, "LARGE_PART_RATE", 0)
+
     monkeypatch.setattr(highs, "_highs", largest_late)
     monkeypatch.setattr(highs, "solve", lambda *a: seen.append(solve(*a)) or seen[-1])
     plan = joint_plan(o, w, storage=storage)
+    assert (largest in tried) == (late_parts != "the largest, too large to try")
     assert "greedy" in plan.method and "relaxation did not finish" in plan.method and plan.status.startswith("time limit")
     assert np.isnan(plan.gap)  # no bound for a part without its relaxation
     md = _model(o, w)
     late = seen[0].unsolved[: len(md.m)]  # the moves are the model's first columns
     picked = md.m["_option"].to_numpy()
-    assert 0 < late.sum() and (late.sum() < len(md.m) or late_parts != "the largest") and plan.chosen[picked[late]].sum() > 0
+    assert 0 < late.sum() and (late.sum() < len(md.m) or not late_parts.startswith("the largest")) and plan.chosen[picked[late]].sum() > 0
     greedy = greedy_plan(o, w, storage)  # the part's moves share no limit with the others: the greedy pass decides them alone
     np.testing.assert_array_equal(plan.chosen[picked[late]], greedy.chosen[picked[late]])
     np.testing.assert_array_equal(plan.chosen[picked[~late]], whole.chosen[picked[~late]])

@@ -252,3 +252,19 @@ def test_each_series_product_row_comes_from_its_key_and_is_checked_against_its_s
     np.testing.assert_array_equal(data.product_rows(wrong), by_text)
     unknown = pd.DataFrame({"sku": ["no such SKU"], "location": [series["location"].iloc[0]]})
     assert data.product_rows(unknown).tolist() == [-1]
+
+
+def test_the_known_keys_shared_by_the_parts_are_read_once_per_process_and_again_when_rewritten(tmp_path):
+    """The parts' validations read the known SKUs and locations from one file (``share_known``), once per process: the
+    same objects for every part (their hash tables and category types built once), read again when the file changes."""
+    from soe_lib.io.parts import key_ranks, share_known, shared_known
+
+    known = {"products": pd.Index(["B", "A", "C"]), "locations": pd.Index(["L2", "L1"])}
+    path = share_known(tmp_path / "parts", known, key_ranks(known))
+    first, again = shared_known(path), shared_known(path)
+    assert first[0] is again[0] and first[2] is again[2]
+    assert list(first[0]["products"]) == ["B", "A", "C"]  # file order: the series keys count in it
+    assert list(first[2]["sku"].categories) == ["A", "B", "C"] and list(first[2]["location"].categories) == ["L1", "L2"]
+    other = {"products": pd.Index(["X", "Y"]), "locations": pd.Index(["L9"])}
+    rewritten = shared_known(share_known(tmp_path / "parts", other, key_ranks(other)))
+    assert list(rewritten[0]["products"]) == ["X", "Y"] and list(rewritten[2]["sku"].categories) == ["X", "Y"]

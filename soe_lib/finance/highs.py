@@ -10,7 +10,8 @@ so:
 2. the linear relaxation is solved by batches of whole parts (1.0 s at 100k; 1.7 s whole), in at most
    :data:`RELAX_SHARE` of the time: its value is a bound no plan can beat; a part whose relaxed solution is
    already whole-numbered is solved by it (optimal); a batch that does not finish in its share is left
-   unsolved and the others go on;
+   unsolved and the others go on; a part above :data:`LARGE_PART` variables that the relaxation's time cannot
+   solve at :data:`LARGE_PART_RATE` is not tried (left unsolved from the start);
 3. the other parts are searched as mixed-integer models, a few hundred variables at a time, the
    smallest first, each to ``gap`` with its share of the time left. A part larger than
    :data:`FIX_COLUMNS` (storage rows join thousands of variables) is first *fixed at zero*: the moves
@@ -38,6 +39,8 @@ BATCH_COLUMNS = 300
 RELAX_COLUMNS = 10_000  # the relaxation is solved by batches of parts of about this many variables
 RELAX_SHARE = 0.6  # of the plan's time, the relaxation's at most: the rest is the search's
 FIX_COLUMNS = 2_000  # a part this large has its unused moves fixed at zero before the tree search
+LARGE_PART = 100_000  # a part of more variables is relaxed only when the relaxation's time allows it:
+LARGE_PART_RATE = 4_000  # variables per second such a part takes (242k storage-joined variables: 60 s at 1M)
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Solution:
     parts: int  # connected parts of the model
     searched: int  # parts that needed the tree search
     unsolved: np.ndarray | None = None  # per column: its part got no plan in the time (the caller plans those otherwise)
-    late: int = 0  # parts whose relaxation did not finish in its share of the time (no bound for them)
+    late: int = 0  # parts whose relaxation did not finish in its share of the time, or was not tried (no bound for them)
 
 
 def _highs(c, a: sparse.csc_matrix, lb, ub, rl, ru, integer, gap: float, seconds: float):
@@ -123,8 +126,12 @@ def _relax(c, a: sparse.csr_matrix, lb, ub, rl, ru, lay: _Layout, seconds: float
     leaves its parts to the caller and the others go on (at 1M one part of 242k variables, joined by the
     storage rows, needs 60 s alone: the 18k small parts beside it are solved in 3 s)."""
     x, late = np.zeros(a.shape[1]), np.zeros(a.shape[1], dtype=bool)
-    t0, left_cols = time.perf_counter(), float(a.shape[1])
-    for batch in _batches(np.arange(len(lay.sizes)), lay.sizes, RELAX_COLUMNS):
+    # a part too large for the time is not tried (at 1M the storage part of 242k variables took 3.2 s of a 1.3 s share,
+    # HiGHS's set-up before its clock, to give up): it is late from the start and the others share its time
+    hopeless = lay.sizes > np.maximum(LARGE_PART, seconds * LARGE_PART_RATE)
+    late[hopeless[lay.col_part]] = True
+    t0, left_cols = time.perf_counter(), float(a.shape[1] - lay.sizes[hopeless].sum())
+    for batch in _batches(np.flatnonzero(~hopeless), lay.sizes, RELAX_COLUMNS):
         cols, rows = lay.cut(batch)
         left = seconds - (time.perf_counter() - t0)
         share = max(left * len(cols) / left_cols, 0.05)

@@ -392,7 +392,7 @@ def joint_plan(options: pd.DataFrame, w: World, seconds: float = 10.0, gap: floa
     late = sol.unsolved[x0 : x0 + len(md.m)]
     if late.any():  # the parts without a plan in the time: greedy on their own moves (they share no limit with the others)
         net, solved = _greedy_for(md, late, w, storage, chosen, gain, net, base)
-        why = f"{sol.late:,} parts' relaxation did not finish in its share of {seconds:g} s" if sol.late else "the search's time ran out"
+        why = f"{sol.late:,} parts' relaxation did not finish in its share of {seconds:g} s (or was too large to try)" if sol.late else "the search's time ran out"
         method += f"; the moves of {solved:,} SKU-locations greedy ({why})"
     best = float(base.sum() - sol.bound)  # NaN when a part has no relaxation: nothing is proven
     proven = float("nan") if not np.isfinite(best) else max((best - net) / abs(net), 0.0) if abs(net) > 1e-9 else 0.0
