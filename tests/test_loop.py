@@ -274,6 +274,11 @@ def test_actions_list_update_and_export_from_the_command_line(two_weeks, capsys)
     assert soe(["actions", "record", "--week", "2026-W49", "--item", "SL-nope", "--out", str(out)]) == 2
     assert "no item SL-nope" in capsys.readouterr().err
     top = read_table(out / "2026-W49" / "tables", "decision_list").query("kind == 'sku-location'").iloc[0]
+    before = len(ActionLog(default_url(out)).frame())
+    for due, rule in (("tomorrow", "must be an ISO week"), ("2026-W48", "before the meeting week"), ("2026-12-21", "must be an ISO week")):
+        assert soe(["actions", "record", "--week", "2026-W49", "--item", top["item_id"], "--due", due, "--out", str(out)]) == 2
+        assert rule in capsys.readouterr().err
+    assert len(ActionLog(default_url(out)).frame()) == before  # nothing recorded
     assert soe(["actions", "record", "--week", "2026-W49", "--item", top["item_id"], "--action", "new_order", "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert f"recorded for SKU {top['sku']} at {top['location']}:" in said and top["item_id"] not in said  # words, not the id

@@ -129,6 +129,11 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     assert len(app.decisions.shown) == len(week.table("decision_list")) and app.decisions.grid is not None
     app.form["action"].value = "<script>alert(1)</script>"
     app.form["owner"].value, app.form["due"].value = "Ann", "2026-W50"
+    app.record_button.click()  # no item selected: nothing is recorded, and the message says what to do
+    assert "Select an item of the decision list first" in app.record.message.value and "Nothing decided" in _html(app.week_box)
+    app.select_item(int(app.decisions.shown.index[0]))
+    app.form["action"].value = "<script>alert(1)</script>"
+    app.form["owner"].value, app.form["due"].value = "Ann", "2026-W50"
     app.record_button.click()
     text = _html(app.week_box)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
@@ -366,3 +371,27 @@ def test_the_drilldown_demand_chart_shades_the_p10_p90_band():
     assert [r["p90_qty"] for r in band] == [16.0, 17, 18] and [r["week_label"] for r in band] == weeks
     plain = drilldown_demand_chart({"sensed": sensed.drop(columns=["p10_qty", "p90_qty"]), "actuals": history, "plan": history}).to_dict()
     assert "layer" not in plain  # no band without quantiles
+
+
+@pytest.mark.parametrize("due, refused", [("next friday", "must be an ISO week"), ("2026-12-14", "must be an ISO week"),
+                                          ("2026-W47", "before the meeting week"), ("2026-W54", "must be an ISO week"), ("2026-w50", "")])
+def test_the_app_records_a_due_week_only_as_an_iso_week_at_or_after_the_meeting(weekly_run, tmp_path, due, refused):
+    """Overdue tracking counts weeks: words, dates, weeks that do not exist and weeks before the meeting are refused with
+    the rule said (nothing recorded); a week written in small letters is recorded as its ISO label. The form starts at
+    the week after the meeting, and at the joint plan's move, or at accepting the gap when the plan takes none."""
+    from soe_lib.io import ActionLog
+
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
+    app = ReviewApp(tmp_path)
+    app.select_item(int(app.decisions.shown.index[0]))
+    assert app.form["due"].value == "2026-W49" and app.form["due"].placeholder == "2026-W49"
+    labels = dict((v, k) for k, v in app.record.form["choice"].options)
+    assert "(plan:" in labels[app.record.form["choice"].value] or app.record.form["choice"].value.startswith("accept")
+    app.form["owner"].value, app.form["due"].value = "Ann", due
+    app.record_button.click()
+    saved = ActionLog(app.actions.url).decided_in("2026-W48")
+    if refused:
+        assert refused in app.record.message.value and saved.empty
+    else:
+        assert "recorded" in app.record.message.value and saved["due_week"].tolist() == ["2026-W50"]

@@ -56,3 +56,16 @@ def test_weeks_between_counts_whole_weeks_across_year_end():
     s = weeks_between(pd.Series([parse_week("2026-W50")]), pd.Series([parse_week("2026-W48")]))
     assert s.tolist() == [2]
     assert weeks_between(parse_week("2026-W48"), parse_week("2026-W48")) == 0
+
+
+@pytest.mark.parametrize("due, expect", [("2026-W50", "2026-W50"), (" 2026-w48 ", "2026-W48"), ("2027-W01", "2027-W01"),
+                                         ("next friday", "ISO week"), ("2026-12-14", "ISO week"), ("2026-W5", "ISO week"),
+                                         ("2026-W54", "ISO week"), ("2026-W47", "before the meeting week")])
+def test_a_due_week_is_an_iso_week_at_or_after_the_meeting(due, expect):
+    from soe_lib.core.weeks import due_week
+
+    if expect.startswith("20"):
+        assert due_week("2026-W48", due) == expect
+    else:
+        with pytest.raises(ValueError, match=expect):
+            due_week("2026-W48", due)

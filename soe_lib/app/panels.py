@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.formats import PY_FORMATS, column_kind, formatted, headers
+from ..core.weeks import parse_week, week_label
 from ..io.decision_store import STATUSES, ActionLog, StaleUpdate
 from .decisions import action_text, item_base_state, option_state
 from .review_data import ITEM_COLUMNS, ReviewWeek, filter_items, item_table, kpi_tiles, what_if
@@ -569,6 +570,9 @@ class WhatIfPanel(widgets.VBox):
         self.comparison.value = _table(compare_scenarios(self.week, chosen), "soe-scenario-table").value
 
 
+ACCEPT_CHOICE = "accept the gap: the joint plan takes no move for it"
+
+
 class RecordPanel(widgets.VBox):
     """The form to record a decision for the selected item, and the minutes export."""
 
@@ -577,7 +581,7 @@ class RecordPanel(widgets.VBox):
             "choice": widgets.Dropdown(options=[("other (free text)", "")], value="", description="Countermeasure"),
             "action": widgets.Text(description="Action", placeholder="what will be done"),
             "owner": widgets.Text(description="Owner"),
-            "due": widgets.Text(description="Due week", placeholder="2026-W50"),
+            "due": widgets.Text(description="Due week", placeholder="ISO week, e.g. the week after the meeting"),
             "note": widgets.Textarea(description="Note"),
             "by": widgets.Text(description="Your name"),
         }
@@ -595,27 +599,40 @@ class RecordPanel(widgets.VBox):
             ]
         )
 
-    def offer(self, item: pd.Series | None, rows: dict | None) -> None:
-        """The selected item's feasible countermeasures as choices, the joint plan's first (and chosen by
-        default); without any, its standard first move. What is recorded with the choice: :meth:`state`."""
+    def offer(self, item: pd.Series | None, rows: dict | None, meeting_week: str | None = None) -> None:
+        """The selected item's feasible countermeasures as choices, the joint plan's first; chosen by default: the plan's
+        move, else accepting the gap (a move the plan does not take is never pre-selected: its net benefit alone may be
+        negative). Without any option, its standard first move. The due week starts at the week after ``meeting_week``.
+        What is recorded with the choice: :meth:`state`."""
         opts = rows["options"] if rows is not None else pd.DataFrame()
         feasible = opts[opts["feasible"] & ~opts["action"].isin(["accept"])] if len(opts) else opts
         if len(feasible):
             feasible = feasible.sort_values(["chosen_qty", "net_benefit"], ascending=False)
         self.states = {"": {}}
-        choices = [("other (free text)", "")]
+        choices, planned = [("other (free text)", "")], []
         for _, r in feasible.iterrows():  # the same reading of an option as `soe actions record` (app/decisions.py)
             state = option_state(r)
             text = action_text(r, state["qty"])
-            planned = r["chosen_qty"] > 0
-            label = f"{text} (plan: {r['chosen_qty']:,.0f} units, net {r['chosen_net_benefit']:,.0f})" if planned else f"{text} (alone: net {r['net_benefit']:,.0f})"
+            in_plan = r["chosen_qty"] > 0
+            label = f"{text} (plan: {r['chosen_qty']:,.0f} units, net {r['chosen_net_benefit']:,.0f})" if in_plan else f"{text} (alone: net {r['net_benefit']:,.0f})"
             self.states[text] = state
             choices.append((label, text))
+            planned += [text] if in_plan else []
         if item is not None and not len(feasible):
             choices.append((str(item["best_action"]), str(item["best_action"])))
             self.states[str(item["best_action"])] = {}
+            planned = planned or [str(item["best_action"])]
+        elif item is not None and not planned:
+            choices.insert(1, (ACCEPT_CHOICE, ACCEPT_CHOICE))
+            self.states[ACCEPT_CHOICE] = {}
+            planned = [ACCEPT_CHOICE]
         self.form["choice"].options = choices
-        self.form["choice"].value = choices[1][1] if len(choices) > 1 else ""
+        self.form["choice"].value = planned[0] if planned else ""
+        if meeting_week:
+            after = week_label(parse_week(meeting_week) + pd.Timedelta(weeks=1))
+            self.form["due"].placeholder = after
+            if not self.form["due"].value.strip():
+                self.form["due"].value = after
 
     def state(self, item: pd.Series | None) -> dict:
         """The item's state kept with the recorded action (to follow it next week): its id, money and

@@ -233,7 +233,7 @@ class ReviewApp:
         self.rows = self.current.series_rows(item["sku"], item["location"]) if item is not None and item["sku"] else None
         self.drilldown.show(item, self.rows, self.current)
         self.whatif.set_rows(self.rows)
-        self.record.offer(item, self.rows)
+        self.record.offer(item, self.rows, self.selector.value)
         self._on_whatif()
 
     @_guard
@@ -246,6 +246,9 @@ class ReviewApp:
             self.record.message.value = message(f"Decisions cannot be recorded now: {self.problems.database}.", error=True)
             return
         f, item = self.record.form, self.item
+        if item is None:
+            self.record.message.value = message("Select an item of the decision list first (click its row), then record the decision for it.", error=True)
+            return
         where = {k: str(item[c]) if item is not None else "" for k, c in (("item_kind", "kind"), ("sku", "sku"), ("location", "location"), ("resource", "resource"))}
         try:
             new_id = self.actions.record(

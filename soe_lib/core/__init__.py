@@ -27,7 +27,7 @@ from .problems import Problem, ValidationError, ValidationReport, problem_for_ro
 from .projection import Projection, project, runs, weeks_of_supply
 from .step import InParts, Part, PartReader, Round, Step, StepContext, TablesWhenUsed, in_order, light_parts, series_ranges, sku_ranges
 from .text import joined_per_group
-from .weeks import SLASHED, parse_week, parse_weeks, slashed_order, week_label, week_labels, weeks_between
+from .weeks import SLASHED, due_week, parse_week, parse_weeks, slashed_order, week_label, week_labels, weeks_between
 
 __all__ = [
     "ACTION_TYPES",
@@ -75,6 +75,7 @@ __all__ = [
     "ParamSpec",
     "parse_week",
     "parse_weeks",
+    "due_week",
     "Part",
     "PartReader",
     "Policy",

@@ -25,6 +25,7 @@ import pandas as pd
 
 __all__ = [
     "ISO_WEEK",
+    "due_week",
     "slashed_order",
     "parse_week",
     "parse_weeks",
@@ -39,6 +40,24 @@ ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-?([1-7]))?\s*$", re.IGNORECAS
 def _monday(value: dt.date | pd.Timestamp) -> pd.Timestamp:
     ts = pd.Timestamp(value).normalize()
     return ts - pd.Timedelta(days=ts.weekday())
+
+
+def due_week(meeting_week: str, due: str) -> str:
+    """A decision's due week as its ISO label (``YYYY-Www``), or ``ValueError`` saying the rule: an ISO week (not a
+    date or words such as "next friday": overdue tracking counts weeks) that exists, at or after ``meeting_week``."""
+    text = str(due).strip()
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", text, re.IGNORECASE)
+    try:
+        monday = parse_week(text) if match else None
+    except ValueError:
+        monday = None
+    if monday is None or week_label(monday) != text.upper():
+        raise ValueError(f"the due week must be an ISO week such as {week_label(parse_week(meeting_week) + pd.Timedelta(weeks=1))}, "
+                         f"not {text!r}")
+    if monday < parse_week(meeting_week):
+        raise ValueError(f"the due week {week_label(monday)} is before the meeting week {week_label(parse_week(meeting_week))}: "
+                         "a decision is due at or after the meeting that takes it")
+    return week_label(monday)
 
 
 SLASHED = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s.*)?$")

@@ -31,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..core.paths import outputs_dir
+from ..core.weeks import due_week as checked_due_week
 
 __all__ = ["STATUSES", "ActionLog", "ActionLogError", "Conflict", "StaleUpdate", "default_url", "minutes_dir"]
 
@@ -273,6 +274,7 @@ class ActionLog:
         """
         if not action.strip() or not owner.strip() or not due_week.strip():
             raise ValueError("a decision needs an action, an owner and a due week")
+        due_week = checked_due_week(week, due_week)  # an ISO week at or after the meeting's: overdue tracking counts weeks
         state = {k: v for k, v in (item or {}).items() if k in ITEM_STATE}
         now = _now()
         with self.engine.begin() as conn:
