@@ -286,6 +286,12 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         # record a decision with typed <script>: shown as text, still there after a reload
         page.locator(".soe-form-action input").fill("<script>window.__pwned=1</script> expedite")
         page.locator(".soe-form-owner input").fill("Ann")
+        page.locator(".soe-form-due input").fill("next friday")  # refused, with the rule: overdue tracking counts weeks
+        page.get_by_role("button", name="Record decision").click()
+        page.locator(".soe-form-message").get_by_text("must be an ISO week").wait_for(timeout=30_000)
+        page.locator(".soe-form-due input").fill("2026-W47")  # before the meeting
+        page.get_by_role("button", name="Record decision").click()
+        page.locator(".soe-form-message").get_by_text("before the meeting week").wait_for(timeout=30_000)
         page.locator(".soe-form-due input").fill("2026-W50")
         page.get_by_role("button", name="Record decision").click()
         page.get_by_text("recorded:").wait_for(timeout=30_000)
@@ -395,3 +401,29 @@ def test_the_app_records_a_due_week_only_as_an_iso_week_at_or_after_the_meeting(
         assert refused in app.record.message.value and saved.empty
     else:
         assert "recorded" in app.record.message.value and saved["due_week"].tolist() == ["2026-W50"]
+
+
+def test_a_move_that_costs_more_than_it_recovers_is_recorded_only_when_asked_twice(weekly_run, tmp_path):
+    """The form offers a move the plan does not take with its net benefit alone; when that is negative, the first click
+    says so and records nothing, a second click on the same item and move records it."""
+    from soe_lib.app.decisions import action_text, option_state
+    from soe_lib.io import ActionLog
+
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
+    app = ReviewApp(tmp_path)
+    week = ReviewWeek(tmp_path / "2026-W48")
+    options = week.table("countermeasures")
+    losing = options[options["feasible"] & (options["chosen_qty"] <= 0) & (options["net_benefit"] < 0) & (options["action"] != "accept")]
+    shown = app.decisions.shown
+    at = shown[shown["sku"].isin(losing["sku"]) & shown["location"].isin(losing["location"]) & (shown["kind"] == "sku-location")]
+    at = at[[bool(((losing["sku"] == r.sku) & (losing["location"] == r.location)).any()) for r in at.itertuples()]]
+    assert len(at) > 0
+    app.select_item(int(at.index[0]))
+    row = losing[(losing["sku"] == at.iloc[0]["sku"]) & (losing["location"] == at.iloc[0]["location"])].iloc[0]
+    app.record.form["choice"].value = action_text(row, option_state(row)["qty"])
+    app.form["owner"].value = "Ann"
+    app.record_button.click()
+    assert "costs more than it recovers" in app.record.message.value and ActionLog(app.actions.url).decided_in("2026-W48").empty
+    app.record_button.click()
+    assert "recorded" in app.record.message.value and len(ActionLog(app.actions.url).decided_in("2026-W48")) == 1

@@ -93,6 +93,7 @@ class ReviewApp:
             return
         self.problems = _Problems()
         self.actions: ActionLog | None = None
+        self.confirmed: tuple[str, str] | None = None  # (item, choice) whose negative net benefit was shown once
         self.selector = widgets.Dropdown(options=self.weeks, value=week if week in self.weeks else self.weeks[0], description="Week")
         self.selector.add_class("soe-week")
         self.kpis = KpiPanel()
@@ -249,6 +250,14 @@ class ReviewApp:
         if item is None:
             self.record.message.value = message("Select an item of the decision list first (click its row), then record the decision for it.", error=True)
             return
+        net = self.record.states.get(f["choice"].value, {}).get("expected_benefit")
+        asked = (str(item.get("item_id", "")), f["choice"].value)
+        if net is not None and net < 0 and self.confirmed != asked:  # a move that costs more than it recovers: said once first
+            self.confirmed = asked
+            self.record.message.value = message(f"This move costs more than it recovers (net benefit {net:,.0f}). Click Record decision "
+                                                "again to record it anyway, or choose the plan's move.", error=True)
+            return
+        self.confirmed = None
         where = {k: str(item[c]) if item is not None else "" for k, c in (("item_kind", "kind"), ("sku", "sku"), ("location", "location"), ("resource", "resource"))}
         try:
             new_id = self.actions.record(
