@@ -116,7 +116,7 @@ def _supply(rows):
 
 def test_an_expedite_carried_out_worked_and_one_not_carried_out_did_not():
     actions = pd.DataFrame({
-        "id": [1, 2, 3], "week": ["2026-W48"] * 3, "due_week": ["2026-W49", "2026-W49", "2026-W52"], "item_id": ["SL-a", "SL-b", "SL-c"],
+        "id": [1, 2, 3], "week": ["2026-W48"] * 3, "due_week": ["2026-W49", "2026-W48", "2026-W52"], "item_id": ["SL-a", "SL-b", "SL-c"],
         "action": ["expedite PO-1", "expedite PO-2", "expedite PO-3"], "action_type": "expedite", "target": ["PO-1", "PO-2", "PO-3"],
         "owner": ["Ann", "Ben", "Ann"], "status": "open", "qty": 50.0, "expected_benefit": [300.0, 200.0, 100.0], "expected_cost": [250.0, 250.0, 250.0],
         "item_money_at_risk": [400.0, 300.0, 90.0], "item_shortage_qty": [40.0, 30.0, 9.0], "item_cause": "supply late", "sku": ["A", "B", "C"], "location": "L1",
@@ -136,8 +136,13 @@ def test_an_expedite_carried_out_worked_and_one_not_carried_out_did_not():
     assert out.loc[1, "status"] == "worked" and out.loc[1, "realised_benefit"] == 400.0 and out.loc[1, "value_added"] == 150.0
     assert out.loc[2, "realised_benefit"] == 0.0
     assert out.loc[1, "proposal"].startswith("close it")
-    assert out.loc[2, "status"] == "not executed" and out.loc[2, "value_added"] == 0 and out.loc[2, "proposal"].startswith("bring it back")
-    assert out.loc[3, "status"] == "too early" and out.loc[3, "proposal"].startswith("wait")
+    assert out.loc[2, "status"] == "not executed" and out.loc[2, "value_added"] == 0
+    assert out.loc[2, "proposal"] == "bring it back to the meeting: it was not carried out"  # not "it did not work"
+    assert out.loc[3, "status"] == "too early" and out.loc[3, "proposal"] == "wait: not due yet"
+    # an action that worked while its item still has a gap is offered for closing too
+    still = action_outcomes(actions, verdicts, pd.concat([items_now, pd.DataFrame({"item_id": ["SL-a"], "money_now": [50.0], "shortage_now": [5.0]})]),
+                            W[1], credit=pd.Series({1: 400.0})).set_index("action_id")
+    assert still.loc[1, "status"] == "worked" and still.loc[1, "proposal"] == "close it: it worked"
 
 
 def test_an_actions_credit_is_the_bridges_decisions_part_of_what_it_moved():

@@ -485,7 +485,7 @@ _TABLES = (
         _n("realised_benefit", "executed: money at risk this week without what it did minus with it (the bridge's decisions part); not executed: 0; unknown: money_then - money_now"),
         _n("value_added", "realised_benefit - expected_cost when executed; 0 when not"),
         _t("status", "worked, partly, no effect, not executed or too early"),
-        _t("proposal", "what the meeting could do: close it, bring it back, wait"),
+        _t("proposal", "what the meeting could do: close it (no gap left, or it worked), bring it back (it did not work, or was not carried out), wait (not yet due)"),
     )),
     OutputTable("countermeasure_value", "loop", "countermeasure value added: realised benefit minus cost, by action type, owner and cause", ("by", "group"), (
         _t("by", "action type, owner or cause"),

@@ -222,9 +222,12 @@ def action_outcomes(actions: pd.DataFrame, verdicts: pd.DataFrame, items_now: pd
         ["too early", "not executed", "worked", "partly"], "no effect",
     )
     still_open = ~a["log_status"].isin(["done", "cancelled"])
+    # words that agree with the decision list: not carried out is not "did not work"; worked is offered for closing
     a["proposal"] = np.select(
-        [still_open & closed, still_open & a["status"].isin(["no effect", "not executed"]), still_open & (a["status"] == "too early")],
-        ["close it: its item has no gap left", "bring it back to the meeting: it did not work", "wait: not due yet"], "",
+        [still_open & closed, still_open & (a["status"] == "worked"), still_open & (a["status"] == "no effect"),
+         still_open & (a["status"] == "not executed"), still_open & (a["status"] == "too early")],
+        ["close it: its item has no gap left", "close it: it worked", "bring it back to the meeting: it did not work",
+         "bring it back to the meeting: it was not carried out", "wait: not due yet"], "",
     )
     a["money_then"] = a["money_then"].fillna(0.0)
     return a.reindex(columns=OUTCOME_COLUMNS).sort_values(["decided_week", "action_id"]).reset_index(drop=True)
