@@ -69,6 +69,16 @@ def browser_page():
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # every request the page makes, for tests that check that nothing leaves the machine
+            page.requested = []
+            page.on("request", lambda request: page.requested.append(request.url))
             yield page
         finally:
             browser.close()
+
+
+def outside(urls: list[str]) -> list[str]:
+    """The requests of ``urls`` that would leave the machine (anything but 127.0.0.1, localhost, data: and blob:)."""
+    from urllib.parse import urlparse
+
+    return [u for u in urls if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).hostname not in ("127.0.0.1", "localhost", "::1")]

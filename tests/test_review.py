@@ -20,7 +20,7 @@ from soe_lib.core.kernel import Policy
 from soe_lib.core.weeks import parse_week, parse_weeks
 from soe_lib.io import latest_week
 
-from .browser import browser_page, review_server
+from .browser import browser_page, outside, review_server
 from .conftest import ROOT
 
 # the screenshots docs/review-app.md shows: written there by `make screenshots` only (a test run never writes into
@@ -299,6 +299,7 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         _wait_idle(page)
         page.locator(".soe-week-actions").get_by_text("<script>window.__pwned=1</script> expedite").wait_for(timeout=60_000)
         assert page.evaluate("window.__pwned === undefined")
+        assert page.requested and not outside(page.requested)  # nothing on the page loads from the internet (a CDN's stylesheet did)
 
     # ... and after a server restart
     with review_server(out) as url, browser_page() as page:

@@ -20,6 +20,9 @@ using, or wait a minute: a closed page's kernel is shut down after {cull} second
 </body></html>"""
 
 
+
+TEMPLATES = Path(__file__).parent / "templates"  # voila/templates/soe: the review page's template
+
 def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[str]:
     """Voila for the review notebook only: code hidden, no tracebacks for viewers, one port (no silent
     hop to the next one), kernels over IPC, kernels of closed or never-connected pages shut down after
@@ -30,6 +33,7 @@ def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[s
         str(notebooks_dir() / REVIEW_NOTEBOOK),
         "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True",
         "--theme=light", "--show_tracebacks=False",
+        "--template=soe",  # Voila's lab template without its stylesheets from a CDN (app/templates, found on JUPYTER_PATH)
         "--KernelManager.transport=ipc",  # kernels on Unix sockets beside their connection files, never TCP ports
         f"--MappingKernelManager.cull_idle_timeout={cull_after}",
         f"--MappingKernelManager.cull_interval={max(1, min(60, cull_after // 2))}",
@@ -100,6 +104,8 @@ def serve_review(
         print(f"error: port {port} on {ip} is in use; stop what uses it or choose another with --port", file=sys.stderr)
         return 2
     os.environ["SOE_OUTPUTS"] = str(Path(out or outputs_dir()).resolve())  # the kernels inherit it
+    # where Voila finds the page's template "soe" (nothing on the page loads from the internet)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(TEMPLATES), *([os.environ["JUPYTER_PATH"]] if os.environ.get("JUPYTER_PATH") else [])])
     from voila.app import Voila
 
     names = ["localhost", *(allowed_hosts or [])]
