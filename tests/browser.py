@@ -78,7 +78,7 @@ def browser_page():
 
 
 def outside(urls: list[str]) -> list[str]:
-    """The requests of ``urls`` that would leave the machine (anything but 127.0.0.1, localhost, data: and blob:)."""
+    """The requests of ``urls`` that would leave the machine (anything but 127.0.0.1, localhost, files, data: and blob:)."""
     from urllib.parse import urlparse
 
-    return [u for u in urls if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).hostname not in ("127.0.0.1", "localhost", "::1")]
+    return [u for u in urls if urlparse(u).scheme not in ("data", "blob", "about", "file") and urlparse(u).hostname not in ("127.0.0.1", "localhost", "::1")]

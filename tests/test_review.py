@@ -306,6 +306,13 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         page.goto(url, timeout=90_000)
         _wait_idle(page)
         page.locator(".soe-week-actions").get_by_text("owner Ann").wait_for(timeout=60_000)
+        # an HTML copy of a notebook, opened from disk as a reader would: nothing requested beyond the file
+        copies = sorted((out / "2026-W48" / "notebooks").glob("*.html"))
+        assert copies
+        for copy in copies:
+            page.requested.clear()
+            page.goto(copy.as_uri(), wait_until="load", timeout=60_000)
+            assert page.requested and not outside(page.requested), copy.name
 
 
 @pytest.mark.browser

@@ -215,12 +215,17 @@ def cell_seconds(executed: Path) -> float:
     return round(sum(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for c in cells), 2)
 
 
+HTML_TEMPLATES = Path(__file__).parent / "templates"  # soe_html: the HTML copies' template
+
+
 def export_html(notebook: Path) -> Path:
     """An HTML copy with the code hidden, for readers who do not open Jupyter."""
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # nbconvert's lab template less what it loads from the internet (require.js, MathJax, mermaid, widgets): run/templates
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, template_name="soe_html",
+                            extra_template_basedirs=[str(HTML_TEMPLATES)])
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
     target = notebook.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
