@@ -64,6 +64,9 @@ def test_run_folder_holds_notebooks_html_tables_and_archived_inputs(first_run):
     assert (week / "inputs" / "actuals.parquet").exists()
     for step in ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact", "05_what_changed"):
         assert (week / "notebooks" / f"{step}.ipynb").exists() and (week / "notebooks" / f"{step}.html").exists()
+        # a copy names the published folder, not the staging folder it was built in (empty once published)
+        assert ".staging" not in (week / "notebooks" / f"{step}.html").read_text(), step
+    assert f"results in {out.resolve() / '2026-W48'}" in html  # the week's folder (a link to its run in runs/)
     for table in ("sensed_demand", "forecast_accuracy", "demand_exceptions", "inventory_projection", "supply_gaps", "financial_impact", "decision_list"):
         assert (week / "tables" / f"{table}.parquet").exists(), table
     assert (week / "meeting_pack.xlsx").exists() and "S&OP" in (week / "sop_feedback.md").read_text()

@@ -77,6 +77,13 @@ class WeekRun:
     def tables_dir(self) -> Path:
         return self.out_dir / "tables"
 
+    @property
+    def published_dir(self) -> Path:
+        """Where a reader finds this week's results: the week's published folder when ``soe run`` builds it aside
+        (``outputs/.staging/<week>-<run id>``, empty once published: ``outputs/<week>``), else where it is written."""
+        out = Path(self.out_dir).resolve()
+        return out.parent.parent / self.label if out.parent.name == ".staging" else out
+
     def group(self, cls: type) -> Any:
         """The run's values of one parameter declaration (e.g. ``SensingParams``)."""
         return cls(**{s.name: self.params[s.name] for s in param_specs(cls) if s.name in self.params})
