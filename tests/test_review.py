@@ -435,3 +435,20 @@ def test_a_move_that_costs_more_than_it_recovers_is_recorded_only_when_asked_twi
     assert "costs more than it recovers" in app.record.message.value and ActionLog(app.actions.url).decided_in("2026-W48").empty
     app.record_button.click()
     assert "recorded" in app.record.message.value and len(ActionLog(app.actions.url).decided_in("2026-W48")) == 1
+
+
+def test_the_drilldown_demand_chart_draws_every_week_and_keeps_the_band_from_flattening_the_lines():
+    """A SKU-location sold in 3 of the last 8 weeks: the actual line has every week from its first, the others at 0
+    (not a line bridging them); the band (P90 ten times the forecast) is cut at the lines' scale."""
+    from soe_lib.app.charts import drilldown_demand_chart
+
+    sensed = pd.DataFrame({"week": ["2026-W48", "2026-W49"], "plan_qty": [10.0, 10], "sensed_qty": [10.0, 10], "p10_qty": [0.0, 0], "p90_qty": [100.0, 100]})
+    actuals = pd.DataFrame({"week": ["2026-W40", "2026-W43", "2026-W47"], "qty": [15.0, 43, 20]})
+    spec = drilldown_demand_chart({"sensed": sensed, "actuals": actuals, "plan": actuals.iloc[:0]}).to_dict()
+    lines = next(layer for layer in spec["layer"] if (layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) == "line")
+    rows = [r for r in spec["datasets"][lines["data"]["name"]] if r["measure"] == "actual"]
+    assert [r["week_label"] for r in rows] == [f"2026-W{w}" for w in range(40, 48)]  # continuous, from the first week sold
+    assert [r["qty"] for r in rows] == [15.0, 0, 0, 43, 0, 0, 0, 20]
+    assert lines["encoding"]["y"]["scale"]["domain"] == [0, 43 * 1.25]
+    area = next(layer for layer in spec["layer"] if (layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) == "area")
+    assert area["mark"]["clip"] is True and area["encoding"]["y"]["scale"]["domain"] == [0, 43 * 1.25]

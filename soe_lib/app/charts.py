@@ -172,12 +172,21 @@ def drilldown_projection_chart(rows: dict, whatif=None) -> alt.Chart:
     return projection_layers(pd.concat(parts, ignore_index=True), rec, f"{sku} @ {loc}: projected on hand")
 
 
+def _every_week(actuals: pd.DataFrame, start: pd.Timestamp, stop: pd.Timestamp) -> pd.DataFrame:
+    """Actual units on every week from ``start`` (or the series' first week of actuals, if later) to ``stop``
+    (exclusive): a week without a row sold nothing and is drawn at 0, not bridged by the line from its neighbours."""
+    if actuals.empty:
+        return actuals[["week", "qty"]]
+    first = max(pd.Timestamp(start), actuals["week"].min())
+    weeks = pd.date_range(first, pd.Timestamp(stop) - pd.Timedelta(weeks=1), freq="7D")
+    return actuals.groupby("week")["qty"].sum().reindex(weeks, fill_value=0.0).rename_axis("week").reset_index()
+
+
 def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
     """Actual vs plan (history) and plan vs sensed (horizon) of one item, from the run's tables and inputs."""
     sensed = rows["sensed"].assign(week=lambda f: parse_weeks(f["week"]))
     start = sensed["week"].min() - pd.Timedelta(weeks=weeks_back)
-    act = rows["actuals"].assign(week=lambda f: parse_weeks(f["week"]))
-    act = act[act["week"] >= start]
+    act = _every_week(rows["actuals"].assign(week=lambda f: parse_weeks(f["week"])), start, sensed["week"].min())
     plan = rows["plan"].assign(week=lambda f: parse_weeks(f["week"]))
     plan = plan[(plan["week"] >= start) & (plan["week"] < sensed["week"].min())]
     frame = pd.concat(
@@ -190,24 +199,26 @@ def drilldown_demand_chart(rows: dict, weeks_back: int = 26) -> alt.Chart:
         ignore_index=True,
     ).dropna(subset=["qty"])
     frame["week_label"] = week_labels(frame["week"]).astype(str)
+    # the units axis is the lines': a wide band (P90 ten times the forecast) is cut at the top instead of flattening them
+    top = alt.Scale(domain=[0, float(max(frame["qty"].max(), 1.0)) * 1.25], clamp=True)
     lines = (
         alt.Chart(frame)
         .mark_line()
         .encode(
             x=alt.X("week:T", title="ISO week", axis=WEEK_AXIS),
-            y=alt.Y("qty:Q", title="units"),
+            y=alt.Y("qty:Q", title="units", scale=top),
             color=alt.Color("measure:N", scale=alt.Scale(domain=["actual", "plan", "sensed"], range=["#1f77b4", "#7f7f7f", "#d62728"]), title=None),
             tooltip=["week_label:N", "measure:N", alt.Tooltip("qty:Q", format=",.1f")],
         )
     )
     if {"p10_qty", "p90_qty"} <= set(sensed.columns):  # the band sensing expects 80 % of the weeks to fall in
         band = sensed.assign(week_label=week_labels(sensed["week"]).astype(str))[["week", "week_label", "p10_qty", "p90_qty"]]
-        area = alt.Chart(band).mark_area(opacity=0.18, color="#d62728").encode(
-            x="week:T", y="p10_qty:Q", y2="p90_qty:Q",
+        area = alt.Chart(band).mark_area(opacity=0.18, color="#d62728", clip=True).encode(
+            x="week:T", y=alt.Y("p10_qty:Q", scale=top), y2="p90_qty:Q",
             tooltip=["week_label:N", alt.Tooltip("p10_qty:Q", format=",.1f", title="P10"), alt.Tooltip("p90_qty:Q", format=",.1f", title="P90")],
         )
         lines = alt.layer(area, lines)
-    return lines.properties(title="Actual vs plan vs sensed demand (shaded: P10-P90)", width=640, height=200)
+    return lines.properties(title="Actual vs plan vs sensed demand (shaded: P10-P90; weeks without sales at 0)", width=640, height=200)
 
 
 def capacity_heatmap(load: pd.DataFrame) -> alt.Chart:
