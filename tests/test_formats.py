@@ -54,3 +54,16 @@ def test_every_chart_labels_its_weeks_as_iso_weeks():
     by_week = charts.svg_html(charts.money_by_week_chart(impact))
     assert "2026-W49" in by_week and "2026-W51" in by_week
     assert "supply late" in charts.svg_html(charts.money_by_cause_chart(impact))
+
+
+def test_flags_read_yes_or_no_in_the_app_the_notebooks_and_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    from soe_lib.io.workbook import write_workbook
+
+    frame = pd.DataFrame({"feasible": [True, False], "in_hand": pd.array([True, None], dtype="boolean"), "qty": [1.0, 2.0]})
+    assert formatted(frame)["feasible"].tolist() == ["Yes", "No"] and formatted(frame)["in_hand"].tolist() == ["Yes", ""]
+    html = styled(frame).to_html()
+    assert ">Yes<" in html and ">No<" in html and "True" not in html and "False" not in html
+    book = load_workbook(write_workbook(tmp_path / "p.xlsx", {"options": frame}))
+    assert [c.value for c in book["options"]["A"]] == ["Feasible", "Yes", "No"]

@@ -59,7 +59,13 @@ def test_kpi_tiles_and_their_change():
     assert np.isnan(t.loc["overdue actions", "change"])
     text = tile_html(tiles)
     assert "+20 vs last week" in text and "soe-bad" in text  # more margin at risk is bad news
-    assert "80.0%" in text and "+5.0% vs last week" in text
+    assert "80.0%" in text and "+5.0 pts vs last week" in text  # a share's change in points, not percent
+    # a bias is worse the further from zero, either way: +3.7 % -> +3.8 % is bad news, -3.8 % -> -3.7 % good
+    from soe_lib.app.panels import tile_change
+
+    assert tile_change("plan bias", 0.038, 0.001) == ("+0.1 pts", True)
+    assert tile_change("plan bias", -0.037, 0.001) == ("+0.1 pts", False)
+    assert tile_change("plan bias", -0.038, -0.001)[1] and not tile_change("plan accuracy", 0.81, 0.01)[1]
 
 
 def test_filters_narrow_the_list():

@@ -46,6 +46,20 @@ FORMATS = {
 }
 # for these a rise is bad news (the delta is shown red when it goes up)
 UP_IS_BAD = {"revenue at risk", "margin at risk", "open actions", "overdue actions"}
+AWAY_FROM_ZERO_IS_BAD = {"plan bias"}  # a bias is worse the further it is from zero, either way
+
+
+def tile_change(kpi: str, value: float, change: float) -> tuple[str, bool]:
+    """(the change since last week as words, whether it is bad news): a share's change in percentage points
+    ("-0.4 pts", not "-0.4%": a 0.4 % drop of 93.1 % would be 0.37 points), money and counts signed in their format;
+    bad when a rise of :data:`UP_IS_BAD` or a fall of the others, and for a bias when it moved away from zero."""
+    fmt = FORMATS[kpi]
+    text = f"{change * 100:+.1f} pts" if fmt.endswith("%}") else fmt.replace("{:", "{:+").replace("{:++", "{:+").format(change)
+    if change == 0:
+        return text, False
+    if kpi in AWAY_FROM_ZERO_IS_BAD:
+        return text, abs(value) > abs(value - change)
+    return text, (change > 0) == (kpi in UP_IS_BAD)
 
 
 def message(text: str, error: bool = False) -> str:
@@ -80,9 +94,8 @@ def tile_html(tiles: pd.DataFrame, history: dict[str, list[float]] | None = None
     for r in tiles.itertuples():
         delta = ""
         if not np.isnan(r.change):
-            worse = (r.change > 0) == (r.kpi in UP_IS_BAD) if r.change != 0 else False
-            sign_fmt = FORMATS[r.kpi].replace("{:", "{:+") if "+" not in FORMATS[r.kpi] else FORMATS[r.kpi]
-            delta = f"<div class='soe-delta {'soe-bad' if worse else 'soe-good'}'>{html.escape(sign_fmt.format(r.change))} vs last week</div>"
+            text, worse = tile_change(r.kpi, r.value, r.change)
+            delta = f"<div class='soe-delta {'soe-bad' if worse else 'soe-good'}'>{html.escape(text)} vs last week</div>"
         parts.append(
             f"<div class='soe-tile' data-kpi='{html.escape(r.kpi)}'><div class='soe-tile-label'>{html.escape(r.kpi)}</div>"
             f"<div class='soe-tile-value'>{html.escape(_fmt(r.kpi, r.value))}</div>{sparkline_svg(history.get(r.kpi, []))}{delta}</div>"

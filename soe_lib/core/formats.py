@@ -76,6 +76,11 @@ def format_value(value, kind: str) -> str:
     return str(value)
 
 
+def _yes_no(values: pd.Series) -> pd.Series:
+    """A flag as people read it: Yes / No (blank where missing), never True / False."""
+    return values.map({True: "Yes", False: "No"}).astype(object).where(values.notna(), "")
+
+
 def _kinds(frame: pd.DataFrame) -> dict[str, str]:
     kinds = {c: column_kind(c, frame[c]) for c in frame.columns}
     return {c: (_qty_kind(frame[c]) if k == "qty" else k) for c, k in kinds.items()}
@@ -88,6 +93,8 @@ def formatted(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[col]
         if kind == "week":
             out[col] = week_labels(values).astype(object).where(values.notna(), "") if pd.api.types.is_datetime64_any_dtype(values) else values.fillna("").astype(str)
+        elif pd.api.types.is_bool_dtype(values):
+            out[col] = _yes_no(values)
         elif kind == "text":
             out[col] = values.astype(object).where(values.notna(), "").astype(str)
         else:
@@ -121,6 +128,8 @@ def styled(frame: pd.DataFrame, rows: int | None = 200):
     for col, kind in kinds.items():
         if kind == "week" and pd.api.types.is_datetime64_any_dtype(view[col]):
             view[col] = week_labels(view[col]).astype(object).where(view[col].notna(), "")
+        elif pd.api.types.is_bool_dtype(view[col]):
+            view[col] = _yes_no(view[col])
     view = headers(view.reset_index(drop=True))  # a meaningful index (a group) became columns above
     fmt = {header(c): PY_FORMATS[k] for c, k in kinds.items() if k in PY_FORMATS and header(c) in view.columns}
     # escape="html": a supplier, SKU or order id typed as markup is shown as text in the notebook and its HTML copy

@@ -64,6 +64,8 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
             for col, kind in zip(out.columns, kinds, strict=True):
                 if pd.api.types.is_datetime64_any_dtype(out[col]):
                     out[col] = week_labels(out[col]).astype(object)
+                elif pd.api.types.is_bool_dtype(out[col]):
+                    out[col] = out[col].map({True: "Yes", False: "No"})  # as the app and the notebooks say it, not TRUE / FALSE
                 elif kind == "pct" and out[col].dtype == object:
                     out[col] = pd.to_numeric(out[col], errors="coerce")
             out.rename(columns={c: header(c) for c in out.columns}).to_excel(xw, sheet_name=name[:31], index=False)
