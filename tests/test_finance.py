@@ -838,3 +838,16 @@ def test_the_greedy_pass_valued_by_windows_of_moves_is_the_plan_of_valuing_each_
     w, o, _ = weeks[0]
     transfers = greedy_plan(o, w).chosen[o["action"].eq("transfer").to_numpy()]
     assert transfers.sum() == pytest.approx(30.0) and (transfers > 0).sum() == 1  # the first took the pool: none left
+
+
+def test_an_items_gaps_read_as_a_person_says_them(sample_impact):
+    """The decision list's gap text: whole units with thousands separators, "1 unit short" (not "1 units short")."""
+    from soe_lib.finance.decisions import sku_location_items
+
+    fin, _, _ = sample_impact
+    impact = fin.impact.head(3).reset_index(drop=True).assign(shortage_qty=[1.2, 1234.4, 7.0])
+    facets = pd.DataFrame({"sku": pd.Series(dtype=str), "location": pd.Series(dtype=str), "severity": pd.Series(dtype=str), "money": pd.Series(dtype=float),
+                           "week": pd.Series(dtype="datetime64[ns]"), "kind": pd.Series(dtype=str), "direction": pd.Series(dtype=str), "text": pd.Series(dtype=str)})
+    texts = " | ".join(sku_location_items(impact, fin.options, facets)["detail"].astype(str))
+    assert "1 unit short from" in texts and "1,234 units short from" in texts and "7 units short from" in texts
+    assert "1 units short" not in texts

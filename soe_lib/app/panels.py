@@ -531,8 +531,8 @@ class WhatIfPanel(widgets.VBox):
             rows = self.week.series_rows(self._item()[0], donor)
             if not rows["projection"].empty:
                 d_base, d_new = what_if(rows), what_if(rows, transfer_qty=-c["transfer_qty"].value, transfer_week=c["transfer_week"].value)
-                text += (f" <span class='soe-whatif-donor'>Donor {html.escape(donor)}: shortage {d_new.shortage_qty:,.1f} units "
-                         f"(now {d_base.shortage_qty:,.1f}), margin at risk {d_new.margin_at_risk:,.0f} (now {d_base.margin_at_risk:,.0f}).</span>")
+                text += (f" <span class='soe-whatif-donor'>Donor {html.escape(donor)}: shortage {d_new.shortage_qty:,.0f} units "
+                         f"(now {d_base.shortage_qty:,.0f}), margin at risk {d_new.margin_at_risk:,.0f} (now {d_base.margin_at_risk:,.0f}).</span>")
         self.result.value = f"<p class='soe-message'>{text}</p>"
         if self.changes():  # the chart with the what-if line only once something changed: until then it is the one above
             from . import charts

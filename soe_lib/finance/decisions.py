@@ -100,7 +100,8 @@ def sku_location_items(impact: pd.DataFrame, options: pd.DataFrame, facets: pd.D
     if not len(impact) and not len(facets):
         # nothing to list; and pandas 3.1 cannot merge two empty frames keyed by Arrow strings (ArrowInvalid)
         return None
-    gaps = impact.assign(text=impact["shortage_qty"].round(0).astype(int).astype(str) + " units short from " + week_labels(impact["first_week"]).astype(object)
+    whole = impact["shortage_qty"].round(0).astype(int)
+    gaps = impact.assign(text=whole.map("{:,}".format) + np.where(whole == 1, " unit short from ", " units short from ") + week_labels(impact["first_week"]).astype(object)
                          + " (" + impact["cause"].astype(str) + ")", sev=np.where(impact["weeks_short"] >= 3, 2, np.where(impact["weeks_short"] == 2, 1, 0)))
     keys = ["sku", "location"]
     gaps = gaps.sort_values("margin_at_risk", ascending=False)
