@@ -458,3 +458,25 @@ def test_the_drilldown_demand_chart_draws_every_week_and_keeps_the_band_from_fla
     assert lines["encoding"]["y"]["scale"]["domain"] == [0, 43 * 1.25]
     area = next(layer for layer in spec["layer"] if (layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) == "area")
     assert area["mark"]["clip"] is True and area["encoding"]["y"]["scale"]["domain"] == [0, 43 * 1.25]
+
+
+def test_the_drilldown_lists_the_usable_options_first_and_folds_the_others_with_why(weekly_run, tmp_path):
+    """An item's options: those that can be used in a table (the plan's first), the ones that cannot folded below with
+    their reasons; no column of "feasible" flags."""
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48")
+    app = ReviewApp(tmp_path)
+    options = ReviewWeek(tmp_path / "2026-W48").table("countermeasures")
+    both = options.groupby(["sku", "location"])["feasible"].agg(["any", "all"])
+    both = both[both["any"] & ~both["all"]].index
+    shown = app.decisions.shown
+    at = [i for i, r in shown.iterrows() if (r["sku"], r["location"]) in both and r["kind"] == "sku-location"]
+    assert at
+    app.select_item(int(at[0]))
+    usable = [w for w in app.drilldown.detail.children if "soe-options" in w._dom_classes]
+    folded = [w for w in app.drilldown.detail.children if "soe-options-other" in w._dom_classes]
+    assert len(usable) == 1 and len(folded) == 1
+    assert "Feasible" not in usable[0].value and ">No<" not in usable[0].value
+    assert folded[0].value.startswith("<details>") and "cannot be used here, and why" in folded[0].value and "Reason" in folded[0].value
+    mine = options[(options["sku"] == shown.loc[at[0], "sku"]) & (options["location"] == shown.loc[at[0], "location"])]
+    assert f"{int((~mine['feasible']).sum())} options that cannot be used here" in folded[0].value

@@ -358,10 +358,22 @@ class DrilldownPanel(widgets.VBox):
                     _table(causes.pivot_table(index="week", columns="cause", values="qty", aggfunc="sum", fill_value=0.0).add_suffix(" units")
                            .join(causes.groupby("week")["week_shortage_qty"].first().rename("shortage units")).reset_index(), "soe-causes")]
         if len(opts):
-            out += [widgets.HTML("<h4>Countermeasure options</h4>"),
-                    _table(opts[["first_week", "action", "feasible", "qty", "cost", "margin_recovered", "net_benefit", "effective_week",
-                                 "chosen_qty", "detail", "reason"]], "soe-options")]
+            out += [widgets.HTML("<h4>Countermeasure options</h4>"), *_options(opts)]
         return out
+
+
+def _options(opts: pd.DataFrame) -> list[widgets.Widget]:
+    """The options that can be used, the plan's first then by net benefit; those that cannot folded below with why
+    (a gap has nine or so: listed first, their rows of "No" hid the useful ones)."""
+    usable = opts[opts["feasible"].astype(bool)].sort_values(["chosen_qty", "net_benefit"], ascending=False)
+    other = opts[~opts["feasible"].astype(bool)]
+    shown = [_table(usable[["first_week", "action", "qty", "cost", "margin_recovered", "net_benefit", "effective_week", "chosen_qty", "detail"]],
+                    "soe-options")] if len(usable) else [widgets.HTML("<p class='soe-message'>No countermeasure can be used for this item this week.</p>")]
+    if len(other):
+        why = _table(other[["first_week", "action", "detail", "reason"]]).value
+        shown.append(_hooked(widgets.HTML(f"<details><summary>{len(other)} options that cannot be used here, and why</summary>{why}</details>"),
+                             "soe-options-other"))
+    return shown
 
 
 def bridge_html(bridge: pd.DataFrame, measure: str = "margin at risk") -> str:
