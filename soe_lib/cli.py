@@ -230,8 +230,7 @@ def _actions(args: argparse.Namespace) -> int:
         log = ActionLog(default_url(out))
         if args.verb == "list":
             frame = log.frame() if args.all else log.open_actions(args.week)
-            cols = ["id", "week", "due_week", "status", "owner", "item_id", "action_type", "target", "action"]
-            print(frame[cols].to_string(index=False) if len(frame) else "no actions")
+            print(_action_list(frame) if len(frame) else "no actions")
             return 0
         if args.verb == "record":
             return _record(args, out, log, item_state)
@@ -255,6 +254,20 @@ def _actions(args: argparse.Namespace) -> int:
     except (ActionLogError, StaleUpdate, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _action_list(frame) -> str:
+    """The decision log as people read it: the item in words (``SKU 00123 at DC-2``), the lever without underscores,
+    human headers; the item's id last, for whoever needs to look it up."""
+    from .core.formats import headers
+    from .core.items import item_words
+
+    words = [item_words(k, s, loc, r) for k, s, loc, r in zip(frame["item_kind"].fillna(""), frame["sku"].fillna(""), frame["location"].fillna(""),
+                                                               frame["resource"].fillna(""), strict=True)]
+    shown = frame.assign(item=words, action_type=frame["action_type"].fillna("").str.replace("_", " "))
+    cols = ["id", "week", "due_week", "status", "owner", "item", "action_type", "target", "action", "item_id"]
+    return headers(shown[cols].rename(columns={"id": "#", "action": "what", "action_type": "lever", "week": "decided_week",
+                                               "item_id": "item id"})).to_string(index=False)
 
 
 def _record(args: argparse.Namespace, out: Path, log, item_state) -> int:

@@ -272,7 +272,8 @@ def test_actions_list_update_and_export_from_the_command_line(two_weeks, capsys)
     out, _ = two_weeks
     assert soe(["actions", "list", "--out", str(out), "--all"]) == 0
     listed = capsys.readouterr().out
-    assert "2026-W48" in listed and "SL-" in listed
+    assert "2026-W48" in listed and "SKU " in listed and " at " in listed and "Due week" in listed  # the item in words, human headers
+    assert "SL-" in listed.splitlines()[1].split()[-1] and "_" not in listed.replace("item_id", "")  # the id last; no code with underscores
     assert soe(["actions", "update", "1", "--status", "in progress", "--week", "2026-W49", "--out", str(out)]) == 0
     assert ActionLog(default_url(out)).frame().set_index("id").loc[1, "status"] == "in progress"
     assert soe(["actions", "update", "1", "--status", "finished", "--out", str(out)]) == 2
