@@ -313,6 +313,11 @@ def test_the_app_shows_since_last_week_and_did_it_work(two_weeks):
     assert "soe-bridge" in text and "last week" in text and "this week" in text and "items since last week" in text
     outcomes = read_table(out / "2026-W49" / "tables", "action_outcomes")
     assert all(status in text for status in outcomes["status"].unique()) and "Did it work?" in text
+    # each action with its SKU and location (the decision log's, as the week's item comparison has them)
+    log = ActionLog(default_url(out)).frame().set_index("id")
+    done = _html(app.loop.outcomes)
+    assert ">SKU<" in done and ">Location<" in done
+    assert all(f">{log.loc[i, 'sku']}<" in done and f">{log.loc[i, 'location']}<" in done for i in outcomes["action_id"] if log.loc[i, "sku"])
     app.selector.value = "2026-W48"  # the first week has no history: it says so
     assert "No earlier week in the archive" in _html(app.loop)
 

@@ -425,7 +425,10 @@ class LoopPanel(widgets.VBox):
         if outcomes.empty:
             self.outcomes.value = "<p class='soe-message'>No action recorded in an earlier week yet.</p>"
         else:
-            shown = outcomes[["action_id", "decided_week", "action", "owner", "executed", "money_then", "money_now", "status", "proposal"]]
+            # each action's SKU and location, from the week's item comparison (it holds last week's items and this week's)
+            keys = changes.drop_duplicates("item_id").set_index("item_id") if len(changes) else pd.DataFrame(columns=["sku", "location"])
+            shown = outcomes.assign(sku=outcomes["item_id"].map(keys["sku"]).fillna(""), location=outcomes["item_id"].map(keys["location"]).fillna(""))
+            shown = shown[["action_id", "decided_week", "sku", "location", "action", "owner", "executed", "money_then", "money_now", "status", "proposal"]]
             self.outcomes.value = _table(shown).value
 
 
