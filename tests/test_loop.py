@@ -135,6 +135,7 @@ def test_an_expedite_carried_out_worked_and_one_not_carried_out_did_not():
     out = action_outcomes(actions, verdicts, items_now, W[1], credit=pd.Series({1: 400.0})).set_index("action_id")
     assert out.loc[1, "status"] == "worked" and out.loc[1, "realised_benefit"] == 400.0 and out.loc[1, "value_added"] == 150.0
     assert out.loc[2, "realised_benefit"] == 0.0
+    assert out[["sku", "location"]].values.tolist() == [["A", "L1"], ["B", "L1"], ["C", "L1"]]  # each action's item, for the app and minutes
     assert out.loc[1, "proposal"].startswith("close it")
     assert out.loc[2, "status"] == "not executed" and out.loc[2, "value_added"] == 0
     assert out.loc[2, "proposal"] == "bring it back to the meeting: it was not carried out"  # not "it did not work"

@@ -68,7 +68,6 @@ def test_the_build_is_quiet_and_ships_the_migrations(installed):
     assert "running bdist_wheel" in log  # the verbose build's log, not an empty file
     assert "is absent from the `packages` configuration" not in log and "Installing 'soe_lib" not in log
     for path in ("io/migrations/env.py", "io/migrations/script.py.mako", "io/migrations/versions/0005_action_pool.py", "parameters/catalogues/countermeasures.yaml",
-                 "app/templates/voila/templates/soe/index.html.j2", "app/templates/voila/templates/soe/conf.json",
                  "run/templates/soe_html/index.html.j2", "run/templates/soe_html/conf.json"):
         assert (site / "soe_lib" / path).is_file(), path
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
@@ -480,3 +481,19 @@ def test_the_drilldown_lists_the_usable_options_first_and_folds_the_others_with_
     assert folded[0].value.startswith("<details>") and "cannot be used here, and why" in folded[0].value and "Reason" in folded[0].value
     mine = options[(options["sku"] == shown.loc[at[0], "sku"]) & (options["location"] == shown.loc[at[0], "location"])]
     assert f"{int((~mine['feasible']).sum())} options that cannot be used here" in folded[0].value
+
+
+def test_the_pages_template_is_voilas_lab_template_less_what_it_loads_from_the_internet(tmp_path):
+    """Derived from the installed Voila at each start: every line of its lab template but the stylesheet links to the
+    internet (two Font Awesome ones in Voila 0.5), based on lab."""
+    from voila.paths import collect_template_paths
+
+    from soe_lib.app.serve import offline_template
+
+    lab = next(Path(p) / "index.html.j2" for p in collect_template_paths(["voila"], "lab", prune=True) if (Path(p) / "index.html.j2").exists())
+    made = offline_template(tmp_path) / "voila" / "templates" / "soe"
+    ours, theirs = (made / "index.html.j2").read_text().splitlines(), lab.read_text().splitlines()
+    links = [line for line in theirs if "<link" in line and "https://" in line]
+    assert len(links) == 2 and not any("<link" in line and "https://" in line for line in ours)
+    assert [line for line in theirs if line not in links] == ours  # the rest as shipped (a comment's URL included)
+    assert json.loads((made / "conf.json").read_text()) == {"base_template": "lab"}

@@ -54,7 +54,8 @@ def tile_change(kpi: str, value: float, change: float) -> tuple[str, bool]:
     ("-0.4 pts", not "-0.4%": a 0.4 % drop of 93.1 % would be 0.37 points), money and counts signed in their format;
     bad when a rise of :data:`UP_IS_BAD` or a fall of the others, and for a bias when it moved away from zero."""
     fmt = FORMATS[kpi]
-    text = f"{change * 100:+.1f} pts" if fmt.endswith("%}") else fmt.replace("{:", "{:+").replace("{:++", "{:+").format(change)
+    signed = fmt if fmt.startswith("{:+") else "{:+" + fmt[2:]
+    text = f"{change * 100:+.1f} pts" if fmt.endswith("%}") else signed.format(change)
     if change == 0:
         return text, False
     if kpi in AWAY_FROM_ZERO_IS_BAD:
@@ -425,10 +426,7 @@ class LoopPanel(widgets.VBox):
         if outcomes.empty:
             self.outcomes.value = "<p class='soe-message'>No action recorded in an earlier week yet.</p>"
         else:
-            # each action's SKU and location, from the week's item comparison (it holds last week's items and this week's)
-            keys = changes.drop_duplicates("item_id").set_index("item_id") if len(changes) else pd.DataFrame(columns=["sku", "location"])
-            shown = outcomes.assign(sku=outcomes["item_id"].map(keys["sku"]).fillna(""), location=outcomes["item_id"].map(keys["location"]).fillna(""))
-            shown = shown[["action_id", "decided_week", "sku", "location", "action", "owner", "executed", "money_then", "money_now", "status", "proposal"]]
+            shown = outcomes[["action_id", "decided_week", "sku", "location", "action", "owner", "executed", "money_then", "money_now", "status", "proposal"]]
             self.outcomes.value = _table(shown).value
 
 
@@ -645,7 +643,8 @@ class RecordPanel(widgets.VBox):
             label = f"{text} (plan: {r['chosen_qty']:,.0f} units, net {r['chosen_net_benefit']:,.0f})" if in_plan else f"{text} (alone: net {r['net_benefit']:,.0f})"
             self.states[text] = state
             choices.append((label, text))
-            planned += [text] if in_plan else []
+            if in_plan:
+                planned.append(text)
         if item is not None and not len(feasible):
             choices.append((str(item["best_action"]), str(item["best_action"])))
             self.states[str(item["best_action"])] = {}

@@ -258,7 +258,7 @@ class ReviewApp:
                                                 "again to record it anyway, or choose the plan's move.", error=True)
             return
         self.confirmed = None
-        where = {k: str(item[c]) if item is not None else "" for k, c in (("item_kind", "kind"), ("sku", "sku"), ("location", "location"), ("resource", "resource"))}
+        where = {k: str(item[c]) for k, c in (("item_kind", "kind"), ("sku", "sku"), ("location", "location"), ("resource", "resource"))}
         try:
             new_id = self.actions.record(
                 week=self.selector.value, action=f["action"].value, owner=f["owner"].value, due_week=f["due"].value,

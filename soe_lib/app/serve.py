@@ -3,11 +3,15 @@ process, kept to this machine unless told otherwise, with a cap on the pages ser
 
 from __future__ import annotations
 
+import atexit
 import html
 import ipaddress
 import os
+import re
+import shutil
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["serve_review"]
@@ -20,8 +24,21 @@ using, or wait a minute: a closed page's kernel is shut down after {cull} second
 </body></html>"""
 
 
+ONLINE_LINK = re.compile(r"<link[^>]+href=[\"']https?://")  # a stylesheet from the internet (Voila's lab template: Font Awesome)
 
-TEMPLATES = Path(__file__).parent / "templates"  # voila/templates/soe: the review page's template
+
+def offline_template(folder: Path) -> Path:
+    """Voila's lab template less the stylesheets it loads from the internet, written as template "soe" under ``folder``
+    (a Jupyter data directory, put first on ``JUPYTER_PATH``): derived from the installed Voila at each start, not a
+    copy to keep in step by hand. No widget of the review shows an icon, so nothing is lost."""
+    from voila.paths import collect_template_paths
+
+    lab = next(Path(p) / "index.html.j2" for p in collect_template_paths(["voila"], "lab", prune=True) if (Path(p) / "index.html.j2").exists())
+    target = Path(folder) / "voila" / "templates" / "soe"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "index.html.j2").write_text("".join(line for line in lab.read_text().splitlines(keepends=True) if not ONLINE_LINK.search(line)))
+    (target / "conf.json").write_text('{"base_template": "lab"}')
+    return Path(folder)
 
 def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[str]:
     """Voila for the review notebook only: code hidden, no tracebacks for viewers, one port (no silent
@@ -33,7 +50,7 @@ def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[s
         str(notebooks_dir() / REVIEW_NOTEBOOK),
         "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True",
         "--theme=light", "--show_tracebacks=False",
-        "--template=soe",  # Voila's lab template without its stylesheets from a CDN (app/templates, found on JUPYTER_PATH)
+        "--template=soe",  # Voila's lab template without its stylesheets from a CDN (offline_template, found on JUPYTER_PATH)
         "--KernelManager.transport=ipc",  # kernels on Unix sockets beside their connection files, never TCP ports
         f"--MappingKernelManager.cull_idle_timeout={cull_after}",
         f"--MappingKernelManager.cull_interval={max(1, min(60, cull_after // 2))}",
@@ -104,8 +121,10 @@ def serve_review(
         print(f"error: port {port} on {ip} is in use; stop what uses it or choose another with --port", file=sys.stderr)
         return 2
     os.environ["SOE_OUTPUTS"] = str(Path(out or outputs_dir()).resolve())  # the kernels inherit it
-    # where Voila finds the page's template "soe" (nothing on the page loads from the internet)
-    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(TEMPLATES), *([os.environ["JUPYTER_PATH"]] if os.environ.get("JUPYTER_PATH") else [])])
+    # where Voila finds the page's template "soe" (nothing on the page loads from the internet); removed when serving ends
+    templates = offline_template(Path(tempfile.mkdtemp(prefix="soe-review-")))
+    atexit.register(shutil.rmtree, templates, ignore_errors=True)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(templates), *([os.environ["JUPYTER_PATH"]] if os.environ.get("JUPYTER_PATH") else [])])
     from voila.app import Voila
 
     names = ["localhost", *(allowed_hosts or [])]

@@ -465,6 +465,8 @@ _TABLES = (
     OutputTable("action_outcomes", "loop", "every action recorded in an earlier week: was it carried out, and did it work", ("action_id",), (
         _i("action_id", "the action's number in the decision log"),
         _t("item_id", "the decision item it was for"),
+        _t("sku", "the item's SKU (blank for a resource)"),
+        _t("location", "the item's location (blank for a resource)"),
         _w("decided_week", "the meeting week it was recorded in"),
         _w("due_week", "when it was due"),
         _t("owner", "who owns it"),

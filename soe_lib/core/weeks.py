@@ -46,12 +46,11 @@ def due_week(meeting_week: str, due: str) -> str:
     """A decision's due week as its ISO label (``YYYY-Www``), or ``ValueError`` saying the rule: an ISO week (not a
     date or words such as "next friday": overdue tracking counts weeks) that exists, at or after ``meeting_week``."""
     text = str(due).strip()
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", text, re.IGNORECASE)
     try:
-        monday = parse_week(text) if match else None
+        monday = parse_week(text)
     except ValueError:
         monday = None
-    if monday is None or week_label(monday) != text.upper():
+    if monday is None or week_label(monday) != text.upper():  # a date or "2026-W5" reads as a week, but is not written as one
         raise ValueError(f"the due week must be an ISO week such as {week_label(parse_week(meeting_week) + pd.Timedelta(weeks=1))}, "
                          f"not {text!r}")
     if monday < parse_week(meeting_week):
