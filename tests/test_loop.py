@@ -140,6 +140,10 @@ def test_an_expedite_carried_out_worked_and_one_not_carried_out_did_not():
     assert out.loc[2, "status"] == "not executed" and out.loc[2, "value_added"] == 0
     assert out.loc[2, "proposal"] == "bring it back to the meeting: it was not carried out"  # not "it did not work"
     assert out.loc[3, "status"] == "too early" and out.loc[3, "proposal"] == "wait: not due yet"
+    # an action due in the meeting's own week is not judged yet (the decision list counts it overdue only after it)
+    this_week = actions.assign(due_week="2026-W49")
+    early = action_outcomes(this_week, verdicts, items_now, W[1]).set_index("action_id")
+    assert early.loc[2, "status"] == "too early" and early.loc[2, "proposal"] == "wait: due this week"
     # an action that worked while its item still has a gap is offered for closing too
     still = action_outcomes(actions, verdicts, pd.concat([items_now, pd.DataFrame({"item_id": ["SL-a"], "money_now": [50.0], "shortage_now": [5.0]})]),
                             W[1], credit=pd.Series({1: 400.0})).set_index("action_id")

@@ -23,7 +23,7 @@ donor's shortfall, the excess it made). Not carried out: 0, and said apart ("not
 data cannot tell (free text, a substitute, an allocation): ``money_then - money_now``, the item's money
 at risk when the action was recorded minus this week's. ``status``:
 
-- ``too early``: not executed yet (or unknown) and not yet due;
+- ``too early``: not executed yet (or unknown) and its due week not past (a meeting in the due week still waits);
 - ``not executed``: executed is ``no``;
 - ``worked``: realised benefit >= ``worked_share`` x the expected benefit (and > 0), or the item has no gap left;
 - ``partly``: some risk removed, less than that;
@@ -213,7 +213,10 @@ def action_outcomes(actions: pd.DataFrame, verdicts: pd.DataFrame, items_now: pd
     a["realised_benefit"] = np.select([a["executed"] == "yes", a["executed"] == "no"], [saved, 0.0], a["money_then"] - a["money_now"])
     cost = a["expected_cost"].astype(float).fillna(0.0)
     a["value_added"] = np.select([a["executed"] == "yes", a["executed"] == "no"], [a["realised_benefit"] - cost, 0.0], a["realised_benefit"])
-    due = parse_weeks(a["due_week"]).to_numpy() <= run_week.to_datetime64()
+    # judged once its due week has passed, as the decision list counts an action overdue (a meeting in the due week
+    # still sees the action in hand: "not carried out" there would contradict the list)
+    due = parse_weeks(a["due_week"]).to_numpy() < run_week.to_datetime64()
+    due_now = parse_weeks(a["due_week"]).to_numpy() == run_week.to_datetime64()
     expected = a["expected_benefit"].astype(float).fillna(0.0)
     closed = (a["money_now"] <= 1e-9) & (a["money_then"] > 0)
     a["status"] = np.select(
@@ -225,9 +228,9 @@ def action_outcomes(actions: pd.DataFrame, verdicts: pd.DataFrame, items_now: pd
     # words that agree with the decision list: not carried out is not "did not work"; worked is offered for closing
     a["proposal"] = np.select(
         [still_open & closed, still_open & (a["status"] == "worked"), still_open & (a["status"] == "no effect"),
-         still_open & (a["status"] == "not executed"), still_open & (a["status"] == "too early")],
+         still_open & (a["status"] == "not executed"), still_open & (a["status"] == "too early") & due_now, still_open & (a["status"] == "too early")],
         ["close it: its item has no gap left", "close it: it worked", "bring it back to the meeting: it did not work",
-         "bring it back to the meeting: it was not carried out", "wait: not due yet"], "",
+         "bring it back to the meeting: it was not carried out", "wait: due this week", "wait: not due yet"], "",
     )
     a["money_then"] = a["money_then"].fillna(0.0)
     return a.reindex(columns=OUTCOME_COLUMNS).sort_values(["decided_week", "action_id"]).reset_index(drop=True)

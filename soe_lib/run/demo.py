@@ -56,8 +56,9 @@ def _meeting(week: str, out: Path, top: int) -> list[list[str]]:
     todo = items[items["rank"].notna() & (items["kind"] == "sku-location") & ~items["best_action"].str.startswith("accept")]
     todo = todo[~todo["best_action"].str.startswith("confirm")].head(top)
     for row in todo.itertuples():
+        # due in the meeting's week (the order is placed now): the next meeting judges whether it was done
         calls.append(["actions", "record", "--week", week, "--item", row.item_id, "--owner", "planner " + str(row.location), "--by", DEMO_BY,
-                      "--out", str(out)])
+                      "--due", week, "--out", str(out)])
     return calls
 
 
