@@ -264,7 +264,9 @@ def _action_list(frame) -> str:
 
     words = [item_words(k, s, loc, r) for k, s, loc, r in zip(frame["item_kind"].fillna(""), frame["sku"].fillna(""), frame["location"].fillna(""),
                                                                frame["resource"].fillna(""), strict=True)]
-    shown = frame.assign(item=words, action_type=frame["action_type"].fillna("").str.replace("_", " "))
+    from .core import label
+
+    shown = frame.assign(item=words, action_type=frame["action_type"].map(label))
     cols = ["id", "week", "due_week", "status", "owner", "item", "action_type", "target", "action", "item_id"]
     return headers(shown[cols].rename(columns={"id": "#", "action": "what", "action_type": "lever", "week": "decided_week",
                                                "item_id": "item id"})).to_string(index=False)

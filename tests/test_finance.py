@@ -851,3 +851,20 @@ def test_an_items_gaps_read_as_a_person_says_them(sample_impact):
     texts = " | ".join(sku_location_items(impact, fin.options, facets)["detail"].astype(str))
     assert "1 unit short from" in texts and "1,234 units short from" in texts and "7 units short from" in texts
     assert "1 units short" not in texts
+
+
+def test_each_decision_says_why_it_ranks_there_in_the_scores_parts():
+    from soe_lib.finance.decisions import why_ranked
+
+    run = pd.Timestamp("2026-11-23")
+    items = pd.DataFrame({
+        "week": [run, run + pd.Timedelta(weeks=2), run + pd.Timedelta(weeks=1), run], "money_at_risk": [735.0, 6096.0, 100.0, 50.0],
+        "urgency": [1.0, 0.7225, 0.85, 1.0], "in_hand": [False, False, False, True], "covered_qty": [0.0, 0.0, 9.0, 0.0],
+        "open_action": ["#9 (did not work)", "", "#7 (covers 9 of 110 units)", "#3"],
+    })
+    items["score"] = items["money_at_risk"] * items["urgency"]
+    why = why_ranked(items, run, np.array([True, False, False, False]), "EUR")
+    assert why[0] == "its action #9 did not work: listed first; 735 EUR at risk, starts this week (x1.00): score 735"
+    assert why[1] == "6,096 EUR at risk, starts in 2 weeks (x0.72): score 4,404"
+    assert why[2].endswith("starts in 1 week (x0.85): score 85; open action #7 covers 9 units, ranked on the rest")
+    assert why[3] == "in hand: open action #3 covers it (not ranked)"

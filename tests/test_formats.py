@@ -67,3 +67,29 @@ def test_flags_read_yes_or_no_in_the_app_the_notebooks_and_the_workbook(tmp_path
     assert ">Yes<" in html and ">No<" in html and "True" not in html and "False" not in html
     book = load_workbook(write_workbook(tmp_path / "p.xlsx", {"options": frame}))
     assert [c.value for c in book["options"]["A"]] == ["Feasible", "Yes", "No"]
+
+
+def test_codes_read_as_words_from_one_catalogue_everywhere(tmp_path):
+    """The app, the notebooks and the workbook show the catalogue's words for every code a step writes; prices keep cents."""
+    from openpyxl import load_workbook
+
+    from soe_lib.core.items import ACTION_TYPES, ITEM_PREFIX
+    from soe_lib.core.labels import LABELS, label
+    from soe_lib.finance.decisions import FIRST_MOVE, SOP_KINDS
+    from soe_lib.io.workbook import write_workbook
+
+    codes = {*ACTION_TYPES, *ITEM_PREFIX, *SOP_KINDS, *FIRST_MOVE}
+    assert codes - set(LABELS) == set()  # every code has its words, not a fallback
+    assert all("_" not in label(c) for c in codes) and label("pull_in") == "pull in" and label("sku-location") == "product at location"
+    assert label("some_new_code") == "some new code" and label(None) == ""
+    frame = pd.DataFrame({"kind": ["persistent_bias", "sku-location"], "action": ["pull_in", "build_ahead"], "unit_price": [3.78, 10.0],
+                          "rank": [1.0, 2.0], "detail": ["pull_in stays as typed", ""]})
+    shown = formatted(frame)
+    assert shown["kind"].tolist() == ["plan biased for weeks", "product at location"] and shown["action"].tolist() == ["pull in", "build ahead"]
+    assert shown["unit_price"].tolist() == ["3.78", "10.00"] and shown["rank"].tolist() == ["1", "2"]
+    assert shown["detail"].tolist() == ["pull_in stays as typed", ""]  # free text is never rewritten
+    html = styled(frame).to_html()
+    assert "plan biased for weeks" in html and "persistent_bias" not in html and "3.78" in html
+    sheet = load_workbook(write_workbook(tmp_path / "p.xlsx", {"decisions": frame}))["decisions"]
+    assert [c.value for c in sheet["A"]][1:] == ["plan biased for weeks", "product at location"]
+    assert sheet["C2"].value == 3.78 and sheet["C2"].number_format == "#,##0.00" and sheet["D2"].number_format == "#,##0"

@@ -7,6 +7,7 @@ from .excel import FORMULA_STARTS, text_cells_as_text
 from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, formatted, header, headers, styled
 from .items import ACTION_TYPES, eased, item_id, item_words, worse
 from .kernel import Policy, Spread, backorder_shares, flows, money, position, spread_of, value
+from .labels import label, labelled
 from .matrix import WEEK_NS, RowsOnDemand, column_at, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import OUTPUTS, check_table, outputs_markdown
 from .params import (
@@ -58,6 +59,8 @@ __all__ = [
     "InParts",
     "item_id",
     "item_words",
+    "label",
+    "labelled",
     "joined_per_group",
     "keys_in",
     "LazyTables",

@@ -6,13 +6,16 @@ A column's **kind** follows from its name (the output contract's names are regul
 |---|---|---|---|
 | ``week`` | datetimes, ``week``, ``*_week`` | ``2026-W48`` | text |
 | ``pct`` | wape, accuracy, bias, fill rates, ``*_share``, ``*_pct``, utilization, weights | ``33.5%`` | ``0.0%`` |
+| ``price`` | ``unit_price``, ``unit_cost``, ``*_per_unit``, ``price`` | ``3.78`` | ``#,##0.00`` |
 | ``money`` | revenue, margin, cost, benefit, money, value, price, amount, gap, estimate, shortfall | ``12,345`` | ``#,##0`` |
 | ``qty`` | ``*_qty``, ``qty``, units, on hand, safety stock, items, counts | ``1,234`` (``1,234.5`` when not whole) | ``#,##0`` / ``#,##0.0`` |
 | ``hours`` | ``*_hours`` | ``1,234.5`` | ``#,##0.0`` |
 | ``number`` | any other number | ``1,234.56`` | ``#,##0.00`` |
 
-Money is in the currency of ``products.unit_price`` (the data has one currency). Headers are made
-human from the names (``money_at_risk`` -> "Money at risk", ``sku`` -> "SKU").
+Money is in the currency of ``products.unit_price`` (the data has one currency; the ``currency``
+parameter names it). Headers are made human from the names (``money_at_risk`` -> "Money at risk",
+``sku`` -> "SKU"); code columns (kind, action, track...) are shown in the words of the label catalogue
+(:mod:`soe_lib.core.labels`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,16 @@ import re
 import numpy as np
 import pandas as pd
 
+from .labels import labelled
 from .weeks import week_labels
 
 __all__ = ["EXCEL_FORMATS", "PY_FORMATS", "column_kind", "format_value", "formatted", "header", "headers", "styled"]
 
 PCT = re.compile(r"(^|[_ ])(wape|accuracy|bias|fill_rate|fill rate|share|pct|utilization|w_stat|rate)($|[_ ])")
 MONEY = re.compile(r"(^|[_ ])(revenue|margin|cost|benefit|money|value|price|amount|gap|estimate|shortfall|demand_vs_plan|plan_value_vs_financial_plan)($|[_ ])")
-QTY = re.compile(r"(_qty$|^qty$|^on_hand$|^safety_stock$|^items$|^actions$|^worked$|^series$|^lines$|^late_lines$|^gaps$|^rows$|^weeks$|^weeks_short$|units)")
-EXCEL_FORMATS = {"pct": "0.0%", "money": "#,##0", "qty": "#,##0", "qty1": "#,##0.0", "hours": "#,##0.0", "number": "#,##0.00"}
+PRICE = re.compile(r"(^unit_price$|^unit_cost$|_per_unit$|^price$|_price$)")
+QTY = re.compile(r"(_qty$|^qty$|^rank$|^on_hand$|^safety_stock$|^items$|^actions$|^worked$|^series$|^lines$|^late_lines$|^gaps$|^rows$|^weeks$|^weeks_short$|units)")
+EXCEL_FORMATS = {"pct": "0.0%", "price": "#,##0.00", "money": "#,##0", "qty": "#,##0", "qty1": "#,##0.0", "hours": "#,##0.0", "number": "#,##0.00"}
 HEADERS = {
     "sku": "SKU", "qty": "Units", "w_stat": "Statistical weight", "wape": "WAPE", "mase": "MASE", "fva": "FVA", "eta_week": "ETA week",
     "item_id": "Item", "gap_id": "Gap", "kind": "Kind", "rank": "#", "abc_class": "ABC", "pct": "%", "ts": "TS",
@@ -49,6 +54,8 @@ def column_kind(name: str, values: pd.Series | None = None) -> str:
         return "qty"  # whole numbers (ranks, counts, ids) are never shown with decimals
     if PCT.search(n):
         return "pct"
+    if PRICE.search(n):
+        return "price"  # a unit price of 3.78 is not 4
     if MONEY.search(n):
         return "money"
     return "number"
@@ -59,7 +66,7 @@ def _qty_kind(values: pd.Series) -> str:
     return "qty" if len(v) == 0 or np.allclose(v, np.round(v)) else "qty1"
 
 
-PY_FORMATS = {"pct": "{:.1%}", "money": "{:,.0f}", "qty": "{:,.0f}", "qty1": "{:,.1f}", "hours": "{:,.1f}", "number": "{:,.2f}"}
+PY_FORMATS = {"pct": "{:.1%}", "price": "{:,.2f}", "money": "{:,.0f}", "qty": "{:,.0f}", "qty1": "{:,.1f}", "hours": "{:,.1f}", "number": "{:,.2f}"}
 
 
 def format_value(value, kind: str) -> str:
@@ -87,7 +94,8 @@ def _kinds(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def formatted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as display text in its kind's format (for HTML tables and the app)."""
+    """Every column as display text in its kind's format (for HTML tables and the app); codes in words."""
+    frame = labelled(frame)
     out = pd.DataFrame(index=frame.index)
     for col, kind in _kinds(frame).items():
         values = frame[col]
@@ -120,7 +128,7 @@ def headers(frame: pd.DataFrame) -> pd.DataFrame:
 def styled(frame: pd.DataFrame, rows: int | None = 200):
     """A pandas Styler for notebooks: formats per column kind, ISO weeks, human headers, no index.
     Long tables show their first ``rows`` rows (the caption says how many there are)."""
-    shown = frame.head(rows) if rows is not None else frame
+    shown = labelled(frame.head(rows) if rows is not None else frame)
     default_index = isinstance(shown.index, pd.RangeIndex) and shown.index.name is None
     shown = shown if default_index else shown.reset_index()
     kinds = _kinds(shown)

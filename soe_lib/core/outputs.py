@@ -400,6 +400,8 @@ _TABLES = (
         _n("action_net_benefit", "the plan's net benefit for it"),
         _t("open_action", "the open action on it (#id), and '(worse since)', '(did not work)' or '(covers N of M units)' when it is on the list"),
         _t("detail", "the item's facets in words"),
+        _t("why", "why it ranks where it does, in the score's parts: did its action not work (listed first), money, when it starts "
+               "(urgency), the part open actions cover; in hand; or the S&OP track"),
     )),
     OutputTable("decision_list_beyond_budget", "finance", "items beyond the alert budget, summarised by track and kind", ("track", "kind"), (
         _t("track", "execution (the weekly meeting) or sop (for the monthly S&OP)"),

@@ -32,7 +32,7 @@ from ..core.outputs import OUTPUTS
 from ..core.text import joined_per_group
 from ..core.weeks import week_labels, weeks_between
 
-__all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "sop_items"]
+__all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "sop_items", "why_ranked"]
 
 FIRST_MOVE = {
     "capacity": "overtime, or move production to another week or resource",
@@ -164,7 +164,7 @@ def storage_items(storage: pd.DataFrame, overflow_cost_per_unit: float) -> pd.Da
 
 
 def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp,
-              forward_weeks: int = FINDING_WEEKS) -> pd.DataFrame:
+              forward_weeks: int = FINDING_WEEKS, currency: str = "") -> pd.DataFrame:
     """Persistent bias and drifting plans: for next month's S&OP, valued at abs(bias) x plan ahead x margin."""
     sop = demand_exceptions[demand_exceptions["kind"].isin(SOP_KINDS)].reset_index(drop=True)
     near = projection[projection["week"] < run_week + pd.Timedelta(weeks=forward_weeks)]
@@ -175,6 +175,8 @@ def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin:
         "item_id": item_id("sop", sop["kind"], sop["sku"], sop["location"]), "track": "sop", "kind": sop["kind"], "sku": sop["sku"],
         "location": sop["location"], "resource": "", "week": pd.to_datetime(sop["week"]), "severity": sop["severity"], "money_at_risk": money,
         "shortage_qty": 0.0, "cause": sop["direction"].fillna(""), "best_action": sop["kind"].map(FIRST_MOVE), "detail": sop["detail"].fillna(""),
+        "why": "for the monthly S&OP (not ranked with this week's execution): " + _money(money, currency)
+               + f" of plan error over the next {forward_weeks} weeks",
     })
 
 
@@ -206,10 +208,37 @@ def _in_hand(items: pd.DataFrame, open_actions: pd.DataFrame, cover: float) -> t
     return (found.notna().to_numpy() & ~grew & ~failed & ~partial), pd.Series(label, index=items.index), failed, np.where(partial, np.minimum(covered, now), 0.0)
 
 
+def _when(weeks: np.ndarray) -> np.ndarray:
+    """Weeks until an item starts in words: "starts this week", "starts in 1 week", "starts in 3 weeks"."""
+    n = np.maximum(weeks, 0).astype(int)
+    return np.where(n == 0, "starts this week", np.where(n == 1, "starts in 1 week", "starts in " + n.astype(str) + " weeks"))
+
+
+def _money(values: pd.Series | np.ndarray, currency: str) -> np.ndarray:
+    return pd.Series(np.asarray(values, dtype=float)).map("{:,.0f}".format).to_numpy() + (" " + currency if currency else "")
+
+
+def why_ranked(items: pd.DataFrame, run_week: pd.Timestamp, failed: np.ndarray, currency: str = "") -> np.ndarray:
+    """Why each execution item ranks where it does, in the score's parts in the order the list sorts by:
+    an earlier action that did not work (listed first), then ``score = money at risk x urgency`` with the money, the
+    weeks until it starts and the urgency weight; the units open actions cover when they cover it in part; in hand."""
+    weeks = weeks_between(pd.to_datetime(items["week"]), run_week).to_numpy()
+    score = (_money(items["money_at_risk"], currency) + " at risk, " + _when(weeks) + " (x" + items["urgency"].map("{:.2f}".format).to_numpy()
+             + "): score " + items["score"].map("{:,.0f}".format).to_numpy())
+    action = items["open_action"].fillna("").str.split(" ").str[0].to_numpy()
+    covered = items["covered_qty"].astype(float).to_numpy()
+    score = np.where(covered > 0, score + "; open action " + action + " covers " + pd.Series(covered).map("{:,.0f}".format).to_numpy()
+                     + " units, ranked on the rest", score)
+    return np.select([items["in_hand"].astype(bool).to_numpy(), failed],
+                     ["in hand: open action " + action + " covers it (not ranked)", "its action " + action + " did not work: listed first; " + score],
+                     score)
+
+
 def decision_items(
     impact: pd.DataFrame, options: pd.DataFrame, capacity: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, storage: pd.DataFrame,
     demand_exceptions: pd.DataFrame, projection: pd.DataFrame, run_week: pd.Timestamp, urgency_decay: float = 0.85,
     overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = FINDING_WEEKS, in_hand_cover: float = 0.8,
+    currency: str = "",
 ) -> pd.DataFrame:
     """Every execution item of the week, scored (see module doc), best first; in-hand ones flagged. An
     item its open actions cover only in part stays on the list with the part they leave: its money and
@@ -236,6 +265,7 @@ def decision_items(
     items["shortage_qty"] = short - covered
     items["score"] = items["money_at_risk"] * items["urgency"]
     items["_first"] = failed  # an action that did not work brings its item back to the top of the list
+    items["why"] = why_ranked(items, run_week, failed, currency)
     items = items.sort_values(["_first", "score", "money_at_risk"], ascending=False, kind="stable")
     return items.reindex(columns=[*COLUMNS, "item_money", "size"]).reset_index(drop=True)
 

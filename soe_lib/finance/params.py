@@ -14,6 +14,7 @@ class FinanceParams(MoneyParams):
     """Financial impact and the decision list (notebooks/04_financial_impact.ipynb), after the money policy it shares with
     the loop and the app (:class:`~soe_lib.core.params.MoneyParams`). Formulas: docs/financial-impact.md."""
 
+    currency: str = param("USD", "Currency of the data's prices and costs, shown with every money figure (app, notebooks, workbook, minutes).")
     alert_budget: int = param(25, "Items on the meeting's decision list; the rest is summarised below it.", min=1, max=10_000)
     urgency_decay: float = param(0.85, "Urgency of an item starting n weeks from now: urgency_decay ** n.", min=0, max=1)
     excess_weeks: float = param(12.0, "Stock beyond this many weeks of demand is excess (valued at cost).", min=0, max=520)

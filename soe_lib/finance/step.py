@@ -144,10 +144,10 @@ def assess_parts(data: Dataset, upstream: dict[str, pd.DataFrame], p: FinancePar
     pve = plan_vs_estimate_of(pd.concat([x.estimate for x in parts], ignore_index=True), data.financial_plan)
     items = decision_items(
         impact, options, t["capacity_load"], t["inbound_delays"], data.products, t["storage_load"], t["demand_exceptions"], projection,
-        data.week, p.urgency_decay, p.overflow_cost_per_unit, open_actions, in_hand_cover=p.in_hand_cover,
+        data.week, p.urgency_decay, p.overflow_cost_per_unit, open_actions, in_hand_cover=p.in_hand_cover, currency=p.currency,
     )
     margin = data.products.set_index("sku")["unit_price"] - data.products.set_index("sku")["unit_cost"]
-    sop = sop_items(t["demand_exceptions"], projection, margin, data.week)
+    sop = sop_items(t["demand_exceptions"], projection, margin, data.week, currency=p.currency)
     decisions, beyond = cap_to_budget(items, sop, p.alert_budget)
     feedback = sop_feedback(data.week_label, t["forecast_accuracy_by_family"], t["inbound_delays_by_supplier"], t["capacity_load"], pve, sop)
     excess = largest_excess(pd.concat([x.excess for x in parts], ignore_index=True))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..core.excel import FORMULA_STARTS
 from ..core.formats import EXCEL_FORMATS, column_kind, header
+from ..core.labels import labelled
 from ..core.weeks import week_labels
 
 __all__ = ["write_workbook"]
@@ -59,7 +60,7 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
         formats = {kind: xw.book.add_format({"num_format": f}) for kind, f in EXCEL_FORMATS.items()}
         formats |= {"header": xw.book.add_format({"bold": True}), "quoted": xw.book.add_format({"quote_prefix": True})}
         for name, frame in sheets.items():
-            out = frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")]).copy()
+            out = labelled(frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")])).copy()  # codes in words
             kinds = _kinds(out)
             for col, kind in zip(out.columns, kinds, strict=True):
                 if pd.api.types.is_datetime64_any_dtype(out[col]):
