@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shut down the kernel of a page closed or never connected after this idle time (default 60)")
     p.add_argument("--max-sessions", type=_sessions, default=20, metavar="N",
                    help="pages served at once (each has its own kernel, ~320 MB); one more is asked to wait (default 20)")
+    p.add_argument("--pdf", nargs="?", const="latest", default=None, metavar="WEEK",
+                   help="instead of serving: print the meeting (first screen and decision list) of WEEK (default: the latest) to a PDF")
+    p.add_argument("--to", type=Path, default=None, metavar="FILE", help="with --pdf: where to write it (default: outputs/WEEK/meeting-WEEK.pdf)")
 
     p = sub.add_parser("lab", help="open JupyterLab on the weekly notebooks (127.0.0.1)")
     p.add_argument("--port", type=_port, default=8888)
@@ -345,9 +348,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve_review(a: argparse.Namespace) -> int:
+    if a.pdf:
+        return _meeting_pdf(a)
     from .app.serve import serve_review
 
     return serve_review(a.out, a.port, a.ip, a.token, a.allowed_host, a.cull_after, a.max_sessions)
+
+
+def _meeting_pdf(a: argparse.Namespace) -> int:
+    """``soe review --pdf [WEEK]``: the meeting as one PDF; exit 2 with the reason when it cannot be made."""
+    from .app.export import ExportError, meeting_pdf
+    from .app.review_data import available_weeks
+    from .core.paths import outputs_dir
+
+    out = a.out or outputs_dir()
+    weeks = available_weeks(out)
+    week = (weeks[0] if weeks else "") if a.pdf == "latest" else a.pdf
+    try:
+        path = meeting_pdf(out, week, a.to)
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"meeting of {week} printed to {path}")
+    return 0
 
 
 def lab_notebooks() -> Path:

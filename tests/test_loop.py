@@ -3,6 +3,7 @@ decisions from the command line, and the multi-week sample company that executes
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -315,7 +316,8 @@ def test_the_app_shows_since_last_week_and_did_it_work(two_weeks):
     app = ReviewApp(out)
     assert app.selector.value == "2026-W49"
     text = _html(app.loop)
-    assert "soe-bridge" in text and "last week" in text and "this week" in text and "items since last week" in text
+    assert "soe-bridge" in text and "last week" in text and "this week" in text and "Since the last meeting: " in text
+    assert re.search(r"closed items; margin at risk [+-][\d,]+ USD</summary>", text)  # the folded section's one line says the change
     outcomes = read_table(out / "2026-W49" / "tables", "action_outcomes")
     assert all(status in text for status in outcomes["status"].unique()) and "Did it work?" in text
     # each action with its SKU and location (the decision log's, as the week's item comparison has them)
@@ -324,7 +326,7 @@ def test_the_app_shows_since_last_week_and_did_it_work(two_weeks):
     assert ">SKU<" in done and ">Location<" in done
     assert all(f">{log.loc[i, 'sku']}<" in done and f">{log.loc[i, 'location']}<" in done for i in outcomes["action_id"] if log.loc[i, "sku"])
     app.selector.value = "2026-W48"  # the first week has no history: it says so
-    assert "No earlier week in the archive" in _html(app.loop)
+    assert "no earlier week in the archive" in _html(app.loop)
 
 
 @pytest.mark.browser
@@ -334,7 +336,11 @@ def test_since_last_week_in_chromium(two_weeks):
     out, _ = two_weeks
     with review_server(out) as url, browser_page() as page:
         page.goto(url, timeout=90_000)
-        page.locator(".soe-bridge").first.wait_for(timeout=90_000)
+        page.locator(".soe-since summary").first.wait_for(timeout=90_000)
+        assert not page.locator(".soe-bridge").first.is_visible()  # the history opens on demand
+        page.locator(".soe-since summary").click()
+        page.locator(".soe-outcomes summary").click()
+        page.locator(".soe-bridge").first.wait_for(timeout=10_000)
         rows = page.locator(".soe-bridge tr").all_inner_texts()
         assert rows[1].startswith("last week") and rows[-1].startswith("this week") and len(rows) >= 4
         assert "worked" in page.locator(".soe-loop-outcomes").inner_text() or "not executed" in page.locator(".soe-loop-outcomes").inner_text()

@@ -18,6 +18,7 @@ from soe_lib.app.panels import tile_html
 from soe_lib.app.review import EMPTY_MESSAGE
 from soe_lib.app.review_data import ReviewWeek, available_weeks, filter_items, kpi_tiles, what_if
 from soe_lib.core.kernel import Policy
+from soe_lib.core.labels import LABELS
 from soe_lib.core.weeks import parse_week, parse_weeks
 from soe_lib.io import latest_week
 
@@ -58,9 +59,11 @@ def test_kpi_tiles_and_their_change():
     t = tiles.set_index("kpi")
     assert t.loc["margin at risk", "change"] == 20.0 and t.loc["open actions", "value"] == 3
     assert np.isnan(t.loc["overdue actions", "change"])
-    text = tile_html(tiles)
-    assert "+20 vs last week" in text and "soe-bad" in text  # more margin at risk is bad news
-    assert "80.0%" in text and "+5.0 pts vs last week" in text  # a share's change in points, not percent
+    text = tile_html(tiles, currency="EUR", horizon=13)
+    assert "+20 since last meeting" in text and "soe-bad" in text  # more margin at risk is bad news
+    assert "80.0%" in text and "+5.0 pts since last meeting" in text  # a share's change in points, not percent
+    assert "120 EUR" in text and "EUR · next 13 weeks" in text and "past weeks of actuals" in text  # currency and the weeks it covers
+    assert "title='Margin (price - cost) of the units at risk" in text  # the definition as the tooltip
     # a bias is worse the further from zero, either way: +3.7 % -> +3.8 % is bad news, -3.8 % -> -3.7 % good
     from soe_lib.app.panels import tile_change
 
@@ -221,10 +224,29 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         assert revenue in page.locator("[data-kpi='revenue at risk']").inner_text()
         assert accuracy in page.locator("[data-kpi='plan accuracy']").inner_text()
 
-        # the overview is there on the first render, without a click: tiles with trends, charts, the table
+        # the first screen, as a director opens it at 1280x720: one sentence, the tiles, at least five decisions, no scrolling
         DOCS_IMAGES.mkdir(exist_ok=True)  # the screenshots docs/review-app.md shows, taken by this test from the real page
+        page.set_viewport_size({"width": 1280, "height": 720})
         page.evaluate("window.scrollTo(0, 0)")
+        top = page.locator(".soe-top .soe-top-row")
         page.screenshot(path=str(DOCS_IMAGES / "review-overview.png"))
+        boxes = [top.nth(i).bounding_box() for i in range(top.count())]
+        assert len([b for b in boxes if b and b["y"] >= 0 and b["y"] + b["height"] <= 720]) >= 5, boxes
+        headline = page.locator(".soe-headline").inner_text()
+        assert f"{margin} USD margin at risk over the next 13 weeks" in headline and "decisions to take" in headline
+        assert "USD · next 13 weeks" in page.locator("[data-kpi='margin at risk']").inner_text()
+        assert page.locator("[data-kpi='margin at risk']").get_attribute("title").startswith("Margin (price - cost)")
+        assert {"Item", "What to do", "Why it ranks here", "Money at risk (USD)", "Owner"} <= set(page.locator(".soe-top th").all_inner_texts())
+        assert "score" in top.first.inner_text()  # why it ranks there, in the score's parts
+        page.set_viewport_size({"width": 1280, "height": 900})
+        # people read words: none of the catalogue's codes anywhere on the page (nor True/False)
+        text = page.inner_text("body")
+        codes = [c for c in LABELS if re.search(r"[_\-\d]", c) and LABELS[c] != c]
+        assert [c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)] == [] and not re.search(r"\b(True|False)\b", text)
+        # where the money is: every week from the first gap's to the last on the axis (none skipped)
+        labels = re.findall(r"20\d\d-W\d\d", page.locator(".soe-by-week").inner_text())
+        weeks = list(dict.fromkeys(labels))
+        assert len(weeks) >= 2 and all((parse_week(b) - parse_week(a)).days == 7 for a, b in zip(weeks, weeks[1:], strict=False)), weeks
         assert page.locator(".soe-overview .soe-by-cause svg").count() == 1 and page.locator(".soe-overview .soe-by-week svg").count() == 1
         assert "W4" in page.locator(".soe-by-week").inner_text() or "W5" in page.locator(".soe-by-week").inner_text()  # ISO weeks on the axis
         grid = page.locator(".soe-grid table.dataTable").first
@@ -249,7 +271,7 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
 
         # selecting a row opens its drill-down, with both charts
         page.locator(".soe-detail").get_by_text("Select an item").wait_for(timeout=30_000)
-        page.locator(".soe-grid tbody tr", has_text="sku-location").first.click()
+        page.locator(".soe-grid tbody tr", has_text="product at location").first.click()
         page.locator(".soe-detail .soe-chart svg").nth(1).wait_for(timeout=30_000)
         page.locator(".soe-grid").screenshot(path=str(DOCS_IMAGES / "review-decision-list.png"))
         page.locator(".soe-detail .soe-chart").first.scroll_into_view_if_needed()
@@ -264,7 +286,7 @@ def test_review_page_in_chromium(weekly_run, tmp_path):
         # a what-if changes the shortage shown
         page.locator(".soe-filter-cause select").select_option(label="all")
         page.wait_for_function(f"document.querySelectorAll('.soe-grid tbody tr').length == {before}", timeout=30_000)
-        page.locator(".soe-grid tbody tr", has_text="sku-location").first.click()
+        page.locator(".soe-grid tbody tr", has_text="product at location").first.click()
         shortage = page.locator(".soe-whatif-shortage")
         shortage.wait_for(timeout=30_000)
         page.wait_for_timeout(500)
@@ -497,3 +519,31 @@ def test_the_pages_template_is_voilas_lab_template_less_what_it_loads_from_the_i
     assert len(links) == 2 and not any("<link" in line and "https://" in line for line in ours)
     assert [line for line in theirs if line not in links] == ours  # the rest as shipped (a comment's URL included)
     assert json.loads((made / "conf.json").read_text()) == {"base_template": "lab"}
+
+
+@pytest.mark.browser
+def test_the_meeting_prints_to_one_pdf_a_director_forwards(weekly_run, tmp_path, capsys):
+    """``soe review --pdf WEEK``: the first screen and the decision list, printed by the tests' Chromium."""
+    from pypdf import PdfReader
+
+    from soe_lib.app.review_data import item_names, top_decisions
+    from soe_lib.cli import main as soe
+
+    _, src = weekly_run
+    out = tmp_path / "outputs"
+    shutil.copytree(src / "2026-W48", out / "2026-W48")
+    week = ReviewWeek(out / "2026-W48")
+    assert soe(["review", "--pdf", "2026-W48", "--out", str(out)]) == 0
+    pdf = out / "2026-W48" / "meeting-2026-W48.pdf"
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
+    margin = f"{week.table('financial_impact')['margin_at_risk'].sum():,.0f}"
+    assert f"{margin} USD margin at risk over the next 13 weeks" in text and "Top decisions of the week" in text
+    top = top_decisions(week.items(), week.inputs("products"))
+    assert len(top) >= 5 and all(name in text for name in top["item"])  # items named as people name them
+    ranked = week.items()[week.items()["rank"].notna()]
+    assert all(" ".join(w.split()) in text for w in ranked["why"].head(3)) and "The decision list" in text
+    assert not [c for c in LABELS if "_" in c and c in text]  # words, not codes
+    assert all(name in text for name in item_names(ranked, week.inputs("products")))  # the whole list, not only the top
+    # a week that has no run: exit 2 and the reason, no file
+    assert soe(["review", "--pdf", "2030-W01", "--out", str(out)]) == 2
+    assert "no successful run of 2030-W01" in capsys.readouterr().err and not (out / "2030-W01").exists()

@@ -316,9 +316,15 @@ def money_by_cause_chart(impact: pd.DataFrame) -> alt.Chart:
 
 
 def money_by_week_chart(impact: pd.DataFrame) -> alt.Chart:
-    """Margin at risk by the ISO week its gap starts: when the money is at stake."""
-    by = impact.groupby("first_week", as_index=False)["margin_at_risk"].sum() if len(impact) else pd.DataFrame({"first_week": [], "margin_at_risk": []})
-    by["week"] = week_labels(parse_weeks(by["first_week"])).astype(str) if len(by) else pd.Series(dtype=str)
+    """Margin at risk by the ISO week its gap starts: when the money is at stake. Every week from the first to the last
+    is on the axis (a week without a gap at 0): an axis of only the weeks with gaps jumped from W49 to W53."""
+    if len(impact):
+        money = impact.assign(week=parse_weeks(impact["first_week"])).groupby("week")["margin_at_risk"].sum()
+        every = pd.date_range(money.index.min(), money.index.max(), freq="7D")
+        by = money.reindex(every, fill_value=0.0).rename_axis("week").reset_index()
+        by["week"] = week_labels(by["week"]).astype(str)
+    else:
+        by = pd.DataFrame({"week": pd.Series(dtype=str), "margin_at_risk": pd.Series(dtype=float)})
     return (
         alt.Chart(by)
         .mark_bar(color="#1f77b4")

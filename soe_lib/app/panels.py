@@ -18,10 +18,23 @@ import numpy as np
 import pandas as pd
 
 from ..core.formats import PY_FORMATS, column_kind, formatted, headers
+from ..core.labels import label
 from ..core.weeks import parse_week, week_label
 from ..io.decision_store import STATUSES, ActionLog, StaleUpdate
 from .decisions import action_text, item_base_state, option_state
-from .review_data import ITEM_COLUMNS, ReviewWeek, filter_items, item_table, kpi_tiles, what_if
+from .review_data import (
+    HISTORY_KPIS,
+    ITEM_COLUMNS,
+    KPI_DEFINITIONS,
+    MONEY_KPIS,
+    ReviewWeek,
+    filter_items,
+    headline_text,
+    item_table,
+    kpi_tiles,
+    top_decisions,
+    what_if,
+)
 
 __all__ = [
     "ActionsPanel",
@@ -38,6 +51,7 @@ __all__ = [
     "message",
     "sparkline_svg",
     "tile_html",
+    "top_html",
 ]
 
 FORMATS = {
@@ -88,20 +102,46 @@ def sparkline_svg(values: list[float], width: int = 110, height: int = 26) -> st
             f"<circle cx='{x[ok][-1]:.1f}' cy='{y[ok][-1]:.1f}' r='2.2' fill='#1f77b4'/></svg>")
 
 
-def tile_html(tiles: pd.DataFrame, history: dict[str, list[float]] | None = None) -> str:
-    """KPI tiles as HTML: value, its trend over the archived weeks, and the change since last week."""
+def _covers(kpi: str, currency: str, horizon: int) -> str:
+    """What a tile's number covers: its currency and weeks (the horizon ahead, or the weeks of actuals behind)."""
+    if kpi in HISTORY_KPIS:
+        return "past weeks of actuals"
+    if kpi in ("open actions", "overdue actions"):
+        return "decision log, now"
+    return f"{currency} · next {horizon} weeks" if kpi in MONEY_KPIS else f"next {horizon} weeks"
+
+
+def tile_html(tiles: pd.DataFrame, history: dict[str, list[float]] | None = None, currency: str = "USD", horizon: int = 13) -> str:
+    """KPI tiles as HTML: name, what it covers (currency, weeks), value, its trend over the archived weeks, the change
+    since the last meeting; its definition as the tooltip."""
     parts = []
     history = history or {}
     for r in tiles.itertuples():
         delta = ""
         if not np.isnan(r.change):
             text, worse = tile_change(r.kpi, r.value, r.change)
-            delta = f"<div class='soe-delta {'soe-bad' if worse else 'soe-good'}'>{html.escape(text)} vs last week</div>"
+            delta = f"<div class='soe-delta {'soe-bad' if worse else 'soe-good'}'>{html.escape(text)} since last meeting</div>"
+        value = _fmt(r.kpi, r.value) + (f" {currency}" if r.kpi in MONEY_KPIS and not np.isnan(r.value) else "")
         parts.append(
-            f"<div class='soe-tile' data-kpi='{html.escape(r.kpi)}'><div class='soe-tile-label'>{html.escape(r.kpi)}</div>"
-            f"<div class='soe-tile-value'>{html.escape(_fmt(r.kpi, r.value))}</div>{sparkline_svg(history.get(r.kpi, []))}{delta}</div>"
+            f"<div class='soe-tile' data-kpi='{html.escape(r.kpi)}' title='{html.escape(KPI_DEFINITIONS.get(r.kpi, ''))}'>"
+            f"<div class='soe-tile-label'>{html.escape(r.kpi)}</div><div class='soe-tile-covers'>{html.escape(_covers(r.kpi, currency, horizon))}</div>"
+            f"<div class='soe-tile-value'>{html.escape(value)}</div>{sparkline_svg(history.get(r.kpi, []))}{delta}</div>"
         )
     return "".join(parts)
+
+
+def top_html(top: pd.DataFrame, currency: str) -> str:
+    """The first screen's decisions as a compact table: long texts cut to one line, whole in the cell's tooltip."""
+    if top.empty:
+        return "<p class='soe-message'>No decision to take this week: nothing on the list.</p>"
+    head = ("<tr><th>#</th><th>Item</th><th>What to do</th><th>Why it ranks here</th>"
+            f"<th class='soe-num'>Money at risk ({html.escape(currency)})</th><th>Owner</th></tr>")
+    body = []
+    for r in top.itertuples():
+        cells = [f"<td>{r.place}</td>"] + [f"<td class='soe-cut' title='{html.escape(v)}'>{html.escape(v)}</td>" for v in (r.item, r.what, r.why)]
+        cells += [f"<td class='soe-num'>{r.money_at_risk:,.0f}</td>", f"<td>{html.escape(r.owner) or '<i>none yet</i>'}</td>"]
+        body.append("<tr class='soe-top-row'>" + "".join(cells) + "</tr>")
+    return f"<table class='soe-table soe-top-table'><caption>Top decisions of the week</caption>{head}{''.join(body)}</table>"
 
 
 def _table(frame: pd.DataFrame, cls: str = "") -> widgets.HTML:
@@ -119,14 +159,22 @@ def _hooked(widget: widgets.Widget, cls: str) -> widgets.Widget:
 
 
 class KpiPanel(widgets.VBox):
-    """The KPI tiles of the selected week, each with its change since the previous week."""
+    """The first screen: one headline sentence, the KPI tiles (each with its change since the last meeting) and the
+    top decisions of the week."""
 
     def __init__(self) -> None:
+        self.headline = _hooked(widgets.HTML(), "soe-headline")
         self.tiles = _hooked(widgets.HTML(), "soe-tiles")
-        super().__init__([self.tiles])
+        self.top = _hooked(widgets.HTML(), "soe-top")
+        super().__init__([self.headline, self.tiles, self.top])
 
-    def show(self, current: dict[str, float], previous: dict[str, float] | None, actions: dict[str, int], history: dict[str, list[float]] | None = None) -> None:
-        self.tiles.value = tile_html(kpi_tiles(current, previous, actions), history)
+    def show(self, week: ReviewWeek, previous: dict[str, float] | None, actions: dict[str, int], history: dict[str, list[float]] | None = None,
+             decisions: pd.DataFrame | None = None) -> None:
+        current, cur = week.headline(), week.currency
+        items = week.items()
+        self.headline.value = f"<p class='soe-headline-text'>{html.escape(headline_text(current, previous, items, actions, cur, week.horizon_weeks))}</p>"
+        self.tiles.value = tile_html(kpi_tiles(current, previous, actions), history, cur, week.horizon_weeks)
+        self.top.value = top_html(top_decisions(items, week.inputs("products"), decisions), cur)
 
 
 class OverviewPanel(widgets.VBox):
@@ -155,14 +203,19 @@ class ActionsPanel(widgets.VBox):
         self.week = ""
         self.open_box = _hooked(widgets.VBox(), "soe-open-actions")
         self.week_box = _hooked(widgets.VBox(), "soe-week-actions")
-        super().__init__([widgets.HTML("<h3>Open actions from earlier weeks</h3>"), self.open_box])
+        self.fold = _hooked(widgets.Accordion(children=[self.open_box], selected_index=None), "soe-open-fold")  # opens on demand
+        self.fold.set_title(0, "Open actions from earlier weeks")
+        super().__init__([self.fold])
 
     def show(self, week: str) -> None:
         self.week = week
         if self.action_log is None:  # the decision log cannot be opened: the page says why, above
             self.open_box.children = self.week_box.children = [widgets.HTML("<p class='soe-message'>The decision log is not available.</p>")]
             return
-        self.open_box.children = self._rows(self.action_log.open_actions(week), "No open actions from earlier weeks.")
+        open_ = self.action_log.open_actions(week)
+        overdue = int(open_["overdue"].sum()) if len(open_) else 0
+        self.fold.set_title(0, f"Open actions from earlier weeks: {len(open_)}, {overdue} overdue (click to update their status)")
+        self.open_box.children = self._rows(open_, "No open actions from earlier weeks.")
         self.week_box.children = self._rows(self.action_log.decided_in(week).assign(overdue=False), "Nothing decided in this week's meeting yet.")
 
     def _rows(self, frame: pd.DataFrame, empty: str) -> list[widgets.Widget]:
@@ -328,7 +381,7 @@ class DrilldownPanel(widgets.VBox):
 
         parts: list[widgets.Widget] = [
             widgets.HTML(
-                f"<p><b>{html.escape(str(item['kind']))}</b> {html.escape(str(item['sku']))} @ {html.escape(str(item['location']))}"
+                f"<p><b>{html.escape(label(item['kind']))}</b> {html.escape(str(item['sku']))} @ {html.escape(str(item['location']))}"
                 f"{html.escape(str(item['resource']))} from {html.escape(str(item['week']))}: {html.escape(str(item['detail']))}</p>"
             )
         ]
@@ -397,37 +450,43 @@ def bridge_html(bridge: pd.DataFrame, measure: str = "margin at risk") -> str:
         bar = (f"<div style='position:relative;height:.9em;width:18em;background:#f4f5f7'><div style='position:absolute;left:{max(lo, 0) / scale * 100:.1f}%;"
                f"width:{max((hi - max(lo, 0)) / scale * 100, 0.5):.1f}%;height:100%;background:{colour}'></div></div>")
         amount = f"{r.amount:,.0f}" if total else f"{r.amount:+,.0f}"
-        body.append(f"<tr title='{html.escape(str(r.detail))}'><td>{html.escape(str(r.component))}</td><td style='text-align:right'>{amount}</td><td>{bar}</td></tr>")
+        body.append(f"<tr title='{html.escape(str(r.detail))}'><td>{html.escape(label(r.component))}</td><td style='text-align:right'>{amount}</td><td>{bar}</td></tr>")
     return f"<table class='soe-table soe-bridge' data-measure='{html.escape(measure)}'><tr><th>{html.escape(measure)}</th><th></th><th></th></tr>{''.join(body)}</table>"
 
 
+def _section(title: str, body: str, cls: str) -> str:
+    """A part of the history that opens on demand: its one-line summary always shown, the rest folded."""
+    return f"<details class='soe-section {cls}'><summary>{html.escape(title)}</summary>{body}</details>"
+
+
 class LoopPanel(widgets.VBox):
-    """Since last week (the bridge; new, worse and closed items) and did it work (last weeks' actions)."""
+    """The history, folded under one-line summaries: since the last meeting (the bridge; new, worse and closed items)
+    and did it work (earlier actions, in the loop's words)."""
 
     def __init__(self) -> None:
-        self.summary = _hooked(widgets.HTML(), "soe-loop-summary")
-        self.bridge = _hooked(widgets.HTML(), "soe-loop-bridge")
-        self.items = _hooked(widgets.HTML(), "soe-loop-items")
+        self.since = _hooked(widgets.HTML(), "soe-loop-since")
         self.outcomes = _hooked(widgets.HTML(), "soe-loop-outcomes")
-        super().__init__([widgets.HTML("<h3>Since last week</h3>"), self.summary, self.bridge, self.items,
-                          widgets.HTML("<h3>Did it work?</h3>"), self.outcomes])
+        super().__init__([self.since, self.outcomes])
 
     def show(self, week: ReviewWeek) -> None:
         bridge, changes, outcomes = week.table("risk_bridge"), week.table("item_changes"), week.table("action_outcomes")
         if bridge.empty:
-            self.summary.value = "<p class='soe-message'>No earlier week in the archive to compare with.</p>"
-            self.bridge.value = self.items.value = ""
+            self.since.value = _section("Since the last meeting: no earlier week in the archive to compare with.", "", "soe-since")
         else:
             counts = changes["status"].value_counts() if len(changes) else pd.Series(dtype=int)
-            self.summary.value = "<p class='soe-message'>" + html.escape(", ".join(f"{counts.get(s, 0)} {s}" for s in ("new", "worse", "eased", "closed"))) + " items since last week.</p>"
-            self.bridge.value = bridge_html(bridge)
             moved = changes[changes["status"].isin(["new", "worse", "closed"])].head(12)
-            self.items.value = _table(moved[["status", "kind", "sku", "location", "resource", "money_then", "money_now", "reason"]]).value if len(moved) else ""
+            items = _table(moved[["status", "kind", "sku", "location", "resource", "money_then", "money_now", "reason"]]).value if len(moved) else ""
+            total = bridge[bridge["measure"] == "margin at risk"].sort_values("step")["amount"]
+            change = f"; margin at risk {total.iloc[-1] - total.iloc[0]:+,.0f} {week.currency}" if len(total) > 1 else ""
+            title = "Since the last meeting: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("new", "worse", "eased", "closed")) + " items" + change
+            self.since.value = _section(title, bridge_html(bridge) + items, "soe-since")
         if outcomes.empty:
-            self.outcomes.value = "<p class='soe-message'>No action recorded in an earlier week yet.</p>"
+            self.outcomes.value = _section("Did it work? No action recorded in an earlier week yet.", "", "soe-outcomes")
         else:
             shown = outcomes[["action_id", "decided_week", "sku", "location", "action", "owner", "executed", "money_then", "money_now", "status", "proposal"]]
-            self.outcomes.value = _table(shown).value
+            status = outcomes["status"].value_counts()
+            title = f"Did it work? {len(outcomes)} earlier actions: " + ", ".join(f"{n} {s}" for s, n in status.items())
+            self.outcomes.value = _section(title, _table(shown).value, "soe-outcomes")
 
 
 class WhatIfPanel(widgets.VBox):

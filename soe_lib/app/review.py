@@ -1,11 +1,14 @@
 """The weekly review meeting app (served by Voila from ``notebooks/06_weekly_review.ipynb``).
 
-Layout, top to bottom, all on the first render: week selector; KPI tiles with their trend over the
-archived weeks and the change since the previous week; where the money is (margin at risk by cause
-and by week); since last week and did it work (the closed loop); open actions from earlier weeks
-(status can be updated); the decision list as a sortable table with filters; then, for the selected
-row, its drill-down, what-if scenarios, and the form to record a decision; the minutes export; what
-was decided this week. Each part is a panel of :mod:`.panels`; this class only wires them.
+Layout, top to bottom, all on the first render. **The first screen** (1280x720, no scrolling): the
+meeting week; one headline sentence (margin at risk over the horizon and its change, decisions to take
+and what the top ones are worth, overdue actions); KPI tiles (currency, the weeks they cover, the
+definition as tooltip, trend, change since the last meeting); the top decisions (item, what to do, why
+it ranks here, money, owner). Below: the decision list as a sortable table with filters; for the
+selected row its drill-down, what-if scenarios and the form to record a decision; the minutes export;
+what was decided this week; where the money is (by cause and by week); and the history in sections
+that open on demand (since the last meeting, did it work, open actions from earlier weeks). Each part
+is a panel of :mod:`.panels`; this class only wires them.
 
 **Fast and fresh.** Building the page (reading the week's tables, drawing the charts) is done by
 ``ReviewApp(..., defer=True)`` before anyone asks: Voila runs it in a preheated kernel. What can
@@ -40,8 +43,19 @@ EMPTY_MESSAGE = (
     "then reload this page."
 )
 STYLE = """<style>
-.soe-tile{display:inline-block;min-width:10em;margin:0 .7em .7em 0;padding:.55em .9em;border:1px solid #d8dde3;border-radius:6px;background:#fafbfc}
-.soe-tile-label{font-size:.8em;color:#555}.soe-tile-value{font-size:1.45em;font-weight:600}
+.soe-tiles .widget-html-content{display:flex;flex-wrap:wrap;gap:.45em;margin:.1em 0 .4em 0}
+.soe-headline .widget-html-content,.soe-tiles .widget-html-content,.soe-top .widget-html-content{line-height:1.3}
+.soe-tile div{line-height:1.25}.soe-top-table td,.soe-top-table th{padding:.25em .5em;line-height:1.3}
+.soe-tile{flex:1 1 8.5em;max-width:12em;padding:.3em .6em;border:1px solid #d8dde3;border-radius:6px;background:#fafbfc}
+.soe-tile-label{font-size:.8em;color:#333;font-weight:600}.soe-tile-covers{font-size:.7em;color:#666}.soe-tile-value{font-size:1.25em;font-weight:600}
+.soe-spark{display:block}.soe-headline-text{font-size:1.05em;margin:.2em 0 .3em 0;line-height:1.35}
+.soe-top-table{width:100%;table-layout:fixed}.soe-top-table caption{text-align:left;font-weight:600;font-size:1.05em;padding:.2em 0}
+.soe-top-table td.soe-cut{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.soe-num{text-align:right !important}
+.soe-top-table th:nth-child(1){width:2em}.soe-top-table th:nth-child(2){width:24%}.soe-top-table th:nth-child(3){width:25%}
+.soe-top-table th:nth-child(4){width:30%}.soe-top-table th:nth-child(5){width:10em}
+.soe-bar{display:flex;align-items:center;gap:1.2em}.soe-bar h2{margin:0;font-size:1.3em}
+.jp-RenderedMarkdown h1{font-size:1.3em;margin:.1em 0}
+details.soe-section>summary{font-weight:600;cursor:pointer;padding:.3em 0}
 .soe-delta{font-size:.8em;color:#555}.soe-bad{color:#b30000}.soe-good{color:#1a7f37}
 .soe-table{border-collapse:collapse;font-size:.88em}.soe-table td,.soe-table th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}
 .soe-message{font-size:.9em;color:#444}.soe-error{color:#b30000}
@@ -94,7 +108,8 @@ class ReviewApp:
         self.problems = _Problems()
         self.actions: ActionLog | None = None
         self.confirmed: tuple[str, str] | None = None  # (item, choice) whose negative net benefit was shown once
-        self.selector = widgets.Dropdown(options=self.weeks, value=week if week in self.weeks else self.weeks[0], description="Week")
+        self.selector = widgets.Dropdown(options=self.weeks, value=week if week in self.weeks else self.weeks[0], description="Meeting week")
+        self.selector.style.description_width = "initial"
         self.selector.add_class("soe-week")
         self.kpis = KpiPanel()
         self.overview = OverviewPanel()
@@ -112,10 +127,13 @@ class ReviewApp:
         self.whatif.observe_controls(self._on_whatif)
         self.record.record_button.on_click(self._on_record)
         self.record.minutes_button.on_click(self._on_minutes)
+        # the first screen (1280x720): the week, one sentence, the tiles, the top decisions; then the list to work
+        # through with its drill-down, where the money is, and the history in sections that open on demand
         self.widget = widgets.VBox(
             [
-                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.overview, self.status, self.loop, self.open_actions,
+                widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status,
                 self.decisions, self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
+                widgets.HTML("<h3>Where the money is</h3>"), self.overview, self.loop, self.open_actions,
             ]
         )
         self._load_week()  # the tables and charts: the part a preheated kernel does before anyone asks
@@ -198,7 +216,7 @@ class ReviewApp:
         week = self.selector.value
         prev = self.previous_week(week)
         previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)} if prev else None
-        self.kpis.show(self.current.headline(), previous, self.action_counts(week), self.history)
+        self.kpis.show(self.current, previous, self.action_counts(week), self.history, self.actions.frame() if self.actions is not None else None)
         self.open_actions.show(week)
         self.problems.show(self.current)
 
@@ -206,7 +224,7 @@ class ReviewApp:
         """The selected week's tables, charts and closed loop (nothing from the decision log)."""
         self.current = ReviewWeek(self.out / self.selector.value)
         self.history = kpi_history(self.out, self.weeks, self.selector.value)
-        self.kpis.show(self.current.headline(), None, {}, self.history)
+        self.kpis.show(self.current, None, {}, self.history)
         self.overview.show(self.current)
         self.loop.show(self.current)
 

@@ -20,12 +20,29 @@ from ..core.weeks import parse_weeks
 from ..io.archive import list_runs
 from ..io.results import table_path
 
-__all__ = ["ITEM_COLUMNS", "KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "kpi_history", "kpi_tiles", "item_table", "what_if"]
+__all__ = [
+    "ITEM_COLUMNS", "KPI_DEFINITIONS", "KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "headline_text", "item_names", "kpi_history",
+    "kpi_tiles", "item_table", "top_decisions", "what_if",
+]
 
 KPI_NAMES = (
     "plan accuracy", "plan bias", "projected fill rate", "revenue at risk", "margin at risk",
     "gap to financial plan", "open actions", "overdue actions",
 )
+
+# what each tile measures (the tile's tooltip): the formula in words, and what it covers
+KPI_DEFINITIONS = {
+    "plan accuracy": "1 - WAPE of the demand plan against actual demand over the last weeks of actuals (all SKU-locations together).",
+    "plan bias": "(plan - actual) / actual over the same weeks: above zero the plan was too high, below too low; worse further from zero.",
+    "projected fill rate": "Share of the horizon's demand the projected stock and supply can serve, after capacity limits.",
+    "revenue at risk": "Revenue of the units the projection cannot deliver within the horizon (lost sales and late deliveries).",
+    "margin at risk": "Margin (price - cost) of the units at risk, plus the cost of the customers who wait: the projection kernel's money.",
+    "gap to financial plan": "Latest revenue estimate (sensed demand the supply can serve) minus the financial plan, over the horizon.",
+    "open actions": "Actions recorded in earlier meetings and not yet done or cancelled.",
+    "overdue actions": "Open actions past their due week.",
+}
+MONEY_KPIS = ("revenue at risk", "margin at risk", "gap to financial plan")
+HISTORY_KPIS = ("plan accuracy", "plan bias")  # these look back at actuals; the others cover the horizon ahead
 
 
 def _read(path: Path, damaged: dict[str, str]) -> pd.DataFrame:
@@ -90,6 +107,15 @@ class ReviewWeek:
         except (OSError, ValueError):
             self.damaged["parameters"] = "unreadable"
             return {}
+
+    @property
+    def currency(self) -> str:
+        """The currency of the run's money (its ``currency`` parameter)."""
+        return str(self.parameters().get("currency") or "USD")
+
+    @property
+    def horizon_weeks(self) -> int:
+        return int(self.parameters().get("horizon_weeks") or 13)
 
     def policy_of(self, sku: str, location: str) -> Policy:
         """The run's policy for one SKU-location: its backorder share (product, location, parameter) and the delay cost share."""
@@ -234,6 +260,48 @@ def item_table(items: pd.DataFrame, products: pd.DataFrame, actions: pd.DataFram
         status = items["item_id"].map(last["status"]).fillna("")
     out["owner"], out["status"] = owner.astype(str), status.astype(str)
     return out
+
+
+def item_names(items: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
+    """Each item as people name it: ``SKU - description @ location``, ``resource LINE-1``, ``storage at DC-2``."""
+    desc = products.set_index("sku")["description"] if len(products) and "description" in products else pd.Series(dtype=str)
+    sku = items["sku"].fillna("").astype(str)
+    described = sku + (" - " + sku.map(desc).fillna("").astype(str)).where(sku.map(desc).fillna("").astype(str) != "", "")
+    location = items["location"].fillna("").astype(str)
+    return pd.Series(np.select([items["kind"] == "capacity", items["kind"] == "storage"],
+                               ["resource " + items["resource"].fillna("").astype(str), "storage at " + location],
+                               described + " @ " + location), index=items.index)
+
+
+def top_decisions(items: pd.DataFrame, products: pd.DataFrame, actions: pd.DataFrame | None = None, n: int = 6) -> pd.DataFrame:
+    """The first screen's decisions: the top ``n`` ranked items (place, the item named, what to do, why it ranks
+    there, money at risk, owner), in the decision list's order."""
+    ranked = items[items["rank"].notna()].sort_values("rank").head(n) if len(items) else items
+    if ranked.empty:
+        return pd.DataFrame(columns=["place", "item", "what", "why", "money_at_risk", "owner"])
+    owners = item_table(ranked, products, actions)["owner"]
+    return pd.DataFrame({"place": ranked["rank"].astype(int).to_numpy(), "item": item_names(ranked, products).to_numpy(),
+                         "what": ranked["best_action"].fillna("").astype(str).to_numpy(), "why": ranked.get("why", pd.Series("", index=ranked.index)).fillna("").astype(str).to_numpy(),
+                         "money_at_risk": ranked["money_at_risk"].astype(float).to_numpy(), "owner": owners.to_numpy()})
+
+
+def headline_text(current: dict[str, float], previous: dict[str, float] | None, items: pd.DataFrame, counts: dict[str, int], currency: str,
+                  horizon: int, top: int = 3) -> str:
+    """The page's one sentence: margin at risk over the horizon and its change, the decisions to take and what the top ones
+    are worth, overdue actions."""
+    margin = current.get("margin at risk", np.nan)
+    text = f"{margin:,.0f} {currency} margin at risk over the next {horizon} weeks"
+    if previous and not np.isnan(previous.get("margin at risk", np.nan)):
+        text += f" ({margin - previous['margin at risk']:+,.0f} {currency} since the last meeting)"
+    ranked = items[items["rank"].notna()] if len(items) and "rank" in items else items.iloc[:0] if len(items) else items
+    if len(ranked):
+        worth = ranked.sort_values("rank")["money_at_risk"].head(top).sum()
+        text += f". {len(ranked)} decisions to take; the top {min(top, len(ranked))} are worth {worth:,.0f} {currency}"
+    else:
+        text += ". No decision to take this week"
+    overdue = counts.get("overdue actions", 0)
+    text += f". {overdue} overdue action{'s' if overdue != 1 else ''}." if "overdue actions" in counts else "."
+    return text
 
 
 def kpi_tiles(current: dict[str, float], previous: dict[str, float] | None, actions: dict[str, int]) -> pd.DataFrame:

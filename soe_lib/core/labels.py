@@ -71,13 +71,14 @@ def label(code: object) -> str:
 
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the values of its code columns (:data:`CODE_COLUMNS`) in words; other columns as they are."""
+    """``frame`` with the values of its code columns (:data:`CODE_COLUMNS`) in words; other columns as they are. A value
+    the catalogue does not know stays as it is (an action column also holds what people typed)."""
     cols = [c for c in frame.columns if c in CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[c])]
     if not cols:
         return frame
     out = frame.copy()
     for c in cols:
         values = out[c]
-        words = {v: label(v) for v in values.dropna().unique()}  # map the distinct codes once, not every row
+        words = {v: LABELS.get(str(v), v) for v in values.dropna().unique()}  # map the distinct codes once, not every row
         out[c] = values.astype(object).map(words).where(values.notna(), values)
     return out
