@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = review.run(sizes)
         (args.out / f"review-{stamp}.json").write_text(json.dumps(rows, indent=2))
         print(f"saved {args.out / f'review-{stamp}.json'}")
-    if args.only in (None, "sessions"):
+    if args.only in (None, "review", "sessions"):  # the review benchmark includes its memory per session
         print("== review server: simultaneous sessions (memory per session; kernels left after the pages close) ==", flush=True)
         result = review.run_sessions(4 if args.quick else 20)
         (args.out / f"sessions-{stamp}.json").write_text(json.dumps(result, indent=2))

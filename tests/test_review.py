@@ -547,3 +547,40 @@ def test_the_meeting_prints_to_one_pdf_a_director_forwards(weekly_run, tmp_path,
     # a week that has no run: exit 2 and the reason, no file
     assert soe(["review", "--pdf", "2030-W01", "--out", str(out)]) == 2
     assert "no successful run of 2030-W01" in capsys.readouterr().err and not (out / "2030-W01").exists()
+
+
+def test_the_servers_one_renderer_draws_every_kernels_charts_over_a_socket(weekly_run, tmp_path, monkeypatch):
+    """A page's kernel sends its charts' tables to the review server's renderer (a Unix socket) and never loads
+    Altair or the chart engine itself; without the renderer, or with a wrong key, it draws its charts itself."""
+    import subprocess
+    import sys
+
+    from soe_lib.app import render
+
+    _, src = weekly_run
+    for name in (render.SOCKET_ENV, render.KEY_ENV):
+        monkeypatch.delenv(name, raising=False)
+    kernel = ("import sys; from soe_lib.app import ReviewApp\n"
+              f"app = ReviewApp({str(src)!r})\n"
+              "app.select_item(int(app.decisions.shown.index[app.decisions.shown['kind'] == 'sku-location'][0]))\n"
+              "html = app.overview.charts.value + ''.join(c.value for c in app.drilldown.detail.children if hasattr(c, 'value'))\n"
+              "print(html.count('<svg') >= 4 and 'soe-by-week' in html, 'altair' in sys.modules, 'vl_convert' in sys.modules)")
+
+    def page(env=None) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", kernel], capture_output=True, text=True, timeout=300, env=env)
+        return done.stdout.split() or [done.stderr[-2000:]]
+
+    proc = render.start_renderer(tmp_path)
+    try:
+        assert (tmp_path / "charts.sock").exists() and oct((tmp_path / "charts.sock").stat().st_mode & 0o777) == "0o700"
+        assert page() == ["True", "False", "False"]  # charts drawn, and neither library in the page's kernel
+        assert page({**os.environ, render.KEY_ENV: "00" * 16}) == ["True", "True", "True"]  # a wrong key: refused, drawn here
+        with pytest.raises(ValueError):  # a spec the engine refuses is said, the renderer goes on
+            render.svg({"mark": "no-such-mark"})
+        with pytest.raises(ValueError, match="no chart 'os.system'"):  # only the review's charts, by name: nothing else is run
+            render._ask({"chart": "os.system", "tables": []})
+        assert render.svg({"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}).startswith("<svg")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert page({k: v for k, v in os.environ.items() if k not in (render.SOCKET_ENV, render.KEY_ENV)})[0] == "True"  # no renderer: drawn here

@@ -22,6 +22,7 @@ from ..core.labels import label
 from ..core.weeks import parse_week, week_label
 from ..io.decision_store import STATUSES, ActionLog, StaleUpdate
 from .decisions import action_text, item_base_state, option_state
+from .render import draw
 from .review_data import (
     HISTORY_KPIS,
     ITEM_COLUMNS,
@@ -185,14 +186,13 @@ class OverviewPanel(widgets.VBox):
         super().__init__([self.charts])
 
     def show(self, week: ReviewWeek) -> None:
-        from . import charts
-
         impact = week.table("financial_impact")
         if impact.empty:
             self.charts.value = "<p class='soe-message'>No shortage gap this week: no money at risk.</p>"
             return
-        self.charts.value = ("<div style='display:flex;flex-wrap:wrap;gap:1.5em'>" + charts.svg_html(charts.money_by_cause_chart(impact), "soe-chart soe-by-cause")
-                             + charts.svg_html(charts.money_by_week_chart(impact), "soe-chart soe-by-week") + "</div>")
+        impact = impact[["cause", "first_week", "margin_at_risk"]]  # what the two charts draw (sent to the renderer)
+        self.charts.value = ("<div style='display:flex;flex-wrap:wrap;gap:1.5em'>" + draw("money_by_cause", {"impact": impact}, "soe-chart soe-by-cause")
+                             + draw("money_by_week", {"impact": impact}, "soe-chart soe-by-week") + "</div>")
 
 
 class ActionsPanel(widgets.VBox):
@@ -377,8 +377,6 @@ class DrilldownPanel(widgets.VBox):
         if item is None:
             self.detail.children = [widgets.HTML("<p class='soe-message'>Select an item of the decision list to see its drill-down.</p>")]
             return
-        from . import charts
-
         parts: list[widgets.Widget] = [
             widgets.HTML(
                 f"<p><b>{html.escape(label(item['kind']))}</b> {html.escape(str(item['sku']))} @ {html.escape(str(item['location']))}"
@@ -386,7 +384,7 @@ class DrilldownPanel(widgets.VBox):
             )
         ]
         if rows is not None:
-            parts += [widgets.HTML(charts.svg_html(charts.drilldown_demand_chart(rows))), widgets.HTML(charts.svg_html(charts.drilldown_projection_chart(rows)))]
+            parts += [widgets.HTML(draw("demand", rows)), widgets.HTML(draw("projection", rows))]
             parts += self._tables(rows)
         elif item["resource"] and week is not None and len(cap := week.table("capacity_load")):
             parts.append(_table(cap[cap["resource"] == item["resource"]]))
@@ -607,9 +605,8 @@ class WhatIfPanel(widgets.VBox):
                          f"(now {d_base.shortage_qty:,.0f}), margin at risk {d_new.margin_at_risk:,.0f} (now {d_base.margin_at_risk:,.0f}).</span>")
         self.result.value = f"<p class='soe-message'>{text}</p>"
         if self.changes():  # the chart with the what-if line only once something changed: until then it is the one above
-            from . import charts
-
-            self.chart.value = charts.svg_html(charts.drilldown_projection_chart(self.rows, result))
+            line = pd.DataFrame({"week": result.weeks, "projected": result.projected})
+            self.chart.value = draw("projection", {**self.rows, "whatif": line})
 
     # --- scenarios ----------------------------------------------------------------------------------------
     def _show_pending(self, note: str) -> None:

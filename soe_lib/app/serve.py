@@ -124,6 +124,14 @@ def serve_review(
     # where Voila finds the page's template "soe" (nothing on the page loads from the internet); removed when serving ends
     templates = offline_template(Path(tempfile.mkdtemp(prefix="soe-review-")))
     atexit.register(shutil.rmtree, templates, ignore_errors=True)
+    # one chart renderer for all pages (a kernel that loads the chart engine itself is ~130 MB larger); its socket
+    # sits in the same private folder, and the kernels find it through the environment they inherit
+    from .render import start_renderer
+
+    renderer = start_renderer(templates)
+    atexit.register(renderer.terminate)
+    # the page kernels read small tables: Arrow's default pool (mimalloc) kept ~35 MB per kernel after reading them
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(templates), *([os.environ["JUPYTER_PATH"]] if os.environ.get("JUPYTER_PATH") else [])])
     from voila.app import Voila
 
