@@ -652,6 +652,10 @@ def test_meeting_pack_holds_the_same_numbers(sample_impact):
     assert about.loc["gaps", "Rows"] == about.loc["gaps", "Of"] == len(gaps)
     pve = pd.read_parquet(run.tables_dir / "plan_vs_estimate.parquet")
     assert sheet["plan_vs_estimate"]["Gap"].sum() == pytest.approx(pve["gap"].sum())
+    assert all(len(frame) for frame in sheet.values())  # no sheet of a header over nothing: the about sheet says what is empty
+    assert all(about.loc[name, "Note"] == "nothing this week (no sheet)" for name in about.index if about.loc[name, "Rows"] == 0)
+    assert sheet["decision_list"]["Why"].tolist() == parquet["why"].tolist()  # why it ranks there, as the app says it
+    assert "sku-location" not in set(sheet["decision_list"]["Kind"]) and "product at location" in set(sheet["decision_list"]["Kind"])
 
 
 def test_meeting_pack_is_formatted_for_people(sample_impact):

@@ -52,7 +52,7 @@ STYLE = """<style>
 .soe-top-table{width:100%;table-layout:fixed}.soe-top-table caption{text-align:left;font-weight:600;font-size:1.05em;padding:.2em 0}
 .soe-top-table td.soe-cut{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.soe-num{text-align:right !important}
 .soe-top-table th:nth-child(1){width:2em}.soe-top-table th:nth-child(2){width:24%}.soe-top-table th:nth-child(3){width:25%}
-.soe-top-table th:nth-child(4){width:30%}.soe-top-table th:nth-child(5){width:10em}
+.soe-top-table th:nth-child(4){width:30%}.soe-top-table th:nth-child(5){width:9em}.soe-top-table td:last-child{white-space:nowrap}
 .soe-bar{display:flex;align-items:center;gap:1.2em}.soe-bar h2{margin:0;font-size:1.3em}
 .jp-RenderedMarkdown h1{font-size:1.3em;margin:.1em 0}
 details.soe-section>summary{font-weight:600;cursor:pointer;padding:.3em 0}

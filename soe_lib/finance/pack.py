@@ -38,7 +38,10 @@ def meeting_pack(week: Any, max_rows: int = MEETING_PACK_ROWS) -> dict[str, pd.D
             ],
         }
     )
-    return {
-        "about": about, "decision_list": week.decisions, "actions": actions, "beyond_budget": week.beyond_budget, "joint_plan": plan, "gaps": gaps,
+    sheets = {
+        "decision_list": week.decisions, "actions": actions, "beyond_budget": week.beyond_budget, "joint_plan": plan, "gaps": gaps,
         "countermeasures": options, "plan_vs_estimate": week.plan_vs_estimate,
     }
+    # an empty sheet is left out (the about sheet says so) rather than shown as a header over nothing
+    about.loc[about["rows"] == 0, "note"] = "nothing this week (no sheet)"
+    return {"about": about, **{name: frame for name, frame in sheets.items() if len(frame)}}
