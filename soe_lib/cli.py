@@ -357,19 +357,15 @@ def _serve_review(a: argparse.Namespace) -> int:
 
 def _meeting_pdf(a: argparse.Namespace) -> int:
     """``soe review --pdf [WEEK]``: the meeting as one PDF; exit 2 with the reason when it cannot be made."""
-    from .app.export import ExportError, meeting_pdf
-    from .app.review_data import available_weeks
+    from .app import meeting_pdf
     from .core.paths import outputs_dir
 
-    out = a.out or outputs_dir()
-    weeks = available_weeks(out)
-    week = (weeks[0] if weeks else "") if a.pdf == "latest" else a.pdf
     try:
-        path = meeting_pdf(out, week, a.to)
-    except ExportError as exc:
+        path = meeting_pdf(a.out or outputs_dir(), None if a.pdf == "latest" else a.pdf, a.to)
+    except ValueError as exc:  # every refusal of meeting_pdf (no such week, no Chromium, it failed) says why
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"meeting of {week} printed to {path}")
+    print(f"the meeting printed to {path}")
     return 0
 
 

@@ -42,7 +42,7 @@ WHY = {
 }
 ENGINES = ("core", "io", "sample", "health", "sensing", "supply", "finance", "loop")
 STEP_PACKAGES = ("health", "sensing", "supply", "finance", "loop")
-API_BUDGET = 152  # public names of all subpackages together (146 after the cut; +2 for the label catalogue every layer shows words through)
+API_BUDGET = 153  # public names of all subpackages together (146 after the cut; +2 for the label catalogue every layer shows words through, +1 the meeting's PDF)
 NOT_IN_ENGINES = ("papermill", "nbformat", "nbconvert", "nbclient", "voila", "ipywidgets", "altair", "vl_convert", "IPython", "jupyter_client")
 
 

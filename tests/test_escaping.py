@@ -92,7 +92,7 @@ def test_no_typed_or_extracted_text_runs_script_on_any_page_or_html_copy(tmp_pat
         grid = page.locator(".soe-grid tbody").inner_text()
         assert "onerror=alert('owner0')" in grid and "onerror=alert('sku')" in grid  # owner and SKU shown as text
         for k in range(2):  # drill-downs: the item's orders, options, causes, capacity
-            page.locator(".soe-grid tbody tr", has_text="sku-location").nth(k).click()
+            page.locator(".soe-grid tbody tr", has_text="product at location").nth(k).click()
             page.locator(".soe-detail .soe-chart svg").nth(1).wait_for(timeout=30_000)
         page.locator(".soe-scenario-compare").click()
         page.wait_for_timeout(1500)

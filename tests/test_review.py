@@ -574,12 +574,16 @@ def test_the_servers_one_renderer_draws_every_kernels_charts_over_a_socket(weekl
     try:
         assert (tmp_path / "charts.sock").exists() and oct((tmp_path / "charts.sock").stat().st_mode & 0o777) == "0o700"
         assert page() == ["True", "False", "False"]  # charts drawn, and neither library in the page's kernel
+        assert len(list((tmp_path / "charts").glob("*.svg"))) >= 4  # kept for the other pages of the week ...
+        assert page() == ["True", "False", "False"]  # ... which read them
+        shutil.rmtree(tmp_path / "charts")
         assert page({**os.environ, render.KEY_ENV: "00" * 16}) == ["True", "True", "True"]  # a wrong key: refused, drawn here
         with pytest.raises(ValueError):  # a spec the engine refuses is said, the renderer goes on
-            render.svg({"mark": "no-such-mark"})
+            render._ask({"spec": {"mark": "no-such-mark"}})
         with pytest.raises(ValueError, match="no chart 'os.system'"):  # only the review's charts, by name: nothing else is run
             render._ask({"chart": "os.system", "tables": []})
-        assert render.svg({"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}).startswith("<svg")
+        spec = {"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+        assert render._ask({"spec": spec}).startswith("<svg")  # and it still answers
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -8,6 +8,7 @@ from .._lazy import lazy_exports
 _WHERE = {
     "export_minutes": "decisions",
     "item_state": "decisions",
+    "meeting_pdf": "export",
     "ReviewApp": "review",
     "serve_review": "serve",
     "wait_for_page": "review",

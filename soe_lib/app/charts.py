@@ -357,9 +357,9 @@ def plan_vs_estimate_chart(pve: pd.DataFrame) -> alt.Chart:
 
 def svg_html(chart: alt.TopLevelMixin, css_class: str = "soe-chart") -> str:
     """The chart as inline SVG in a div: for HTML widgets (the review app), no CDN, no output capture."""
-    from .render import svg
+    import vl_convert
 
     # the spec is built by our own code: skipping Altair's schema validation halves the time of a chart
-    # (a drill-down draws two per selection), then vl-convert renders it (the review server's one renderer,
-    # else in this process), no browser, no CDN
-    return f"<div class='{css_class}'>{svg(chart.to_dict(validate=False))}</div>"
+    # (a drill-down draws two per selection), then vl-convert renders it in this process, no browser, no CDN
+    # (the review's kernels send their charts to the server's one renderer instead: soe_lib.app.render)
+    return f"<div class='{css_class}'>{vl_convert.vegalite_to_svg(chart.to_dict(validate=False))}</div>"

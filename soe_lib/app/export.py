@@ -41,7 +41,7 @@ tr{page-break-inside:avoid}
 </style>"""
 
 
-class ExportError(RuntimeError):
+class ExportError(ValueError):
     """The meeting could not be exported (no such week, no browser, the browser failed): the message says which."""
 
 
@@ -89,8 +89,14 @@ def meeting_html(out: Path, week: str) -> str:
             + table.to_html(index=False, escape=True, border=0, classes="soe-table soe-list", na_rep="") + "</body></html>")
 
 
-def meeting_pdf(out: Path, week: str, target: Path | None = None, timeout: float = 120.0) -> Path:
-    """Print :func:`meeting_html` to ``target`` (default ``outputs/<week>/meeting-<week>.pdf``) with Chromium."""
+def meeting_pdf(out: Path, week: str | None = None, target: Path | None = None, timeout: float = 120.0) -> Path:
+    """Print :func:`meeting_html` of ``week`` (None: the latest successful one) to ``target`` (default
+    ``outputs/<week>/meeting-<week>.pdf``) with Chromium. Raises :class:`ExportError` (a ValueError) saying why not."""
+    if week is None:
+        weeks = available_weeks(out)
+        if not weeks:
+            raise ExportError(f"no successful weekly run in {out} yet: make one with soe run")
+        week = weeks[0]
     document = meeting_html(out, week)
     target = Path(target) if target else out / week / f"meeting-{week}.pdf"
     browser = chromium()

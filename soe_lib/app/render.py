@@ -25,7 +25,7 @@ from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
-__all__ = ["CHARTS", "SOCKET_ENV", "draw", "start_renderer", "svg"]
+__all__ = ["CHARTS", "SOCKET_ENV", "draw", "start_renderer"]
 
 SOCKET_ENV, KEY_ENV = "SOE_CHART_SOCKET", "SOE_CHART_KEY"
 log = logging.getLogger("soe.review")
@@ -127,12 +127,6 @@ def _keep(target: Path, svg_text: str) -> None:
         partial.replace(target)  # whole or not at all: another kernel never reads half a chart
     except OSError as exc:
         log.warning("chart cache: %s", exc)
-
-
-def svg(spec: dict) -> str:
-    """A Vega-Lite spec as SVG text: by the server's renderer when there is one, else in this process."""
-    found = _ask({"spec": spec})
-    return found if found is not None else _local_svg(spec)
 
 
 def draw(name: str, frames: dict, css_class: str = "soe-chart") -> str:

@@ -214,8 +214,13 @@ def _when(weeks: np.ndarray) -> np.ndarray:
     return np.where(n == 0, "starts this week", np.where(n == 1, "starts in 1 week", "starts in " + n.astype(str) + " weeks"))
 
 
+def _text(values: pd.Series | np.ndarray, fmt: str) -> np.ndarray:
+    """Numbers as text in ``fmt``, an object array (also when there is none: an empty float column is not text)."""
+    return pd.Series(np.asarray(values, dtype=float)).map(fmt.format).astype(object).to_numpy()
+
+
 def _money(values: pd.Series | np.ndarray, currency: str) -> np.ndarray:
-    return pd.Series(np.asarray(values, dtype=float)).map("{:,.0f}".format).to_numpy() + (" " + currency if currency else "")
+    return _text(values, "{:,.0f}") + (" " + currency if currency else "")
 
 
 def why_ranked(items: pd.DataFrame, run_week: pd.Timestamp, failed: np.ndarray, currency: str = "") -> np.ndarray:
@@ -223,12 +228,11 @@ def why_ranked(items: pd.DataFrame, run_week: pd.Timestamp, failed: np.ndarray, 
     an earlier action that did not work (listed first), then ``score = money at risk x urgency`` with the money, the
     weeks until it starts and the urgency weight; the units open actions cover when they cover it in part; in hand."""
     weeks = weeks_between(pd.to_datetime(items["week"]), run_week).to_numpy()
-    score = (_money(items["money_at_risk"], currency) + " at risk, " + _when(weeks) + " (x" + items["urgency"].map("{:.2f}".format).to_numpy()
-             + "): score " + items["score"].map("{:,.0f}".format).to_numpy())
-    action = items["open_action"].fillna("").str.split(" ").str[0].to_numpy()
+    score = (_money(items["money_at_risk"], currency) + " at risk, " + _when(weeks).astype(object) + " (x" + _text(items["urgency"], "{:.2f}")
+             + "): score " + _text(items["score"], "{:,.0f}"))
+    action = items["open_action"].fillna("").astype(str).str.split(" ").str[0].astype(object).to_numpy()
     covered = items["covered_qty"].astype(float).to_numpy()
-    score = np.where(covered > 0, score + "; open action " + action + " covers " + pd.Series(covered).map("{:,.0f}".format).to_numpy()
-                     + " units, ranked on the rest", score)
+    score = np.where(covered > 0, score + "; open action " + action + " covers " + _text(covered, "{:,.0f}") + " units, ranked on the rest", score)
     return np.select([items["in_hand"].astype(bool).to_numpy(), failed],
                      ["in hand: open action " + action + " covers it (not ranked)", "its action " + action + " did not work: listed first; " + score],
                      score)
