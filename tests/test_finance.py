@@ -642,7 +642,7 @@ def test_meeting_pack_holds_the_same_numbers(sample_impact):
     parquet = pd.read_parquet(run.tables_dir / "decision_list.parquet")
     np.testing.assert_allclose(sheet["decision_list"]["Money at risk"], parquet["money_at_risk"])
     assert sheet["decision_list"]["Week"].tolist() == parquet["week"].tolist()  # ISO labels in both
-    assert sheet["decision_list"]["Item"].tolist() == parquet["item_id"].tolist()
+    assert sheet["decision_list"]["Item id"].tolist() == parquet["item_id"].tolist() and sheet["decision_list"].columns[-1] == "Item id"  # ids last
     options = pd.read_parquet(run.tables_dir / "countermeasures.parquet")
     assert sheet["joint_plan"]["Chosen units"].sum() == pytest.approx(options["chosen_qty"].sum())
     gaps = pd.read_parquet(run.tables_dir / "financial_impact.parquet")

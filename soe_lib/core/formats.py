@@ -37,7 +37,7 @@ QTY = re.compile(r"(_qty$|^qty$|^rank$|^on_hand$|^safety_stock$|^items$|^actions
 EXCEL_FORMATS = {"pct": "0.0%", "price": "#,##0.00", "money": "#,##0", "qty": "#,##0", "qty1": "#,##0.0", "hours": "#,##0.0", "number": "#,##0.00"}
 HEADERS = {
     "sku": "SKU", "qty": "Units", "w_stat": "Statistical weight", "wape": "WAPE", "mase": "MASE", "fva": "FVA", "eta_week": "ETA week",
-    "item_id": "Item", "gap_id": "Gap", "kind": "Kind", "rank": "#", "abc_class": "ABC", "pct": "%", "ts": "TS",
+    "item_id": "Item id", "gap_id": "Gap id", "kind": "Kind", "rank": "#", "abc_class": "ABC", "pct": "%", "ts": "TS",
 }
 
 

@@ -60,6 +60,7 @@ LABELS: dict[str, str] = {
 }
 # columns whose values are codes of the catalogue (their words are shown; the tables keep the codes)
 CODE_COLUMNS = frozenset({"kind", "action", "action_type", "item_kind", "track", "component", "forecast", "model", "lever"})
+ID_COLUMNS = ("item_id", "gap_id")  # ids people look up, never read: shown last, as a detail
 
 
 def label(code: object) -> str:
@@ -71,8 +72,12 @@ def label(code: object) -> str:
 
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the values of its code columns (:data:`CODE_COLUMNS`) in words; other columns as they are. A value
-    the catalogue does not know stays as it is (an action column also holds what people typed)."""
+    """``frame`` as people read it: the values of its code columns (:data:`CODE_COLUMNS`) in words, its id columns
+    (:data:`ID_COLUMNS`) last; other columns as they are. A value the catalogue does not know stays as it is (an
+    action column also holds what people typed)."""
+    ids = [c for c in ID_COLUMNS if c in frame.columns]
+    if ids:
+        frame = frame[[c for c in frame.columns if c not in ids] + ids]
     cols = [c for c in frame.columns if c in CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[c])]
     if not cols:
         return frame

@@ -60,7 +60,7 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
         formats = {kind: xw.book.add_format({"num_format": f}) for kind, f in EXCEL_FORMATS.items()}
         formats |= {"header": xw.book.add_format({"bold": True}), "quoted": xw.book.add_format({"quote_prefix": True})}
         for name, frame in sheets.items():
-            out = labelled(frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")])).copy()  # codes in words
+            out = labelled(frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")])).copy()  # codes in words, ids last
             kinds = _kinds(out)
             for col, kind in zip(out.columns, kinds, strict=True):
                 if pd.api.types.is_datetime64_any_dtype(out[col]):
