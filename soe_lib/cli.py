@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cull-after", type=_seconds, default=60, metavar="SECONDS",
                    help="shut down the kernel of a page closed or never connected after this idle time (default 60)")
     p.add_argument("--max-sessions", type=_sessions, default=20, metavar="N",
-                   help="pages served at once (each has its own kernel, ~320 MB); one more is asked to wait (default 20)")
+                   help="pages served at once (each has its own kernel, ~150-230 MB); one more is asked to wait (default 20)")
     p.add_argument("--pdf", nargs="?", const="latest", default=None, metavar="WEEK",
                    help="instead of serving: print the meeting (first screen and decision list) of WEEK (default: the latest) to a PDF")
     p.add_argument("--to", type=Path, default=None, metavar="FILE", help="with --pdf: where to write it (default: outputs/WEEK/meeting-WEEK.pdf)")

@@ -80,7 +80,7 @@ def _loopback(ip: str) -> bool:
 def _cap_sessions(limit: int, cull_after: int, pool: int = 1) -> None:
     """Before Voila starts a page's kernel: when ``limit`` pages have one already (plus the ``pool`` kept
     prepared), answer 503 with a page that says why and what to do, and start nothing. (Each GET of the
-    page starts a ~320 MB kernel: without a cap, ten requests took 3.8 GB.) Voila offers no hook that
+    page starts a kernel (~320 MB before the chart renderer, ~230 MB RSS now): without a cap, ten requests took 3.8 GB.) Voila offers no hook that
     works with its prepared kernels, so its page handler's ``prepare`` is wrapped, in this process only."""
     from voila.handler import VoilaHandler
 
