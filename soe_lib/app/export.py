@@ -17,8 +17,8 @@ from pathlib import Path
 
 from ..core.formats import formatted
 from ..io.decision_store import ActionLog, ActionLogError, default_url
-from .panels import tile_html, top_html
-from .review_data import ITEM_COLUMNS, ReviewWeek, available_weeks, headline_text, item_table, kpi_tiles, top_decisions
+from .panels import first_screen
+from .review_data import ITEM_COLUMNS, ReviewWeek, action_counts, available_weeks, item_table, previous_figures
 
 __all__ = ["ExportError", "chromium", "meeting_html", "meeting_pdf"]
 
@@ -54,13 +54,6 @@ def chromium() -> str:
     raise ExportError("no Chromium to print the PDF with: install Debian's chromium (make browser) or set SOE_CHROMIUM")
 
 
-def _counts(log: ActionLog | None, week: str) -> dict[str, int]:
-    if log is None:
-        return {}
-    open_ = log.open_actions(week)
-    return {"open actions": len(open_), "overdue actions": int(open_["overdue"].sum()) if len(open_) else 0}
-
-
 def meeting_html(out: Path, week: str) -> str:
     """The meeting as one HTML document: the first screen (the week, one sentence, the tiles, the top decisions, as the
     app shows them) and the whole decision list with why each item ranks where it does."""
@@ -68,23 +61,19 @@ def meeting_html(out: Path, week: str) -> str:
     if week not in weeks:
         raise ExportError(f"no successful run of {week} in {out}" + (f" (weeks: {', '.join(weeks[:8])})" if weeks else ""))
     current = ReviewWeek(out / week)
-    older = [w for w in weeks if w < week]
     try:
         log = ActionLog(default_url(out))
     except ActionLogError:
         log = None  # the export still says everything but owners and action counts
-    previous = ({**ReviewWeek(out / older[0]).headline(), **_counts(log, older[0])} if older else None)
-    counts, actions = _counts(log, week), (log.frame() if log is not None else None)
-    items, products, cur = current.items(), current.inputs("products"), current.currency
-    sentence = headline_text(current.headline(), previous, items, counts, cur, current.horizon_weeks)
-    tiles = tile_html(kpi_tiles(current.headline(), previous, counts), None, cur, current.horizon_weeks)
-    top = top_html(top_decisions(items, products, actions, n=10), cur)
-    listed = item_table(items, products, actions)
+    actions = log.frame() if log is not None else None
+    sentence, tiles, top = first_screen(current, previous_figures(out, weeks, week, log), action_counts(log, week), None, actions, top=10)
+    items, cur = current.items(), current.currency
+    listed = item_table(items, current.inputs("products"), actions)
     if len(items) and "why" in items:
         listed = listed.assign(why=items["why"].fillna("").to_numpy())
     table = formatted(listed).rename(columns={**ITEM_COLUMNS, "why": "Why it ranks here"})
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>S&amp;OE meeting {html.escape(week)}</title>{PRINT_STYLE}</head><body>"
-            f"<h1>S&amp;OE weekly meeting, {html.escape(week)}</h1><p class='soe-headline-text'>{html.escape(sentence)}</p>"
+            f"<h1>S&amp;OE weekly meeting, {html.escape(week)}</h1>{sentence}"
             f"<div class='soe-tiles'>{tiles}</div>{top}<h2>The decision list (money in {html.escape(cur)})</h2>"
             + table.to_html(index=False, escape=True, border=0, classes="soe-table soe-list", na_rep="") + "</body></html>")
 

@@ -47,6 +47,7 @@ __all__ = [
     "RecordPanel",
     "WhatIfPanel",
     "bridge_html",
+    "first_screen",
     "decision_grid",
     "grid_payload",
     "message",
@@ -171,11 +172,16 @@ class KpiPanel(widgets.VBox):
 
     def show(self, week: ReviewWeek, previous: dict[str, float] | None, actions: dict[str, int], history: dict[str, list[float]] | None = None,
              decisions: pd.DataFrame | None = None) -> None:
-        current, cur = week.headline(), week.currency
-        items = week.items()
-        self.headline.value = f"<p class='soe-headline-text'>{html.escape(headline_text(current, previous, items, actions, cur, week.horizon_weeks))}</p>"
-        self.tiles.value = tile_html(kpi_tiles(current, previous, actions), history, cur, week.horizon_weeks)
-        self.top.value = top_html(top_decisions(items, week.inputs("products"), decisions), cur)
+        self.headline.value, self.tiles.value, self.top.value = first_screen(week, previous, actions, history, decisions)
+
+
+def first_screen(week: ReviewWeek, previous: dict[str, float] | None, actions: dict[str, int], history: dict[str, list[float]] | None = None,
+                 decisions: pd.DataFrame | None = None, top: int = 6) -> tuple[str, str, str]:
+    """The first screen as HTML (the page's and the PDF's): (the headline sentence, the KPI tiles, the top ``top`` decisions)."""
+    current, cur, items = week.headline(), week.currency, week.items()
+    sentence = headline_text(current, previous, items, actions, cur, week.horizon_weeks)
+    return (f"<p class='soe-headline-text'>{html.escape(sentence)}</p>", tile_html(kpi_tiles(current, previous, actions), history, cur, week.horizon_weeks),
+            top_html(top_decisions(items, week.inputs("products"), decisions, n=top), cur))
 
 
 class OverviewPanel(widgets.VBox):

@@ -34,7 +34,7 @@ from ..core.paths import outputs_dir
 from ..io.decision_store import ActionLog, ActionLogError, default_url, minutes_dir
 from .decisions import export_minutes
 from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, LoopPanel, OverviewPanel, RecordPanel, WhatIfPanel, message
-from .review_data import ReviewWeek, available_weeks, kpi_history
+from .review_data import ReviewWeek, action_counts, available_weeks, kpi_history, previous_figures
 
 __all__ = ["EMPTY_MESSAGE", "ReviewApp", "wait_for_page"]
 
@@ -201,22 +201,12 @@ class ReviewApp:
             except OSError:
                 pass
 
-    def previous_week(self, week: str) -> str | None:
-        older = [w for w in self.weeks if w < week]
-        return older[0] if older else None
-
-    def action_counts(self, week: str) -> dict[str, int]:
-        if self.actions is None:
-            return {}
-        open_ = self.actions.open_actions(week)
-        return {"open actions": len(open_), "overdue actions": int(open_["overdue"].sum()) if len(open_) else 0}
 
     def _refresh(self) -> None:
         """Tiles and action lists of the selected week (the decision log read now)."""
         week = self.selector.value
-        prev = self.previous_week(week)
-        previous = {**ReviewWeek(self.out / prev).headline(), **self.action_counts(prev)} if prev else None
-        self.kpis.show(self.current, previous, self.action_counts(week), self.history, self.actions.frame() if self.actions is not None else None)
+        previous = previous_figures(self.out, self.weeks, week, self.actions)
+        self.kpis.show(self.current, previous, action_counts(self.actions, week), self.history, self.actions.frame() if self.actions is not None else None)
         self.open_actions.show(week)
         self.problems.show(self.current)
 

@@ -16,13 +16,14 @@ import pandas as pd
 from ..core.kernel import Policy, backorder_shares, spread_of
 from ..core.kernel import flows as kernel_flows
 from ..core.kernel import money as kernel_money
+from ..core.params import HORIZON_WEEKS
 from ..core.weeks import parse_weeks
 from ..io.archive import list_runs
 from ..io.results import table_path
 
 __all__ = [
-    "ITEM_COLUMNS", "KPI_DEFINITIONS", "KPI_NAMES", "ReviewWeek", "WhatIf", "available_weeks", "filter_items", "headline_text", "item_names", "kpi_history",
-    "kpi_tiles", "item_table", "top_decisions", "what_if",
+    "ITEM_COLUMNS", "KPI_DEFINITIONS", "KPI_NAMES", "ReviewWeek", "WhatIf", "action_counts", "available_weeks", "filter_items", "headline_text",
+    "item_names", "kpi_history", "kpi_tiles", "item_table", "previous_figures", "top_decisions", "what_if",
 ]
 
 KPI_NAMES = (
@@ -115,7 +116,7 @@ class ReviewWeek:
 
     @property
     def horizon_weeks(self) -> int:
-        return int(self.parameters().get("horizon_weeks") or 13)
+        return int(self.parameters().get("horizon_weeks") or HORIZON_WEEKS)
 
     def policy_of(self, sku: str, location: str) -> Policy:
         """The run's policy for one SKU-location: its backorder share (product, location, parameter) and the delay cost share."""
@@ -262,6 +263,30 @@ def item_table(items: pd.DataFrame, products: pd.DataFrame, actions: pd.DataFram
     return out
 
 
+def action_counts(log, week: str) -> dict[str, int]:
+    """The action tiles' numbers in ``week`` from the decision log ``log`` (an ActionLog; None: no figures)."""
+    if log is None:
+        return {}
+    open_ = log.open_actions(week)
+    return {"open actions": len(open_), "overdue actions": int(open_["overdue"].sum()) if len(open_) else 0}
+
+
+def previous_figures(out: Path, weeks: list[str], week: str, log) -> dict[str, float] | None:
+    """The tiles' figures of the meeting before ``week`` (its headline and action counts); None for the first."""
+    older = [w for w in weeks if w < week]
+    if not older:
+        return None
+    folder = Path(out) / max(older)
+    return {**_headline_of(folder, folder.stat().st_mtime_ns), **action_counts(log, max(older))}
+
+
+@functools.lru_cache(maxsize=16)
+def _headline_of(folder: Path, _published: int) -> dict[str, float]:
+    """A published week's headline, read once per publication (every status change refreshes the tiles; the week
+    before does not change unless it is run again, which gives its folder a new time)."""
+    return ReviewWeek(folder).headline()
+
+
 def item_names(items: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
     """Each item as people name it: ``SKU - description @ location``, ``resource LINE-1``, ``storage at DC-2``."""
     desc = products.set_index("sku")["description"] if len(products) and "description" in products else pd.Series(dtype=str)
@@ -293,7 +318,7 @@ def headline_text(current: dict[str, float], previous: dict[str, float] | None, 
     text = f"{margin:,.0f} {currency} margin at risk over the next {horizon} weeks"
     if previous and not np.isnan(previous.get("margin at risk", np.nan)):
         text += f" ({margin - previous['margin at risk']:+,.0f} {currency} since the last meeting)"
-    ranked = items[items["rank"].notna()] if len(items) and "rank" in items else items.iloc[:0] if len(items) else items
+    ranked = items[items["rank"].notna()] if "rank" in items else items.iloc[:0]
     if len(ranked):
         worth = ranked.sort_values("rank")["money_at_risk"].head(top).sum()
         text += f". {len(ranked)} decisions to take; the top {min(top, len(ranked))} are worth {worth:,.0f} {currency}"
