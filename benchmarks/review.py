@@ -119,12 +119,15 @@ def _everything(server: psutil.Process) -> list[psutil.Process]:
     return [server, *server.children(recursive=True)]
 
 
-def sessions(out: Path, n: int = 20, cull_after: int = 10, stagger: float = 1.5) -> dict[str, float]:
+def sessions(out: Path, n: int = 20, cull_after: int = 60, stagger: float = 1.5) -> dict[str, float]:
     """``n`` meeting pages open at the same time in Chromium, joining ``stagger`` s apart (as people join
     a meeting): all render and respond; memory per session; kernels left after the pages close and
     after the culling delay. (Opened in the same second, 20 tabs of one headless Chromium and 20
     kernels on 2 cores starve the kernels past the widget manager's 4 s wait for the widget states,
-    and some pages stay empty: in a meeting the browsers are on other machines.)"""
+    and some pages stay empty: in a meeting the browsers are on other machines.) The culling delay is the server's
+    default: a page's kernel is idle from the moment its notebook has run, and under this load (20 tabs on the
+    server's 2 cores) a page took up to ~40 s more to load its scripts and connect; with 10 s, 4-8 of 20 pages lost
+    their kernel first, with 30 s 1-2, with 60 s none."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS, review_server

@@ -35,7 +35,12 @@ def _bounded(name: str, low: int, high: int):
     return parse
 
 
-_port, _seconds, _sessions = _bounded("a port", 1, 65535), _bounded("seconds", 1, 86_400), _bounded("sessions", 1, 1000)
+# A page's kernel counts as idle from the moment its notebook has run, while the browser still loads the page's
+# scripts and connects; with 20 pages joining 1.5 s apart on 2 cores that took 10-15 s, and with a 10 s delay the
+# culler shut down 4-8 of 20 kernels before their pages connected (the pages stayed without widgets; with 60 s none).
+MIN_CULL_SECONDS = 30
+
+_port, _sessions = _bounded("a port", 1, 65535), _bounded("sessions", 1, 1000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=os.environ.get("SOE_REVIEW_TOKEN"), help="access token (default: $SOE_REVIEW_TOKEN)")
     p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                    help="a host name the page may be reached as (e.g. behind a reverse proxy); repeatable")
-    p.add_argument("--cull-after", type=_seconds, default=60, metavar="SECONDS",
-                   help="shut down the kernel of a page closed or never connected after this idle time (default 60)")
+    p.add_argument("--cull-after", type=_bounded("seconds", MIN_CULL_SECONDS, 86_400), default=60, metavar="SECONDS",
+                   help=f"shut down the kernel of a page closed or never connected after this idle time (default 60, at least "
+                        f"{MIN_CULL_SECONDS}: a page on a busy server may take that long to connect)")
     p.add_argument("--max-sessions", type=_sessions, default=20, metavar="N",
                    help="pages served at once (each has its own kernel, ~150-230 MB); one more is asked to wait (default 20)")
     p.add_argument("--pdf", nargs="?", const="latest", default=None, metavar="WEEK",

@@ -193,12 +193,16 @@ def test_a_huge_value_is_cut_in_messages_and_the_log(small_sample, tmp_path, cap
     assert "(1,000,002 characters)" in text and len(text) < 2_000 and len(log) < 2_000  # the repr: the value and its quotes
 
 
-def test_review_refuses_a_port_out_of_range():
+def test_review_refuses_a_port_out_of_range_and_a_culling_delay_pages_cannot_connect_in(capsys):
     from soe_lib.cli import main
 
     with pytest.raises(SystemExit) as usage:
         main(["review", "--port", "99999"])
     assert usage.value.code == 2
+    # under 20 pages joining on 2 cores a page took 10-15 s to connect after its kernel went idle: 10 s lost pages
+    with pytest.raises(SystemExit) as usage:
+        main(["review", "--cull-after", "10"])
+    assert usage.value.code == 2 and "seconds must be from 30" in capsys.readouterr().err
 
 
 def test_a_relative_out_works_and_no_kernel_talks_over_tcp(small_sample, tmp_path):
@@ -303,8 +307,8 @@ def test_review_server_refuses_foreign_hosts_culls_kernels_and_stops_on_sigterm(
     _, src = weekly_run
     out = tmp_path / "outputs"
     shutil.copytree(src / "2026-W48", out / "2026-W48")
-    # culling after 20 s: long enough that no page's kernel goes before the fourth page is asked for, on a busy machine
-    proc, port = _start_review(out, "--cull-after", "20", "--max-sessions", "3")
+    # culling after 30 s (the shortest allowed): no page's kernel goes before the fourth page is asked for
+    proc, port = _start_review(out, "--cull-after", "30", "--max-sessions", "3")
     try:
         busy = run_soe("review", "--out", str(out), "--port", str(port))
         assert busy.returncode == 2 and f"port {port}" in busy.stderr and "in use" in busy.stderr  # no silent hop

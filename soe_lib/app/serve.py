@@ -24,6 +24,8 @@ using, or wait a minute: a closed page's kernel is shut down after {cull} second
 </body></html>"""
 
 
+IOPUB_SECONDS = 60
+
 ONLINE_LINK = re.compile(r"<link[^>]+href=[\"']https?://")  # a stylesheet from the internet (Voila's lab template: Font Awesome)
 
 
@@ -58,6 +60,9 @@ def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[s
         # one kernel kept prepared (tables read, charts drawn); the notebook reads the decision log only
         # when a page asks for it (soe_lib.app.wait_for_page), so a prepared page is never stale
         "--preheat_kernel=True", "--pool_size=1",
+        # after a cell's reply Voila waits this long for its output (nbclient's default 4 s); under 20 pages joining
+        # on 2 cores the page's output came later and was dropped: the page stayed without its widgets
+        f"--VoilaExecutor.iopub_timeout={IOPUB_SECONDS}",
     ]
 
 
