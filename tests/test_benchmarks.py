@@ -19,6 +19,19 @@ def test_quick_benchmark_runs_and_prints_ratios(tmp_path):
     assert len(list(tmp_path.glob("sensing-*.json"))) == 1
 
 
+def test_logistics_benchmark_predicts_real_deliveries_against_the_scheduled_week_and_its_peers(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--only", "logistics", "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    rows = json.loads(next(tmp_path.glob("logistics-*.json")).read_text())
+    by_mode = {r["mode"]: r for r in rows}
+    assert {"air", "truck", "ocean", "all"} <= set(by_mode) and by_mode["all"]["deliveries"] > 3000  # the SCMS lines after the cuts
+    assert all(key in by_mode["all"] for key in ("MAE scheduled week", "MAE mode median", "MAE lane median (raw)", "MAE workbench P50"))
+    assert 50 < by_mode["all"]["at or before P90 %"] <= 100 and "MAE workbench P50" in res.stdout
+
+
 def test_quick_plan_benchmark_compares_the_joint_plan_with_its_peers(tmp_path):
     res = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--only", "plan", "--out", str(tmp_path)],

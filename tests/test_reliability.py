@@ -29,6 +29,7 @@ from soe_lib.io.workbook import write_workbook
 from soe_lib.run import publish as publish_module
 from soe_lib.run import run_week
 from soe_lib.run.distributed import SPILL_FOLDER
+from soe_lib.run.execute import batch_notebooks
 from soe_lib.run.publish import publish_run
 
 from .conftest import ROOT, SOE, free_port, run_soe
@@ -44,10 +45,11 @@ def _notebook(path: Path, code: str) -> None:
     nbformat.write(nb, path)
 
 
-def _books(tmp_path: Path, extra: dict[str, str], real: tuple[str, ...] = ("01_data_health", "02_demand_sensing", "03_supply_gaps", "04_financial_impact", "05_what_changed")) -> Path:
+def _books(tmp_path: Path, extra: dict[str, str], real: tuple[str, ...] | None = None) -> Path:
+    """The weekly notebooks (``real``: these only) and ``extra`` ones made of the code given."""
     books = tmp_path / "notebooks"
     books.mkdir()
-    for name in real:
+    for name in real if real is not None else [nb.stem for nb in batch_notebooks()]:
         shutil.copy(notebooks_dir() / f"{name}.ipynb", books)
     for name, code in extra.items():
         _notebook(books / f"{name}.ipynb", code)

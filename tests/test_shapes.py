@@ -26,7 +26,7 @@ from soe_lib.run.steps import STEPS
 from .conftest import run_soe, write_tables
 from .golden import contract_problems
 
-OPTIONAL = ("open_orders", "stockouts", "capacity", "routings", "substitutes", "financial_plan")
+OPTIONAL = ("open_orders", "stockouts", "capacity", "routings", "substitutes", "financial_plan", "receipts_history")
 
 
 def _weeks(start: str, n: int) -> list[str]:
@@ -69,6 +69,9 @@ def company(skus: int, locs: int, history: int, demand: str, stock: str, on_orde
         "routings": pd.DataFrame([(s, loc, "R1", 0.5) for s, loc in series], columns=["sku", "location", "resource", "hours_per_unit"]),
         "substitutes": pd.DataFrame([(a, b) for a, b in zip(skus, skus[1:], strict=False)], columns=["sku", "substitute_sku"]),
         "financial_plan": pd.DataFrame([("F", w, 100.0 * len(series)) for w in horizon], columns=["family", "week", "revenue_plan"]),
+        # deliveries already made: one per series, a week late on one lane (a lane of one delivery leans on its mode)
+        "receipts_history": pd.DataFrame([(s, loc, "SUP", "ocean", "A", "B", "2026-01-05", "2026-01-12", 5.0) for s, loc in series[: max(1, len(series) - 1)]],
+                                         columns=["sku", "location", "supplier", "mode", "origin", "destination", "planned_week", "receipt_week", "qty"]),
     }
     tables.update({name: optional[name] for name in present})
     return tables

@@ -22,10 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["MAX_NUMBER", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
+__all__ = ["MAX_NUMBER", "MODES", "SHIPMENT_STATUSES", "SUPPLY_KINDS", "TABLES", "Column", "Table", "contract_markdown"]
 
 Kind = Literal["code", "text", "number", "week"]
 SUPPLY_KINDS = ("production", "purchase", "transfer")
+MODES = ("ocean", "air", "truck", "rail", "parcel")
+SHIPMENT_STATUSES = ("planned", "shipped", "at_port", "delivered")
 _FIRM_VALUES = ("yes", "no", "true", "false", "1", "0", "firm", "planned")
 # No quantity, price or hour count of a real company reaches 10^12; beyond it a value is a broken
 # export (and sums of such values overflow what the money columns can hold meaningfully).
@@ -101,6 +103,7 @@ TABLES: dict[str, Table] = {
                 _qty("moq", required=False, nullable=True, doc="minimum order quantity of a new order (blank: none)"),
                 _qty("order_multiple", strict=True, required=False, nullable=True, doc="orders come in multiples of this (blank: 1)"),
                 _qty("lead_time_weeks", required=False, nullable=True, doc="weeks from ordering to receipt (blank: the catalogue's)"),
+                _qty("unit_weight_kg", required=False, nullable=True, doc="for freight priced by weight (blank: not known)"),
             ),
             key=("sku",),
             doc="one row per item",
@@ -157,6 +160,12 @@ TABLES: dict[str, Table] = {
                 Column("kind", "code", required=False, nullable=True, allowed=SUPPLY_KINDS),
                 Column("firm", "code", required=False, nullable=True, allowed=_FIRM_VALUES,
                        doc="yes: a confirmed order (its quantity is fixed); no: a planned order that can be raised beyond the frozen fence; blank: yes"),
+                Column("mode", "code", required=False, nullable=True, allowed=MODES, doc="how it travels (blank: not known)"),
+                _code("origin", required=False, nullable=True, doc="port or site it leaves from; a lane is origin -> destination by mode"),
+                _code("destination", required=False, nullable=True, doc="port or location it arrives at"),
+                _code("carrier", required=False, nullable=True),
+                Column("ship_week", "week", required=False, nullable=True, doc="week it left (blank: not shipped yet)"),
+                Column("status", "code", required=False, nullable=True, allowed=SHIPMENT_STATUSES, doc="blank: planned"),
             ),
             references=_SL,
             doc="open inbound supply lines (production, purchase, transfer); a line with an order id is unique by order, SKU, location and week",
@@ -208,6 +217,40 @@ TABLES: dict[str, Table] = {
             key=("sku", "substitute_sku", "location"),
             references={"sku": "products", "substitute_sku": "products", "location": "locations"},
             doc="which item may be sold in place of another (no table: no substitution is offered)",
+        ),
+        Table(
+            "lanes",
+            False,
+            (
+                _code("origin"),
+                _code("destination"),
+                Column("mode", "code", allowed=MODES),
+                _qty("transit_weeks"),
+                _qty("cost_per_unit", required=False, nullable=True),
+                _qty("cost_per_kg", required=False, nullable=True),
+                _qty("weekly_capacity", required=False, nullable=True, doc="units a week (blank: unlimited)"),
+            ),
+            key=("origin", "destination", "mode"),
+            doc="transport lanes: transit time, freight cost, capacity (no table: none known)",
+        ),
+        Table(
+            "receipts_history",
+            False,
+            (
+                _code("order_id", required=False, nullable=True),
+                _code("sku"),
+                _code("location"),
+                _code("supplier", required=False, nullable=True),
+                Column("mode", "code", required=False, nullable=True, allowed=MODES),
+                _code("origin", required=False, nullable=True),
+                _code("destination", required=False, nullable=True),
+                _code("carrier", required=False, nullable=True),
+                Column("planned_week", "week", doc="week it was due"),
+                Column("ship_week", "week", required=False, nullable=True),
+                Column("receipt_week", "week", doc="week it arrived"),
+                _qty(),
+            ),
+            doc="deliveries already made: what lanes, carriers and suppliers really did (no table: stated ETAs only)",
         ),
         Table(
             "financial_plan",

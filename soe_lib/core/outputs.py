@@ -42,7 +42,7 @@ class OutCol:
 @dataclass(frozen=True)
 class OutputTable:
     name: str
-    step: str  # the step that writes it: health, sensing, supply, finance, loop
+    step: str  # the step that writes it: health, sensing, supply, logistics, finance, loop
     doc: str
     key: tuple[str, ...]
     columns: tuple[OutCol, ...]
@@ -301,6 +301,47 @@ _TABLES = (
     OutputTable("supply_headline", "supply", "the supply numbers a planner reads first", ("measure",), (
         _t("measure", "what is counted"),
         _n("value", "its value (fill rate as a share)"),
+    )),
+    # --- 07 logistics: what lanes really do (beside the chain: it reads the snapshot only) ----------
+    OutputTable("lane_reliability", "logistics", "delays of deliveries already made, by lane, mode, supplier and carrier",
+                ("level", "origin", "destination", "mode", "supplier", "carrier"), (
+        _t("level", "lane, mode, supplier or carrier: which grouping the row is"),
+        _t("origin", "the lane's port or site of departure (lane rows; `(none)` when blank)"),
+        _t("destination", "the lane's port or location of arrival (lane rows)"),
+        _t("mode", "ocean, air, truck, rail or parcel (lane and mode rows)"),
+        _t("supplier", "supplier (supplier rows)"),
+        _t("carrier", "carrier (carrier rows)"),
+        _i("deliveries", "deliveries in receipts_history"),
+        _n("evidence", "their weight summed: sum of 0.5 ** (weeks since received / half_life_weeks)"),
+        _n("mean_delay_weeks", "weighted mean of receipt week - planned week (negative: early)"),
+        _n("p50_delay_weeks", "weighted median delay"),
+        _n("p90_delay_weeks", "weighted 90th percentile of the delay"),
+        _n("on_time_share", "weighted share delivered at or before the planned week"),
+        _n("trend_weeks", "mean delay of the deliveries received in the last trend_weeks minus that of the ones before"),
+        _n("weight", "lane rows: evidence / (evidence + prior_deliveries), the share of the lane's own figures"),
+        _n("shrunk_mean_delay_weeks", "lane rows: weight x lane + (1 - weight) x its mode's"),
+        _n("shrunk_p50_delay_weeks", "lane rows: the median shrunk the same way"),
+        _n("shrunk_p90_delay_weeks", "lane rows: the P90 shrunk the same way (never below the P50)"),
+    )),
+    OutputTable("eta_forecast", "logistics", "every open supply line's predicted receipt week beside its stated ETA", ("line_id",), (
+        _i("line_id", "the line's position in the supply input (as in inbound_delays)"),
+        _t("order_id", "order reference"),
+        SKU, LOC,
+        _t("supplier", "supplier"),
+        _t("mode", "how it travels"),
+        _t("origin", "port or site of departure"),
+        _t("destination", "port or location of arrival"),
+        _t("carrier", "carrier"),
+        _t("status", "planned, shipped, at_port or delivered (blank: planned)"),
+        _n("qty", "units"),
+        _w("week", "planned receipt week"),
+        _w("eta_week", "stated ETA (blank in the input: the planned week)"),
+        _n("p50_delay_weeks", "predicted delay: the lane's weighted median shrunk towards its mode and supplier (docs/logistics.md)"),
+        _n("p90_delay_weeks", "predicted delay at the 90th percentile, shrunk the same way"),
+        _w("eta_p50_week", "planned week + round(p50 delay); never before a stated ETA later than planned"),
+        _w("eta_p90_week", "planned week + round(p90 delay), the same way"),
+        _i("slip_weeks", "eta_p50_week - eta_week: how much later than stated the lane's record says it will come"),
+        _i("basis", "deliveries of the line's lane in receipts_history (0: mode and supplier figures only)"),
     )),
     # --- 04 financial impact ---------------------------------------------------------------------
     OutputTable("financial_impact", "finance", "money at risk per shortage gap", ("gap_id",), (

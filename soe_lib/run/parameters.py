@@ -22,6 +22,7 @@ import yaml
 
 from ..core.params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs, shown
 from ..finance import FinanceParams
+from ..logistics import LogisticsParams
 from ..loop import LoopParams
 from ..sensing import ExceptionParams, SensingParams
 from ..supply import SupplyParams
@@ -53,6 +54,7 @@ PARAMETER_FILES: dict[str, tuple[type, ...]] = {
     "weekly.yaml": (CycleParams, FocusParams, EngineParams),
     "sensing.yaml": (SensingParams, ExceptionParams),
     "supply.yaml": (SupplyParams,),
+    "logistics.yaml": (LogisticsParams,),
     "finance.yaml": (FinanceParams,),
     "loop.yaml": (LoopParams,),
 }

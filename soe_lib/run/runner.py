@@ -344,7 +344,7 @@ def _keep_failed(staging: Path, out: Path, manifest: dict[str, Any], failed: dic
 
 def beside_notebooks(notebooks: list[Path]) -> set[str]:
     """Notebooks that may run beside the others on a second core: their step reads no table of another
-    step and no other step reads theirs (today: 01 data health). None on a single core."""
+    step and no other step reads theirs (today: 01 data health and 07 logistics). None on a single core."""
     if len(os.sched_getaffinity(0)) < 2:
         return set()
     read = {t for s in STEPS for t in s.inputs}

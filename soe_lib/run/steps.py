@@ -16,13 +16,14 @@ from ..core.params import EngineParams
 from ..core.step import Step, StepContext
 from ..finance import FINANCE
 from ..health import HEALTH
+from ..logistics import LOGISTICS
 from ..loop import LOOP
 from ..sensing import SENSING
 from ..supply import SUPPLY
 
 __all__ = ["STEPS", "compute_step", "producer_of", "step_named", "step_of_notebook"]
 
-STEPS: tuple[Step, ...] = (HEALTH, SENSING, SUPPLY, FINANCE, LOOP)
+STEPS: tuple[Step, ...] = (HEALTH, SENSING, SUPPLY, LOGISTICS, FINANCE, LOOP)
 
 
 def compute_step(step: Step, ctx: StepContext) -> Any:

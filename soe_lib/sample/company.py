@@ -16,7 +16,9 @@ It holds the situations S&OE exists for, and says where it planted them (``plant
 - a **capacity overload**: resource LINE-2 loses 45 % of its hours in weeks +2..+4 (maintenance);
 - a location **near its storage capacity** (the last location holds 97 % of it today; receipts push it over);
 - a **financial plan** by family and week, 3 % above what the demand plan is worth;
-- **substitutes**: in each family (but spare parts) the first items may be sold in place of each other.
+- **substitutes**: in each family (but spare parts) the first items may be sold in place of each other;
+- **lanes and a port congestion** (:mod:`.logistics`): each supplier ships on a lane; deliveries through Hamburg
+  in the last 8 weeks came 2-4 weeks late while the open lines there still show on-time ETAs.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import pandas as pd
 from ..core.excel import text_cells_as_text
 from ..core.paths import sample_dir
 from ..core.weeks import parse_week, week_labels
+from .logistics import logistics_tables
 
 __all__ = [
     "DEFAULTS", "GENERATOR_VERSION", "RUN_WEEK", "Truth", "ensure_sample", "generate_sample", "replacing_folder", "sample_with_truth", "write_company",
@@ -46,7 +49,7 @@ RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
 PLAN_AHEAD_WEEKS = 26
 SUPPLY_WEEKS = 16
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -397,11 +400,14 @@ def sample_with_truth(skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["l
     tables = {"products": products, "locations": s.locations, "supply": sup.lines, "capacity": capacity, "routings": routings,
               "substitutes": _substitutes(products)}
     tables |= _long_tables(rng, s, actual, plan, sup, products, planted)
+    logistics, congestion = logistics_tables(tables["supply"], products, s.locations, run_week, seed)
+    tables |= logistics
     for name, cols in (("actuals", ["qty"]), ("demand_plan", ["qty"]), ("inventory", ["on_hand", "safety_stock"]), ("supply", ["qty"]), ("open_orders", ["qty"])):
         tables[name][cols] = tables[name][cols].astype("int64")  # whole units, as an ERP writes them
-    order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "substitutes", "financial_plan")
+    order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "substitutes", "financial_plan",
+             "lanes", "receipts_history")
     truth = Truth(pd.DataFrame(s.keys(np.arange(s.n))), weeks, s.now, future, plan)
-    return {name: tables[name] for name in order}, _planted(s, planted, seed), truth
+    return {name: tables[name] for name in order}, {**_planted(s, planted, seed), "port_congestion": congestion}, truth
 
 
 def write_sample(
