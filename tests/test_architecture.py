@@ -35,7 +35,7 @@ WHY = {
     "health": "step 1: what was loaded, validation findings, coverage",
     "sensing": "step 2: sensed demand, accuracy, exceptions",
     "supply": "step 3: projections, gaps and causes, delays, capacity, storage",
-    "logistics": "beside the chain: what lanes really do, predicted receipt weeks of open lines",
+    "logistics": "what lanes really did (delays by lane, mode, supplier, carrier), predicted receipt weeks of open lines",
     "finance": "step 4: money, countermeasures, the joint plan, decision list, feedback",
     "loop": "step 5: what changed since last week and why, whether decisions worked, sensing's track record",
     "run": "parameters, the steps in order, the week a notebook works on, the Papermill runner, steps in parts (Dask)",

@@ -72,7 +72,7 @@ def test_no_typed_or_extracted_text_runs_script_on_any_page_or_html_copy(tmp_pat
     ActionLog(default_url(out)).save_scenario(week, _payload("scenario"), [{"kind": "demand", "sku": sl["sku"].iloc[0], "location": sl["location"].iloc[0],
                                                                            "pct": 10}], by=_payload("by"))
     copies = sorted((out / week / "notebooks").glob("*.html"))
-    assert len(copies) == 6  # the batch notebooks' HTML copies, logistics included
+    assert len(copies) == 5
     with browser_page() as page:
         fired = _dialogs(page)
         shown = []

@@ -206,10 +206,11 @@ def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(compan
     assert all(v > 0 for v in manifest["phases"].values()) and max(manifest["phases"], key=manifest["phases"].get) == "notebooks"
     assert sum(manifest["phases"].values()) <= manifest["seconds"] + 0.05
     books = {nb["name"]: nb for nb in manifest["notebooks"]}
-    assert len(books) == 6 and all(nb["status"] == "succeeded" and 0 < nb["cells_seconds"] <= nb["seconds"] for nb in books.values())
+    assert len(books) == 5 and all(nb["status"] == "succeeded" and 0 < nb["cells_seconds"] <= nb["seconds"] for nb in books.values())
     log = (result.folder / "run.log").read_text()
-    # data health and logistics read the snapshot only: both beside the chain of the others
-    assert "[1/6] 01_data_health ok" in log and "[6/6] 07_logistics ok" in log and log.count("beside the others") == 2
+    # data health reads the snapshot only: beside the chain; 03 too computes a step that does (logistics), and one
+    # that reads sensing's tables (supply): in the chain
+    assert "[1/5] 01_data_health ok" in log and log.count("beside the others") == 1 and "03_supply_gaps ok (" in log
 
 
 def test_a_snapshot_read_ahead_is_taken_once_and_only_for_the_same_snapshot(company, tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ __all__ = ["LogisticsParams"]
 
 @dataclass(frozen=True)
 class LogisticsParams:
-    """Logistics (notebooks/07_logistics.ipynb). Formulas: docs/logistics.md."""
+    """Logistics: what lanes really did (notebooks/03_supply_gaps.ipynb). Formulas: docs/logistics.md."""
 
     prior_deliveries: float = param(
         10.0, "A lane's own delays count as much as its mode's and supplier's once it has this many (recent) deliveries: weight = n / (n + this).",

@@ -8,17 +8,20 @@ Without ``receipts_history`` the predictions are the stated ETAs (basis 0) and `
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
-from ..core.step import Step, StepContext
+from ..core.step import InParts, Part, PartReader, Round, Step, StepContext, in_order, light_parts, series_ranges
 from .params import LogisticsParams
 from .reliability import eta_forecast, lane_reliability
 
-__all__ = ["LOGISTICS", "LogisticsStep", "LogisticsWeek", "analyse_logistics"]
+__all__ = ["LOGISTICS", "LogisticsStep", "LogisticsWeek", "analyse_logistics", "eta_table"]
 
 LINE_COLUMNS = ["order_id", "sku", "location", "supplier", "mode", "origin", "destination", "carrier", "status", "qty", "week"]
 
@@ -26,10 +29,19 @@ LINE_COLUMNS = ["order_id", "sku", "location", "supplier", "mode", "origin", "de
 @dataclass
 class LogisticsWeek:
     reliability: pd.DataFrame  # lane_reliability
-    eta: pd.DataFrame  # eta_forecast
+    eta_frame: pd.DataFrame | None = None  # eta_forecast (whole; in parts: None until read back)
+    read_eta: Callable[[], pd.DataFrame] | None = None  # in parts: reads back the table the parts wrote
+
+    @property
+    def eta(self) -> pd.DataFrame:
+        """``eta_forecast``: computed here, or (in parts) read back from the run's tables when first asked."""
+        if self.eta_frame is None and self.read_eta is not None:
+            self.eta_frame = self.read_eta()
+        return self.eta_frame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"lane_reliability": self.reliability, "eta_forecast": self.eta}
+        """The step's tables but the one its parts wrote themselves."""
+        return {"lane_reliability": self.reliability, **({} if self.read_eta is not None else {"eta_forecast": self.eta})}
 
     def lanes(self) -> pd.DataFrame:
         """The lanes, least on time (recently) first: the ones to talk about."""
@@ -42,44 +54,84 @@ class LogisticsWeek:
         return late.assign(_w=late["slip_weeks"] * late["qty"]).sort_values("_w", ascending=False).drop(columns="_w")
 
 
-def _open_lines(supply: pd.DataFrame) -> pd.DataFrame:
-    """The supply lines not yet delivered, with ``line_id`` (position in the supply input) and every
-    logistics column (blank when the input has none)."""
+def _open_lines(supply: pd.DataFrame, line_ids: np.ndarray | None = None) -> pd.DataFrame:
+    """The supply lines not yet delivered, with ``line_id`` (position in the supply input: ``line_ids`` when
+    ``supply`` is a part of it) and every logistics column (blank when the input has none)."""
     lines = supply.reindex(columns=[*LINE_COLUMNS, "eta_week"])
-    lines.insert(0, "line_id", np.arange(len(supply), dtype=np.int64))
+    lines.insert(0, "line_id", np.arange(len(supply), dtype=np.int64) if line_ids is None else np.asarray(line_ids, dtype=np.int64))
     status = lines["status"].astype("string").str.lower()
     return lines[~status.eq("delivered").fillna(False).to_numpy()]
 
 
-def analyse_logistics(data: Dataset, p: LogisticsParams) -> LogisticsWeek:
-    """``lane_reliability`` and ``eta_forecast`` of the run week ``data.week`` (module doc)."""
-    history = data.tables["receipts_history"] if data.has("receipts_history") else pd.DataFrame()
-    reliability = lane_reliability(history, data.week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
-    lines = _open_lines(data.supply)
-    eta = eta_forecast(lines, history, data.week, p.prior_deliveries, p.half_life_weeks)
+def _history(data: Dataset) -> pd.DataFrame:
+    return data.tables["receipts_history"] if data.has("receipts_history") else pd.DataFrame()
+
+
+def eta_table(supply: pd.DataFrame, history: pd.DataFrame, week: pd.Timestamp, p: LogisticsParams, line_ids: np.ndarray | None = None) -> pd.DataFrame:
+    """``eta_forecast`` of the open lines of ``supply`` (all of them, or a part's with their ``line_ids``)."""
+    lines = _open_lines(supply, line_ids)
+    eta = eta_forecast(lines, history, week, p.prior_deliveries, p.half_life_weeks)
     out = lines[["line_id", *LINE_COLUMNS]].copy()
-    for column in ("mode",):  # the contract accepts "Ocean" for ocean; the tables say it one way
-        out[column] = out[column].astype("string").str.lower()
+    out["mode"] = out["mode"].astype("string").str.lower()  # the contract accepts "Ocean" for ocean; the tables say it one way
     out["eta_week"] = eta["eta_week"]
-    for column in ("p50_delay_weeks", "p90_delay_weeks", "eta_p50_week", "eta_p90_week", "basis"):
+    for column in ("p50_delay_weeks", "p90_delay_weeks", "eta_p50_week", "eta_p90_week"):
         out[column] = eta[column]
     out["slip_weeks"] = ((out["eta_p50_week"] - out["eta_week"]).dt.days // 7).astype("int64")
-    columns = [*out.columns[: out.columns.get_loc("p90_delay_weeks") + 1], "eta_p50_week", "eta_p90_week", "slip_weeks", "basis"]
-    return LogisticsWeek(reliability, out.reindex(columns=list(dict.fromkeys(columns))).reset_index(drop=True))
+    out["basis"] = eta["basis"]
+    return out.reset_index(drop=True)
+
+
+def analyse_logistics(data: Dataset, p: LogisticsParams) -> LogisticsWeek:
+    """``lane_reliability`` and ``eta_forecast`` of the run week ``data.week`` (module doc)."""
+    history = _history(data)
+    reliability = lane_reliability(history, data.week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
+    return LogisticsWeek(reliability, eta_table(data.supply, history, data.week, p))
 
 
 class LogisticsStep(Step):
-    """On the step protocol: whole, from the snapshot alone (a few groupbys and one sort over the deliveries,
-    one vectorised pass over the open lines)."""
+    """On the step protocol. Whole: a few groupbys and one sort over the deliveries, one vectorised pass over the
+    open lines. In parts (light: one per 100k series): ``lane_reliability`` on the client from the deliveries
+    (small: every part's predictions lean on all of them), each part's open lines predicted and written where the
+    part is (the client never holds the lines of 1M series)."""
 
     name = "logistics"
-    notebook = "07_logistics.ipynb"
+    notebook = "03_supply_gaps.ipynb"  # inbound lines are supply: shown with the gaps they may cause
     title = "logistics"
     groups = (LogisticsParams,)
     reads = {"supply": None, "receipts_history": None, "lanes": None}
+    written_in_parts = ("eta_forecast",)
 
     def run(self, ctx: StepContext) -> LogisticsWeek:
         return analyse_logistics(ctx.data, ctx.group(LogisticsParams))
+
+    def split(self, ctx: StepContext, partitions: int, workers: int) -> list[tuple[int, int]]:
+        keys = ctx.data.series()["_series"].to_numpy()
+        return series_ranges(keys, light_parts(len(keys), partitions, workers))
+
+    def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
+        p, week, history = ctx.group(LogisticsParams), ctx.data.week, _history(ctx.data)
+        reliability = lane_reliability(history, week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
+
+        def joined(results: Iterable[tuple[int, int]], _carried: Any) -> LogisticsWeek:
+            in_order(results)  # every part has written its lines
+            return LogisticsWeek(reliability, read_eta=lambda: ctx.table("eta_forecast"))
+
+        return InParts(prepare=_read_part, rounds=(Round(partial(_eta_of_part, history, week, p), joined),), combine=lambda w: w,
+                       bytes_per_series=2_000)
+
+
+def _read_part(part: Part, reader: PartReader) -> tuple[Part, PartReader, Dataset]:
+    return part, reader, reader.snapshot()
+
+
+def _eta_of_part(history: pd.DataFrame, week: pd.Timestamp, p: LogisticsParams, state: tuple[Part, PartReader, Dataset], _carried: Any) -> int:
+    """The part's open lines predicted, numbered by their position in the whole supply table (the part's rows come
+    in its order), and written as its part of ``eta_forecast``; returns how many."""
+    part, reader, data = state
+    keys = reader.snapshot_column("supply", "_series") if len(data.supply) else np.zeros(0, int)
+    eta = eta_table(data.supply, history, week, p, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
+    reader.write("eta_forecast", eta)
+    return len(eta)
 
 
 LOGISTICS = LogisticsStep()

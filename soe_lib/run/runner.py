@@ -58,7 +58,7 @@ from .execute import (
 from .manifest import add_inputs, new_manifest, table_digests, utcnow, write_manifest
 from .parameters import RUN_LEVEL, ParameterError, default_parameters, load_file, merge
 from .publish import keep_failed, publish_run, recover_interrupted
-from .steps import STEPS, step_of_notebook
+from .steps import STEPS, steps_of_notebook
 from .week import INPUTS, PARAMETERS_FILE, RUN_FILE, resolve_data_dir
 
 __all__ = [
@@ -344,12 +344,14 @@ def _keep_failed(staging: Path, out: Path, manifest: dict[str, Any], failed: dic
 
 def beside_notebooks(notebooks: list[Path]) -> set[str]:
     """Notebooks that may run beside the others on a second core: their step reads no table of another
-    step and no other step reads theirs (today: 01 data health and 07 logistics). None on a single core."""
+    step and no other step reads theirs, for every step it computes (today: 01 data health; 03 computes
+    logistics, which is free, and supply, which is not). None on a single core."""
     if len(os.sched_getaffinity(0)) < 2:
         return set()
     read = {t for s in STEPS for t in s.inputs}
-    free = {s.notebook for s in STEPS if not s.inputs and not set(s.outputs) & read}
-    return {nb.name for nb in notebooks} & free
+    free = {nb.name for nb in notebooks if (steps := steps_of_notebook(nb.name))
+            and all(not s.inputs and not set(s.outputs) & read for s in steps)}
+    return free
 
 
 def _execute_all(
@@ -408,9 +410,13 @@ def _execute_all(
 
 
 def _warm_for(nb: Path, staging: Path) -> WarmKernel:
-    """The kernel of notebook ``nb``, started now, reading ahead the snapshot tables its step reads."""
-    step = step_of_notebook(nb.name)
-    return WarmKernel(staging, staging / INPUTS, dict(step.reads) if step is not None else {})
+    """The kernel of notebook ``nb``, started now, reading ahead the snapshot tables its steps read."""
+    reads: dict[str, tuple[str, ...] | None] = {}
+    for step in steps_of_notebook(nb.name):
+        for table, columns in step.reads.items():  # two steps reading one table: the columns of both (None: all)
+            whole = columns is None or (table in reads and reads[table] is None)
+            reads[table] = None if whole else tuple(dict.fromkeys([*reads.get(table, ()), *columns]))
+    return WarmKernel(staging, staging / INPUTS, reads)
 
 
 def _injected(nb: Path, declared: dict[str, set[str]], params: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ..loop import LOOP
 from ..sensing import SENSING
 from ..supply import SUPPLY
 
-__all__ = ["STEPS", "compute_step", "producer_of", "step_named", "step_of_notebook"]
+__all__ = ["STEPS", "compute_step", "producer_of", "step_named", "steps_of_notebook"]
 
 STEPS: tuple[Step, ...] = (HEALTH, SENSING, SUPPLY, LOGISTICS, FINANCE, LOOP)
 
@@ -44,9 +44,10 @@ def step_named(name: str) -> Step:
     raise KeyError(f"no step '{name}'; the steps are {', '.join(s.name for s in STEPS)}")
 
 
-def step_of_notebook(notebook: str) -> Step | None:
-    """The step computed by notebook file ``notebook`` (None for a notebook of no step)."""
-    return next((s for s in STEPS if s.notebook == notebook), None)
+def steps_of_notebook(notebook: str) -> list[Step]:
+    """The steps notebook file ``notebook`` computes and shows, in order (none for a notebook of no step; the
+    supply-gap notebook shows supply and logistics)."""
+    return [s for s in STEPS if s.notebook == notebook]
 
 
 def producer_of(table: str) -> Step:

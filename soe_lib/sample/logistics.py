@@ -33,8 +33,9 @@ HISTORY_WEEKS = 52
 def _lane_columns(supply: pd.DataFrame, run_week: pd.Timestamp) -> pd.DataFrame:
     """Mode, origin, destination, carrier, ship week and status of every open line (from its supplier's lane)."""
     out = supply.copy()
-    lane = out["supplier"].map(lambda s: SUPPLIER_LANES.get(s, ("", "", "", "", 0)))  # four suppliers: a dict lookup per name
-    origin, port, mode, carrier, transit = (lane.str[i] for i in range(5))
+    # each supplier's lane, one column at a time (a mapping of the supplier column: no loop over lines)
+    origin, port, mode, carrier, transit = (out["supplier"].map({s: lane[i] for s, lane in SUPPLIER_LANES.items()}).fillna(0 if i == 4 else "")
+                                            for i in range(5))
     transfer = out["kind"].eq("transfer")
     out["mode"] = np.where(transfer, "truck", mode)
     out["origin"] = origin
