@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,3 +118,67 @@ def test_the_planted_port_congestion_is_found_on_the_sample(tmp_path):
     # the other lanes' open lines keep their stated ETAs
     others = week.eta[week.eta["destination"].ne(planted["port"])]
     assert len(others) > 100 and (others["slip_weeks"] <= 0).all()
+
+
+def _lines() -> pd.DataFrame:
+    """Eight open lines: three through Hamburg (two due inside a closure W12-W13), one leaving from it, others."""
+    w = [W + pd.Timedelta(weeks=k) for k in (2, 3, 5, 3, 2, 3, 4, 6)]
+    return pd.DataFrame({
+        "line_id": range(8), "week": w, "eta_week": [pd.NaT] * 8, "qty": [100, 50, 70, 30, 40, 60, 10, 20],
+        "origin": ["Busan", "Busan", "Busan", "Hamburg", "Shanghai", "Shanghai", "Chicago", "Gothenburg"],
+        "destination": ["Hamburg", "Hamburg", "Hamburg", "0100", "Rotterdam", "Rotterdam", "Frankfurt", "0200"],
+        "mode": ["ocean", "ocean", "ocean", "truck", "ocean", "ocean", "air", "truck"],
+        "carrier": ["MSC", "MSC", "MSC", "DB", "Maersk", "Maersk", "DHL", "DB"],
+        "supplier": ["Acme", "Acme", "Acme", "Nordic", "Oceanic", "Oceanic", "Delta", "Nordic"],
+        "ship_week": [W - pd.Timedelta(weeks=4), pd.NaT, pd.NaT, pd.NaT, W, pd.NaT, pd.NaT, pd.NaT],
+    })
+
+
+def test_a_port_closure_moves_exactly_the_lines_that_pass_through_it_while_it_is_closed():
+    from soe_lib.logistics.disruption import moved_lines
+
+    lines = _lines()  # W = 2026-W10: the closure is 2026-W12..W13
+    moved = moved_lines(lines, [{"kind": "port_closed", "port": "Hamburg", "first_week": "2026-W12", "last_week": "2026-W13"}])
+    # through Hamburg: lines 0, 1, 2 (arriving) and 3 (leaving); due inside the closure: 0 (W12), 1 (W13), 3 (W13)
+    assert moved["line_id"].tolist() == [0, 1, 3]
+    assert (moved["scenario_eta_week"] == parse_week("2026-W14")).all() and moved["moved_weeks"].tolist() == [2, 1, 1]
+    assert moved["events"].tolist() == ["1", "1", "1"]
+
+
+def test_events_apply_in_order_and_say_which_moved_a_line():
+    from soe_lib.logistics.disruption import moved_lines
+
+    lines = _lines()
+    moved = moved_lines(lines, [
+        {"kind": "lane_delay", "origin": "Shanghai", "destination": "Rotterdam", "mode": "ocean", "weeks": 2, "from_week": "2026-W13"},
+        {"kind": "supplier_stop", "supplier": "Oceanic", "weeks": 3, "from_week": "2026-W12"},  # line 4 shipped already
+        # MSC carries 40 % fewer units in W12-W13: line 0 (W12's 100 units) and line 1 (W13's 50) do not fit whole
+        {"kind": "carrier_capacity", "carrier": "MSC", "pct": 40, "first_week": "2026-W12", "last_week": "2026-W13"},
+    ])
+    by_line = moved.set_index("line_id")
+    assert set(by_line.index) == {0, 1, 5}  # line 4: shipped before the stop; line 2 (MSC, W15): after the window
+    assert by_line.loc[5, "moved_weeks"] == 2 + 3 and by_line.loc[5, "events"] == "1, 2"  # the lane, then the supplier
+    assert (by_line.loc[[0, 1], "scenario_eta_week"] == parse_week("2026-W14")).all() and set(by_line.loc[[0, 1], "events"]) == {"3"}
+
+
+def test_a_carrier_short_of_capacity_keeps_the_lines_that_fit_in_line_order():
+    from soe_lib.logistics.disruption import moved_lines
+
+    lines = _lines().assign(week=W + pd.Timedelta(weeks=2), carrier="MSC")  # 380 units, all in W12
+    moved = moved_lines(lines, [{"kind": "carrier_capacity", "carrier": "MSC", "pct": 50, "first_week": "2026-W12", "last_week": "2026-W12"}])
+    # 190 carried: lines 0 (100) and 1 (50) fit (150), line 2 (70) would make 220: it and every later line wait
+    assert moved["line_id"].tolist() == [2, 3, 4, 5, 6, 7] and (moved["scenario_eta_week"] == parse_week("2026-W13")).all()
+
+
+def test_a_scenario_that_cannot_be_applied_says_which_event_and_field():
+    from soe_lib.logistics.disruption import ScenarioError, moved_lines
+
+    for event, said in (
+        ({"kind": "port_shut", "port": "X"}, "event 1: kind must be one of port_closed"),
+        ({"kind": "port_closed", "port": "X", "first_week": "2026-W12"}, "event 1 (port_closed): missing last_week"),
+        ({"kind": "lane_delay", "origin": "A", "destination": "B", "weeks": 2, "from_week": "next friday"}, "from_week is not an ISO week"),
+        ({"kind": "carrier_capacity", "carrier": "C", "pct": 140, "first_week": "2026-W12", "last_week": "2026-W13"}, "pct must be a number from 0 to 100"),
+        ({"kind": "supplier_stop", "supplier": "S", "weeks": 2, "from_week": "2026-W12", "port": "X"}, "unknown field port"),
+    ):
+        with pytest.raises(ScenarioError, match=re.escape(said)):
+            moved_lines(_lines(), [event])
