@@ -25,6 +25,7 @@ import pandas as pd
 import psutil
 
 from soe_lib.app import ReviewApp
+from soe_lib.app.serve import cull_interval
 from soe_lib.run import run_week
 from soe_lib.sample import write_sample, write_weeks
 
@@ -166,7 +167,7 @@ def sessions(out: Path, n: int = 20, cull_after: int = 60, stagger: float = 1.5)
             page.context.close()
         time.sleep(2)
         after_close = len(_server_tree(port)[1])
-        time.sleep(cull_after + 2 * max(1, min(60, cull_after // 2)) + 3)  # idle long enough, and two cull rounds
+        time.sleep(cull_after + 2 * cull_interval(cull_after) + 3)  # idle long enough, and two cull rounds
         after_cull = len(_server_tree(port)[1])
         browser.close()
     return {

@@ -42,6 +42,12 @@ def offline_template(folder: Path) -> Path:
     (target / "conf.json").write_text('{"base_template": "lab"}')
     return Path(folder)
 
+def cull_interval(cull_after: int) -> int:
+    """Seconds between two looks of the culler: ``max(1, min(10, cull_after // 6))`` (5 s for the shortest delay
+    allowed, 10 s from 60 s on): a kernel goes at most that long after its delay."""
+    return max(1, min(10, cull_after // 6))
+
+
 def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[str]:
     """Voila for the review notebook only: code hidden, no tracebacks for viewers, one port (no silent
     hop to the next one), kernels over IPC, kernels of closed or never-connected pages shut down after
@@ -55,7 +61,8 @@ def voila_argv(port: int, ip: str = "127.0.0.1", cull_after: int = 60) -> list[s
         "--template=soe",  # Voila's lab template without its stylesheets from a CDN (offline_template, found on JUPYTER_PATH)
         "--KernelManager.transport=ipc",  # kernels on Unix sockets beside their connection files, never TCP ports
         f"--MappingKernelManager.cull_idle_timeout={cull_after}",
-        f"--MappingKernelManager.cull_interval={max(1, min(60, cull_after // 2))}",
+        # the culler looks every few seconds (a look is a scan of the kernels: nothing to save by looking rarely)
+        f"--MappingKernelManager.cull_interval={cull_interval(cull_after)}",
         "--MappingKernelManager.cull_connected=False",  # a page open in the meeting keeps its kernel
         # one kernel kept prepared (tables read, charts drawn); the notebook reads the decision log only
         # when a page asks for it (soe_lib.app.wait_for_page), so a prepared page is never stale

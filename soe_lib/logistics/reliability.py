@@ -116,9 +116,9 @@ def _trend(delays: pd.DataFrame, by: list[str], as_of: pd.Timestamp, trend_weeks
 
 
 def shrunk_delays(delays: pd.DataFrame, k: float = 10.0) -> dict[str, pd.DataFrame]:
-    """The figures the predictions read: ``mode`` (shrunk towards all deliveries), ``supplier`` (the supplier's
-    effect beyond its modes, shrunk towards none) and ``lane_supplier`` (each lane and supplier seen: the lane's
-    raw figures with their weight, and the prior of that supplier on that lane's mode), per the module doc."""
+    """The figures the predictions read, per the module doc: ``overall`` (every delivery), ``mode`` (shrunk towards
+    overall), ``supplier`` (the supplier's effect beyond its modes, shrunk towards none) and ``lane`` (each lane's own
+    figures with its evidence, shrunk per line against that line's mode and supplier by :func:`eta_forecast`)."""
     overall = _overall(delays)
     mode_raw = _raw(delays, ["mode"])
     mode = _shrink(mode_raw, pd.DataFrame([overall] * len(mode_raw), index=mode_raw.index), k)
