@@ -73,12 +73,13 @@ def test_codes_read_as_words_from_one_catalogue_everywhere(tmp_path):
     """The app, the notebooks and the workbook show the catalogue's words for every code a step writes; prices keep cents."""
     from openpyxl import load_workbook
 
+    from soe_lib.core.contract import SHIPMENT_STATUSES
     from soe_lib.core.items import ACTION_TYPES, ITEM_PREFIX
     from soe_lib.core.labels import LABELS, label
     from soe_lib.finance.decisions import FIRST_MOVE, SOP_KINDS
     from soe_lib.io.workbook import write_workbook
 
-    codes = {*ACTION_TYPES, *ITEM_PREFIX, *SOP_KINDS, *FIRST_MOVE}
+    codes = {*ACTION_TYPES, *ITEM_PREFIX, *SOP_KINDS, *FIRST_MOVE, *SHIPMENT_STATUSES}
     assert codes - set(LABELS) == set()  # every code has its words, not a fallback
     assert all("_" not in label(c) for c in codes) and label("pull_in") == "pull in" and label("sku-location") == "product at location"
     assert label("some_new_code") == "some new code" and label(None) == ""

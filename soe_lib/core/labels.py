@@ -33,6 +33,11 @@ LABELS: dict[str, str] = {
     "purchase": "purchase",
     "production": "production",
     "transfer": "transfer",
+    # where an inbound line is (supply status)
+    "planned": "planned",
+    "shipped": "shipped",
+    "at_port": "at the port",
+    "delivered": "delivered",
     # countermeasures (action)
     "expedite": "expedite",
     "pull_in": "pull in",
@@ -59,7 +64,7 @@ LABELS: dict[str, str] = {
     "tsb": "intermittent (TSB)",
 }
 # columns whose values are codes of the catalogue (their words are shown; the tables keep the codes)
-CODE_COLUMNS = frozenset({"kind", "action", "action_type", "item_kind", "track", "component", "forecast", "model", "lever"})
+CODE_COLUMNS = frozenset({"kind", "action", "action_type", "item_kind", "track", "component", "forecast", "model", "lever", "status"})
 ID_COLUMNS = ("item_id", "gap_id")  # ids people look up, never read: shown last, as a detail
 
 
