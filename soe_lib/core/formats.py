@@ -38,6 +38,11 @@ EXCEL_FORMATS = {"pct": "0.0%", "price": "#,##0.00", "money": "#,##0", "qty": "#
 HEADERS = {
     "sku": "SKU", "qty": "Units", "w_stat": "Statistical weight", "wape": "WAPE", "mase": "MASE", "fva": "FVA", "eta_week": "ETA week",
     "item_id": "Item id", "gap_id": "Gap id", "kind": "Kind", "rank": "#", "abc_class": "ABC", "pct": "%", "ts": "TS",
+    "eta_p50_week": "Predicted week (P50)", "eta_p90_week": "Predicted week (P90)", "p50_delay_weeks": "Delay P50 (weeks)",
+    "p90_delay_weeks": "Delay P90 (weeks)", "mean_delay_weeks": "Mean delay (weeks)", "slip_weeks": "Later than stated (weeks)",
+    "basis": "Lane deliveries behind it", "trend_weeks": "Trend (weeks)", "evidence": "Recency-weighted deliveries",
+    "weight": "Lane's own share", "shrunk_mean_delay_weeks": "Shrunk mean delay (weeks)", "shrunk_p50_delay_weeks": "Shrunk P50 (weeks)",
+    "shrunk_p90_delay_weeks": "Shrunk P90 (weeks)",
 }
 
 

@@ -46,12 +46,14 @@ class LogisticsWeek:
     def lanes(self) -> pd.DataFrame:
         """The lanes, least on time (recently) first: the ones to talk about."""
         lanes = self.reliability[self.reliability["level"] == "lane"]
-        return lanes.sort_values(["trend_weeks", "shrunk_mean_delay_weeks"], ascending=False, na_position="last")
+        lanes = lanes.sort_values(["trend_weeks", "shrunk_mean_delay_weeks"], ascending=False, na_position="last")
+        return lanes.drop(columns=["level", "supplier", "carrier"]).reset_index(drop=True)
 
     def slipping(self) -> pd.DataFrame:
         """Open lines the lanes' record says will come later than stated, the most units-weeks first."""
         late = self.eta[self.eta["slip_weeks"] > 0]
-        return late.assign(_w=late["slip_weeks"] * late["qty"]).sort_values("_w", ascending=False).drop(columns="_w")
+        ranked = late.assign(_w=late["slip_weeks"] * late["qty"]).sort_values("_w", ascending=False, kind="stable")
+        return ranked.drop(columns="_w").reset_index(drop=True)
 
 
 def _open_lines(supply: pd.DataFrame, line_ids: np.ndarray | None = None) -> pd.DataFrame:
