@@ -182,3 +182,20 @@ def test_a_scenario_that_cannot_be_applied_says_which_event_and_field():
     ):
         with pytest.raises(ScenarioError, match=re.escape(said)):
             moved_lines(_lines(), [event])
+
+
+def test_the_weeks_that_pass_add_their_arrivals_to_what_the_lanes_are_learnt_from():
+    from soe_lib.sample.weeks import simulate_weeks
+
+    # the sample's first receipts are due in 2026-W49: they arrive in the week that passes before 2026-W50's extract
+    weeks = simulate_weeks(5, skus=8, locations=2, seed=3)
+    (_, first, _), (_, second, _), (_, last, _) = weeks[1], weeks[2], weeks[4]
+    before, after = first["receipts_history"], second["receipts_history"]
+    came = first["supply"][pd.to_datetime(first["supply"]["eta_week"]) <= parse_week("2026-W49")]
+    on_lanes = came[came["origin"].fillna("").ne("")]
+    assert len(on_lanes) > 0 and len(after) == len(before) + len(on_lanes)  # production and own transfers: no lane
+    added = after.iloc[len(before):]
+    assert (added["receipt_week"] == "2026-11-30").all() and added["order_id"].tolist() == on_lanes["order_id"].tolist()
+    # the purchases the weeks add (from 2026-W52 on, as the horizon moves past the first supply) come on a lane too
+    new = last["supply"][last["supply"]["order_id"].str.contains("-R") & last["supply"]["kind"].eq("purchase")]
+    assert len(new) and new["mode"].eq("truck").all() and (new["destination"] == new["location"]).all()

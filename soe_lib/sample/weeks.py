@@ -6,7 +6,8 @@ before, all SKU-locations at once:
 - **demand happens**: the week that passed gets its actuals, drawn when the company was made (the
   same seed: the same weeks);
 - **receipts arrive** at their ETA and leave the open supply; **stock** = stock + arrivals - demand
-  (never below zero: what cannot be served is not shipped);
+  (never below zero: what cannot be served is not shipped); the lines on a lane that arrived join
+  ``receipts_history`` (what the next run learns the lanes from);
 - **some orders slip**: lines of the late supplier due next week slip a week half of the time, other
   purchases 3 % of the time (a seeded draw per week);
 - **the plan is revised at a month boundary**: from the first week of a new month on, the S&OP plan
@@ -35,10 +36,12 @@ import pandas as pd
 from ..core.params import HORIZON_WEEKS
 from ..core.weeks import parse_weeks, week_label
 from .company import DEFAULTS, LATE_SUPPLIER, RUN_WEEK, Truth, sample_with_truth, write_company
+from .logistics import SUPPLIER_LANES
 
 __all__ = ["NOT_EXECUTED_EVERY", "next_week", "simulate_weeks", "write_weeks"]
 
 NOT_EXECUTED_EVERY = 3  # action ids divisible by this are not carried out (the loop must see both)
+EXTENDING_SUPPLIER = "Nordic Supply AB"  # the new weeks' purchases come by truck from Gothenburg
 REPLAN_WEIGHT = 0.5
 SLIP_SHARE = 0.03
 
@@ -119,9 +122,12 @@ def _extend(t: dict[str, pd.DataFrame], week: pd.Timestamp, horizon: int = HORIZ
     lines = pd.DataFrame({
         "order_id": [f"{'MO' if m else 'PO'}-R{start + i:06d}" for i, m in enumerate(made)], "sku": new["sku"].to_numpy(), "location": new["location"].to_numpy(),
         "week": parse_weeks(new["week"]).dt.strftime("%Y-%m-%d").to_numpy(), "eta_week": parse_weeks(new["week"]).dt.strftime("%Y-%m-%d").to_numpy(),
-        "qty": np.maximum(new["qty"].to_numpy(), 1).astype("int64"), "supplier": np.where(made, "", "Nordic Supply AB"),
+        "qty": np.maximum(new["qty"].to_numpy(), 1).astype("int64"), "supplier": np.where(made, "", EXTENDING_SUPPLIER),
         "kind": np.where(made, "production", "purchase"),
     })
+    origin, port, mode, carrier, _ = SUPPLIER_LANES[EXTENDING_SUPPLIER]  # its trucks come to the location itself
+    lines = lines.assign(mode=np.where(made, "", mode), origin=np.where(made, "", origin), destination=np.where(made, "", port or lines["location"]),
+                         carrier=np.where(made, "", carrier), ship_week="", status=np.where(made, "", "planned"))
     cw = parse_weeks(capacity["week"])
     tail = capacity[cw == cw.max()]
     extra = [tail.assign(week=week_label(cw.max() + pd.Timedelta(weeks=k))) for k in range(1, int((last - cw.max()).days // 7) + 1)]
@@ -184,12 +190,23 @@ def _carry_out(t: dict[str, pd.DataFrame], actions: pd.DataFrame, week: pd.Times
     return t, done
 
 
+def _arrivals(t: dict[str, pd.DataFrame], week: pd.Timestamp) -> pd.DataFrame:
+    """``receipts_history`` with the lines on a lane (from an origin: not production, not the company's own transfers)
+    that arrived in ``week`` (received then; planned when they were): what the next week's run learns the lanes from."""
+    supply, history = t["supply"], t["receipts_history"]
+    came = supply[(parse_weeks(supply["eta_week"]) <= week).to_numpy() & supply["origin"].fillna("").ne("").to_numpy()]
+    rows = came[["order_id", "sku", "location", "supplier", "mode", "origin", "destination", "carrier", "ship_week", "qty"]].assign(
+        planned_week=came["week"], receipt_week=week.strftime("%Y-%m-%d"))
+    return pd.concat([history, rows[list(history.columns)]], ignore_index=True)
+
+
 def next_week(t: dict[str, pd.DataFrame], truth: Truth, week: pd.Timestamp, actions: pd.DataFrame | None, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
     """The extract of ``week`` made from the extract of the week before (see the module doc)."""
     passed = week - pd.Timedelta(weeks=1)
     rng = np.random.default_rng([seed, int(week.strftime("%G%V"))])  # one stream per week: week k does not depend on later ones
     t = dict(t)
     t["actuals"], demand = _realise(t, truth, passed)
+    t["receipts_history"] = _arrivals(t, passed)
     t["inventory"], t["supply"] = _stock(t, demand, passed)
     t, done = _carry_out(t, actions, week)
     t["supply"], slipped = _slips(t["supply"], week, rng)
