@@ -81,6 +81,19 @@ class Part:
     snapshot: str
     tables: str
 
+    def state(self, reader: PartReader) -> tuple[Part, PartReader, Dataset]:
+        """The part, its reader and its rows of the snapshot: the prepared state of a step that reads only those
+        (``InParts(prepare=Part.state, ...)``)."""
+        return self, reader, reader.snapshot()
+
+    def rows_of(self, reader: PartReader, table: str, rows: int) -> np.ndarray:
+        """Positions in the whole snapshot table ``table`` (``rows`` rows in the part) of the part's rows: its rows come
+        in the whole table's order, so a line keeps the number the whole run gives it."""
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        keys = reader.snapshot_column(table, "_series")
+        return np.flatnonzero((keys >= self.first) & (keys < self.stop))
+
 
 class PartReader(Protocol):
     """What a part reads on its worker (the run layer gives one, over the run's files): its rows of the

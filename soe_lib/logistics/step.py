@@ -118,20 +118,15 @@ class LogisticsStep(Step):
             in_order(results)  # every part has written its lines
             return LogisticsWeek(reliability, read_eta=lambda: ctx.table("eta_forecast"))
 
-        return InParts(prepare=_read_part, rounds=(Round(partial(_eta_of_part, history, week, p), joined),), combine=lambda w: w,
+        return InParts(prepare=Part.state, rounds=(Round(partial(_eta_of_part, history, week, p), joined),), combine=lambda w: w,
                        bytes_per_series=2_000)
-
-
-def _read_part(part: Part, reader: PartReader) -> tuple[Part, PartReader, Dataset]:
-    return part, reader, reader.snapshot()
 
 
 def _eta_of_part(history: pd.DataFrame, week: pd.Timestamp, p: LogisticsParams, state: tuple[Part, PartReader, Dataset], _carried: Any) -> int:
     """The part's open lines predicted, numbered by their position in the whole supply table (the part's rows come
     in its order), and written as its part of ``eta_forecast``; returns how many."""
     part, reader, data = state
-    keys = reader.snapshot_column("supply", "_series") if len(data.supply) else np.zeros(0, int)
-    eta = eta_table(data.supply, history, week, p, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
+    eta = eta_table(data.supply, history, week, p, part.rows_of(reader, "supply", len(data.supply)))
     reader.write("eta_forecast", eta)
     return len(eta)
 

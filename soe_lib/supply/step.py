@@ -388,15 +388,11 @@ class SupplyStep(Step):
             return week
 
         return InParts(
-            prepare=_read_part,
+            prepare=Part.state,
             rounds=(Round(partial(_due_of_part, weeks), load_of), Round(partial(_part_of_week, ctx.group(SupplyParams), weeks), joined)),
             combine=lambda week: week,
             bytes_per_series=5_000,
         )
-
-
-def _read_part(part: Part, reader: PartReader) -> tuple[Part, PartReader, Dataset]:
-    return part, reader, reader.snapshot()
 
 
 def _due_of_part(weeks: pd.DatetimeIndex, state: tuple[Part, PartReader, Dataset], _carried: Any) -> pd.DataFrame:
@@ -409,8 +405,7 @@ def _part_of_week(p: SupplyParams, weeks: pd.DatetimeIndex, state: tuple[Part, P
     run numbers them (the part's rows come in the whole table's order)."""
     part, reader, data = state
     sensed = reader.rows("sensed_demand", data.series(), SENSED_COLUMNS)
-    keys = reader.snapshot_column("supply", "_series") if len(data.supply) else np.zeros(0, int)
-    found = supply_part(data, sensed, p, weeks, load, np.flatnonzero((keys >= part.first) & (keys < part.stop)))
+    found = supply_part(data, sensed, p, weeks, load, part.rows_of(reader, "supply", len(data.supply)))
     # its projection rows and lines written here, as parts of the tables: the client never holds the 13M rows
     # and 8.7M lines of 1M series (only the lines' sums by supplier and kind come back)
     reader.write("inventory_projection", found.projection)
