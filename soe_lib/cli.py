@@ -10,6 +10,7 @@ User data goes to the workspace (``$SOE_HOME``, the source checkout, or the curr
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="list the weekly runs in the outputs folder")
     p.add_argument("--out", type=Path, default=None)
     _actions_parser(sub)
+    p = sub.add_parser("scenario", help="disruption scenarios against a published week")
+    scen = p.add_subparsers(dest="scenario_command", required=True)
+    a = scen.add_parser("run", help="recompute a published week with a scenario's events and compare it with the week as run")
+    a.add_argument("file", type=Path, help="the scenario (YAML: name, events; docs/logistics.md)")
+    a.add_argument("--week", required=True, help="the published week, e.g. 2026-W48 (or latest)")
+    a.add_argument("--out", type=Path, default=None, help="outputs folder (default: the workspace's outputs/)")
     p = sub.add_parser("demo", help="run several consecutive weeks of the sample company, recording the top decisions each week")
     p.add_argument("--weeks", type=int, default=4)
     p.add_argument("--top", type=int, default=3, help="decisions recorded per week (the top items of the list with a planned countermeasure)")
@@ -348,9 +355,33 @@ def main(argv: list[str] | None = None) -> int:
         "sample": _sample, "validate": _validate, "run": _run, "params": _params, "runs": _runs,
         "review": lambda a: _serve_review(a), "lab": lambda a: serve_lab(a.port),
         "contract": lambda a: _print("contract"), "outputs": lambda a: _print("outputs"), "actions": _actions,
-        "demo": _demo,
+        "demo": _demo, "scenario": _scenario,
     }
     return commands[args.command](args)
+
+
+def _scenario(a: argparse.Namespace) -> int:
+    """``soe scenario run FILE --week WEEK``: the comparison printed and saved with the week; exit 2 with the reason
+    when the week or the scenario cannot be used."""
+    from .core.paths import outputs_dir
+    from .io.archive import latest_week
+    from .run import run_scenario_file
+
+    out = a.out or outputs_dir()
+    week = latest_week(out) if a.week == "latest" else a.week
+    folder = out / str(week)
+    if week is None or not (folder / "manifest.json").exists() or not (folder / "inputs").is_dir():
+        print(f"error: no published week {a.week} in {out} (`soe runs` lists them)", file=sys.stderr)
+        return 2
+    try:
+        result = run_scenario_file(a.file, folder)
+    except ValueError as exc:  # ScenarioError, a parameter or week the archive cannot give: said, never a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    currency = str(json.loads((folder / "parameters.json").read_text()).get("currency", "")) if (folder / "parameters.json").exists() else ""
+    print(f"Scenario '{result.scenario.name}' against {week} (saved in {result.folder}):\n")
+    print(result.text(currency))
+    return 0
 
 
 def _serve_review(a: argparse.Namespace) -> int:

@@ -45,8 +45,10 @@ WHY = {
 ENGINES = ("core", "io", "sample", "health", "sensing", "supply", "logistics", "finance", "loop")
 STEP_PACKAGES = ("health", "sensing", "supply", "logistics", "finance", "loop")
 # public names of all subpackages together (146 after the cut; +2 for the label catalogue every layer shows words
-# through, +1 the meeting's PDF, +2 the logistics step and its parameters)
-API_BUDGET = 155
+# through, +1 the meeting's PDF, +2 the logistics step and its parameters, +5 core's lanes: how a lane is matched and
+# named and which lines slip, read alike by logistics, supply and finance, +3 disruption scenarios: the scenario, its
+# reader, the run that compares it with the week, and how both the app and the CLI set it beside the week)
+API_BUDGET = 164
 NOT_IN_ENGINES = ("papermill", "nbformat", "nbconvert", "nbclient", "voila", "ipywidgets", "altair", "vl_convert", "IPython", "jupyter_client")
 
 

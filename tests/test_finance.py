@@ -185,6 +185,48 @@ def test_an_expedite_brings_a_late_order_forward_and_the_time_phasing_holds():
     assert not _one(o, "pull_in")["feasible"]
 
 
+def _lane_week(air_cost: float, air_capacity: float, already_on_air: float = 0.0):
+    """20 on hand, 10 a week; two ocean orders of 60 and 40 leave Busan in week 1 for Hamburg (6 weeks: due in week
+    7) and a third is already shipped; an air lane Busan > Frankfurt (1 week, Frankfurt delivers to L1 too) at
+    ``air_cost`` a unit, ``air_capacity`` a week, ``already_on_air`` of it taken by other lines in week 1."""
+    lines = _lines(("PO-1", "A", "L1", 7, 60.0, False), ("PO-2", "A", "L1", 7, 40.0, False), ("PO-3", "A", "L1", 7, 30.0, False))
+    lines = lines.assign(mode="ocean", origin="Busan", destination="Hamburg", ship_week=WK[1], status=["planned", None, "shipped"])
+    lanes = pd.DataFrame({"origin": ["Busan", "Busan"], "destination": ["Hamburg", "Frankfurt"], "mode": ["ocean", "air"], "transit_weeks": [6.0, 1.0],
+                          "cost_per_unit": [0.5, air_cost], "cost_per_kg": [np.nan, np.nan], "weekly_capacity": [np.nan, air_capacity]})
+    load = pd.DataFrame({"origin": ["busan"], "destination": ["frankfurt"], "mode": ["air"], "week": [WK[1]], "shipping_qty": [already_on_air]})
+    served = pd.DataFrame({"destination": ["hamburg", "frankfurt"], "location": ["L1", "L1"]})
+    proj = _series("A", "L1", 20.0, receipts={7: 130.0})
+    world = make_world(proj, PRODUCTS, WK)
+    w = world.with_gaps(money_at_risk(_gaps(proj), PRODUCTS, world))
+    return w, generate_options(w, lines, NO_CAP, NO_ROUTE, PRODUCTS, NO_SUBS, NO_OO, CAT, 0, lanes, load, served)
+
+
+def test_a_mode_switch_is_chosen_only_when_it_pays_and_never_beyond_a_lanes_capacity():
+    """Weeks 2-6 lose 50 units (margin 14 each). By air at 3 a unit (2.5 more than by sea) a unit switched pays: the
+    plan switches what the lane has room for in the shipping week (25 - 5 already on it = 20, shared by both
+    orders), never more, and the kernel re-projects it at what it says. At 30 a unit it never pays: nothing is
+    switched. A line already shipped is never offered."""
+    w, o = _lane_week(3.0, 25.0, already_on_air=5.0)
+    switch = o[(o["action"] == "switch_mode") & o["feasible"]]
+    assert sorted(switch["order_id"]) == ["PO-1", "PO-2"]  # PO-3 is on the water already
+    assert (switch["effective_week"] == WK[2]).all() and np.allclose(switch["cost_per_unit"], 2.5)
+    assert set(switch["pool2"]) == {"lane:busan>frankfurt:air:2026-W49"} and (switch["pool2_cap"] == 20.0).all()
+    assert "by air via Frankfurt" in switch["detail"].iloc[0]
+    for plan in (joint_plan(o, w), greedy_plan(o, w)):
+        chosen = plan.chosen[((o["action"] == "switch_mode") & o["feasible"]).to_numpy()]
+        assert chosen.sum() == pytest.approx(20.0)  # the lane's room binds: 50 units would pay
+        _check_plan(w, o, plan.chosen)
+        assert plan.reprojected == pytest.approx(plan.objective, rel=1e-6)
+    roomy = _lane_week(3.0, 500.0)
+    chosen = joint_plan(roomy[1], roomy[0]).chosen[(roomy[1]["action"] == "switch_mode").to_numpy()]
+    assert 20.0 < chosen.sum() <= 100.0  # room enough: the plan switches more
+    w, o = _lane_week(30.0, 500.0)
+    switch = (o["action"] == "switch_mode") & o["feasible"]
+    assert switch.any() and (o.loc[switch, "net_benefit"] < 0).all()
+    for plan in (joint_plan(o, w), greedy_plan(o, w)):
+        assert plan.chosen[switch.to_numpy()].sum() == 0.0
+
+
 def test_a_transfer_leaves_the_donor_its_safety_stock_from_the_shipping_week():
     """The donor L2 ends the run week at 25 (safety 20) before a receipt lifts it to 100: a transfer landing
     in week 1 ships in the run week, so only 5 can go, although 25 would be spare from week 1 on."""

@@ -200,3 +200,97 @@ def test_the_weeks_that_pass_add_their_arrivals_to_what_the_lanes_are_learnt_fro
     # the purchases the weeks add (from 2026-W52 on, as the horizon moves past the first supply) come on a lane too
     new = last["supply"][last["supply"]["order_id"].str.contains("-R") & last["supply"]["kind"].eq("purchase")]
     assert len(new) and new["mode"].eq("truck").all() and (new["destination"] == new["location"]).all()
+
+
+def test_the_congestion_puts_items_at_risk_of_slipping_and_its_money_on_its_lane_port_and_carrier(sample_cycle):
+    """Under predicted ETAs the sample's Hamburg lines come later: the SKU-locations that run short only then are
+    at risk of slipping, with the lane behind them; their money is the kernel's, and sums the same by lane, port and
+    carrier."""
+    from soe_lib.core.lanes import slipping_lines
+
+    run, planted, results = sample_cycle
+    lane = planted["port_congestion"]["lane"]
+    name = f"{lane['origin']} > {lane['destination']} ({lane['mode']})"
+    slips = results["supply"].slips
+    assert len(slips) > 0 and set(slips["lanes"]) == {name} and set(slips["ports"]) == {planted["port_congestion"]["port"]}
+    assert (slips["extra_shortage_qty"] >= 1).all() and "at risk of slipping" in set(slips["status"])
+    projection = run.table("inventory_projection")
+    moved = slipping_lines(run.table("eta_forecast"))
+    # units leave their stated week for a later one: by the horizon's end the predicted receipts are short by exactly
+    # the units stated inside it and predicted beyond it
+    end = projection["week"].max()
+    beyond = moved.loc[(moved["eta_week"] <= end) & (moved["eta_p50_week"] > end), "qty"].sum()
+    assert projection["constrained_receipts_qty"].sum() - projection["predicted_receipts_qty"].sum() == pytest.approx(beyond)
+    risk = results["finance"].logistics
+    totals = risk.groupby("by")["margin_at_risk"].sum()
+    assert set(totals.index) == {"lane", "port", "carrier"} and totals.max() == pytest.approx(totals.min()) and totals["lane"] > 0
+    assert risk[risk["by"] == "lane"].iloc[0]["name"] == name
+    # the money is the kernel's: every SKU-location with slipping lines valued with predicted minus with stated receipts
+    # (the world finance values gaps and options in, under the run's policy), and shared among its lines
+    from soe_lib.finance.params import FinanceParams
+    from soe_lib.finance.parts import week_world
+
+    world = week_world(run.data, projection, FinanceParams(), pd.DatetimeIndex(sorted(projection["week"].unique())))
+    rows = np.unique(world.rows(moved["sku"].astype(str), moved["location"].astype(str)))
+    added = world.value(rows, world.predicted[rows] - world.position[rows]) - world.value(rows)
+    assert (added >= -1e-9).all() and totals["lane"] == pytest.approx(added.sum())
+
+
+def _scenario_file(folder, text: str):
+    path = folder / "scenario.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_scenario_comparison_adds_up_to_the_base_plus_the_scenarios_parts(sample_cycle, tmp_path):
+    """Run against a copy of the sample week: the base is the week as run, each event's part is what it adds beside
+    the ones before, and base + parts = the scenario on every measure; the port closure moves exactly the lines
+    through the port due while it is closed; everything is saved with the week."""
+    import shutil
+
+    from soe_lib.core.outputs import check_table
+    from soe_lib.io.results import read_table
+    from soe_lib.run.scenario import MEASURES, run_scenario_file, saved_scenarios
+
+    run, planted, results = sample_cycle
+    week_dir = tmp_path / "week"
+    shutil.copytree(run.out_dir, week_dir, ignore=shutil.ignore_patterns("scenarios"))
+    path = _scenario_file(tmp_path, "name: Hamburg shut, Maersk short\nevents:\n"
+                          "  - {kind: port_closed, port: Hamburg, first_week: 2026-W50, last_week: 2027-W01}\n"
+                          "  - {kind: carrier_capacity, carrier: Maersk, pct: 50, first_week: 2026-W49, last_week: 2026-W52}\n")
+    result = run_scenario_file(path, week_dir)
+    c = result.comparison
+    assert list(c["part"]) == ["base", "event 1", "event 2", "scenario"] and "port Hamburg closed 2026-W50 to 2027-W01" in c["what"].iloc[1]
+    base, parts, total = c.iloc[0], c[c["kind"] == "change"], c.iloc[-1]
+    for m in MEASURES:
+        assert base[m] + parts[m].sum() == pytest.approx(total[m], abs=1e-6), m
+    assert base["margin_at_risk"] == pytest.approx(results["finance"].impact["margin_at_risk"].sum())
+    assert base["shortage_gaps"] == (results["supply"].gaps["kind"] == "shortage").sum() and base["lines_moved"] == 0
+    assert total["margin_at_risk"] > base["margin_at_risk"] and total["shortage_gaps"] >= base["shortage_gaps"]
+    saved = read_table(result.folder / "run" / "tables", "financial_impact")
+    assert total["margin_at_risk"] == pytest.approx(saved["margin_at_risk"].sum())  # the scenario's own run, kept
+    supply = run.data.supply
+    eta = supply["eta_week"].fillna(supply["week"])
+    through = supply["destination"].eq("Hamburg") | supply["origin"].eq("Hamburg")
+    closed = through & eta.between(parse_week("2026-W50"), parse_week("2027-W01"))
+    first = result.lines[result.lines["events"].str.split(", ").map(lambda e: "1" in e)]
+    assert set(first["line_id"]) == set(np.flatnonzero(closed.to_numpy())) and c.iloc[1]["lines_moved"] == closed.sum()
+    assert (first["scenario_eta_week"] >= parse_week("2027-W02")).all()
+    for name in ("scenario_comparison", "scenario_lines"):
+        check_table(name, read_table(result.folder, name))
+    assert (result.folder / "scenario.yaml").read_text().startswith("name: Hamburg shut") and len(saved_scenarios(week_dir)) == len(c)
+    assert "Margin at risk" in result.text("USD") and "USD +" in result.text("USD")
+
+
+def test_soe_scenario_run_says_what_is_wrong_and_exits_2(tmp_path, capsys):
+    from soe_lib.cli import main
+
+    week = tmp_path / "out" / "2026-W48"
+    assert main(["scenario", "run", str(tmp_path / "none.yaml"), "--week", "2026-W48", "--out", str(tmp_path / "out")]) == 2
+    assert "no published week 2026-W48" in capsys.readouterr().err
+    (week / "inputs").mkdir(parents=True)
+    (week / "manifest.json").write_text("{}")
+    bad = _scenario_file(tmp_path, "name: oops\nevents:\n  - {kind: port_closed, port: Hamburg, first_week: 2026-W50}\n")
+    assert main(["scenario", "run", str(bad), "--week", "2026-W48", "--out", str(tmp_path / "out")]) == 2
+    said = capsys.readouterr().err
+    assert str(bad) in said and "event 1 (port_closed): missing last_week" in said and "Traceback" not in said

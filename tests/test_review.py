@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -150,6 +151,29 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
     app.record.minutes_button.click()  # minutes go beside the runs, not into the week's run folder
     assert "alert(1)" in (tmp_path / "minutes" / "2026-W48" / "minutes.md").read_text()
     assert not list((tmp_path / "2026-W48").rglob("minutes*"))
+
+
+def test_the_app_sets_a_saved_scenario_beside_the_week_and_the_slipping_inbound_with_its_lanes(weekly_run, tmp_path):
+    """A scenario saved with the week (soe scenario run) shows side by side with the week as run, its name and
+    ports escaped as typed; the inbound at risk of slipping shows its money by lane, port and carrier."""
+    from soe_lib.run.scenario import run_scenario_file
+
+    _, out = weekly_run
+    shutil.copytree(out / "2026-W48", tmp_path / "2026-W48", ignore=shutil.ignore_patterns("scenarios"))
+    path = tmp_path / "s.yaml"
+    path.write_text("name: Hamburg <b>shut</b>\nevents:\n  - {kind: port_closed, port: Hamburg, first_week: 2026-W49, last_week: 2027-W02}\n")
+    result = run_scenario_file(path, tmp_path / "2026-W48")
+    app = ReviewApp(tmp_path)
+    shown = app.logistics.scenarios.value
+    c = result.comparison
+    assert "Scenario Hamburg &lt;b&gt;shut&lt;/b&gt;" in shown and "<b>shut" not in shown
+    assert f"USD {c['margin_at_risk'].iloc[0]:,.0f}" in shown and f"USD {c['margin_at_risk'].iloc[-1]:,.0f}" in shown
+    assert "Event 1: port Hamburg closed 2026-W49 to 2027-W02" in shown and f"{int(c['lines_moved'].iloc[-1])} inbound lines moved" in shown
+    week = ReviewWeek(tmp_path / "2026-W48")
+    risk = week.table("logistics_risk")
+    slipping = app.logistics.slipping.value
+    lanes = risk[risk["by"] == "lane"]  # the sample's planted congestion: Busan > Hamburg
+    assert len(lanes) and f"USD {lanes['margin_at_risk'].sum():,.0f} margin at risk" in slipping and html.escape(lanes["name"].iloc[0]) in slipping
 
 
 def test_the_decision_table_says_rank_in_hand_and_sop_with_description_owner_and_formats():

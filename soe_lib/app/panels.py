@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from ..core.formats import PY_FORMATS, column_kind, formatted, headers
+from ..core.formats import PY_FORMATS, column_kind, formatted, headers, side_by_side
 from ..core.labels import label
 from ..core.weeks import parse_week, week_label
 from ..io.decision_store import STATUSES, ActionLog, StaleUpdate
@@ -491,6 +491,48 @@ class LoopPanel(widgets.VBox):
             status = outcomes["status"].value_counts()
             title = f"Did it work? {len(outcomes)} earlier actions: " + ", ".join(f"{n} {s}" for s, n in status.items())
             self.outcomes.value = _section(title, _table(shown).value, "soe-outcomes")
+
+
+SCENARIO_MEASURES = ("margin_at_risk", "shortage_gaps", "units_short", "decision_items", "plan_actions", "plan_net_benefit", "plan_cost",
+                     "lines_moved", "units_moved")
+
+
+class LogisticsPanel(widgets.VBox):
+    """Inbound lines their lanes' record says will come late (what they put at risk, by lane, port and carrier) and the
+    disruption scenarios saved with the week, each beside the week as run: in sections that open on demand."""
+
+    def __init__(self) -> None:
+        self.slipping = _hooked(widgets.HTML(), "soe-slipping")
+        self.scenarios = _hooked(widgets.HTML(), "soe-scenarios")
+        super().__init__([self.slipping, self.scenarios])
+
+    def show(self, week: ReviewWeek) -> None:
+        risk, slips = week.table("logistics_risk"), week.table("slip_risk")
+        if risk.empty:
+            self.slipping.value = _section("Inbound on time: no open line's lane says it will come later than stated.", "", "soe-slip")
+        else:
+            lanes = risk[risk["by"] == "lane"]
+            top = lanes.iloc[0]
+            at_risk = int((slips["status"] == "at risk of slipping").sum()) if len(slips) else 0
+            title = (f"Inbound at risk of slipping: {week.currency} {lanes['margin_at_risk'].sum():,.0f} margin at risk if the lanes do what they "
+                     f"did, {at_risk} SKU-locations short only then; most on {top['name']}")
+            body = _table(risk[["by", "name", "lines", "slipping_qty", "sku_locations", "margin_at_risk"]]).value
+            if len(slips):
+                body += _table(slips[["sku", "location", "status", "first_week", "extra_shortage_qty", "orders", "lanes", "carriers"]].head(12)).value
+            self.slipping.value = _section(title, body, "soe-slip")
+        self.scenarios.value = "".join(self._scenario(name, c, lines, week.currency) for name, (c, lines) in week.scenarios().items())
+
+    @staticmethod
+    def _scenario(name: str, c: pd.DataFrame, lines: pd.DataFrame, currency: str) -> str:
+        base, total = c.iloc[0], c.iloc[-1]
+        title = (f"Scenario {name}: margin at risk {currency} {base['margin_at_risk']:,.0f} -> {currency} {total['margin_at_risk']:,.0f} "
+                 f"({total['margin_at_risk'] - base['margin_at_risk']:+,.0f}), {int(total['lines_moved'])} inbound lines moved")
+        shown = c.assign(_col=[f"{p}: {w}" if p.startswith("event") else p for p, w in zip(c["part"], c["what"], strict=True)])
+        body = _table(side_by_side(shown, SCENARIO_MEASURES, "_col", currency=currency)).value
+        if len(lines):
+            body += _table(lines[["order_id", "sku", "location", "mode", "origin", "destination", "carrier", "qty", "eta_week",
+                                  "scenario_eta_week", "events"]].head(15)).value
+        return _section(title, body, "soe-scenario")
 
 
 class WhatIfPanel(widgets.VBox):

@@ -33,7 +33,18 @@ import pandas as pd
 from ..core.paths import outputs_dir
 from ..io.decision_store import ActionLog, ActionLogError, default_url, minutes_dir
 from .decisions import export_minutes
-from .panels import ActionsPanel, DecisionListPanel, DrilldownPanel, KpiPanel, LoopPanel, OverviewPanel, RecordPanel, WhatIfPanel, message
+from .panels import (
+    ActionsPanel,
+    DecisionListPanel,
+    DrilldownPanel,
+    KpiPanel,
+    LogisticsPanel,
+    LoopPanel,
+    OverviewPanel,
+    RecordPanel,
+    WhatIfPanel,
+    message,
+)
 from .review_data import ReviewWeek, action_counts, available_weeks, kpi_history, previous_figures
 
 __all__ = ["EMPTY_MESSAGE", "ReviewApp", "wait_for_page"]
@@ -116,6 +127,7 @@ class ReviewApp:
         self.record = RecordPanel()
         self.open_actions = ActionsPanel(None, self._on_actions_changed, lambda: self.record.form["by"].value)
         self.loop = LoopPanel()
+        self.logistics = LogisticsPanel()
         self.decisions = DecisionListPanel(self._on_item)
         self.drilldown = DrilldownPanel()
         self.whatif = WhatIfPanel()
@@ -133,7 +145,7 @@ class ReviewApp:
             [
                 widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status,
                 self.decisions, self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
-                widgets.HTML("<h3>Where the money is</h3>"), self.overview, self.loop, self.open_actions,
+                widgets.HTML("<h3>Where the money is</h3>"), self.overview, self.logistics, self.loop, self.open_actions,
             ]
         )
         self._load_week()  # the tables and charts: the part a preheated kernel does before anyone asks
@@ -216,6 +228,7 @@ class ReviewApp:
         self.history = kpi_history(self.out, self.weeks, self.selector.value)
         self.kpis.show(self.current, None, {}, self.history)
         self.overview.show(self.current)
+        self.logistics.show(self.current)
         self.loop.show(self.current)
 
     def _show_list(self) -> None:

@@ -98,6 +98,18 @@ class ReviewWeek:
         return items.assign(family=items["sku"].map(family).fillna(""))
 
     @functools.cache  # noqa: B019
+    def scenarios(self) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+        """The disruption scenarios saved with the week (``soe scenario run``): per scenario name, its
+        ``scenario_comparison`` and ``scenario_lines`` rows."""
+        folder = self.folder / "scenarios"
+        out = {}
+        for saved in sorted(folder.iterdir()) if folder.is_dir() else []:
+            comparison = _read(saved / "scenario_comparison.parquet", self.damaged)
+            if len(comparison):
+                out[str(comparison["scenario"].iloc[0])] = (comparison, _read(saved / "scenario_lines.parquet", self.damaged))
+        return out
+
+    @functools.cache  # noqa: B019
     def parameters(self) -> dict:
         """The run's parameters (its ``parameters.json``; empty for a folder without one)."""
         import json

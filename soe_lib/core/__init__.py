@@ -4,10 +4,11 @@ declarations, where things live, the validated snapshot type, and the (series x 
 from .contract import MAX_NUMBER, TABLES, Column, Table, contract_markdown
 from .dataset import COMPACT_TABLES, SERIES_TABLES, Dataset, LazyTables, Source
 from .excel import FORMULA_STARTS, text_cells_as_text
-from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, formatted, header, headers, styled
+from .formats import EXCEL_FORMATS, PY_FORMATS, column_kind, formatted, header, headers, side_by_side, styled
 from .items import ACTION_TYPES, eased, item_id, item_words, worse
 from .kernel import Policy, Spread, backorder_shares, flows, money, position, spread_of, value
 from .labels import label, labelled
+from .lanes import ETA_COLUMNS, LANE, lane_keys, lane_name, slipping_lines
 from .matrix import WEEK_NS, RowsOnDemand, column_at, history_matrix, keys_in, long_frame, row_blocks, row_positions, to_matrix
 from .outputs import OUTPUTS, check_table, outputs_markdown
 from .params import (
@@ -45,6 +46,7 @@ __all__ = [
     "Dataset",
     "due_week",
     "eased",
+    "ETA_COLUMNS",
     "EngineParams",
     "EXCEL_FORMATS",
     "flows",
@@ -60,6 +62,9 @@ __all__ = [
     "item_id",
     "item_words",
     "label",
+    "LANE",
+    "lane_keys",
+    "lane_name",
     "labelled",
     "joined_per_group",
     "keys_in",
@@ -98,7 +103,9 @@ __all__ = [
     "series_ranges",
     "SERIES_TABLES",
     "shown",
+    "side_by_side",
     "sku_ranges",
+    "slipping_lines",
     "SLASHED",
     "slashed_order",
     "Source",

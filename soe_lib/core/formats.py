@@ -28,12 +28,12 @@ import pandas as pd
 from .labels import labelled
 from .weeks import week_labels
 
-__all__ = ["EXCEL_FORMATS", "PY_FORMATS", "column_kind", "format_value", "formatted", "header", "headers", "styled"]
+__all__ = ["EXCEL_FORMATS", "PY_FORMATS", "column_kind", "format_value", "formatted", "header", "headers", "side_by_side", "styled"]
 
 PCT = re.compile(r"(^|[_ ])(wape|accuracy|bias|fill_rate|fill rate|share|pct|utilization|w_stat|rate)($|[_ ])")
 MONEY = re.compile(r"(^|[_ ])(revenue|margin|cost|benefit|money|value|price|amount|gap|estimate|shortfall|demand_vs_plan|plan_value_vs_financial_plan)($|[_ ])")
 PRICE = re.compile(r"(^unit_price$|^unit_cost$|_per_unit$|^price$|_price$)")
-QTY = re.compile(r"(_qty$|^qty$|^rank$|^on_hand$|^safety_stock$|^items$|^actions$|^worked$|^series$|^lines$|^late_lines$|^gaps$|^rows$|^weeks$|^weeks_short$|units)")
+QTY = re.compile(r"(_qty$|^qty$|^rank$|^on_hand$|^safety_stock$|^items$|^actions$|^worked$|^series$|^lines$|^late_lines$|^gaps$|^rows$|^weeks$|^weeks_short$|units|_gaps$|_items$|_actions$|_lines$|^lines_moved$|^sku_locations$)")
 EXCEL_FORMATS = {"pct": "0.0%", "price": "#,##0.00", "money": "#,##0", "qty": "#,##0", "qty1": "#,##0.0", "hours": "#,##0.0", "number": "#,##0.00"}
 HEADERS = {
     "sku": "SKU", "qty": "Units", "w_stat": "Statistical weight", "wape": "WAPE", "mase": "MASE", "fva": "FVA", "eta_week": "ETA week",
@@ -43,6 +43,10 @@ HEADERS = {
     "basis": "Lane deliveries behind it", "trend_weeks": "Trend (weeks)", "evidence": "Recency-weighted deliveries",
     "weight": "Lane's own share", "shrunk_mean_delay_weeks": "Shrunk mean delay (weeks)", "shrunk_p50_delay_weeks": "Shrunk P50 (weeks)",
     "shrunk_p90_delay_weeks": "Shrunk P90 (weeks)",
+    "shortage_gaps": "Shortage gaps", "units_short": "Units short", "decision_items": "Decision items", "plan_actions": "Actions in the joint plan",
+    "plan_net_benefit": "Joint plan's net benefit", "plan_cost": "Joint plan's cost", "lines_moved": "Inbound lines moved", "units_moved": "Units on them",
+    "extra_shortage_qty": "Units short beyond stated ETAs", "slipping_lines": "Slipping lines", "slipping_qty": "Slipping units",
+    "sku_locations": "SKU-locations",
 }
 
 
@@ -151,3 +155,20 @@ def styled(frame: pd.DataFrame, rows: int | None = 200):
     if rows is not None and len(frame) > rows:
         styler = styler.set_caption(f"First {rows:,} of {len(frame):,} rows (all of them in the run's tables)")
     return styler
+
+
+def side_by_side(frame: pd.DataFrame, measures: list[str] | tuple[str, ...], column: str, kind: str = "kind", currency: str = "") -> pd.DataFrame:
+    """Rows of ``frame`` (a base, changes, a total: ``frame[kind]`` is ``level`` or ``change``) turned into columns named
+    by ``frame[column]``, one row per measure in words; each value in its measure's format, a change signed, money
+    with ``currency`` (a scenario against its week, in the app and on the command line)."""
+    out = {"measure": [header(m) for m in measures]}
+    for _, row in frame.iterrows():
+        cells = []
+        for m in measures:
+            k = column_kind(m)
+            text = format_value(row[m], "qty" if k == "qty" else k)
+            if row[kind] == "change" and isinstance(row[m], int | float) and row[m] >= 0 and text:
+                text = "+" + text
+            cells.append(f"{currency} {text}".strip() if k == "money" and text else text)
+        out[str(row[column])] = cells
+    return pd.DataFrame(out)

@@ -17,7 +17,7 @@ __all__ = ["ACTION_TYPES", "ITEM_PREFIX", "WORSE_SHARE", "WORSE_UNITS", "eased",
 
 ITEM_PREFIX = {"sku-location": "SL", "capacity": "CAP", "storage": "STO"}  # anything else: SOP
 # the countermeasure types an action may name (the finance catalogue's levers; the CLI and the app check a typed one)
-ACTION_TYPES = ("expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",
+ACTION_TYPES = ("expedite", "switch_mode", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",
                 "shape_demand", "accept")
 # one rule for "the item got worse" wherever it is asked (in hand or not; what changed since last week)
 WORSE_SHARE, WORSE_UNITS = 0.10, 1.0

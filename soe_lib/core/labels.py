@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     # countermeasures (action)
     "expedite": "expedite",
     "pull_in": "pull in",
+    "switch_mode": "ship on a faster lane",
     "build_ahead": "build ahead",
     "shape_demand": "shape demand",
     "new_order": "new order",

@@ -42,7 +42,7 @@ class OutCol:
 @dataclass(frozen=True)
 class OutputTable:
     name: str
-    step: str  # the step that writes it: health, sensing, supply, logistics, finance, loop
+    step: str  # the step that writes it: health, sensing, supply, logistics, finance, loop (scenario: soe scenario run)
     doc: str
     key: tuple[str, ...]
     columns: tuple[OutCol, ...]
@@ -203,7 +203,7 @@ _TABLES = (
         _t("detail", "the rule that fired, in words"),
     )),
     # --- 03 supply gaps --------------------------------------------------------------------------
-    OutputTable("inventory_projection", "supply", "projected inventory per SKU-location and horizon week, three ways",
+    OutputTable("inventory_projection", "supply", "projected inventory per SKU-location and horizon week, four ways (plan, current ETAs, capacity-constrained, predicted ETAs)",
                 ("sku", "location", "week"), (
         SKU, LOC, WEEK,
         _n("demand_qty", "sensed demand"),
@@ -220,6 +220,9 @@ _TABLES = (
         _n("plan_receipts_qty", "receipts at their planned week"),
         _n("plan_projected_on_hand", "the projection as planned"),
         _n("plan_shortage_qty", "max(0, -plan_projected_on_hand)"),
+        _n("predicted_receipts_qty", "constrained receipts with every line on a lane in its predicted week (eta_forecast's eta_p50_week)"),
+        _n("predicted_projected_on_hand", "the projection with predicted receipts"),
+        _n("predicted_shortage_qty", "max(0, -predicted_projected_on_hand)"),
         _n("safety_stock", "safety stock"),
         _b("below_safety_stock", "0 <= constrained projection < safety stock"),
     )),
@@ -264,6 +267,12 @@ _TABLES = (
         _n("qty", "units"),
         _t("supplier", "supplier"),
         _t("kind", "production, purchase or transfer"),
+        _t("mode", "how it travels (blank: not given)"),
+        _t("origin", "port or site of departure"),
+        _t("destination", "port or location of arrival"),
+        _t("carrier", "carrier"),
+        _w("ship_week", "week it leaves (blank: not given)"),
+        _t("status", "planned, shipped, at_port or delivered (blank: planned)"),
         _i("delay_weeks", "eta_week - week, in weeks"),
         _b("late", "delay_weeks > 0"),
         _b("firm", "a confirmed order (the supply's firm column; blank = yes); a planned one can be raised beyond the frozen fence"),
@@ -298,6 +307,23 @@ _TABLES = (
         _n("overflow_qty", "units above capacity"),
         _b("overflow", "overflow_qty > 0"),
     )),
+    OutputTable("slip_risk", "supply", "shortages that appear (or deepen) when inbound lines come when their lanes' record says",
+                ("sku", "location", "first_week"), (
+        SKU, LOC,
+        _t("status", "at risk of slipping (not short with stated ETAs in any week of the run) or deeper with predicted ETAs"),
+        _w("first_week", "first week short on the predicted projection"),
+        _w("last_week", "last week of the run"),
+        _w("peak_week", "the week the predicted shortfall exceeds the stated one most"),
+        _i("weeks_short", "weeks in the run"),
+        _n("peak_shortage_qty", "units short at the peak on the predicted projection"),
+        _n("extra_shortage_qty", "of them, units beyond the capacity-constrained projection's shortfall that week"),
+        _i("slipping_lines", "lines stated by the peak week and predicted after it"),
+        _n("slipping_qty", "their units"),
+        _t("orders", "their orders (the five largest)"),
+        _t("lanes", "their lanes: origin > destination (mode)"),
+        _t("ports", "their ports of arrival"),
+        _t("carriers", "their carriers"),
+    )),
     OutputTable("supply_headline", "supply", "the supply numbers a planner reads first", ("measure",), (
         _t("measure", "what is counted"),
         _n("value", "its value (fill rate as a share)"),
@@ -323,6 +349,16 @@ _TABLES = (
         _n("shrunk_p50_delay_weeks", "lane rows: the median shrunk the same way"),
         _n("shrunk_p90_delay_weeks", "lane rows: the P90 shrunk the same way (never below the P50)"),
     )),
+    OutputTable("lane_load", "logistics", "units the open lines ship per lane and week, against the lane's weekly capacity",
+                ("origin", "destination", "mode", "week"), (
+        _t("origin", "the lane's port or site of departure"),
+        _t("destination", "the lane's port or location of arrival"),
+        _t("mode", "ocean, air, truck, rail or parcel"),
+        _w("week", "shipping week: the line's ship_week, else its ETA less the lane's transit"),
+        _n("shipping_qty", "units of the open lines shipping on the lane that week"),
+        _n("weekly_capacity", "the lane's capacity (blank: not stated)"),
+        _n("room_qty", "max(weekly_capacity - shipping_qty, 0): what a mode switch may still put on it"),
+    )),
     OutputTable("eta_forecast", "logistics", "every open supply line's predicted receipt week beside its stated ETA", ("line_id",), (
         _i("line_id", "the line's position in the supply input (as in inbound_delays)"),
         _t("order_id", "order reference"),
@@ -342,6 +378,40 @@ _TABLES = (
         _w("eta_p90_week", "planned week + round(p90 delay), the same way"),
         _i("slip_weeks", "eta_p50_week - eta_week: how much later than stated the lane's record says it will come"),
         _i("basis", "deliveries of the line's lane in receipts_history (0: mode and supplier figures only)"),
+    )),
+    # --- disruption scenarios (soe scenario run; saved with the week under scenarios/<name>/) -------------------------
+    OutputTable("scenario_comparison", "scenario", "a disruption scenario against the week as run: the base, what each event adds, the scenario",
+                ("scenario", "row"), (
+        _t("scenario", "the scenario's name"),
+        _i("row", "0 = base, then one row per event in order, last = the scenario"),
+        _t("part", "base, event N or scenario"),
+        _t("what", "the event in words (base: the week as run; scenario: its name)"),
+        _t("kind", "level (base, scenario) or change (an event: the scenario up to it minus up to the one before)"),
+        _n("margin_at_risk", "the kernel's margin at risk of every shortage gap (financial_impact)"),
+        _n("shortage_gaps", "shortage gaps (supply_gaps)"),
+        _n("units_short", "demand not served on time over the gaps"),
+        _n("decision_items", "execution items of the decision list before the alert budget"),
+        _n("plan_actions", "options the joint plan takes units from"),
+        _n("plan_net_benefit", "the joint plan's net benefit, re-projected through the kernel"),
+        _n("plan_cost", "what the joint plan's actions cost"),
+        _n("lines_moved", "open supply lines the events moved (so far)"),
+        _n("units_moved", "their units"),
+    )),
+    OutputTable("scenario_lines", "scenario", "every open supply line a disruption scenario moved", ("scenario", "line_id"), (
+        _t("scenario", "the scenario's name"),
+        _i("line_id", "the line's position in the supply input (as in inbound_delays)"),
+        _t("order_id", "order reference"),
+        SKU, LOC,
+        _t("supplier", "supplier"),
+        _t("mode", "how it travels"),
+        _t("origin", "port or site of departure"),
+        _t("destination", "port or location of arrival"),
+        _t("carrier", "carrier"),
+        _n("qty", "units"),
+        _w("eta_week", "stated ETA before the scenario"),
+        _w("scenario_eta_week", "receipt week in the scenario"),
+        _i("moved_weeks", "scenario_eta_week - eta_week"),
+        _t("events", "the numbers of the events that moved it (\"1, 3\")"),
     )),
     # --- 04 financial impact ---------------------------------------------------------------------
     OutputTable("financial_impact", "finance", "money at risk per shortage gap", ("gap_id",), (
@@ -373,7 +443,7 @@ _TABLES = (
         _i("gap_id", "the gap in supply_gaps"),
         SKU, LOC,
         _w("first_week", "first week short"),
-        _t("action", "expedite, pull_in, transfer, overtime, build_ahead, substitute, raise_order, new_order, allocate, shape_demand or accept"),
+        _t("action", "expedite, switch_mode, pull_in, transfer, overtime, build_ahead, substitute, raise_order, new_order, allocate, shape_demand or accept"),
         _b("feasible", "the data allows it"),
         _n("qty", "the most whole units the move can usefully take (its limit, and the deepest shortfall it reaches)"),
         _n("cost", "fixed + qty x cost per unit"),
@@ -388,10 +458,19 @@ _TABLES = (
         _t("source_location", "transfer: where the stock comes from"),
         _t("substitute_sku", "substitute: the item sold instead"),
         _t("resource", "overtime, build_ahead: the resource"),
-        _t("order_id", "expedite, pull_in, raise_order: the order"),
-        _t("pool", "the shared limit it draws on (stock:SKU@location, order:line, raise:line, overtime:resource:week, slack:resource:week, receive:SKU@location)"),
+        _t("order_id", "expedite, switch_mode, pull_in, raise_order: the order"),
+        _t("pool", "the shared limit it draws on (stock:SKU@location, order:line (a switch_mode also draws on lane:origin>destination:mode:shipping week), raise:line, overtime:resource:week, slack:resource:week, receive:SKU@location)"),
         _t("detail", "the option in words"),
         _t("reason", "why not, when infeasible"),
+    )),
+    OutputTable("logistics_risk", "finance", "margin at risk if inbound lines come when their lanes' record says, by lane, port and carrier",
+                ("by", "name"), (
+        _t("by", "lane, port (of arrival) or carrier: each adds up to the same total"),
+        _t("name", "the lane (origin > destination (mode)), port or carrier"),
+        _i("lines", "slipping lines (predicted later than stated)"),
+        _n("slipping_qty", "their units"),
+        _i("sku_locations", "SKU-locations they supply"),
+        _n("margin_at_risk", "the kernel's margin at risk with the lines in their predicted weeks minus with their stated ones, shared among a SKU-location's slipping lines by units"),
     )),
     OutputTable("countermeasure_plan", "finance", "how the week's joint countermeasure plan was made", ("measure",), (
         _t("measure", "method, status, variables, binary variables, constraints, net benefit (the solver's), net benefit re-projected through the kernel, their difference, within of the best plan (the proven gap)"),

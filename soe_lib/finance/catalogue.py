@@ -13,6 +13,8 @@ __all__ = ["ACTIONS", "CatalogueError", "load_catalogue"]
 
 ACTIONS = ACTION_TYPES
 MAX_BYTES = 1 << 20  # a catalogue is a few kilobytes
+# actions added after catalogues were in use, with their defaults (parameters/catalogues/countermeasures.yaml says why)
+LATER = {"switch_mode": {"description": "Ship an inbound line not yet shipped on a faster lane", "fixed_cost": 80, "lead_time_weeks": 0}}
 
 
 class CatalogueError(ValueError):
@@ -44,6 +46,8 @@ def load_catalogue(name: str | Path = "countermeasures.yaml") -> dict:
         raise CatalogueError(f"{path}: cannot read the countermeasure catalogue ({why})") from None
     if not isinstance(catalogue, dict) or not all(isinstance(v, dict) or v is None for v in catalogue.values()):
         raise CatalogueError(f"{path}: not a countermeasure catalogue (a mapping of each action to its settings is expected)")
+    for action, settings in LATER.items():  # a catalogue written before the action existed keeps working
+        catalogue.setdefault(action, dict(settings))
     missing = [a for a in ACTIONS if a not in catalogue]
     if missing:
         raise CatalogueError(f"{path}: the countermeasure catalogue lacks {', '.join(missing)}")

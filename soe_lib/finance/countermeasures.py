@@ -24,6 +24,15 @@ the catalogue's lead time):
   by the gap's end, in the product's order multiple.
 - **new_order**: a new order of a bought item arriving beyond the product's lead time and the frozen
   fence, at least its minimum order quantity, in its order multiple: "re-plan: order N by week W".
+- **switch_mode**: an inbound line not yet shipped (status planned or blank) moved to a faster lane of the
+  ``lanes`` table from the same origin, by another mode or through another port that delivers to its location
+  (one the open lines or ``receipts_history`` show delivering there; the leg from port to location is taken
+  as the same for every port): it ships when it would have (not before the lead
+  time) and arrives after the faster lane's transit; window profile like expedite. Cost per unit: the faster
+  lane's freight minus the current one's (``cost_per_unit``, else ``cost_per_kg x unit_weight_kg``), never
+  below 0, plus a fixed cost per line rebooked. Limits: the line's quantity (shared with expedite and pull-in:
+  part of a line can be switched, a split shipment) and the faster lane's weekly capacity in its shipping week
+  less what open lines already ship on it then (a second pool).
 - **allocate** (serve booked orders first; no units gained) and **accept** (always possible).
 
 An option row is listed once, under the earliest gap of its SKU-location that it reaches (a move
@@ -38,17 +47,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.lanes import LANE, lane_keys
 from ..core.matrix import keys_in
 from ..core.outputs import OUTPUTS
 from ..core.weeks import week_labels
 from .world import World, profiles
 
-__all__ = ["COLUMNS", "generate_options", "substitutes_at"]
+__all__ = ["COLUMNS", "generate_options", "serving_ports", "substitutes_at"]
 
 COLUMNS = OUTPUTS["countermeasures"].names  # the contract's order (soe_lib/core/outputs.py)
 # what the joint plan needs besides the table columns: the move (destination row, profile) and its limits
-MODEL = ["row", "eff", "stop", "by_demand", "cap", "cost_per_unit", "fixed_cost", "fixed_key", "pool_use", "pool_cap", "pool_week", "multiple", "min_qty"]
-ACTION_ORDER = ["expedite", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",
+MODEL = ["row", "eff", "stop", "by_demand", "cap", "cost_per_unit", "fixed_cost", "fixed_key", "pool_use", "pool_cap", "pool_week", "multiple", "min_qty",
+         "pool2", "pool2_use", "pool2_cap"]
+ACTION_ORDER = ["expedite", "switch_mode", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",
                 "shape_demand", "accept"]
 
 
@@ -90,7 +101,7 @@ def _moves(w: World, pairs: pd.DataFrame, action: str, eff: np.ndarray, stop: np
     out = pd.DataFrame({
         "gap_id": pairs["gap_id"].to_numpy(), "action": action, "row": rows, "eff": eff, "stop": stop, "by_demand": by_demand, "cap": cap,
         "cost_per_unit": 0.0, "fixed_cost": 0.0, "fixed_key": "", "pool": "", "pool_use": 1.0, "pool_cap": np.inf, "pool_week": 0,
-        "multiple": mult, "min_qty": least, "source_location": "", "substitute_sku": "", "resource": "", "order_id": "", "detail": "",
+        "multiple": mult, "min_qty": least, "pool2": "", "pool2_use": 1.0, "pool2_cap": np.inf, "source_location": "", "substitute_sku": "", "resource": "", "order_id": "", "detail": "",
         "_key": key, "_first": pairs["first"].to_numpy(),
     })
     for name, value in cols.items():
@@ -128,6 +139,89 @@ def order_options(w: World, lines: pd.DataFrame, c: dict, action: str) -> tuple[
     )
     why = "no late inbound order of this item can arrive before the gap ends" if action == "expedite" else "no on-time order of this item can be moved into the gap"
     return options, _none_for(w, options, action, why)
+
+
+def _freight(lanes: pd.DataFrame, weight: np.ndarray) -> np.ndarray:
+    """Freight per unit on each lane row: ``cost_per_unit``, else ``cost_per_kg x unit weight`` (NaN: not known)."""
+    per_unit = lanes["cost_per_unit"].to_numpy(dtype=float) if "cost_per_unit" in lanes else np.full(len(lanes), np.nan)
+    per_kg = lanes["cost_per_kg"].to_numpy(dtype=float) if "cost_per_kg" in lanes else np.full(len(lanes), np.nan)
+    return np.where(np.isnan(per_unit), per_kg * weight, per_unit)
+
+
+def _shipping(lines: pd.DataFrame, w: World, transit: np.ndarray) -> np.ndarray:
+    """Each line's shipping week (position): its ``ship_week``, else its ETA less its lane's transit."""
+    eta = w.position_at(lines["eta_week"])
+    if "ship_week" not in lines:
+        return eta - transit
+    given = pd.to_datetime(lines["ship_week"])
+    return np.where(given.notna().to_numpy(), w.position_at(given.fillna(w.weeks[0])), eta - transit)
+
+
+def _lane_room(lanes: pd.DataFrame, load: pd.DataFrame | None, lane: pd.MultiIndex, week: np.ndarray, w: World) -> np.ndarray:
+    """Units each (lane, shipping week position) can still carry: the lane's weekly capacity less what open lines
+    ship on it then (``lane_load``); infinite where the lane states no capacity."""
+    cap = lanes.assign(**lane_keys(lanes)).set_index(LANE)["weekly_capacity"] if "weekly_capacity" in lanes else None
+    capacity = cap.reindex(lane).to_numpy(dtype=float) if cap is not None else np.full(len(lane), np.nan)
+    used = np.zeros(len(lane))
+    if load is not None and len(load):
+        shipping = load.assign(**lane_keys(load), t=w.position_at(load["week"])).set_index([*LANE, "t"])["shipping_qty"]
+        used = shipping.reindex(pd.MultiIndex.from_arrays([*[lane.get_level_values(k) for k in range(3)], week])).fillna(0.0).to_numpy(dtype=float)
+    return np.where(np.isnan(capacity), np.inf, np.clip(capacity - used, 0, None))
+
+
+def serving_ports(lines: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """(destination, location) pairs: the ports (or sites) that deliver to a location, as the open lines and the
+    deliveries already made show (destination matched as lanes are: lower case)."""
+    frames = [f[["destination", "location"]] for f in (lines, history) if f is not None and len(f) and "destination" in f]
+    if not frames:
+        return pd.DataFrame({"destination": pd.Series(dtype="str"), "location": pd.Series(dtype="str")})
+    both = pd.concat(frames, ignore_index=True).dropna()
+    return pd.DataFrame({"destination": lane_keys(both)["destination"].astype(str).to_numpy(), "location": both["location"].astype(str).to_numpy()}).drop_duplicates()
+
+
+def mode_options(w: World, lines: pd.DataFrame, lanes: pd.DataFrame | None, load: pd.DataFrame | None, products: pd.DataFrame,
+                 c: dict, served: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """switch_mode: a line not yet shipped moved to a faster lane from the same origin, by another mode or through
+    another port that delivers to its location (``served``: :func:`serving_ports`; module doc)."""
+    if lanes is None or lanes.empty or "mode" not in lines:
+        return pd.DataFrame(columns=["gap_id", "row", "eff"]), _none_for(w, pd.DataFrame(), "switch_mode", "no lanes table: no faster lane is known")
+    status = lines["status"].astype("string").str.lower().fillna("planned") if "status" in lines else pd.Series("planned", index=lines.index)
+    movable = lines[~lines["kind"].eq("production").fillna(False).to_numpy() & status.isin(["planned", ""]).to_numpy()
+                    & lines["mode"].notna().to_numpy()].reset_index(drop=True)
+    keys = lane_keys(movable)
+    lane = lanes.assign(**lane_keys(lanes), destination_name=lanes["destination"].astype(str))
+    own = lane.set_index(LANE).reindex(pd.MultiIndex.from_frame(keys))
+    pairs = w.gaps.merge(movable.assign(**{f"_{k}": keys[k] for k in LANE})[["line_id", "sku", "location", "order_id", "eta_week", "qty", "_origin",
+                                                                             "_destination", "_mode", *(["ship_week"] if "ship_week" in movable else [])]]
+                         .assign(_own_transit=own["transit_weeks"].to_numpy(dtype=float)), on=["sku", "location"])
+    alt = lane.rename(columns={"mode": "alt_mode", "destination": "alt_destination"})
+    pairs = pairs.merge(alt, left_on="_origin", right_on="origin")
+    ports = served if served is not None else serving_ports(lines, None)
+    delivers = pairs[["alt_destination", "location"]].astype(str).merge(ports.rename(columns={"destination": "alt_destination"}), how="left", indicator=True)
+    same = (pairs["alt_destination"] == pairs["_destination"]).to_numpy()
+    other = (pairs["alt_mode"] != pairs["_mode"]).to_numpy() | ~same
+    pairs = pairs[other & (same | (delivers["_merge"] == "both").to_numpy())].reset_index(drop=True)
+    weight = w.product_values(products, "unit_weight_kg", pairs["row"], np.nan)
+    own_lane = lane.set_index(LANE).reindex(pd.MultiIndex.from_frame(pairs[["_origin", "_destination", "_mode"]].set_axis(LANE, axis=1)))
+    own_freight = np.nan_to_num(_freight(own_lane, weight))  # the current lane's freight unknown: counted as nothing saved
+    per_unit = np.clip(_freight(pairs, weight) - own_freight, 0, None)
+    eta = w.position_at(pairs["eta_week"])
+    ship = np.maximum(_shipping(pairs, w, np.nan_to_num(pairs["_own_transit"].to_numpy()).astype(np.int64)), int(c["lead_time_weeks"]))
+    new = ship + pairs["transit_weeks"].to_numpy(dtype=np.int64)
+    helps = (new < eta) & (new <= pairs["last"].to_numpy()) & (eta > pairs["first"].to_numpy()) & ~np.isnan(per_unit)
+    pairs, new, eta, ship, per_unit = pairs[helps].reset_index(drop=True), new[helps], eta[helps], ship[helps], per_unit[helps]
+    room = _lane_room(lanes, load, pd.MultiIndex.from_arrays([pairs["_origin"], pairs["alt_destination"], pairs["alt_mode"]]), ship, w)
+    order = pairs["order_id"].fillna("(no id)").astype(str).to_numpy(dtype=object)
+    line = "order:" + _text(pairs["line_id"])
+    alt = _text(pairs["alt_mode"]) + np.where(pairs["alt_destination"] != pairs["_destination"], " via " + _text(pairs["destination_name"]), "")
+    lane_pool = "lane:" + _text(pairs["_origin"]) + ">" + _text(pairs["alt_destination"]) + ":" + _text(pairs["alt_mode"]) + ":" + _label(w.weeks, ship)
+    options = _moves(
+        w, pairs, "switch_mode", new, eta, pairs["qty"].to_numpy(dtype=float), line + ":" + alt, cost_per_unit=per_unit,
+        fixed_cost=float(c["fixed_cost"]), fixed_key="switch:" + _text(pairs["line_id"]) + ":" + alt, pool=line,
+        pool_cap=np.floor(pairs["qty"].to_numpy(dtype=float) + 1e-9), pool2=np.where(np.isfinite(room), lane_pool, ""), pool2_cap=room, order_id=order,
+        detail="order " + order + " by " + alt + " instead of " + _text(pairs["_mode"]) + ": " + _label(w.weeks, new) + " instead of " + _label(w.weeks, eta),
+    )
+    return options, _none_for(w, options, "switch_mode", "no line of this item waiting to ship has a faster lane that lands before the gap ends")
 
 
 def transfer_options(w: World, c: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -292,13 +386,17 @@ def _info_rows(w: World, open_orders: pd.DataFrame) -> pd.DataFrame:
 
 def generate_options(
     w: World, lines: pd.DataFrame, capacity: pd.DataFrame, routings: pd.DataFrame, products: pd.DataFrame, substitutes: pd.DataFrame,
-    open_orders: pd.DataFrame, catalogue: dict, frozen_fence_weeks: int = 0,
+    open_orders: pd.DataFrame, catalogue: dict, frozen_fence_weeks: int = 0, lanes: pd.DataFrame | None = None,
+    lane_load: pd.DataFrame | None = None, served: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every option of every shortage gap of ``w`` (see the module doc): the ``countermeasures`` columns
-    plus the model's (:data:`MODEL`); gaps in the order of ``w.gaps``."""
+    plus the model's (:data:`MODEL`); gaps in the order of ``w.gaps``. ``lanes``: the input table of that name
+    (None: no mode switch); ``lane_load``: the logistics step's table of that name (None: lanes carry nothing yet);
+    ``served``: the ports that deliver to each location (:func:`serving_ports`; None: those of ``lines``)."""
     routings = routings if len(routings) else pd.DataFrame(columns=["sku", "location", "resource", "hours_per_unit"])
     parts = [
         order_options(w, lines, catalogue["expedite"], "expedite"),
+        mode_options(w, lines, lanes, lane_load, products, catalogue["switch_mode"], served),
         order_options(w, lines, catalogue["pull_in"], "pull_in"),
         transfer_options(w, catalogue["transfer"]),
         capacity_options(w, capacity, routings, catalogue["overtime"], "overtime"),
@@ -347,12 +445,12 @@ def _table(w: World, feasible: pd.DataFrame, other: pd.DataFrame) -> pd.DataFram
     """Both kinds of rows with the gap's keys, the stand-alone money and rank; ``chosen_*`` left for the plan."""
     out = pd.concat([feasible, other], ignore_index=True)
     for col, fill in (("cap", 0.0), ("qty", 0.0), ("cost_per_unit", 0.0), ("fixed_cost", 0.0), ("pool_use", 1.0), ("pool_cap", np.inf), ("multiple", 1.0),
-                      ("min_qty", 0.0), ("margin_recovered", 0.0)):
+                      ("min_qty", 0.0), ("margin_recovered", 0.0), ("pool2_use", 1.0), ("pool2_cap", np.inf)):
         out[col] = out[col].astype(float).fillna(fill) if col in out else fill
     for col in ("row", "eff", "stop", "pool_week"):
         out[col] = out[col].fillna(0).astype(np.int64) if col in out else 0
     out["by_demand"] = out["by_demand"].fillna(False).astype(bool) if "by_demand" in out else False
-    for col in ("fixed_key", "pool", "source_location", "substitute_sku", "resource", "order_id", "detail", "reason"):
+    for col in ("fixed_key", "pool", "pool2", "source_location", "substitute_sku", "resource", "order_id", "detail", "reason"):
         out[col] = out[col].fillna("").astype(str) if col in out else ""
     out["feasible"] = out["feasible"].fillna(False).astype(bool)
     key = w.gaps.assign(_order=np.arange(len(w.gaps)))[["gap_id", "_order", "sku", "location", "first_week", "row"]]

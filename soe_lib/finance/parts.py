@@ -12,19 +12,21 @@ one part gives (largest margin at risk first) for the joint plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.lanes import ETA_COLUMNS
 from ..core.matrix import keys_in
 from ..core.step import Part, PartReader
 from .catalogue import load_catalogue
-from .countermeasures import generate_options, substitutes_at
+from .countermeasures import generate_options, serving_ports, substitutes_at
 from .decisions import FINDING_WEEKS
 from .money import estimate_sums, excess_rows, money_at_risk
 from .params import FinanceParams
+from .slips import slip_money
 from .world import World, make_world, series_blocks
 
 __all__ = ["GapPart", "ProjectionPart", "finance_part", "gap_part", "join_gap_parts", "projection_part", "read_part", "substitute_pairs", "week_world"]
@@ -53,10 +55,13 @@ class ProjectionPart:
     estimate: pd.DataFrame  # family x week sums (money.estimate_sums)
     excess: pd.DataFrame  # money.excess_rows
     rows: pd.DataFrame  # inventory_projection rows of the series asked for (the demand findings')
+    slips: pd.DataFrame = field(default_factory=pd.DataFrame)  # slips.slip_money: its slipping lines valued by the kernel
 
 
-def projection_part(world: World, projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, keep: pd.DataFrame | None = None) -> ProjectionPart:
-    """:class:`ProjectionPart` of the series of ``world`` (``projection``: their rows); ``keep``: (sku,
+def projection_part(world: World, projection: pd.DataFrame, products: pd.DataFrame, p: FinanceParams, keep: pd.DataFrame | None = None,
+                    eta: pd.DataFrame | None = None) -> ProjectionPart:
+    """:class:`ProjectionPart` of the series of ``world`` (``projection``: their rows; ``eta``: their ``eta_forecast`` rows,
+    whose slipping lines are valued by :func:`~.slips.slip_money`); ``keep``: (sku,
     location) of the rows to keep (default all); kept for a part, only what the decision list reads of them (the
     demand and plan of the weeks its findings are valued on: 1.3M rows of 13M at 1M series, not 4.2M whole)."""
     if keep is None:
@@ -64,7 +69,7 @@ def projection_part(world: World, projection: pd.DataFrame, products: pd.DataFra
     else:
         near = _rows_of(world, projection, keep) & (projection["week"] < world.weeks[0] + pd.Timedelta(weeks=FINDING_WEEKS)).to_numpy()
         rows = projection.loc[near, ["sku", "location", "week", "demand_qty", "plan_demand_qty"]].reset_index(drop=True)
-    return ProjectionPart(estimate_sums(world, products), excess_rows(world, products, p.excess_weeks), rows)
+    return ProjectionPart(estimate_sums(world, products), excess_rows(world, products, p.excess_weeks), rows, slip_money(world, eta))
 
 
 def _rows_of(world: World, projection: pd.DataFrame, keep: pd.DataFrame) -> np.ndarray:
@@ -87,14 +92,18 @@ class GapPart:
     world: World  # the part's gap series (what the joint plan reads of them)
 
 
-def gap_part(data: Dataset, gaps: pd.DataFrame, world: World, lines: pd.DataFrame, capacity: pd.DataFrame, p: FinanceParams) -> GapPart:
+def gap_part(data: Dataset, gaps: pd.DataFrame, world: World, lines: pd.DataFrame, capacity: pd.DataFrame, p: FinanceParams,
+             lane_load: pd.DataFrame | None = None) -> GapPart:
     """Money at risk (:func:`~.money.money_at_risk`) and every option (:func:`~.countermeasures.generate_options`)
     of the shortages among ``gaps``, in ``world`` (the series they can draw on: their own, every location
-    of their SKUs, the substitutes at their locations). The world kept is that of the gaps' series."""
+    of their SKUs, the substitutes at their locations). The world kept is that of the gaps' series. ``lane_load``: the
+    logistics step's table (what the lanes carry already: a mode switch's room)."""
     impact = money_at_risk(gaps, data.products, world)
     w = world.with_gaps(impact)
     options = generate_options(w, lines, capacity, data.routings, data.products, data.substitutes, data.open_orders,
-                               load_catalogue(p.countermeasure_catalogue), p.frozen_fence_weeks)
+                               load_catalogue(p.countermeasure_catalogue), p.frozen_fence_weeks,
+                               data.tables["lanes"] if data.has("lanes") else None, lane_load,
+                               serving_ports(lines, data.tables["receipts_history"] if data.has("receipts_history") else None))
     used = np.unique(np.r_[options["row"].to_numpy(dtype=np.int64), w.gaps["row"].to_numpy(dtype=np.int64)])
     return GapPart(impact, options.assign(row=np.searchsorted(used, options["row"].to_numpy())), w.restrict(used))
 
@@ -120,7 +129,8 @@ def join_gap_parts(parts: list[GapPart]) -> tuple[pd.DataFrame, pd.DataFrame, Wo
 WORLD_COLUMNS = ["sku", "location", "week", "constrained_projected_on_hand", "constrained_shortage_qty", "demand_qty", "weeks_of_supply",
                  "safety_stock", "constrained_receipts_qty", "demand_sd", "plan_demand_qty"]
 # what the order options read of the supply lines
-LINE_COLUMNS = ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late", "firm"]
+LINE_COLUMNS = ["line_id", "sku", "location", "order_id", "eta_week", "qty", "kind", "late", "firm", "mode", "origin", "destination", "ship_week",
+                "status"]
 
 
 def read_part(part: Part, reader: PartReader) -> tuple[Dataset, PartReader]:
@@ -143,4 +153,6 @@ def finance_part(p: FinanceParams, weeks: pd.DatetimeIndex, findings: pd.DataFra
     own_world = week_world(data, own, p, weeks)
     # the substitutes' series beside the part's own (every figure of a series is its own: its scenarios are not drawn twice)
     world = World.concat([own_world, week_world(data, reader.rows("inventory_projection", wanted, WORLD_COLUMNS), p, weeks)]) if len(wanted) else own_world
-    return projection_part(own_world, own, data.products, p, findings), gap_part(data, gaps, world, lines, reader.table("capacity_load"), p)
+    eta = reader.rows("eta_forecast", series, ETA_COLUMNS)
+    return projection_part(own_world, own, data.products, p, findings, eta), gap_part(data, gaps, world, lines, reader.table("capacity_load"), p,
+                                                                                         reader.table("lane_load"))

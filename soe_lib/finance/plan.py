@@ -254,18 +254,32 @@ def _demand_rows(md: _Model, owner: np.ndarray, week: np.ndarray, deficit: np.nd
              np.concatenate([np.ones(len(cut)), val[inside]]), deficit[cut], np.full(len(cut), np.inf))
 
 
+def draws(m: pd.DataFrame) -> pd.DataFrame:
+    """Every (move ``o``, pool, week, cap, use) a move draws on: its ``pool`` and, for a mode switch, its second
+    pool (``pool2``: the faster lane's room in its shipping week; week 0, so it is one limit)."""
+    first = pd.DataFrame({"o": np.arange(len(m)), "pool": m["pool"].to_numpy(), "pool_week": m["pool_week"].to_numpy(),
+                          "pool_cap": m["pool_cap"].to_numpy(dtype=float), "use": m["pool_use"].to_numpy(dtype=float)})
+    if "pool2" not in m:
+        return first[first["pool"] != ""].reset_index(drop=True)
+    second = pd.DataFrame({"o": np.arange(len(m)), "pool": m["pool2"].to_numpy(), "pool_week": 0, "pool_cap": m["pool2_cap"].to_numpy(dtype=float),
+                           "use": m["pool2_use"].to_numpy(dtype=float)})
+    # a lane with room for every move that could go on it never binds: left out (it would join their parts of the model)
+    most = (second["use"] * m["cap"].to_numpy(dtype=float)).groupby(second["pool"]).transform("sum")
+    second = second[most > second["pool_cap"] + 1e-9]
+    both = pd.concat([first, second], ignore_index=True)
+    return both[both["pool"] != ""].reset_index(drop=True)
+
+
 def _pool_rows(md: _Model, rows: _Rows, x0: int) -> None:
     """Every pool and week a move draws from: the units (x use) drawn from it by then <= its spare from then."""
-    m = md.m
-    drawn = m[m["pool"] != ""]
+    drawn = draws(md.m)
     if drawn.empty:
         return
     weeks = drawn.groupby(["pool", "pool_week"], as_index=False)["pool_cap"].min()
-    pairs = weeks.reset_index().merge(pd.DataFrame({"pool": drawn["pool"].to_numpy(), "w": drawn["pool_week"].to_numpy(),
-                                                    "o": drawn.index.to_numpy()}), on="pool")
+    pairs = weeks.reset_index().merge(drawn[["pool", "pool_week", "o", "use"]].rename(columns={"pool_week": "w"}), on="pool")
     pairs = pairs[pairs["w"] <= pairs["pool_week"]]
     o = pairs["o"].to_numpy()
-    coef = (m["pool_use"] * m["multiple"]).to_numpy()[o]
+    coef = pairs["use"].to_numpy() * md.m["multiple"].to_numpy()[o]
     rows.add(pairs["index"].to_numpy(), x0 + o, coef, np.full(len(weeks), -np.inf), weeks["pool_cap"].to_numpy())
 
 
@@ -345,7 +359,8 @@ def _model(options: pd.DataFrame, w: World) -> _Model:
     rows = model_rows(options, w)
     # one order whatever the split of the series (parts on a cluster): HiGHS may pick another of equally good
     # plans when the same model comes in another order, and a run's plan must not depend on the split
-    canon = options.iloc[rows][["sku", "location", "action", "pool", "pool_week", "eff", "stop", "fixed_key", "source_location", "substitute_sku",
+    second = ["pool2"] if "pool2" in options else []
+    canon = options.iloc[rows][["sku", "location", "action", "pool", *second, "pool_week", "eff", "stop", "fixed_key", "source_location", "substitute_sku",
                                 "resource", "order_id"]].astype(str)
     rows = rows[np.lexsort([canon[c].to_numpy() for c in reversed(canon.columns)])]
     m = options.iloc[rows].reset_index(drop=True)
@@ -495,7 +510,7 @@ def greedy_plan(options: pd.DataFrame, w: World, storage: pd.DataFrame | None = 
 
 
 GREEDY_WINDOW = 512  # moves valued by the kernel in one call (then confirmed one by one)
-GREEDY_READS = ["cap", "cost_per_unit", "fixed_cost", "fixed_key", "min_qty", "multiple", "pool", "pool_use", "pool_week"]
+GREEDY_READS = ["cap", "cost_per_unit", "fixed_cost", "fixed_key", "min_qty", "multiple"]
 
 
 def _greedy(md: _Model, w: World, storage: pd.DataFrame | None, before: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
@@ -515,6 +530,9 @@ def _greedy(md: _Model, w: World, storage: pd.DataFrame | None, before: np.ndarr
     limits = _Limits.of(md, w, storage)
     objective = 0.0
     rows = m[GREEDY_READS].to_dict("records")  # what the pass reads of a move (all 37 columns: 4.6 s at 1M)
+    second = zip(m["pool2"], m["pool2_use"], strict=True) if "pool2" in m else ((("", 1.0),) * len(m))
+    for o, first, (pool2, use2) in zip(rows, zip(m["pool"], m["pool_week"], m["pool_use"], strict=True), second, strict=True):
+        o["pools"] = [p for p in ((first[0], int(first[1]), float(first[2])), (pool2, 0, float(use2))) if p[0]]  # (pool, week, use)
     order = np.argsort(-score, kind="stable")
     for start in range(0, len(order), GREEDY_WINDOW):  # one pass over the moves (a fallback: the solver is the plan)
         window = order[start : start + GREEDY_WINDOW]
@@ -564,8 +582,7 @@ class _Limits:
 
     @staticmethod
     def of(md: _Model, w: World, storage: pd.DataFrame | None) -> _Limits:
-        m = md.m
-        caps = m[m["pool"] != ""].groupby(["pool", "pool_week"])["pool_cap"].min()
+        caps = draws(md.m).groupby(["pool", "pool_week"])["pool_cap"].min()
         pools: dict[str, dict[int, float]] = {}
         for (pool, week), cap in caps.items():
             pools.setdefault(pool, {})[int(week)] = float(cap)
@@ -578,9 +595,9 @@ class _Limits:
         """(units move ``o`` (row ``j``) can take now, 0 when below its minimum; its pool weeks; its storage keys)."""
         md = self.md
         most = float(o["cap"])
-        weeks = [wk for wk in self.pools.get(o["pool"], {}) if wk >= o["pool_week"]]
-        for wk in weeks:
-            most = min(most, self.pools[o["pool"]][wk] / o["pool_use"])
+        weeks = [(pool, wk, use) for pool, week, use in o["pools"] for wk in self.pools.get(pool, {}) if wk >= week]
+        for pool, wk, use in weeks:
+            most = min(most, self.pools[pool][wk] / use)
         where = []
         if self.room:  # only a location with a storage capacity has room to count
             where = [(self.location[md.series[md.si[j]]], t) for t in np.flatnonzero(self.lifted[j]).tolist()]
@@ -596,17 +613,16 @@ class _Limits:
 
     def changed(self, o: dict, where: list) -> bool:
         """A move of this window drew on the pool or storage room ``o`` needs since the window began."""
-        return o["pool"] in self.dirty_pools or any(key in self.dirty_room for key in where)
+        return any(pool in self.dirty_pools for pool, _, _ in o["pools"]) or any(key in self.dirty_room for key in where)
 
     def fixed(self, o: dict) -> float:
         return float(o["fixed_cost"]) if o["fixed_key"] and o["fixed_key"] not in self.paid else 0.0
 
     def take(self, o: dict, x: float, weeks: list, where: list) -> None:
         self.paid.add(o["fixed_key"])
-        for wk in weeks:
-            self.pools[o["pool"]][wk] -= o["pool_use"] * x
-        if weeks:
-            self.dirty_pools.add(o["pool"])
+        for pool, wk, use in weeks:
+            self.pools[pool][wk] -= use * x
+            self.dirty_pools.add(pool)
         for key in where:
             if key in self.room:
                 self.room[key] -= x

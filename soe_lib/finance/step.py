@@ -24,13 +24,14 @@ from .pack import meeting_pack
 from .params import FinanceParams
 from .parts import GapPart, ProjectionPart, finance_part, gap_part, join_gap_parts, projection_part, read_part, week_world
 from .plan import PlanResult, apply_plan, joint_plan
+from .slips import logistics_risk
 
 __all__ = ["FINANCE", "INPUT_TABLES", "FinanceStep", "FinanceWeek", "assess_parts", "assess_week"]
 
 # what this step reads from the earlier steps (week columns as ISO Mondays)
 INPUT_TABLES = (
     "forecast_accuracy_by_family", "demand_exceptions", "inventory_projection", "supply_gaps",
-    "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load",
+    "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load", "eta_forecast", "lane_load",
 )
 OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty", "qty")
 AT_RISK_COLUMNS = ["sku", "at_risk_qty", "bottleneck"]  # what the decision list reads of the supply lines
@@ -49,6 +50,7 @@ class FinanceWeek:
     candidates: int  # execution items not in hand, before the cap
     open_actions: pd.DataFrame = field(default_factory=pd.DataFrame)  # the decision log's open actions of earlier weeks
     items: pd.DataFrame = field(default_factory=pd.DataFrame)  # every execution item, before the alert budget
+    logistics: pd.DataFrame = field(default_factory=pd.DataFrame)  # logistics_risk: money at risk of slipping lines by lane, port, carrier
 
     def money_by(self, by: str) -> pd.DataFrame:
         return rollup_money(self.impact, by)
@@ -64,6 +66,7 @@ class FinanceWeek:
             "decision_list": self.decisions,
             "decision_list_beyond_budget": self.beyond_budget,
             "execution_items": self.execution_items(),
+            "logistics_risk": self.logistics,
         }
 
     def execution_items(self) -> pd.DataFrame:
@@ -126,8 +129,8 @@ def assess_week(data: Dataset, upstream: dict[str, pd.DataFrame], params: Financ
     projection = upstream["inventory_projection"]
     weeks = pd.DatetimeIndex(sorted(projection["week"].unique())) if len(projection) else pd.date_range(data.week, periods=1, freq="7D")
     world = week_world(data, projection, p, weeks)
-    parts = [projection_part(world, projection, data.products, p)]
-    gaps = [gap_part(data, upstream["supply_gaps"], world, upstream["inbound_delays"], upstream["capacity_load"], p)]
+    parts = [projection_part(world, projection, data.products, p, eta=upstream["eta_forecast"])]
+    gaps = [gap_part(data, upstream["supply_gaps"], world, upstream["inbound_delays"], upstream["capacity_load"], p, upstream["lane_load"])]
     return assess_parts(data, upstream, p, open_actions, parts, gaps)
 
 
@@ -153,7 +156,8 @@ def assess_parts(data: Dataset, upstream: dict[str, pd.DataFrame], p: FinancePar
     excess = largest_excess(pd.concat([x.excess for x in parts], ignore_index=True))
     candidates = int((~items["in_hand"].astype(bool)).sum()) if len(items) else 0
     return FinanceWeek(impact, options, plan, pve, excess, decisions, beyond, feedback, candidates,
-                       open_actions if open_actions is not None else pd.DataFrame(), items)
+                       open_actions if open_actions is not None else pd.DataFrame(), items,
+                       logistics_risk(pd.concat([x.slips for x in parts], ignore_index=True)))
 
 
 class FinanceStep(Step):
@@ -168,7 +172,8 @@ class FinanceStep(Step):
     title = "financial impact"
     groups = (FinanceParams,)
     inputs = INPUT_TABLES
-    reads = {"products": None, "open_orders": None, "routings": None, "substitutes": None, "financial_plan": None}
+    reads = {"products": None, "open_orders": None, "routings": None, "substitutes": None, "financial_plan": None, "lanes": None,
+             "receipts_history": ("destination", "location")}
 
     def run(self, ctx: StepContext) -> FinanceWeek:
         return assess_week(ctx.data, {name: ctx.table(name) for name in INPUT_TABLES}, ctx.group(FinanceParams), ctx.open_actions())
@@ -179,7 +184,7 @@ class FinanceStep(Step):
 
     def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
         # the parts read their own rows of the projection and the gaps (1.3M gaps at 1M: not held here)
-        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name not in ("inventory_projection", "supply_gaps", "inbound_delays")}
+        upstream = {name: ctx.table(name) for name in INPUT_TABLES if name not in ("inventory_projection", "supply_gaps", "inbound_delays", "eta_forecast")}
         # the parts read their own lines; here only what the capacity items read: lines at risk (a few of 8.7M at 1M)
         upstream["inbound_delays"] = ctx.table("inbound_delays", columns=AT_RISK_COLUMNS, filters=[("at_risk_qty", ">", 0.0)])
         p, weeks = ctx.group(FinanceParams), pd.date_range(ctx.data.week, periods=ctx.horizon_weeks, freq="7D")

@@ -30,7 +30,7 @@ from ..core.matrix import column_at
 __all__ = ["World", "make_world", "profiles", "series_blocks"]
 
 MATRIX_COLUMNS = ("constrained_projected_on_hand", "demand_qty", "constrained_receipts_qty", "weeks_of_supply", "safety_stock", "demand_sd",
-                  "plan_demand_qty")
+                  "plan_demand_qty", "predicted_projected_on_hand")
 
 
 @dataclass
@@ -51,6 +51,7 @@ class World:
     gaps: pd.DataFrame  # gap_id, sku, location, first_week, first, last (week positions), row (series row), open_at_horizon_end
     plan_demand: np.ndarray  # (S, T) the S&OP demand plan (for the estimate)
     product: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (S,) row in the products table (-1: none)
+    predicted: np.ndarray | None = None  # (S, T) P with inbound lines in their lanes' predicted weeks (None: not known)
     _money: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -111,7 +112,8 @@ class World:
             self, keys=self.keys.iloc[rows].reset_index(drop=True), position=self.position[rows], demand=self.demand[rows],
             receipts=self.receipts[rows], safety=self.safety[rows], cover_today=self.cover_today[rows], price=self.price[rows],
             cost=self.cost[rows], policy=Policy(self.policy.shares(len(self.keys), rows), self.policy.delay_cost_share),
-            spread=self.spread.take(rows), gaps=gaps.reset_index(drop=True), plan_demand=self.plan_demand[rows], product=self.product[rows], _money=None,
+            spread=self.spread.take(rows), gaps=gaps.reset_index(drop=True), plan_demand=self.plan_demand[rows], product=self.product[rows],
+            predicted=None if self.predicted is None else self.predicted[rows], _money=None,
         )
 
     @staticmethod
@@ -186,6 +188,7 @@ def make_world(projection: pd.DataFrame, products: pd.DataFrame, weeks: pd.Datet
         m["safety_stock"][:, 0] if "safety_stock" in m else np.zeros(len(keys)),
         m["weeks_of_supply"][:, 0] if "weeks_of_supply" in m else np.zeros(len(keys)), price, cost, policy,
         spread_of(keys, m.get("demand_qty", zeros), m.get("demand_sd")), none, m.get("plan_demand_qty", zeros), at.astype(np.int64),
+        m.get("predicted_projected_on_hand"),
     )
 
 

@@ -18,14 +18,20 @@ all of them, and the events apply in their order (a line a port closure moved ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..core.weeks import parse_week
 
-__all__ = ["EVENTS", "ScenarioError", "moved_lines"]
+__all__ = ["EVENTS", "Scenario", "ScenarioError", "describe_event", "moved_lines", "read_scenario"]
+
+MAX_BYTES = 1 << 20  # a scenario is a few lines
 
 
 class ScenarioError(ValueError):
@@ -91,6 +97,8 @@ def _checked(event: object, i: int) -> dict:
             ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown field {', '.join(unknown)}"] if unknown else [])))
     out = dict(event)
     for field in set(_WEEK_FIELDS) & set(out):
+        if isinstance(out[field], pd.Timestamp):  # checked already (read_scenario's events)
+            continue
         try:
             out[field] = parse_week(out[field])
         except ValueError:
@@ -122,3 +130,68 @@ def moved_lines(lines: pd.DataFrame, events: list[dict]) -> pd.DataFrame:
     out["moved_weeks"] = ((out["scenario_eta_week"] - out["eta_week"]).dt.days // 7).astype("int64")
     out["events"] = by[moved]
     return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named list of events (checked: :func:`read_scenario`)."""
+
+    name: str
+    events: tuple[dict, ...]
+
+    def moved(self, lines: pd.DataFrame, events: int | None = None) -> pd.DataFrame:
+        """:func:`moved_lines` of ``lines`` under the first ``events`` events (all by default; 0: none moves)."""
+        chosen = list(self.events if events is None else self.events[:events])
+        return moved_lines(lines, chosen) if chosen else moved_lines(lines.iloc[:0], [])
+
+    def describe(self, k: int) -> str:
+        """Event ``k`` (from 1) in words: :func:`describe_event`."""
+        return describe_event(self.events[k - 1])
+
+    @property
+    def slug(self) -> str:
+        """The folder name the scenario is saved under: its name in lower case, letters, digits and dashes."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")[:60] or "scenario"
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """The scenario in a YAML file (``name``, ``events``: module doc); a :class:`ScenarioError` naming the file and
+    what is wrong otherwise (nothing in it is executed: safe YAML, no aliases)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+        text = raw.decode("utf-8-sig")
+        if len(raw) > MAX_BYTES or "\x00" in text:
+            raise ScenarioError(f"{path}: not a scenario (a YAML file of a few lines)")
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise ScenarioError(f"{path}: YAML aliases (*name) are not accepted; write each event out")
+        doc = yaml.safe_load(text)
+    except ScenarioError:
+        raise
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        why = getattr(exc, "strerror", None) or (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+        raise ScenarioError(f"{path}: cannot read the scenario ({why})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"].strip():
+        raise ScenarioError(f"{path}: a scenario has a name (text) and a list of events")
+    events = doc.get("events")
+    if not isinstance(events, list) or not events:
+        raise ScenarioError(f"{path}: '{doc['name'][:60]}' has no events (a list under 'events')")
+    try:
+        checked = tuple(_checked(e, i) for i, e in enumerate(events))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    return Scenario(doc["name"].strip()[:120], checked)
+
+
+def describe_event(event: dict) -> str:
+    """One line a meeting can read ("port Hamburg closed 2026-W52 to 2027-W01")."""
+    w = {k: v.strftime("%G-W%V") for k, v in event.items() if k in _WEEK_FIELDS}
+    kind = event["kind"]
+    if kind == "port_closed":
+        return f"port {event['port']} closed {w['first_week']} to {w['last_week']}"
+    if kind == "lane_delay":
+        via = f" ({event['mode']})" if event.get("mode") else ""
+        return f"lane {event['origin']} > {event['destination']}{via} {event['weeks']:g} weeks later from {w['from_week']}"
+    if kind == "carrier_capacity":
+        return f"carrier {event['carrier']} carries {event['pct']:g} % less {w['first_week']} to {w['last_week']}"
+    return f"supplier {event['supplier']} ships nothing for {event['weeks']:g} weeks from {w['from_week']}"

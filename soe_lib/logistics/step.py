@@ -1,8 +1,9 @@
-"""The logistics step: what lanes really do, and when every open line will really come.
+"""The logistics step: what lanes really do, what they carry, and when every open line will really come.
 
 From the snapshot alone (``supply``, ``receipts_history``; beside the chain of the other notebooks): the delays
 of deliveries already made by lane, mode, supplier and carrier (``lane_reliability``) and each open line's
-predicted receipt week beside its stated ETA (``eta_forecast``), per :mod:`soe_lib.logistics.reliability`.
+predicted receipt week beside its stated ETA (``eta_forecast``), per :mod:`soe_lib.logistics.reliability`; the units
+the open lines ship per lane and week against its capacity (``lane_load``, :mod:`soe_lib.logistics.load`).
 Without ``receipts_history`` the predictions are the stated ETAs (basis 0) and ``lane_reliability`` is empty.
 """
 
@@ -17,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.params import HORIZON_WEEKS
 from ..core.step import InParts, Part, PartReader, Round, Step, StepContext, in_order, light_parts, series_ranges
+from .load import lane_load, load_sums
 from .params import LogisticsParams
 from .reliability import eta_forecast, lane_reliability
 
@@ -29,6 +32,7 @@ LINE_COLUMNS = ["order_id", "sku", "location", "supplier", "mode", "origin", "de
 @dataclass
 class LogisticsWeek:
     reliability: pd.DataFrame  # lane_reliability
+    load: pd.DataFrame  # lane_load: units shipping per lane and week against its capacity
     eta_frame: pd.DataFrame | None = None  # eta_forecast (whole; in parts: None until read back)
     read_eta: Callable[[], pd.DataFrame] | None = None  # in parts: reads back the table the parts wrote
 
@@ -41,7 +45,7 @@ class LogisticsWeek:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The step's tables but the one its parts wrote themselves."""
-        return {"lane_reliability": self.reliability, **({} if self.read_eta is not None else {"eta_forecast": self.eta})}
+        return {"lane_reliability": self.reliability, "lane_load": self.load, **({} if self.read_eta is not None else {"eta_forecast": self.eta})}
 
     def lanes(self) -> pd.DataFrame:
         """The lanes, least on time (recently) first: the ones to talk about."""
@@ -69,6 +73,14 @@ def _history(data: Dataset) -> pd.DataFrame:
     return data.tables["receipts_history"] if data.has("receipts_history") else pd.DataFrame()
 
 
+def _lanes(data: Dataset) -> pd.DataFrame | None:
+    return data.tables["lanes"] if data.has("lanes") else None
+
+
+def _weeks(data: Dataset, horizon_weeks: int) -> pd.DatetimeIndex:
+    return pd.date_range(data.week, periods=horizon_weeks, freq="7D")
+
+
 def eta_table(supply: pd.DataFrame, history: pd.DataFrame, week: pd.Timestamp, p: LogisticsParams, line_ids: np.ndarray | None = None) -> pd.DataFrame:
     """``eta_forecast`` of the open lines of ``supply`` (all of them, or a part's with their ``line_ids``)."""
     lines = _open_lines(supply, line_ids)
@@ -83,11 +95,12 @@ def eta_table(supply: pd.DataFrame, history: pd.DataFrame, week: pd.Timestamp, p
     return out.reset_index(drop=True)
 
 
-def analyse_logistics(data: Dataset, p: LogisticsParams) -> LogisticsWeek:
-    """``lane_reliability`` and ``eta_forecast`` of the run week ``data.week`` (module doc)."""
+def analyse_logistics(data: Dataset, p: LogisticsParams, horizon_weeks: int = HORIZON_WEEKS) -> LogisticsWeek:
+    """``lane_reliability``, ``lane_load`` and ``eta_forecast`` of the run week ``data.week`` (module doc)."""
     history = _history(data)
     reliability = lane_reliability(history, data.week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
-    return LogisticsWeek(reliability, eta_table(data.supply, history, data.week, p))
+    load = lane_load(load_sums(data.supply, _lanes(data), _weeks(data, horizon_weeks)), _lanes(data))
+    return LogisticsWeek(reliability, load, eta_table(data.supply, history, data.week, p))
 
 
 class LogisticsStep(Step):
@@ -104,31 +117,33 @@ class LogisticsStep(Step):
     written_in_parts = ("eta_forecast",)
 
     def run(self, ctx: StepContext) -> LogisticsWeek:
-        return analyse_logistics(ctx.data, ctx.group(LogisticsParams))
+        return analyse_logistics(ctx.data, ctx.group(LogisticsParams), ctx.horizon_weeks)
 
     def split(self, ctx: StepContext, partitions: int, workers: int) -> list[tuple[int, int]]:
         keys = ctx.data.series()["_series"].to_numpy()
         return series_ranges(keys, light_parts(len(keys), partitions, workers))
 
     def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
-        p, week, history = ctx.group(LogisticsParams), ctx.data.week, _history(ctx.data)
+        p, week, history, lanes = ctx.group(LogisticsParams), ctx.data.week, _history(ctx.data), _lanes(ctx.data)
         reliability = lane_reliability(history, week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
+        weeks = _weeks(ctx.data, ctx.horizon_weeks)
 
-        def joined(results: Iterable[tuple[int, int]], _carried: Any) -> LogisticsWeek:
-            in_order(results)  # every part has written its lines
-            return LogisticsWeek(reliability, read_eta=lambda: ctx.table("eta_forecast"))
+        def joined(results: Iterable[tuple[int, pd.DataFrame]], _carried: Any) -> LogisticsWeek:
+            sums = in_order(results)  # every part has written its lines; its lane sums come back
+            return LogisticsWeek(reliability, lane_load(pd.concat(sums, ignore_index=True), lanes), read_eta=lambda: ctx.table("eta_forecast"))
 
-        return InParts(prepare=Part.state, rounds=(Round(partial(_eta_of_part, history, week, p), joined),), combine=lambda w: w,
+        return InParts(prepare=Part.state, rounds=(Round(partial(_eta_of_part, history, lanes, weeks, p), joined),), combine=lambda w: w,
                        bytes_per_series=2_000)
 
 
-def _eta_of_part(history: pd.DataFrame, week: pd.Timestamp, p: LogisticsParams, state: tuple[Part, PartReader, Dataset], _carried: Any) -> int:
+def _eta_of_part(history: pd.DataFrame, lanes: pd.DataFrame | None, weeks: pd.DatetimeIndex, p: LogisticsParams,
+                 state: tuple[Part, PartReader, Dataset], _carried: Any) -> pd.DataFrame:
     """The part's open lines predicted, numbered by their position in the whole supply table (the part's rows come
-    in its order), and written as its part of ``eta_forecast``; returns how many."""
+    in its order), and written as its part of ``eta_forecast``; returns its lines' units per lane and shipping week."""
     part, reader, data = state
-    eta = eta_table(data.supply, history, week, p, part.rows_of(reader, "supply", len(data.supply)))
+    eta = eta_table(data.supply, history, weeks[0], p, part.rows_of(reader, "supply", len(data.supply)))
     reader.write("eta_forecast", eta)
-    return len(eta)
+    return load_sums(data.supply, lanes, weeks)
 
 
 LOGISTICS = LogisticsStep()

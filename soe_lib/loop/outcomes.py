@@ -5,7 +5,7 @@
 
 | action type | yes when | no when |
 |---|---|---|
-| expedite, pull_in | the target order's ETA is earlier than when decided, or it is gone before its old ETA (arrived early) | its ETA did not move and the action is due |
+| expedite, switch_mode, pull_in | the target order's ETA is earlier than when decided, or it is gone before its old ETA (arrived early) | its ETA did not move and the action is due |
 | transfer | a transfer line of the item to its location appeared since | none appeared and the action is due |
 | build_ahead | a production line of the item appeared since | none appeared and the action is due |
 | new_order | a purchase line of the item appeared since | none appeared and the action is due |
@@ -46,11 +46,12 @@ from ..core.weeks import parse_weeks
 __all__ = ["OUTCOME_COLUMNS", "action_outcomes", "decision_credit", "decision_receipts", "executed", "value_rollup"]
 
 OUTCOME_COLUMNS = OUTPUTS["action_outcomes"].names  # the contract's order (soe_lib/core/outputs.py)
+ORDER_MOVES = ("expedite", "switch_mode", "pull_in")  # actions that bring an order's ETA forward
 
 
 def _orders(actions: pd.DataFrame, then_supply: dict[str, pd.DataFrame], now_supply: pd.DataFrame, run_week: pd.Timestamp) -> pd.DataFrame:
-    """expedite / pull_in: ETA of the target order when decided and now."""
-    acts = actions[actions["action_type"].isin(["expedite", "pull_in"])]
+    """expedite / switch_mode / pull_in: ETA of the target order when decided and now."""
+    acts = actions[actions["action_type"].isin(ORDER_MOVES)]
     if acts.empty:
         return pd.DataFrame(columns=["action_id", "executed", "evidence"])
     then = pd.concat([s.assign(decided_week=w) for w, s in then_supply.items()], ignore_index=True) if then_supply else pd.DataFrame(columns=["order_id", "eta_week", "decided_week"])
@@ -160,7 +161,7 @@ def decision_receipts(actions: pd.DataFrame, verdicts: pd.DataFrame, now_supply:
         return pd.DataFrame(columns=cols)
     done = actions.merge(verdicts[verdicts["executed"] == "yes"][["action_id"]], left_on="id", right_on="action_id")
     rows = []
-    orders = done[done["action_type"].isin(["expedite", "pull_in"])][["action_id", "target"]]
+    orders = done[done["action_type"].isin(ORDER_MOVES)][["action_id", "target"]]
     old = then_supply[then_supply["order_id"].isin(orders["target"])][["order_id", "eta_week"]].rename(columns={"eta_week": "eta_then"})
     new = now_supply[now_supply["order_id"].isin(orders["target"])][["sku", "location", "order_id", "eta_week", "qty"]]
     both = new.merge(old, on="order_id").merge(orders.drop_duplicates("target"), left_on="order_id", right_on="target")

@@ -13,6 +13,7 @@ _WHERE = {
     "render_parameter_file": "parameters",
     "resolve_data_dir": "week",
     "run_demo": "demo",
+    "run_scenario_file": "scenario",
     "run_week": "runner",
     "write_parameter_files": "parameters",
 }

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.paths import outputs_dir, workspace
+from ..core.paths import catalogues_dir, outputs_dir, workspace
 from ..io.decision_store import ActionLog, ActionLogError, default_url
 from ..io.results import read_table
 from ..sample.weeks import write_weeks
@@ -85,6 +85,9 @@ def run_demo(soe: Callable[[list[str]], int], weeks: int = 4, out: Path | None =
         for call in _meeting(week, out, top):
             if soe(call):
                 return 1
+    for scenario in sorted((catalogues_dir().parent / "scenarios").glob("*.yaml")):  # the disruption scenarios kept with the last week
+        if soe(["scenario", "run", str(scenario), "--week", week, "--out", str(out)]):
+            return 1
     final = pd.DataFrame(log.frame())
     print(f"demo: {weeks} weeks in {out}, {len(final)} decisions recorded; `make review` (or `soe review`) opens the meeting app on {week}.")
     return 0

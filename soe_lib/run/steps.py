@@ -23,7 +23,7 @@ from ..supply import SUPPLY
 
 __all__ = ["STEPS", "compute_step", "producer_of", "step_named", "steps_of_notebook"]
 
-STEPS: tuple[Step, ...] = (HEALTH, SENSING, SUPPLY, LOGISTICS, FINANCE, LOOP)
+STEPS: tuple[Step, ...] = (HEALTH, SENSING, LOGISTICS, SUPPLY, FINANCE, LOOP)  # logistics first: supply reads its eta_forecast
 
 
 def compute_step(step: Step, ctx: StepContext) -> Any:

@@ -156,7 +156,7 @@ def _carry_out(t: dict[str, pd.DataFrame], actions: pd.DataFrame, week: pd.Times
     due = actions[(actions["week"] == week_label(week - pd.Timedelta(weeks=1))) & (actions["id"] % NOT_EXECUTED_EVERY != 0)]
     supply, inventory, capacity = t["supply"].copy(), t["inventory"].copy(), t["capacity"].copy()
     for a in due.itertuples():  # a handful of decisions a week, each a different kind of change
-        if a.action_type in ("expedite", "pull_in") and (line := supply["order_id"] == a.target).any():
+        if a.action_type in ("expedite", "switch_mode", "pull_in") and (line := supply["order_id"] == a.target).any():
             eta = parse_weeks(supply.loc[line, "eta_week"])
             supply.loc[line, "eta_week"] = eta.sub(pd.Timedelta(weeks=2)).clip(lower=week).dt.strftime("%Y-%m-%d")
         elif a.action_type == "transfer" and a.target and a.qty and a.qty > 0:

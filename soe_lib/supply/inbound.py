@@ -15,6 +15,7 @@ from ..core.weeks import weeks_between
 __all__ = ["LINE_COLUMNS", "delay_summary", "delay_sums", "line_delays"]
 
 LINE_COLUMNS = ["order_id", "sku", "location", "week", "eta_week", "qty", "supplier", "kind"]
+LOGISTICS_COLUMNS = ["mode", "origin", "destination", "carrier", "ship_week", "status"]  # optional in supply: blank without them
 
 
 def line_delays(supply: pd.DataFrame, line_ids: np.ndarray | None = None) -> pd.DataFrame:
@@ -22,6 +23,9 @@ def line_delays(supply: pd.DataFrame, line_ids: np.ndarray | None = None) -> pd.
     part of it), the contract's columns, ``delay_weeks`` and ``late``."""
     out = supply[LINE_COLUMNS].copy()
     out.insert(0, "line_id", np.arange(len(out)) if line_ids is None else np.asarray(line_ids, dtype=np.int64))
+    for column in LOGISTICS_COLUMNS:
+        values = supply[column] if column in supply else pd.Series(pd.NaT if column == "ship_week" else None, index=supply.index)
+        out[column] = values.astype("datetime64[ns]") if column == "ship_week" else values.astype("string").str.lower() if column in ("mode", "status") else values.astype("string")
     out["delay_weeks"] = weeks_between(supply["eta_week"], supply["week"])
     out["late"] = out["delay_weeks"] > 0
     planned = supply["firm"].astype("string").str.lower().isin(["no", "false", "0", "planned"]) if "firm" in supply else False

@@ -7,6 +7,10 @@ Three projections per SKU-location over the horizon (:mod:`soe_lib.core.projecti
 - **constrained**: as current, with production receipts scaled to what capacity allows
   (:mod:`soe_lib.supply.capacity`). Gaps are found on this one (:mod:`soe_lib.supply.gaps`): it is the most realistic.
 
+And a fourth beside them, **predicted**: the constrained one with the inbound lines on a lane in the weeks their
+lane's record predicts (the logistics step's ``eta_forecast``); a shortage that appears (or deepens) only there is
+a **slip risk** (:mod:`soe_lib.supply.slipping`).
+
 A **gap** is a run of weeks where the constrained projection is negative (``kind = shortage``); runs of
 weeks at or above zero but below safety stock are reported separately (``kind = below_safety_stock``).
 For each gap: first/last/peak week, weeks short, peak and total units short, and its **root cause** from
@@ -35,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
+from ..core.lanes import ETA_COLUMNS, slipping_lines
 from ..core.matrix import long_frame, row_positions, to_matrix
 from ..core.params import HORIZON_WEEKS
 from ..core.projection import Projection, project, weeks_of_supply
@@ -43,6 +48,7 @@ from .capacity import capacity_load, due_load, line_completion
 from .gaps import find_gaps, mark_lines
 from .inbound import delay_summary, delay_sums, line_delays
 from .params import SupplyParams
+from .slipping import predicted_projection, slip_risk
 from .storage import storage_load, units_held
 
 __all__ = ["SUPPLY", "SupplyPart", "SupplyStep", "SupplyWeek", "analyse_supply", "demand_spread", "horizon", "number_gaps", "shortage_probability", "supply_part", "supply_week"]
@@ -63,6 +69,7 @@ class SupplyPart:
     short_qty: float  # of it, units not served on time
     line_sums: dict[str, pd.DataFrame] = field(default_factory=dict)  # delay_sums of its lines by supplier and by kind
     shortage_lines: int = 0  # of its lines: late and creating a shortage
+    slips: pd.DataFrame = field(default_factory=pd.DataFrame)  # slip_risk rows of the part's series
 
 
 @dataclass
@@ -80,6 +87,7 @@ class SupplyWeek:
     by_supplier: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_kind: pd.DataFrame = field(default_factory=pd.DataFrame)
     causes: pd.DataFrame = field(default_factory=pd.DataFrame)  # gap_causes: per gap and week
+    slips: pd.DataFrame = field(default_factory=pd.DataFrame)  # slip_risk: shortages that appear (or deepen) with predicted ETAs
     # in parts: the projection and the lines were written by the parts; a chart reads its series' rows back
     # (rows_of(table, series))
     written: frozenset[str] = frozenset()
@@ -96,6 +104,7 @@ class SupplyWeek:
             "inbound_delays_by_kind": self.by_kind,
             "capacity_load": self.capacity,
             "storage_load": self.storage,
+            "slip_risk": self.slips,
             "supply_headline": self.headline(),
         }
 
@@ -123,7 +132,7 @@ class SupplyWeek:
                 "measure": [
                     "SKU-locations", "shortage gaps", "SKU-locations short", "units short (total over gaps)",
                     "projected fill rate", "below-safety-stock gaps", "late inbound lines", "late lines causing a shortage",
-                    "overloaded resource-weeks", "storage overflow location-weeks",
+                    "overloaded resource-weeks", "storage overflow location-weeks", "SKU-locations at risk of slipping",
                 ],
                 "value": [
                     len(self.series), len(short), short[["sku", "location"]].drop_duplicates().shape[0], short["shortage_qty"].sum(),
@@ -131,6 +140,7 @@ class SupplyWeek:
                     int((self.gaps["kind"] == "below_safety_stock").sum()), int(self.by_kind["late_lines"].sum()) if len(self.by_kind) else 0,
                     self.shortage_lines, int(self.capacity["overloaded"].sum()) if len(self.capacity) else 0,
                     int(self.storage["overflow"].sum()),
+                    int((self.slips["status"] == "at risk of slipping").sum()) if len(self.slips) else 0,
                 ],
             }
         )
@@ -153,9 +163,10 @@ class SupplyWeek:
         if not len(rows):
             raise KeyError(f"no SKU-location {sku!r} @ {location!r} in this week's data")
         measures = {"projected_on_hand": "projected (current ETAs)", "constrained_projected_on_hand": "projected (capacity-constrained)",
-                    "plan_projected_on_hand": "projected (as planned)", "safety_stock": "safety stock"}
+                    "plan_projected_on_hand": "projected (as planned)", "predicted_projected_on_hand": "projected (predicted ETAs)",
+                    "safety_stock": "safety stock"}
         lines = pd.concat([pd.DataFrame({"week": rows["week"].to_numpy(), "measure": label, "qty": rows[col].to_numpy(dtype=float)})
-                           for col, label in measures.items()], ignore_index=True)
+                           for col, label in measures.items() if col in rows], ignore_index=True)
         rec = self._rows_of("inbound_delays", self.lines, sku, location)
         return lines, rec[rec["eta_week"] <= self.weeks[-1]].reset_index(drop=True)
 
@@ -191,23 +202,26 @@ def horizon(week: pd.Timestamp, horizon_weeks: int) -> pd.DatetimeIndex:
     return pd.date_range(week, periods=horizon_weeks, freq="7D")
 
 
-def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | None = None, horizon_weeks: int = HORIZON_WEEKS) -> SupplyWeek:
+def analyse_supply(data: Dataset, sensed: pd.DataFrame, params: SupplyParams | None = None, horizon_weeks: int = HORIZON_WEEKS,
+                   eta: pd.DataFrame | None = None) -> SupplyWeek:
     """Project, find gaps and their causes, delays, capacity and storage for the run week: the whole
     company as one :func:`supply_part`.
 
-    ``sensed``: the ``sensed_demand`` table of the sensing step (week as ISO Mondays).
+    ``sensed``: the ``sensed_demand`` table of the sensing step (week as ISO Mondays); ``eta``: the logistics
+    step's ``eta_forecast`` (None: no predicted ETAs, the predicted projection is the constrained one).
     """
     weeks = horizon(data.week, horizon_weeks)
     load = capacity_load(data.supply, data.routings, data.capacity, weeks)  # empty without routings/capacity
-    return supply_week([supply_part(data, sensed, params or SupplyParams(), weeks, load)], weeks, load, data.locations)
+    return supply_week([supply_part(data, sensed, params or SupplyParams(), weeks, load, eta=eta)], weeks, load, data.locations)
 
 
 def supply_part(data: Dataset, sensed: pd.DataFrame, p: SupplyParams, weeks: pd.DatetimeIndex, load: pd.DataFrame,
-                line_ids: np.ndarray | None = None) -> SupplyPart:
+                line_ids: np.ndarray | None = None, eta: pd.DataFrame | None = None) -> SupplyPart:
     """Projections, gaps and their causes, line delays and stock held for the series of ``data`` (all of
     them, or a part), given the capacity ``load`` of every series (:func:`~.capacity.capacity_load`): the
     only thing series share here is a resource's hours, and its load is a sum over series.
-    ``line_ids``: each supply row's position in the whole supply table (default: ``data.supply`` is whole)."""
+    ``line_ids``: each supply row's position in the whole supply table (default: ``data.supply`` is whole);
+    ``eta``: the ``eta_forecast`` rows of these series (:mod:`.slipping`)."""
     series = _series_with_stock(data)
     safety = series["safety_stock"].to_numpy()
     sensed_keys = sensed.merge(series[["sku", "location", "_series"]], on=["sku", "location"], how="inner")
@@ -226,10 +240,13 @@ def supply_part(data: Dataset, sensed: pd.DataFrame, p: SupplyParams, weeks: pd.
     sd = demand_spread(sensed_keys, series, weeks)
     chance = shortage_probability(constrained.projected, sd)
     gaps["shortage_probability"] = _gap_probability(gaps, series, weeks, chance)
-    projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance, sd)
+    slipping = slipping_lines(eta).astype({"sku": str, "location": str}).merge(series[["sku", "location", "_series"]], on=["sku", "location"])
+    predicted = predicted_projection(series, weeks, constrained, slipping)
+    projection = _projection_table(series, weeks, plan, current, constrained, safety, p.cover_weeks, chance, sd, predicted)
     return SupplyPart(series, projection, gaps, causes, lines, units_held(series, weeks, constrained),
                       float(constrained.demand.sum()), float(constrained.short_new.sum()),
-                      {by: delay_sums(lines, by) for by in ("supplier", "kind")}, int(lines["creates_shortage"].sum()))
+                      {by: delay_sums(lines, by) for by in ("supplier", "kind")}, int(lines["creates_shortage"].sum()),
+                      slip_risk(series, weeks, constrained, predicted, slipping, p.min_gap_qty))
 
 
 def _projections(data: Dataset, sensed_keys: pd.DataFrame, series: pd.DataFrame, weeks: pd.DatetimeIndex,
@@ -262,7 +279,7 @@ def supply_week(parts: list[SupplyPart], weeks: pd.DatetimeIndex, load: pd.DataF
         gaps, pd.concat([p.lines for p in parts], ignore_index=True), load,
         storage_load(locations, pd.concat([p.held for p in parts], ignore_index=True)),
         sum(p.demand_qty for p in parts), sum(p.short_qty for p in parts),
-        sum(p.shortage_lines for p in parts), causes=causes,
+        sum(p.shortage_lines for p in parts), causes=causes, slips=pd.concat([p.slips for p in parts], ignore_index=True),
     )
     result.by_supplier, result.by_kind = (delay_summary(pd.concat([p.line_sums[by] for p in parts], ignore_index=True), by) for by in ("supplier", "kind"))
     return result
@@ -320,7 +337,7 @@ def _gap_probability(gaps: pd.DataFrame, series: pd.DataFrame, weeks: pd.Datetim
 
 def _projection_table(
     series: pd.DataFrame, weeks: pd.DatetimeIndex, plan: Projection, current: Projection, constrained: Projection,
-    safety: np.ndarray, cover_weeks: int, chance: np.ndarray, sd: np.ndarray,
+    safety: np.ndarray, cover_weeks: int, chance: np.ndarray, sd: np.ndarray, predicted: Projection,
 ) -> pd.DataFrame:
     """The ``inventory_projection`` table: the three projections, long (one row per series and week)."""
     h = len(weeks)
@@ -342,6 +359,9 @@ def _projection_table(
             "plan_receipts_qty": plan.receipts,
             "plan_projected_on_hand": plan.projected,
             "plan_shortage_qty": plan.backlog,
+            "predicted_receipts_qty": predicted.receipts,
+            "predicted_projected_on_hand": predicted.projected,
+            "predicted_shortage_qty": predicted.backlog,
         },
     )
     out["safety_stock"] = np.repeat(safety, h)
@@ -363,12 +383,12 @@ class SupplyStep(Step):
     notebook = "03_supply_gaps.ipynb"
     title = "supply gaps"
     groups = (SupplyParams,)
-    inputs = ("sensed_demand",)
+    inputs = ("sensed_demand", "eta_forecast")
     written_in_parts = ("inventory_projection", "inbound_delays")
     reads = {"inventory": None, "supply": None, "routings": None, "capacity": None, "locations": None, "products": None}
 
     def run(self, ctx: StepContext) -> SupplyWeek:
-        return analyse_supply(ctx.data, ctx.table("sensed_demand"), ctx.group(SupplyParams), ctx.horizon_weeks)
+        return analyse_supply(ctx.data, ctx.table("sensed_demand"), ctx.group(SupplyParams), ctx.horizon_weeks, ctx.table("eta_forecast"))
 
     def split(self, ctx: StepContext, partitions: int, workers: int) -> list[tuple[int, int]]:
         keys = ctx.data.series()["_series"].to_numpy()
@@ -405,7 +425,8 @@ def _part_of_week(p: SupplyParams, weeks: pd.DatetimeIndex, state: tuple[Part, P
     run numbers them (the part's rows come in the whole table's order)."""
     part, reader, data = state
     sensed = reader.rows("sensed_demand", data.series(), SENSED_COLUMNS)
-    found = supply_part(data, sensed, p, weeks, load, part.rows_of(reader, "supply", len(data.supply)))
+    eta = reader.rows("eta_forecast", data.series(), ETA_COLUMNS)
+    found = supply_part(data, sensed, p, weeks, load, part.rows_of(reader, "supply", len(data.supply)), eta)
     # its projection rows and lines written here, as parts of the tables: the client never holds the 13M rows
     # and 8.7M lines of 1M series (only the lines' sums by supplier and kind come back)
     reader.write("inventory_projection", found.projection)
