@@ -119,7 +119,7 @@ def test_the_what_if_values_a_change_as_finance_values_the_same_move(weekly_run)
     for o in options[options["feasible"] & ~options["action"].isin(["allocate", "accept", "shape_demand"])].itertuples():
         rows = week.series_rows(o.sku, o.location)
         at = int((parse_week(o.effective_week) - weeks[0]).days // 7)
-        if o.action in ("expedite", "pull_in"):
+        if o.action in ("expedite", "switch_mode", "pull_in"):
             eta = parse_week(rows["orders"].set_index("order_id").loc[o.order_id, "eta_week"])
             change = {"moves": [(o.order_id, at - int((max(eta, weeks[0]) - weeks[0]).days // 7), o.qty)]}
         else:

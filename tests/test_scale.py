@@ -104,7 +104,7 @@ def test_sensing_on_a_local_cluster_of_two_processes_equals_in_process(company, 
 @pytest.mark.slow
 def test_supply_on_a_local_cluster_in_parts_equals_supply_in_process(company, tmp_path):
     run = open_week(str(company), out_dir=tmp_path / "w")
-    here = analyse_supply(run.data, run.table("sensed_demand"), SupplyParams(), 13)
+    here = analyse_supply(run.data, run.table("sensed_demand"), SupplyParams(), 13, run.table("eta_forecast"))
     kinds = here.gaps["kind"].value_counts()
     assert kinds["shortage"] >= 3 and kinds["below_safety_stock"] >= 3 and here.capacity["overloaded"].any()  # worth splitting
     with dask_client(None, workers=2, memory_limit="1GB") as client:
