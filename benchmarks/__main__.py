@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from . import cycle, logistics, plan, realdata, review, sensing
+from . import allocation, cycle, logistics, plan, realdata, review, sensing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="statsmodels,statsforecast", help="comma-separated peers to measure")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, figures are not meaningful")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--only", choices=("cycle", "sensing", "realdata", "logistics", "plan", "review", "sessions"), default=None, help="run one benchmark")
+    parser.add_argument("--only", choices=("cycle", "sensing", "realdata", "logistics", "allocation", "plan", "review", "sessions"), default=None, help="run one benchmark")
     parser.add_argument("--large", type=int, default=1_000_000, help="SKU-locations of the cycle's run on Dask from a company in parts (0: none)")
     parser.add_argument("--baseline", default=None, help="git commit whose finance step is timed on the same data (plan benchmark)")
     args = parser.parse_args(argv)
@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                            partitions=4 if args.quick else 40)
         (args.out / f"cycle-{stamp}.json").write_text(json.dumps(result, indent=2))
         print(f"saved {args.out / f'cycle-{stamp}.json'}")
+    if args.only in (None, "allocation"):
+        print("== allocation: Online Retail order lines, supply short, three policies ==", flush=True)
+        result = allocation.run(quick=args.quick)
+        (args.out / f"allocation-{stamp}.json").write_text(json.dumps(result, indent=2, default=float))
     if args.only in (None, "sensing"):
         print(f"== demand sensing benchmark ({platform.machine()}, python {platform.python_version()}) ==", flush=True)
         result = sensing.run(args.series, args.statsmodels_series, args.statsforecast_series, peers)

@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("file", type=Path, help="the scenario (YAML: name, events; docs/logistics.md)")
     a.add_argument("--week", required=True, help="the published week, e.g. 2026-W48 (or latest)")
     a.add_argument("--out", type=Path, default=None, help="outputs folder (default: the workspace's outputs/)")
+    p = sub.add_parser("promise", help="when a new order can be promised: from stock and receipts (ATP) and from capacity (CTP)")
+    p.add_argument("--sku", required=True)
+    p.add_argument("--location", required=True)
+    p.add_argument("--qty", type=float, required=True, help="units")
+    p.add_argument("--week", default=None, help="the week asked for (ISO week): what it would take from other lines if earlier than ATP")
+    p.add_argument("--customer", default=None, help="who asks (its tier says which lines may give)")
+    p.add_argument("--at", default="latest", help="the published week to read (default: the latest)")
+    p.add_argument("--out", type=Path, default=None, help="outputs folder (default: the workspace's outputs/)")
     p = sub.add_parser("demo", help="run several consecutive weeks of the sample company, recording the top decisions each week")
     p.add_argument("--weeks", type=int, default=4)
     p.add_argument("--top", type=int, default=3, help="decisions recorded per week (the top items of the list with a planned countermeasure)")
@@ -355,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         "sample": _sample, "validate": _validate, "run": _run, "params": _params, "runs": _runs,
         "review": lambda a: _serve_review(a), "lab": lambda a: serve_lab(a.port),
         "contract": lambda a: _print("contract"), "outputs": lambda a: _print("outputs"), "actions": _actions,
-        "demo": _demo, "scenario": _scenario,
+        "demo": _demo, "scenario": _scenario, "promise": _promise,
     }
     return commands[args.command](args)
 
@@ -381,6 +389,29 @@ def _scenario(a: argparse.Namespace) -> int:
     currency = str(json.loads((folder / "parameters.json").read_text()).get("currency", "")) if (folder / "parameters.json").exists() else ""
     print(f"Scenario '{result.scenario.name}' against {week} (saved in {result.folder}):\n")
     print(result.text(currency))
+    return 0
+
+
+def _promise(a: argparse.Namespace) -> int:
+    """``soe promise``: the earliest ATP and CTP weeks, and what an earlier week would take; exit 2 with the reason
+    when it cannot be said."""
+    from .core.paths import outputs_dir
+    from .core.weeks import week_label
+    from .io.archive import latest_week
+    from .run import promise_order
+
+    out = a.out or outputs_dir()
+    week = latest_week(out) if a.at == "latest" else a.at
+    if week is None or not (out / str(week) / "manifest.json").exists():
+        print(f"error: no published week {a.at} in {out} (`soe runs` lists them)", file=sys.stderr)
+        return 2
+    try:
+        result = promise_order(out / str(week), a.sku, a.location, a.qty, a.week, a.customer)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"As allocated in {week}:")
+    print(result.text(week_label))
     return 0
 
 

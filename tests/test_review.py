@@ -154,19 +154,27 @@ def test_app_shows_the_run_and_escapes_what_people_typed(weekly_run, tmp_path):
 
 
 def test_the_app_sets_a_saved_scenario_beside_the_week_and_the_slipping_inbound_with_its_lanes(weekly_run, tmp_path):
-    """A scenario saved with the week (soe scenario run) shows side by side with the week as run, its name and
-    ports escaped as typed; the inbound at risk of slipping shows its money by lane, port and carrier."""
-    from soe_lib.run.scenario import run_scenario_file
+    """A scenario saved with the week (as soe scenario run saves it: tests/test_logistics.py runs one) shows side by
+    side with the week as run, its name and ports escaped as typed; the inbound at risk of slipping shows its money
+    by lane, port and carrier."""
+    from soe_lib.io.results import save_table
+    from soe_lib.run.scenario import MEASURES
 
     _, out = weekly_run
     shutil.copytree(out / "2026-W48", tmp_path / "2026-W48", ignore=shutil.ignore_patterns("scenarios"))
-    path = tmp_path / "s.yaml"
-    path.write_text("name: Hamburg <b>shut</b>\nevents:\n  - {kind: port_closed, port: Hamburg, first_week: 2026-W49, last_week: 2027-W02}\n")
-    result = run_scenario_file(path, tmp_path / "2026-W48")
+    name = "Hamburg <b>shut</b>"
+    c = pd.DataFrame({"scenario": name, "row": [0, 1, 2], "part": ["base", "event 1", "scenario"],
+                      "what": ["the week as run", "port Hamburg closed 2026-W49 to 2027-W02", name], "kind": ["level", "change", "level"],
+                      **{m: [100.0, 50.0, 150.0] for m in MEASURES}})
+    saved = tmp_path / "2026-W48" / "scenarios" / "hamburg-b-shut-b"
+    save_table(saved, "scenario_comparison", c)
+    save_table(saved, "scenario_lines", pd.DataFrame({"scenario": [name], "line_id": [3], "order_id": ["PO-<i>1</i>"], "sku": ["S"], "location": ["L"],
+                                                      "supplier": ["X"], "mode": ["ocean"], "origin": ["Busan"], "destination": ["Hamburg"],
+                                                      "carrier": ["MSC"], "qty": [5.0], "eta_week": [parse_week("2026-W50")],
+                                                      "scenario_eta_week": [parse_week("2027-W03")], "moved_weeks": [5], "events": ["1"]}))
     app = ReviewApp(tmp_path)
     shown = app.logistics.scenarios.value
-    c = result.comparison
-    assert "Scenario Hamburg &lt;b&gt;shut&lt;/b&gt;" in shown and "<b>shut" not in shown
+    assert "Scenario Hamburg &lt;b&gt;shut&lt;/b&gt;" in shown and "<b>shut" not in shown and "PO-&lt;i&gt;1" in shown
     assert f"USD {c['margin_at_risk'].iloc[0]:,.0f}" in shown and f"USD {c['margin_at_risk'].iloc[-1]:,.0f}" in shown
     assert "Event 1: port Hamburg closed 2026-W49 to 2027-W02" in shown and f"{int(c['lines_moved'].iloc[-1])} inbound lines moved" in shown
     week = ReviewWeek(tmp_path / "2026-W48")

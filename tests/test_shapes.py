@@ -26,7 +26,7 @@ from soe_lib.run.steps import STEPS
 from .conftest import run_soe, write_tables
 from .golden import contract_problems
 
-OPTIONAL = ("open_orders", "stockouts", "capacity", "routings", "substitutes", "financial_plan", "receipts_history")
+OPTIONAL = ("open_orders", "stockouts", "capacity", "routings", "substitutes", "financial_plan", "receipts_history", "customers")
 
 
 def _weeks(start: str, n: int) -> list[str]:
@@ -72,8 +72,13 @@ def company(skus: int, locs: int, history: int, demand: str, stock: str, on_orde
         # deliveries already made: one per series, a week late on one lane (a lane of one delivery leans on its mode)
         "receipts_history": pd.DataFrame([(s, loc, "SUP", "ocean", "A", "B", "2026-01-05", "2026-01-12", 5.0) for s, loc in series[: max(1, len(series) - 1)]],
                                          columns=["sku", "location", "supplier", "mode", "origin", "destination", "planned_week", "receipt_week", "qty"]),
+        # two customers, the second with a contractual minimum; with open orders, their lines alternate between them
+        "customers": pd.DataFrame({"customer": ["C1", "C2"], "tier": [1, 2], "min_fill_rate": [None, 0.5]}),
     }
     tables.update({name: optional[name] for name in present})
+    if "customers" in tables and "open_orders" in tables:
+        orders = tables["open_orders"]
+        tables["open_orders"] = orders.assign(customer=np.where(np.arange(len(orders)) % 2, "C2", "C1"), order_id=[f"SO-{k}" for k in range(len(orders))])
     return tables
 
 

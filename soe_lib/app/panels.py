@@ -415,6 +415,16 @@ class DrilldownPanel(widgets.VBox):
                                  "shortage (a plan cushion is spare the plan had).</p>"),
                     _table(causes.pivot_table(index="week", columns="cause", values="qty", aggfunc="sum", fill_value=0.0).add_suffix(" units")
                            .join(causes.groupby("week")["week_shortage_qty"].first().rename("shortage units")).reset_index(), "soe-causes")]
+        if len(alloc := rows.get("allocation", pd.DataFrame())) and (alloc["cut_qty"] > 0).any():
+            out += [widgets.HTML("<h4>Who is cut</h4><p class='soe-message'>The week's supply of this item shared among its order lines: "
+                                 "tiers first, an equal share within a tier (docs/allocation.md).</p>"),
+                    _table(alloc[["customer", "tier", "order_id", "requested_week", "requested_qty", "allocated_qty", "cut_qty", "confirmed_week",
+                                  "reason"]], "soe-allocation")]
+        if len(promise := rows.get("promise", pd.DataFrame())):
+            out += [widgets.HTML("<h4>What a new order can still get</h4><p class='soe-message'>Cumulative: from stock and receipts "
+                                 "(ATP), and with the spare hours of its resources (CTP); <code>soe promise</code> says what an earlier week "
+                                 "would take from other lines.</p>"),
+                    _table(promise[["week", "atp_qty", "ctp_qty"]], "soe-promise")]
         if len(opts):
             out += [widgets.HTML("<h4>Countermeasure options</h4>"), *_options(opts)]
         return out

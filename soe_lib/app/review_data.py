@@ -188,6 +188,8 @@ class ReviewWeek:
             "inventory": pick(self.inputs("inventory")),
             "product": self.inputs("products")[self.inputs("products")["sku"] == sku],
             "policy": self.policy_of(sku, location),
+            "allocation": pick(self.table("order_allocation")),
+            "promise": pick(self.table("available_to_promise")),
         }
 
 

@@ -46,7 +46,7 @@ HEADERS = {
     "shortage_gaps": "Shortage gaps", "units_short": "Units short", "decision_items": "Decision items", "plan_actions": "Actions in the joint plan",
     "plan_net_benefit": "Joint plan's net benefit", "plan_cost": "Joint plan's cost", "lines_moved": "Inbound lines moved", "units_moved": "Units on them",
     "extra_shortage_qty": "Units short beyond stated ETAs", "slipping_lines": "Slipping lines", "slipping_qty": "Slipping units",
-    "sku_locations": "SKU-locations",
+    "sku_locations": "SKU-locations", "atp_qty": "Available to promise (units)", "ctp_qty": "Capable to promise (units)",
 }
 
 

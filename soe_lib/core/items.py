@@ -15,7 +15,7 @@ import pandas as pd
 
 __all__ = ["ACTION_TYPES", "ITEM_PREFIX", "WORSE_SHARE", "WORSE_UNITS", "eased", "item_id", "item_words", "worse"]
 
-ITEM_PREFIX = {"sku-location": "SL", "capacity": "CAP", "storage": "STO"}  # anything else: SOP
+ITEM_PREFIX = {"sku-location": "SL", "capacity": "CAP", "storage": "STO", "customer": "CUS"}  # anything else: SOP
 # the countermeasure types an action may name (the finance catalogue's levers; the CLI and the app check a typed one)
 ACTION_TYPES = ("expedite", "switch_mode", "pull_in", "transfer", "overtime", "build_ahead", "substitute", "raise_order", "new_order", "allocate",
                 "shape_demand", "accept")
@@ -43,6 +43,8 @@ def item_words(kind: str, sku: str = "", location: str = "", resource: str = "")
         return f"resource {resource}"
     if kind == "storage":
         return f"storage at {location}"
+    if kind == "customer":
+        return f"customer {resource}"
     return "S&OP finding " + " ".join(k for k in (sku, location, resource) if k)
 
 

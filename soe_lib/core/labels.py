@@ -19,6 +19,11 @@ LABELS: dict[str, str] = {
     "sku-location": "product at location",
     "capacity": "capacity",
     "storage": "storage",
+    "customer": "customer cut",
+    # allocation policies
+    "rule": "the configured rule",
+    "fair_share": "fair share for all",
+    "margin_first": "margin first",
     "persistent_bias": "plan biased for weeks",
     "tracking_signal": "plan drifting",
     # demand findings (demand_exceptions kind)
@@ -65,7 +70,7 @@ LABELS: dict[str, str] = {
     "tsb": "intermittent (TSB)",
 }
 # columns whose values are codes of the catalogue (their words are shown; the tables keep the codes)
-CODE_COLUMNS = frozenset({"kind", "action", "action_type", "item_kind", "track", "component", "forecast", "model", "lever", "status"})
+CODE_COLUMNS = frozenset({"kind", "action", "action_type", "item_kind", "track", "component", "forecast", "model", "lever", "status", "policy"})
 ID_COLUMNS = ("item_id", "gap_id")  # ids people look up, never read: shown last, as a detail
 
 

@@ -8,6 +8,7 @@ has the same id next week, so it can be followed):
 | ``sku-location`` | SKU-location with a shortage gap, a spike or drop, or sensed demand far from plan (its facets) | the margin at risk of its shortage gaps; without one, the forward deviation: abs(sensed - plan) over the next 4 weeks x margin |
 | ``capacity`` | resource overloaded in some week (with what it carries over) | margin of the production it cannot finish in the horizon |
 | ``storage`` | location over its storage capacity in some week | overflow units x ``overflow_cost_per_unit``, summed over weeks |
+| ``customer`` | customer whose order lines are cut in their week (the allocation step) | its share of the margin at risk of the SKU-locations it is cut at: each SKU-location's money shared among its cut lines by units cut |
 
 ``urgency = urgency_decay ^ (weeks until it starts)``, ``score = money x urgency``; the list is ranked
 by score and **capped at the alert budget**; the rest is summarised by kind. An item whose open actions,
@@ -37,6 +38,7 @@ __all__ = ["COLUMNS", "FIRST_MOVE", "cap_to_budget", "decision_items", "sop_item
 FIRST_MOVE = {
     "capacity": "overtime, or move production to another week or resource",
     "storage": "delay receipts or transfer stock out",
+    "customer": "agree the cut and the confirmed dates with the customer, or re-allocate",
     "spike": "confirm with sales; check supply for the next weeks",
     "drop": "confirm with sales; slow down inbound supply",
     "sensed_vs_plan": "align the near-term plan with sensed demand",
@@ -163,6 +165,30 @@ def storage_items(storage: pd.DataFrame, overflow_cost_per_unit: float) -> pd.Da
     return out.assign(kind="storage", sku="", resource="", cause="units held above storage capacity", best_action=FIRST_MOVE["storage"], shortage_qty=0.0)
 
 
+def customer_items(allocation: pd.DataFrame | None, impact: pd.DataFrame) -> pd.DataFrame | None:
+    """One item per customer cut in some week: "KEY-ACCOUNT cut 30 % in 2026-W50" (module doc)."""
+    cut = allocation[allocation["cut_qty"] > 0] if allocation is not None and len(allocation) else None
+    if cut is None or not len(cut):
+        return None
+    keys = ["sku", "location"]
+    money = impact.assign(sku=impact["sku"].astype(str), location=impact["location"].astype(str)).groupby(keys)["margin_at_risk"].sum()
+    cut = cut.assign(sku=cut["sku"].astype(str), location=cut["location"].astype(str))
+    share = cut["cut_qty"] / cut.groupby(keys)["cut_qty"].transform("sum")
+    cut = cut.assign(money=share.to_numpy() * money.reindex(pd.MultiIndex.from_frame(cut[keys])).fillna(0.0).to_numpy(),
+                     week=pd.to_datetime(cut["requested_week"]))
+    asked = allocation.groupby("customer")["requested_qty"].sum()
+    out = cut.groupby("customer", as_index=False).agg(week=("week", "min"), money_at_risk=("money", "sum"), shortage_qty=("cut_qty", "sum"),
+                                                      lines=("line_id", "size"), tier=("tier", "min"))
+    pct = out["shortage_qty"] / out["customer"].map(asked).to_numpy()
+    out["severity"] = np.where(pct >= 0.3, "high", np.where(pct >= 0.1, "medium", "low"))
+    out["detail"] = (out["customer"].astype(str) + " (tier " + out["tier"].astype(str) + ") cut " + (pct * 100).round(0).astype(int).astype(str)
+                     + " % of what it ordered, from " + week_labels(out["week"]).astype(object) + ": " + out["lines"].astype(str)
+                     + np.where(out["lines"] == 1, " line", " lines"))
+    out["item_id"] = item_id("customer", out["customer"].astype(str))
+    return out.rename(columns={"customer": "resource"}).assign(kind="customer", sku="", location="", cause="supply short: allocated by the rule",
+                                                                best_action=FIRST_MOVE["customer"])
+
+
 def sop_items(demand_exceptions: pd.DataFrame, projection: pd.DataFrame, margin: pd.Series, run_week: pd.Timestamp,
               forward_weeks: int = FINDING_WEEKS, currency: str = "") -> pd.DataFrame:
     """Persistent bias and drifting plans: for next month's S&OP, valued at abs(bias) x plan ahead x margin."""
@@ -242,14 +268,16 @@ def decision_items(
     impact: pd.DataFrame, options: pd.DataFrame, capacity: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, storage: pd.DataFrame,
     demand_exceptions: pd.DataFrame, projection: pd.DataFrame, run_week: pd.Timestamp, urgency_decay: float = 0.85,
     overflow_cost_per_unit: float = 1.0, open_actions: pd.DataFrame | None = None, forward_weeks: int = FINDING_WEEKS, in_hand_cover: float = 0.8,
-    currency: str = "",
+    currency: str = "", allocation: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every execution item of the week, scored (see module doc), best first; in-hand ones flagged. An
     item its open actions cover only in part stays on the list with the part they leave: its money and
-    units short scaled to the uncovered share (``covered_qty`` says how many units are in hand)."""
+    units short scaled to the uncovered share (``covered_qty`` says how many units are in hand). ``allocation``: the
+    allocation step's ``order_allocation`` (None: no customer items)."""
     margin = (products.set_index("sku")["unit_price"] - products.set_index("sku")["unit_cost"]).rename("margin")
     facets = _demand_facets(demand_exceptions, projection, margin, run_week, forward_weeks)
-    frames = [f for f in (sku_location_items(impact, options, facets), capacity_items(capacity, lines, margin), storage_items(storage, overflow_cost_per_unit))
+    frames = [f for f in (sku_location_items(impact, options, facets), capacity_items(capacity, lines, margin), storage_items(storage, overflow_cost_per_unit),
+                          customer_items(allocation, impact))
               if f is not None and len(f)]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})

@@ -31,7 +31,7 @@ __all__ = ["FINANCE", "INPUT_TABLES", "FinanceStep", "FinanceWeek", "assess_part
 # what this step reads from the earlier steps (week columns as ISO Mondays)
 INPUT_TABLES = (
     "forecast_accuracy_by_family", "demand_exceptions", "inventory_projection", "supply_gaps",
-    "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load", "eta_forecast", "lane_load",
+    "inbound_delays", "inbound_delays_by_supplier", "capacity_load", "storage_load", "eta_forecast", "lane_load", "order_allocation",
 )
 OPEN_ACTION_COLUMNS = ("id", "item_id", "status", "item_shortage_qty", "qty")
 AT_RISK_COLUMNS = ["sku", "at_risk_qty", "bottleneck"]  # what the decision list reads of the supply lines
@@ -148,6 +148,7 @@ def assess_parts(data: Dataset, upstream: dict[str, pd.DataFrame], p: FinancePar
     items = decision_items(
         impact, options, t["capacity_load"], t["inbound_delays"], data.products, t["storage_load"], t["demand_exceptions"], projection,
         data.week, p.urgency_decay, p.overflow_cost_per_unit, open_actions, in_hand_cover=p.in_hand_cover, currency=p.currency,
+        allocation=t["order_allocation"],
     )
     margin = data.products.set_index("sku")["unit_price"] - data.products.set_index("sku")["unit_cost"]
     sop = sop_items(t["demand_exceptions"], projection, margin, data.week, currency=p.currency)

@@ -46,7 +46,8 @@ ROW_GROUP = 1 << 20
 
 def combine_duplicates(table: Table, typed: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Sum transactional rows of one key (e.g. daily dates in one ISO week) into one weekly figure."""
-    key = list(table.key)
+    # rows that differ only in qty are one figure; order lines (order_id, customer, ...) stay lines
+    key = list(table.key) + [c.name for c in table.columns if not c.required and c.name in typed and c.name not in table.key]
     dup = duplicate_positions(typed, key)
     if not len(dup):
         return typed, []

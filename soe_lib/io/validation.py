@@ -278,12 +278,13 @@ def check_values(table: Table, typed: pd.DataFrame, file: str, cached: Codes | N
                     f"duplicate key: more than one row for the same {key}", dup, examples=labels,
                 )
             )
-    if table.line_key and len(frame):
-        given = frame[table.line_key[0]].notna().to_numpy()
-        dup = np.flatnonzero(given)[duplicate_positions(frame[given].reset_index(drop=True), table.line_key)]
+    line_key = tuple(c for c in table.line_key if c in frame)  # an order line: its order and line, when given
+    if line_key and line_key[0] == table.line_key[0] and len(line_key) > 1 and len(frame):
+        given = frame[line_key[0]].notna().to_numpy()
+        dup = np.flatnonzero(given)[duplicate_positions(frame[given].reset_index(drop=True), line_key)]
         if len(dup):
-            key = ", ".join(table.line_key)
-            labels = _key_labels(frame.iloc[dup[:5]], table.line_key)
+            key = ", ".join(line_key)
+            labels = _key_labels(frame.iloc[dup[:5]], line_key)
             problems.append(problem_for_rows("error", table.name, file, key, f"unique ({key})",
                                              f"the same line twice: more than one row for the same {key} (it would be counted twice)", dup, examples=labels))
     try:

@@ -12,6 +12,7 @@ _WHERE = {
     "parse_set": "parameters",
     "render_parameter_file": "parameters",
     "resolve_data_dir": "week",
+    "promise_order": "promising",
     "run_demo": "demo",
     "run_scenario_file": "scenario",
     "run_week": "runner",

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ..allocation import AllocationParams
 from ..core.params import CycleParams, EngineParams, FocusParams, ParameterError, ParamSpec, check_value, param_specs, shown
 from ..finance import FinanceParams
 from ..logistics import LogisticsParams
@@ -55,6 +56,7 @@ PARAMETER_FILES: dict[str, tuple[type, ...]] = {
     "sensing.yaml": (SensingParams, ExceptionParams),
     "supply.yaml": (SupplyParams,),
     "logistics.yaml": (LogisticsParams,),
+    "allocation.yaml": (AllocationParams,),
     "finance.yaml": (FinanceParams,),
     "loop.yaml": (LoopParams,),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..allocation import ALLOCATION
 from ..core.outputs import OUTPUTS
 from ..core.params import EngineParams
 from ..core.step import Step, StepContext
@@ -23,7 +24,7 @@ from ..supply import SUPPLY
 
 __all__ = ["STEPS", "compute_step", "producer_of", "step_named", "steps_of_notebook"]
 
-STEPS: tuple[Step, ...] = (HEALTH, SENSING, LOGISTICS, SUPPLY, FINANCE, LOOP)  # logistics first: supply reads its eta_forecast
+STEPS: tuple[Step, ...] = (HEALTH, SENSING, LOGISTICS, SUPPLY, ALLOCATION, FINANCE, LOOP)  # logistics first: supply reads its eta_forecast
 
 
 def compute_step(step: Step, ctx: StepContext) -> Any:

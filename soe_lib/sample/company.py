@@ -18,7 +18,9 @@ It holds the situations S&OE exists for, and says where it planted them (``plant
 - a **financial plan** by family and week, 3 % above what the demand plan is worth;
 - **substitutes**: in each family (but spare parts) the first items may be sold in place of each other;
 - **lanes and a port congestion** (:mod:`.logistics`): each supplier ships on a lane; deliveries through Hamburg
-  in the last 8 weeks came 2-4 weeks late while the open lines there still show on-time ETAs.
+  in the last 8 weeks came 2-4 weeks late while the open lines there still show on-time ETAs;
+- **customers and order lines** (:mod:`.customers`): four customers in three tiers, a key account with a
+  contractual minimum, and a shortage where fair share would cut the key account.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import pandas as pd
 from ..core.excel import text_cells_as_text
 from ..core.paths import sample_dir
 from ..core.weeks import parse_week, week_labels
+from .customers import customer_tables
 from .logistics import logistics_tables
 
 __all__ = [
@@ -49,7 +52,7 @@ RUN_WEEK = "2026-W48"
 HISTORY_WEEKS = 156
 PLAN_AHEAD_WEEKS = 26
 SUPPLY_WEEKS = 16
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -402,12 +405,15 @@ def sample_with_truth(skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["l
     tables |= _long_tables(rng, s, actual, plan, sup, products, planted)
     logistics, congestion = logistics_tables(tables["supply"], products, s.locations, run_week, seed)
     tables |= logistics
+    key = (str(s.codes[s.sku[planted["spike"]]]), str(s.locations["location"].iloc[s.loc[planted["spike"]]]))
+    customers, key_account_cut = customer_tables(tables["open_orders"], seed, key)
+    tables |= customers
     for name, cols in (("actuals", ["qty"]), ("demand_plan", ["qty"]), ("inventory", ["on_hand", "safety_stock"]), ("supply", ["qty"]), ("open_orders", ["qty"])):
         tables[name][cols] = tables[name][cols].astype("int64")  # whole units, as an ERP writes them
     order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "substitutes", "financial_plan",
-             "lanes", "receipts_history")
+             "lanes", "receipts_history", "customers")
     truth = Truth(pd.DataFrame(s.keys(np.arange(s.n))), weeks, s.now, future, plan)
-    return {name: tables[name] for name in order}, {**_planted(s, planted, seed), "port_congestion": congestion}, truth
+    return {name: tables[name] for name in order}, {**_planted(s, planted, seed), "port_congestion": congestion, "key_account_cut": key_account_cut}, truth
 
 
 def write_sample(

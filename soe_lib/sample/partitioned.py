@@ -34,6 +34,7 @@ __all__ = ["write_sample_parts"]
 
 SUMMED = {"capacity": (["resource", "week"], ["available_hours"]), "financial_plan": (["family", "week"], ["revenue_plan", "margin_plan"])}
 CONCATENATED = ("products", "routings", "substitutes")
+SAME = ("customers", "lanes")  # every block has the same: block 0's
 
 
 def _global_codes(total: int) -> np.ndarray:
@@ -53,6 +54,9 @@ def _renumber(tables: dict[str, pd.DataFrame], codes: np.ndarray, block: int) ->
             if col in frame.columns:
                 frame[col] = codes[local.get_indexer(frame[col])]
     tables["supply"]["order_id"] = tables["supply"]["order_id"].str.replace("-", f"-{block:03d}-", n=1)
+    orders = tables["open_orders"]
+    if "line" in orders:  # a line is named by its item: with the item's code in the whole company
+        orders["line"] = orders["sku"].astype(str) + "@" + orders["location"].astype(str)
 
 
 def _renumber_planted(planted: dict, local: np.ndarray, codes: np.ndarray) -> dict:
@@ -72,6 +76,7 @@ def _blocks(skus: int, parts: int) -> list[tuple[int, int]]:
 def _shared(collected: dict[str, list[pd.DataFrame]], locations: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables the blocks share: concatenated, or summed where each block sized its own share."""
     out = {name: pd.concat(collected[name], ignore_index=True) for name in CONCATENATED}
+    out |= {name: collected[name][0] for name in SAME if collected[name]}
     for name, (keys, values) in SUMMED.items():
         out[name] = pd.concat(collected[name]).groupby(keys, as_index=False, sort=True)[values].sum()
     loc = locations[0].copy()
@@ -86,7 +91,7 @@ def write_sample_parts(out: str | Path, skus: int, locations: int = DEFAULTS["lo
     company's size."""
     with replacing_folder(out) as tmp:
         codes = _global_codes(skus)
-        collected: dict[str, list[pd.DataFrame]] = {name: [] for name in (*CONCATENATED, *SUMMED)}
+        collected: dict[str, list[pd.DataFrame]] = {name: [] for name in (*CONCATENATED, *SUMMED, *SAME)}
         locs: list[pd.DataFrame] = []
         planted: dict = {}
         for block, (first, stop) in enumerate(_blocks(skus, parts)):

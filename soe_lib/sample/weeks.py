@@ -36,6 +36,7 @@ import pandas as pd
 from ..core.params import HORIZON_WEEKS
 from ..core.weeks import parse_weeks, week_label
 from .company import DEFAULTS, LATE_SUPPLIER, RUN_WEEK, Truth, sample_with_truth, write_company
+from .customers import split_orders
 from .logistics import SUPPLIER_LANES
 
 __all__ = ["NOT_EXECUTED_EVERY", "next_week", "simulate_weeks", "write_weeks"]
@@ -211,7 +212,7 @@ def next_week(t: dict[str, pd.DataFrame], truth: Truth, week: pd.Timestamp, acti
     t, done = _carry_out(t, actions, week)
     t["supply"], slipped = _slips(t["supply"], week, rng)
     t["demand_plan"], replanned = _replan(t, week, passed)
-    t["open_orders"] = _booked(t["demand_plan"], week, rng)
+    t["open_orders"] = split_orders(_booked(t["demand_plan"], week, rng), seed + int(week.strftime("%G%V")))
     t["supply"], t["capacity"] = _extend(t, week)
     note = {"run_week": week_label(week), "simulated_from": week_label(passed), "carried_out": done, "not_carried_out_every": NOT_EXECUTED_EVERY,
             "slipped_orders": slipped, "replanned": replanned}
