@@ -159,3 +159,22 @@ def test_soe_promise_on_the_sample_gives_the_atp_and_ctp_weeks(weekly_run, capsy
     assert "no SKU NOPE" in capsys.readouterr().err
     assert main(["promise", "--sku", sku, "--location", location, "--qty", "1", "--customer", "<b>x</b>", "--out", str(out)]) == 2
     assert "customer <b>x</b> is not in 2026-W48's customers table" in capsys.readouterr().err
+
+
+def test_actual_service_by_hand_from_the_lines_already_due():
+    """Run week 2026-W48. C1: 10 due W45 shipped in full that week; 10 due W46 shipped a week late; 10 due W38 on time
+    (inside 13 weeks, not 4). C2: 10 due W47, 7 shipped on time. W30 is outside both windows."""
+    from soe_lib.allocation.service import actual_service
+
+    w = parse_week
+    history = pd.DataFrame({
+        "customer": ["C1", "C1", "C1", "C2", "C2"], "sku": "A", "location": "L1",
+        "requested_week": [w("2026-W45"), w("2026-W46"), w("2026-W38"), w("2026-W47"), w("2026-W30")],
+        "qty": [10.0, 10.0, 10.0, 10.0, 10.0], "shipped_qty": [10.0, 10.0, 10.0, 7.0, 0.0],
+        "shipped_week": [w("2026-W45"), w("2026-W47"), w("2026-W38"), w("2026-W47"), pd.NaT]})
+    products = pd.DataFrame({"sku": ["A"], "family": ["F"]})
+    out = actual_service(history, products, RUN).set_index(["by", "name", "weeks"])
+    assert out.loc[("customer", "C1", 4), "fill_rate"] == pytest.approx(0.5) and out.loc[("customer", "C1", 4), "otif"] == pytest.approx(0.5)
+    assert out.loc[("customer", "C1", 13), "fill_rate"] == pytest.approx(20 / 30) and out.loc[("customer", "C1", 13), "otif"] == pytest.approx(2 / 3)
+    assert out.loc[("customer", "C2", 4), "fill_rate"] == pytest.approx(0.7) and out.loc[("customer", "C2", 4), "otif"] == 0
+    assert out.loc[("family", "F", 4), "lines"] == 3 and out.loc[("location", "L1", 13), "requested_qty"] == 40

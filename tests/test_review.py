@@ -180,6 +180,7 @@ def test_the_app_sets_a_saved_scenario_beside_the_week_and_the_slipping_inbound_
     week = ReviewWeek(tmp_path / "2026-W48")
     risk = week.table("logistics_risk")
     slipping = app.logistics.slipping.value
+    assert "Customers:" in app.service.body.value and "OTIF of the last 4 weeks" in app.service.body.value  # projected and actual
     lanes = risk[risk["by"] == "lane"]  # the sample's planted congestion: Busan > Hamburg
     assert len(lanes) and f"USD {lanes['margin_at_risk'].sum():,.0f} margin at risk" in slipping and html.escape(lanes["name"].iloc[0]) in slipping
 

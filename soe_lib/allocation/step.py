@@ -12,7 +12,7 @@ hours can make).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from ..core.step import Step, StepContext
 from .engine import POLICIES, Allocation, allocate, available_to_promise, policy_tiers
 from .lines import FORECAST, order_lines, supply_matrix
 from .params import AllocationParams
+from .service import actual_service
 
 __all__ = ["ALLOCATION", "AllocationStep", "AllocationWeek", "allocate_week", "analyse_allocation"]
 
@@ -33,10 +34,11 @@ class AllocationWeek:
     service: pd.DataFrame  # customer_service
     policies: pd.DataFrame  # allocation_policies
     promise: pd.DataFrame  # available_to_promise
+    actual: pd.DataFrame = field(default_factory=pd.DataFrame)  # actual_service (order_history)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"order_allocation": self.lines, "customer_service": self.service, "allocation_policies": self.policies,
-                "available_to_promise": self.promise}
+                "available_to_promise": self.promise, "actual_service": self.actual}
 
     def cut(self) -> pd.DataFrame:
         """The lines cut in their week, the largest cut first."""
@@ -141,7 +143,9 @@ def analyse_allocation(data: Dataset, projection: pd.DataFrame, capacity: pd.Dat
     """The week's allocation (:func:`allocate_week` of the snapshot's tables)."""
     weeks = pd.date_range(data.week, periods=horizon_weeks, freq="7D")
     customers = data.tables["customers"] if data.has("customers") else pd.DataFrame()
-    return allocate_week(data.open_orders, customers, data.products, data.routings, projection, capacity, weeks, p, sensed)
+    week = allocate_week(data.open_orders, customers, data.products, data.routings, projection, capacity, weeks, p, sensed)
+    week.actual = actual_service(data.tables["order_history"] if data.has("order_history") else None, data.products, data.week)
+    return week
 
 
 def allocate_week(open_orders: pd.DataFrame, customers: pd.DataFrame, products: pd.DataFrame, routings: pd.DataFrame, projection: pd.DataFrame,
@@ -159,7 +163,7 @@ def allocate_week(open_orders: pd.DataFrame, customers: pd.DataFrame, products: 
     table = _line_table(lines, a, weeks)
     atp = available_to_promise(supply, a.cumulative)
     promise = _promise_table(keys, weeks, atp, _ctp_units(keys, capacity, routings, weeks, p.ctp_lead_weeks))
-    return AllocationWeek(table, _service(table, lines), _policies(lines, rows, supply), promise)
+    return AllocationWeek(table, _service(table, lines), _policies(lines, rows, supply), promise, actual_service(None, products, weeks[0]))
 
 
 class AllocationStep(Step):
@@ -171,7 +175,7 @@ class AllocationStep(Step):
     title = "allocation"
     groups = (AllocationParams,)
     inputs = ("inventory_projection", "capacity_load", "sensed_demand")
-    reads = {"open_orders": None, "customers": None, "products": None, "routings": None}
+    reads = {"open_orders": None, "customers": None, "products": None, "routings": None, "order_history": None}
 
     def run(self, ctx: StepContext) -> AllocationWeek:
         p = ctx.group(AllocationParams)

@@ -503,6 +503,30 @@ class LoopPanel(widgets.VBox):
             self.outcomes.value = _section(title, _table(shown).value, "soe-outcomes")
 
 
+class ServicePanel(widgets.VBox):
+    """Customers: who is cut this week and projected service against targets (the allocation step), beside the
+    service they really got in the last 4 and 13 weeks (order_history): a section that opens on demand."""
+
+    def __init__(self) -> None:
+        self.body = _hooked(widgets.HTML(), "soe-service")
+        super().__init__([self.body])
+
+    def show(self, week: ReviewWeek) -> None:
+        projected, actual = week.table("customer_service"), week.table("actual_service")
+        if projected.empty and actual.empty:
+            self.body.value = _section("Customers: no order lines in this week's data.", "", "soe-customers")
+            return
+        below = int(projected["below_target"].sum()) if len(projected) else 0
+        cut = projected[projected["cut_qty"] > 0] if len(projected) else projected
+        recent = actual[(actual["by"] == "customer") & (actual["weeks"] == 4)] if len(actual) else actual
+        otif = f"; OTIF of the last 4 weeks {recent['otif'].mul(recent['lines']).sum() / max(recent['lines'].sum(), 1):.1%}" if len(recent) else ""
+        title = f"Customers: {len(cut)} cut this horizon, {below} projected below target{otif}"
+        body = _table(projected).value if len(projected) else ""
+        if len(actual):
+            body += "<p class='soe-message'>What they really got (order lines already due):</p>" + _table(actual[actual["by"] == "customer"]).value
+        self.body.value = _section(title, body, "soe-customers")
+
+
 SCENARIO_MEASURES = ("margin_at_risk", "shortage_gaps", "units_short", "decision_items", "plan_actions", "plan_net_benefit", "plan_cost",
                      "lines_moved", "units_moved")
 

@@ -42,6 +42,7 @@ from .panels import (
     LoopPanel,
     OverviewPanel,
     RecordPanel,
+    ServicePanel,
     WhatIfPanel,
     message,
 )
@@ -128,6 +129,7 @@ class ReviewApp:
         self.open_actions = ActionsPanel(None, self._on_actions_changed, lambda: self.record.form["by"].value)
         self.loop = LoopPanel()
         self.logistics = LogisticsPanel()
+        self.service = ServicePanel()
         self.decisions = DecisionListPanel(self._on_item)
         self.drilldown = DrilldownPanel()
         self.whatif = WhatIfPanel()
@@ -145,7 +147,7 @@ class ReviewApp:
             [
                 widgets.HTML(STYLE), self.selector, self.problems.banner, self.kpis, self.status,
                 self.decisions, self.drilldown, self.whatif, self.record, widgets.HTML("<h3>Decided this week</h3>"), self.open_actions.week_box,
-                widgets.HTML("<h3>Where the money is</h3>"), self.overview, self.logistics, self.loop, self.open_actions,
+                widgets.HTML("<h3>Where the money is</h3>"), self.overview, self.service, self.logistics, self.loop, self.open_actions,
             ]
         )
         self._load_week()  # the tables and charts: the part a preheated kernel does before anyone asks
@@ -228,6 +230,7 @@ class ReviewApp:
         self.history = kpi_history(self.out, self.weeks, self.selector.value)
         self.kpis.show(self.current, None, {}, self.history)
         self.overview.show(self.current)
+        self.service.show(self.current)
         self.logistics.show(self.current)
         self.loop.show(self.current)
 

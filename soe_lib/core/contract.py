@@ -192,6 +192,22 @@ TABLES: dict[str, Table] = {
             doc="customer orders already booked (rows that differ only in qty are summed)",
         ),
         Table(
+            "order_history",
+            False,
+            (
+                _code("order_id", required=False, nullable=True),
+                _code("line", required=False, nullable=True),
+                _code("customer", required=False, nullable=True),
+                _code("sku"),
+                _code("location"),
+                Column("requested_week", "week", doc="week the customer asked for"),
+                _qty(doc="units ordered"),
+                _qty("shipped_qty", required=False, nullable=True, doc="units shipped (blank: none)"),
+                Column("shipped_week", "week", required=False, nullable=True, doc="week the last of them shipped (blank: not shipped)"),
+            ),
+            doc="order lines already due: what customers really got, for actual fill rate and OTIF (no table: projected service only)",
+        ),
+        Table(
             "customers",
             False,
             (

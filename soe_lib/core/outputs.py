@@ -447,6 +447,17 @@ _TABLES = (
         _b("below_target", "fill rate or OTIF below its target"),
         _i("minimum_missed_lines", "lines whose contractual minimum could not be served"),
     )),
+    OutputTable("actual_service", "allocation", "what customers really got: fill rate and OTIF of the order lines due in the last 4 and 13 weeks",
+                ("by", "name", "weeks"), (
+        _t("by", "customer, family or location"),
+        _t("name", "the customer, family or location"),
+        _i("weeks", "the window: lines requested in the last this many weeks before the run week"),
+        _i("lines", "order lines due in it"),
+        _n("requested_qty", "units ordered"),
+        _n("on_time_qty", "units shipped by their requested week"),
+        _n("fill_rate", "on_time_qty / requested_qty"),
+        _n("otif", "lines shipped complete by their requested week / lines"),
+    )),
     OutputTable("allocation_policies", "allocation", "the configured rule, fair share for all and margin first on the same lines and supply",
                 ("policy", "tier"), (
         _t("policy", "rule, fair_share or margin_first"),

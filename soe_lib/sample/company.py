@@ -40,7 +40,7 @@ import pandas as pd
 from ..core.excel import text_cells_as_text
 from ..core.paths import sample_dir
 from ..core.weeks import parse_week, week_labels
-from .customers import customer_tables
+from .customers import customer_tables, order_history
 from .logistics import logistics_tables
 
 __all__ = [
@@ -408,10 +408,11 @@ def sample_with_truth(skus: int = DEFAULTS["skus"], locations: int = DEFAULTS["l
     key = (str(s.codes[s.sku[planted["spike"]]]), str(s.locations["location"].iloc[s.loc[planted["spike"]]]))
     customers, key_account_cut = customer_tables(tables["open_orders"], seed, key)
     tables |= customers
+    tables["order_history"] = order_history(tables["actuals"], run_week, seed)
     for name, cols in (("actuals", ["qty"]), ("demand_plan", ["qty"]), ("inventory", ["on_hand", "safety_stock"]), ("supply", ["qty"]), ("open_orders", ["qty"])):
         tables[name][cols] = tables[name][cols].astype("int64")  # whole units, as an ERP writes them
     order = ("products", "locations", "actuals", "demand_plan", "inventory", "supply", "open_orders", "capacity", "routings", "substitutes", "financial_plan",
-             "lanes", "receipts_history", "customers")
+             "lanes", "receipts_history", "customers", "order_history")
     truth = Truth(pd.DataFrame(s.keys(np.arange(s.n))), weeks, s.now, future, plan)
     return {name: tables[name] for name in order}, {**_planted(s, planted, seed), "port_congestion": congestion, "key_account_cut": key_account_cut}, truth
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["CUSTOMERS", "KEY_ACCOUNT", "customer_tables", "split_orders"]
+__all__ = ["CUSTOMERS", "KEY_ACCOUNT", "customer_tables", "order_history", "split_orders"]
+
+HISTORY_WEEKS = 13  # order lines already due that the extract keeps
+LATE, SHORT = 0.08, 0.06  # of them: shipped a week late; shipped short (70 %) on time
 
 KEY_ACCOUNT = "KEY-ACCOUNT Nordmarkt"
 CUSTOMERS = pd.DataFrame({
@@ -64,3 +67,21 @@ def customer_tables(booked: pd.DataFrame, seed: int, key_item: tuple[str, str]) 
     weeks = sorted(booked["week"].astype(str).unique())[:PLANTED_WEEKS]
     planted = {"sku": key_item[0], "location": key_item[1], "customer": KEY_ACCOUNT, "weeks": [str(w) for w in weeks]}
     return {"open_orders": lines, "customers": CUSTOMERS.copy()}, planted
+
+
+def order_history(actuals: pd.DataFrame, run_week: pd.Timestamp, seed: int) -> pd.DataFrame:
+    """The order lines of the last weeks (what was sold, split among the customers as the booked orders are), each
+    shipped in full and on time, a week late, or short on time (``LATE``, ``SHORT``): what actual service reads."""
+    from ..core.weeks import parse_weeks, week_labels
+
+    weeks = parse_weeks(actuals["week"])
+    recent = actuals[(weeks >= run_week - pd.Timedelta(weeks=HISTORY_WEEKS)) & (weeks < run_week)].reset_index(drop=True)
+    lines = split_orders(recent[recent["qty"] > 0], seed + 1)
+    rng = np.random.default_rng([seed, 271])
+    draw = rng.random(len(lines))
+    late, short = draw < LATE, (draw >= LATE) & (draw < LATE + SHORT)
+    due = parse_weeks(lines["week"])
+    out = lines.rename(columns={"week": "requested_week"})
+    out["shipped_qty"] = np.where(short, np.floor(out["qty"].to_numpy() * 0.7), out["qty"].to_numpy()).astype("int64")
+    out["shipped_week"] = week_labels(due + pd.to_timedelta(np.where(late, 7, 0), unit="D")).to_numpy()
+    return out[["order_id", "line", "customer", "sku", "location", "requested_week", "qty", "shipped_qty", "shipped_week"]]

@@ -33,7 +33,7 @@ from .company import DEFAULTS, replacing_folder, sample_with_truth
 __all__ = ["write_sample_parts"]
 
 SUMMED = {"capacity": (["resource", "week"], ["available_hours"]), "financial_plan": (["family", "week"], ["revenue_plan", "margin_plan"])}
-CONCATENATED = ("products", "routings", "substitutes")
+CONCATENATED = ("products", "routings", "substitutes", "order_history")
 SAME = ("customers", "lanes")  # every block has the same: block 0's
 
 
@@ -54,9 +54,9 @@ def _renumber(tables: dict[str, pd.DataFrame], codes: np.ndarray, block: int) ->
             if col in frame.columns:
                 frame[col] = codes[local.get_indexer(frame[col])]
     tables["supply"]["order_id"] = tables["supply"]["order_id"].str.replace("-", f"-{block:03d}-", n=1)
-    orders = tables["open_orders"]
-    if "line" in orders:  # a line is named by its item: with the item's code in the whole company
-        orders["line"] = orders["sku"].astype(str) + "@" + orders["location"].astype(str)
+    for orders in (tables["open_orders"], tables.get("order_history", pd.DataFrame())):
+        if "line" in orders:  # a line is named by its item: with the item's code in the whole company
+            orders["line"] = orders["sku"].astype(str) + "@" + orders["location"].astype(str)
 
 
 def _renumber_planted(planted: dict, local: np.ndarray, codes: np.ndarray) -> dict:

@@ -36,7 +36,7 @@ import pandas as pd
 from ..core.params import HORIZON_WEEKS
 from ..core.weeks import parse_weeks, week_label
 from .company import DEFAULTS, LATE_SUPPLIER, RUN_WEEK, Truth, sample_with_truth, write_company
-from .customers import split_orders
+from .customers import order_history, split_orders
 from .logistics import SUPPLIER_LANES
 
 __all__ = ["NOT_EXECUTED_EVERY", "next_week", "simulate_weeks", "write_weeks"]
@@ -213,6 +213,8 @@ def next_week(t: dict[str, pd.DataFrame], truth: Truth, week: pd.Timestamp, acti
     t["supply"], slipped = _slips(t["supply"], week, rng)
     t["demand_plan"], replanned = _replan(t, week, passed)
     t["open_orders"] = split_orders(_booked(t["demand_plan"], week, rng), seed + int(week.strftime("%G%V")))
+    if "order_history" in t:  # the lines due by last week, from what was sold
+        t["order_history"] = order_history(t["actuals"], week, seed)
     t["supply"], t["capacity"] = _extend(t, week)
     note = {"run_week": week_label(week), "simulated_from": week_label(passed), "carried_out": done, "not_carried_out_every": NOT_EXECUTED_EVERY,
             "slipped_orders": slipped, "replanned": replanned}
