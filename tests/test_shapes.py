@@ -109,7 +109,7 @@ def _outcome(tables: dict[str, pd.DataFrame], root: Path, capsys) -> str:
     return "ran"
 
 
-@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(drawn=companies())
 def test_a_company_of_any_shape_runs_or_is_refused_clearly(capsys, drawn):
     with tempfile.TemporaryDirectory() as root:
