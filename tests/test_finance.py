@@ -390,7 +390,7 @@ def _storage_load(w, storage):
     return long.merge(storage, on="location")
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(small_weeks())
 def test_every_option_and_the_joint_plan_are_worth_what_re_projecting_says_and_keep_every_limit(week):
     w, o, storage = week

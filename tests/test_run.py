@@ -79,10 +79,12 @@ def test_rerun_keeps_the_previous_result_in_history(first_run, small_sample, tmp
     out = tmp_path / "outputs"
     shutil.copytree(first_run[1], out, symlinks=True)  # the shared first run's outputs, as a week already published
     first = json.loads((out / "2026-W48" / "manifest.json").read_text())["run_id"]
-    res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--set", "horizon_weeks=8")
+    params = tmp_path / "p.yaml"  # a parameters file, and --set over it
+    params.write_text("horizon_weeks: 6\ncover_weeks: 3\n")
+    res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--params", str(params), "--set", "horizon_weeks=8")
     assert res.returncode == 0, res.stderr
     m = json.loads((out / "2026-W48" / "manifest.json").read_text())
-    assert m["parameters"]["horizon_weeks"] == 8 and m["run_id"] != first
+    assert m["parameters"]["horizon_weeks"] == 8 and m["parameters"]["cover_weeks"] == 3 and m["run_id"] != first
     assert (out / "runs" / "2026-W48" / first / "manifest.json").exists()  # the previous run, kept whole
     assert (out / "2026-W48").resolve() == (out / "runs" / "2026-W48" / m["run_id"]).resolve()
 
@@ -103,16 +105,16 @@ def test_unknown_parameter_exits_2(small_sample, tmp_path):
     assert res.returncode == 2 and "horizon_wekks" in res.stdout
 
 
-def test_params_file_overrides(small_sample, tmp_path):
+def test_params_file_sets_the_week_and_any_week_accepts_it(small_sample, tmp_path):
+    """The week from a parameters file is checked before any notebook runs; --any-week accepts it (as `soe validate`
+    says: the run itself goes as any run; a parameters file's values reach the manifest: the rerun test above)."""
     params = tmp_path / "p.yaml"
     params.write_text("horizon_weeks: 6\nweek: 2026-W47\n")
     out = tmp_path / "o"
     refused = run_soe("run", "--data", str(small_sample), "--out", str(out), "--params", str(params))
     assert refused.returncode == 2 and "run week follows the actuals" in refused.stdout  # W47 has actuals already
-    res = run_soe("run", "--data", str(small_sample), "--out", str(out), "--params", str(params), "--any-week")
-    assert res.returncode == 0, res.stdout + res.stderr
-    m = json.loads((out / "2026-W47" / "manifest.json").read_text())
-    assert m["parameters"]["horizon_weeks"] == 6
+    checked = run_soe("validate", "--data", str(small_sample), "--week", "2026-W47", "--any-week")
+    assert checked.returncode == 0 and "WARNING" in checked.stdout and "ERROR" not in checked.stdout, checked.stdout
 
 
 def test_failing_notebook_exits_1_and_leaves_the_last_good_week_untouched(first_run, small_sample, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -147,18 +146,19 @@ def test_sensing_in_blocks_of_series_equals_sensing_all_series_at_once(company, 
 
 
 @pytest.mark.slow
-def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(company, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="soe")
-    result = run_week(company, out=tmp_path / "out")
-    assert result.exit_code == 0, result.message
-    manifest = json.loads((result.folder / "manifest.json").read_text())
+def test_soe_run_records_its_phases_and_runs_data_health_beside_the_chain(weekly_run):
+    """The shared weekly `soe run` of the small sample (a run of its own cost the suite 25 s)."""
+    res, out = weekly_run
+    assert res.returncode == 0, res.stdout + res.stderr
+    folder = out / "2026-W48"
+    manifest = json.loads((folder / "manifest.json").read_text())
     assert set(manifest["phases"]) == {"load_and_validate", "snapshot", "notebooks", "html_and_digests"}
     # each phase took time, the notebooks most of it, and the phases fit in the run's own time
     assert all(v > 0 for v in manifest["phases"].values()) and max(manifest["phases"], key=manifest["phases"].get) == "notebooks"
     assert sum(manifest["phases"].values()) <= manifest["seconds"] + 0.05
     books = {nb["name"]: nb for nb in manifest["notebooks"]}
     assert len(books) == 5 and all(nb["status"] == "succeeded" and 0 < nb["cells_seconds"] <= nb["seconds"] for nb in books.values())
-    log = (result.folder / "run.log").read_text()
+    log = (folder / "run.log").read_text()
     # data health reads the snapshot only: beside the chain; 03 too computes a step that does (logistics), and one
     # that reads sensing's tables (supply): in the chain
     assert "[1/5] 01_data_health ok" in log and log.count("beside the others") == 1 and "03_supply_gaps ok (" in log
