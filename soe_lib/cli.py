@@ -368,19 +368,33 @@ def main(argv: list[str] | None = None) -> int:
     return commands[args.command](args)
 
 
+def _published_week(out: Path | None, week: str) -> Path | None:
+    """The folder of a published week (``latest``: the newest) in the outputs folder ``out``; None when there is none."""
+    from .core.paths import outputs_dir
+    from .io.archive import latest_week
+
+    out = out or outputs_dir()
+    week = latest_week(out) if week == "latest" else week
+    folder = out / str(week)
+    return folder if week is not None and (folder / "manifest.json").exists() else None
+
+
+def _no_week(out: Path | None, week: str) -> int:
+    from .core.paths import outputs_dir
+
+    print(f"error: no published week {week} in {out or outputs_dir()} (`soe runs` lists them)", file=sys.stderr)
+    return 2
+
+
 def _scenario(a: argparse.Namespace) -> int:
     """``soe scenario run FILE --week WEEK``: the comparison printed and saved with the week; exit 2 with the reason
     when the week or the scenario cannot be used."""
-    from .core.paths import outputs_dir
-    from .io.archive import latest_week
     from .run import run_scenario_file
 
-    out = a.out or outputs_dir()
-    week = latest_week(out) if a.week == "latest" else a.week
-    folder = out / str(week)
-    if week is None or not (folder / "manifest.json").exists() or not (folder / "inputs").is_dir():
-        print(f"error: no published week {a.week} in {out} (`soe runs` lists them)", file=sys.stderr)
-        return 2
+    folder = _published_week(a.out, a.week)
+    if folder is None or not (folder / "inputs").is_dir():
+        return _no_week(a.out, a.week)
+    week = folder.name
     try:
         result = run_scenario_file(a.file, folder)
     except ValueError as exc:  # ScenarioError, a parameter or week the archive cannot give: said, never a traceback
@@ -395,18 +409,15 @@ def _scenario(a: argparse.Namespace) -> int:
 def _promise(a: argparse.Namespace) -> int:
     """``soe promise``: the earliest ATP and CTP weeks, and what an earlier week would take; exit 2 with the reason
     when it cannot be said."""
-    from .core.paths import outputs_dir
     from .core.weeks import week_label
-    from .io.archive import latest_week
     from .run import promise_order
 
-    out = a.out or outputs_dir()
-    week = latest_week(out) if a.at == "latest" else a.at
-    if week is None or not (out / str(week) / "manifest.json").exists():
-        print(f"error: no published week {a.at} in {out} (`soe runs` lists them)", file=sys.stderr)
-        return 2
+    folder = _published_week(a.out, a.at)
+    if folder is None:
+        return _no_week(a.out, a.at)
+    week = folder.name
     try:
-        result = promise_order(out / str(week), a.sku, a.location, a.qty, a.week, a.customer)
+        result = promise_order(folder, a.sku, a.location, a.qty, a.week, a.customer)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

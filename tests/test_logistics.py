@@ -248,9 +248,10 @@ def test_a_scenario_comparison_adds_up_to_the_base_plus_the_scenarios_parts(samp
     through the port due while it is closed; everything is saved with the week."""
     import shutil
 
+    from soe_lib.app.review_data import ReviewWeek
     from soe_lib.core.outputs import check_table
     from soe_lib.io.results import read_table
-    from soe_lib.run.scenario import MEASURES, run_scenario_file, saved_scenarios
+    from soe_lib.run.scenario import MEASURES, run_scenario_file
 
     run, planted, results = sample_cycle
     week_dir = tmp_path / "week"
@@ -278,7 +279,7 @@ def test_a_scenario_comparison_adds_up_to_the_base_plus_the_scenarios_parts(samp
     assert (first["scenario_eta_week"] >= parse_week("2027-W02")).all()
     for name in ("scenario_comparison", "scenario_lines"):
         check_table(name, read_table(result.folder, name))
-    assert (result.folder / "scenario.yaml").read_text().startswith("name: Hamburg shut") and len(saved_scenarios(week_dir)) == len(c)
+    assert (result.folder / "scenario.yaml").read_text().startswith("name: Hamburg shut") and len(ReviewWeek(week_dir).scenarios()["Hamburg shut, Maersk short"][0]) == len(c)
     assert "Margin at risk" in result.text("USD") and "USD +" in result.text("USD")
 
 

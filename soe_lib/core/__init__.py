@@ -30,6 +30,7 @@ from .projection import Projection, project, runs, weeks_of_supply
 from .step import InParts, Part, PartReader, Round, Step, StepContext, TablesWhenUsed, in_order, light_parts, series_ranges, sku_ranges
 from .text import joined_per_group
 from .weeks import SLASHED, due_week, parse_week, parse_weeks, slashed_order, week_label, week_labels, weeks_between
+from .yamlfile import read_yaml_file
 
 __all__ = [
     "ACTION_TYPES",
@@ -91,6 +92,7 @@ __all__ = [
     "Problem",
     "problem_for_rows",
     "project",
+    "read_yaml_file",
     "Projection",
     "PY_FORMATS",
     "REVIEW_NOTEBOOK",

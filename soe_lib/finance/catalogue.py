@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from ..core.items import ACTION_TYPES
 from ..core.paths import catalogues_dir
+from ..core.yamlfile import read_yaml_file
 
 __all__ = ["ACTIONS", "CatalogueError", "load_catalogue"]
 
 ACTIONS = ACTION_TYPES
-MAX_BYTES = 1 << 20  # a catalogue is a few kilobytes
 # actions added after catalogues were in use, with their defaults (parameters/catalogues/countermeasures.yaml says why)
 LATER = {"switch_mode": {"description": "Ship an inbound line not yet shipped on a faster lane", "fixed_cost": 80, "lead_time_weeks": 0}}
 
@@ -31,19 +29,7 @@ def load_catalogue(name: str | Path = "countermeasures.yaml") -> dict:
     :data:`ACTIONS` to its settings, numbers where numbers are expected. Anything else is a
     :class:`CatalogueError` naming the file (the run checks it before any notebook starts)."""
     path = _path(name)
-    try:
-        raw = path.read_bytes()[: MAX_BYTES + 1]
-        text = raw.decode("utf-8-sig")
-        if len(raw) > MAX_BYTES or "\x00" in text:
-            raise CatalogueError(f"{path}: not a countermeasure catalogue (a YAML file of a few kilobytes)")
-        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
-            raise CatalogueError(f"{path}: YAML aliases (*name) are not accepted; write each value out")
-        catalogue = yaml.safe_load(text)
-    except CatalogueError:
-        raise
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        why = getattr(exc, "strerror", None) or (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
-        raise CatalogueError(f"{path}: cannot read the countermeasure catalogue ({why})") from None
+    catalogue = read_yaml_file(path, "a countermeasure catalogue", CatalogueError)
     if not isinstance(catalogue, dict) or not all(isinstance(v, dict) or v is None for v in catalogue.values()):
         raise CatalogueError(f"{path}: not a countermeasure catalogue (a mapping of each action to its settings is expected)")
     for action, settings in LATER.items():  # a catalogue written before the action existed keeps working

@@ -25,13 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..core.weeks import parse_week
+from ..core.yamlfile import read_yaml_file
 
 __all__ = ["EVENTS", "Scenario", "ScenarioError", "describe_event", "moved_lines", "read_scenario"]
 
-MAX_BYTES = 1 << 20  # a scenario is a few lines
 
 
 class ScenarioError(ValueError):
@@ -157,20 +156,7 @@ class Scenario:
 def read_scenario(path: str | Path) -> Scenario:
     """The scenario in a YAML file (``name``, ``events``: module doc); a :class:`ScenarioError` naming the file and
     what is wrong otherwise (nothing in it is executed: safe YAML, no aliases)."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()[: MAX_BYTES + 1]
-        text = raw.decode("utf-8-sig")
-        if len(raw) > MAX_BYTES or "\x00" in text:
-            raise ScenarioError(f"{path}: not a scenario (a YAML file of a few lines)")
-        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
-            raise ScenarioError(f"{path}: YAML aliases (*name) are not accepted; write each event out")
-        doc = yaml.safe_load(text)
-    except ScenarioError:
-        raise
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        why = getattr(exc, "strerror", None) or (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
-        raise ScenarioError(f"{path}: cannot read the scenario ({why})") from None
+    doc = read_yaml_file(path, "a scenario", ScenarioError)
     if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"].strip():
         raise ScenarioError(f"{path}: a scenario has a name (text) and a list of events")
     events = doc.get("events")

@@ -23,12 +23,14 @@ deliveries received in the last ``trend_weeks`` weeks minus that of the ones bef
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..core.weeks import weeks_between
 
-__all__ = ["LANE", "FIGURES", "delivery_delays", "eta_forecast", "lane_reliability", "shrunk_delays"]
+__all__ = ["LANE", "FIGURES", "Learnt", "delivery_delays", "eta_forecast", "lane_reliability", "learn", "shrunk_delays"]
 
 LANE = ["origin", "destination", "mode"]
 FIGURES = ["mean_delay_weeks", "p50_delay_weeks", "p90_delay_weeks"]
@@ -131,17 +133,37 @@ def shrunk_delays(delays: pd.DataFrame, k: float = 10.0) -> dict[str, pd.DataFra
     return {"overall": overall.to_frame().T, "mode": mode, "supplier": supplier, "lane": _raw(delays, LANE)}
 
 
+@dataclass(frozen=True)
+class Learnt:
+    """What the deliveries already made say, computed once for a run: each delivery's delay and weight, and the
+    shrunk figures the predictions read (:func:`shrunk_delays`)."""
+
+    delays: pd.DataFrame
+    figures: dict[str, pd.DataFrame]
+
+
+def learn(history: pd.DataFrame | None, as_of: pd.Timestamp | None = None, prior_deliveries: float = 10.0,
+          half_life_weeks: float | None = None) -> Learnt | None:
+    """The :class:`Learnt` of ``history`` (None without deliveries: the stated ETAs are all there is)."""
+    if history is None or history.empty:
+        return None
+    delays = delivery_delays(history, as_of, half_life_weeks)
+    return None if delays.empty else Learnt(delays, shrunk_delays(delays, prior_deliveries))
+
+
 def lane_reliability(
     history: pd.DataFrame, as_of: pd.Timestamp, prior_deliveries: float = 10.0, trend_weeks: int = 13, half_life_weeks: float | None = None,
+    learnt: Learnt | None = None,
 ) -> pd.DataFrame:
     """One row per lane, mode, supplier and carrier (``level``) of the deliveries in ``history``: deliveries, their
     ``evidence`` (weights summed), mean / P50 / P90 delay in weeks and on-time share (weighted), trend (last
     ``trend_weeks`` vs before, at ``as_of``), and for lanes the figures shrunk towards their mode (``shrunk_*``,
-    ``weight = evidence / (evidence + prior_deliveries)``)."""
-    if history is None or history.empty:
+    ``weight = evidence / (evidence + prior_deliveries)``). ``learnt``: :func:`learn` of the same, when the caller
+    has it."""
+    learnt = learnt or learn(history, as_of, prior_deliveries, half_life_weeks)
+    if learnt is None:
         return pd.DataFrame(columns=RELIABILITY_COLUMNS)
-    delays = delivery_delays(history, as_of, half_life_weeks)
-    figures = shrunk_delays(delays, prior_deliveries)
+    delays, figures = learnt.delays, learnt.figures
     frames = []
     for level, by in (("lane", LANE), ("mode", ["mode"]), ("supplier", ["supplier"]), ("carrier", ["carrier"])):
         raw = _raw(delays, by)
@@ -155,23 +177,25 @@ def lane_reliability(
 
 
 def eta_forecast(
-    lines: pd.DataFrame, history: pd.DataFrame, as_of: pd.Timestamp | None = None, prior_deliveries: float = 10.0, half_life_weeks: float | None = None,
+    lines: pd.DataFrame, history: pd.DataFrame | None, as_of: pd.Timestamp | None = None, prior_deliveries: float = 10.0,
+    half_life_weeks: float | None = None, learnt: Learnt | None = None,
 ) -> pd.DataFrame:
     """Per open supply line (``week`` planned, ``eta_week`` stated, blank = on plan; ``origin``, ``destination``,
     ``mode``, ``supplier``): its lane's predicted delay (P50, P90: lane figures shrunk towards the line's mode and
     supplier, module doc) and the predicted receipt weeks ``eta_p50_week``, ``eta_p90_week``
     (``planned week + round(delay)``, never before a stated ETA later than planned); ``basis``: the lane's own
-    deliveries behind the figure (their ``evidence``, recent ones weighing more with a half-life)."""
+    deliveries behind the figure (their ``evidence``, recent ones weighing more with a half-life). ``learnt``:
+    :func:`learn` of ``history`` when the caller has it (a run's parts share one)."""
     keys = _keys(lines, [*LANE, "supplier"])
     stated = lines["eta_week"].fillna(lines["week"]) if "eta_week" in lines else lines["week"]
     out = pd.DataFrame({"week": lines["week"], "eta_week": stated}, index=lines.index)
-    delays = delivery_delays(history, as_of, half_life_weeks) if history is not None and not history.empty else None
-    if delays is None or delays.empty:  # no history: the stated ETA is all there is
+    learnt = learnt or learn(history, as_of, prior_deliveries, half_life_weeks)
+    if learnt is None:  # no history: the stated ETA is all there is
         for q in ("p50", "p90"):
             out[f"{q}_delay_weeks"], out[f"eta_{q}_week"] = np.nan, stated
         out["basis"] = 0
         return out
-    figures = shrunk_delays(delays, prior_deliveries)
+    figures = learnt.figures
     overall = figures["overall"][FIGURES].to_numpy()[0]
     mode = figures["mode"].reindex(keys["mode"]).to_numpy()
     mode = np.where(np.isnan(mode), overall, mode)  # a mode never seen: every delivery's figures

@@ -22,7 +22,7 @@ from ..core.params import HORIZON_WEEKS
 from ..core.step import InParts, Part, PartReader, Round, Step, StepContext, in_order, light_parts, series_ranges
 from .load import lane_load, load_sums
 from .params import LogisticsParams
-from .reliability import eta_forecast, lane_reliability
+from .reliability import Learnt, eta_forecast, lane_reliability, learn
 
 __all__ = ["LOGISTICS", "LogisticsStep", "LogisticsWeek", "analyse_logistics", "eta_table"]
 
@@ -81,10 +81,11 @@ def _weeks(data: Dataset, horizon_weeks: int) -> pd.DatetimeIndex:
     return pd.date_range(data.week, periods=horizon_weeks, freq="7D")
 
 
-def eta_table(supply: pd.DataFrame, history: pd.DataFrame, week: pd.Timestamp, p: LogisticsParams, line_ids: np.ndarray | None = None) -> pd.DataFrame:
-    """``eta_forecast`` of the open lines of ``supply`` (all of them, or a part's with their ``line_ids``)."""
+def eta_table(supply: pd.DataFrame, learnt: Learnt | None, week: pd.Timestamp, p: LogisticsParams, line_ids: np.ndarray | None = None) -> pd.DataFrame:
+    """``eta_forecast`` of the open lines of ``supply`` (all of them, or a part's with their ``line_ids``) from the
+    run's :func:`~.reliability.learn` of its deliveries (None: none)."""
     lines = _open_lines(supply, line_ids)
-    eta = eta_forecast(lines, history, week, p.prior_deliveries, p.half_life_weeks)
+    eta = eta_forecast(lines, None, week, p.prior_deliveries, p.half_life_weeks, learnt=learnt)
     out = lines[["line_id", *LINE_COLUMNS]].copy()
     out["mode"] = out["mode"].astype("string").str.lower()  # the contract accepts "Ocean" for ocean; the tables say it one way
     out["eta_week"] = eta["eta_week"]
@@ -98,9 +99,10 @@ def eta_table(supply: pd.DataFrame, history: pd.DataFrame, week: pd.Timestamp, p
 def analyse_logistics(data: Dataset, p: LogisticsParams, horizon_weeks: int = HORIZON_WEEKS) -> LogisticsWeek:
     """``lane_reliability``, ``lane_load`` and ``eta_forecast`` of the run week ``data.week`` (module doc)."""
     history = _history(data)
-    reliability = lane_reliability(history, data.week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
+    learnt = learn(history, data.week, p.prior_deliveries, p.half_life_weeks)  # once: the table and the predictions read it
+    reliability = lane_reliability(history, data.week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks, learnt)
     load = lane_load(load_sums(data.supply, _lanes(data), _weeks(data, horizon_weeks)), _lanes(data))
-    return LogisticsWeek(reliability, load, eta_table(data.supply, history, data.week, p))
+    return LogisticsWeek(reliability, load, eta_table(data.supply, learnt, data.week, p))
 
 
 class LogisticsStep(Step):
@@ -125,23 +127,25 @@ class LogisticsStep(Step):
 
     def in_parts(self, ctx: StepContext, ranges: list[tuple[int, int]]) -> InParts:
         p, week, history, lanes = ctx.group(LogisticsParams), ctx.data.week, _history(ctx.data), _lanes(ctx.data)
-        reliability = lane_reliability(history, week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks)
+        # learnt once on the client: every part predicts from all the deliveries, none learns them again
+        learnt = learn(history, week, p.prior_deliveries, p.half_life_weeks)
+        reliability = lane_reliability(history, week, p.prior_deliveries, p.trend_weeks, p.half_life_weeks, learnt)
         weeks = _weeks(ctx.data, ctx.horizon_weeks)
 
         def joined(results: Iterable[tuple[int, pd.DataFrame]], _carried: Any) -> LogisticsWeek:
             sums = in_order(results)  # every part has written its lines; its lane sums come back
             return LogisticsWeek(reliability, lane_load(pd.concat(sums, ignore_index=True), lanes), read_eta=lambda: ctx.table("eta_forecast"))
 
-        return InParts(prepare=Part.state, rounds=(Round(partial(_eta_of_part, history, lanes, weeks, p), joined),), combine=lambda w: w,
+        return InParts(prepare=Part.state, rounds=(Round(partial(_eta_of_part, learnt, lanes, weeks, p), joined),), combine=lambda w: w,
                        bytes_per_series=2_000)
 
 
-def _eta_of_part(history: pd.DataFrame, lanes: pd.DataFrame | None, weeks: pd.DatetimeIndex, p: LogisticsParams,
+def _eta_of_part(learnt: Learnt | None, lanes: pd.DataFrame | None, weeks: pd.DatetimeIndex, p: LogisticsParams,
                  state: tuple[Part, PartReader, Dataset], _carried: Any) -> pd.DataFrame:
     """The part's open lines predicted, numbered by their position in the whole supply table (the part's rows come
     in its order), and written as its part of ``eta_forecast``; returns its lines' units per lane and shipping week."""
     part, reader, data = state
-    eta = eta_table(data.supply, history, weeks[0], p, part.rows_of(reader, "supply", len(data.supply)))
+    eta = eta_table(data.supply, learnt, weeks[0], p, part.rows_of(reader, "supply", len(data.supply)))
     reader.write("eta_forecast", eta)
     return load_sums(data.supply, lanes, weeks)
 

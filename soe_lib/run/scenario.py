@@ -34,7 +34,7 @@ from ..logistics import Scenario, read_scenario
 from .steps import STEPS
 from .week import INPUTS, PARAMETERS_FILE, RUN_FILE, WeekRun, open_week
 
-__all__ = ["MEASURES", "ScenarioResult", "run_scenario", "run_scenario_file", "saved_scenarios"]
+__all__ = ["MEASURES", "ScenarioResult", "run_scenario", "run_scenario_file"]
 
 RECOMPUTED = ("logistics", "supply", "finance")  # the steps a moved ETA changes, in order
 MEASURES = ("margin_at_risk", "shortage_gaps", "units_short", "decision_items", "plan_actions", "plan_net_benefit", "plan_cost",
@@ -148,11 +148,3 @@ def run_scenario_file(path: str | Path, week_dir: str | Path) -> ScenarioResult:
     and what is wrong when it cannot be read)."""
     scenario = read_scenario(path)
     return run_scenario(week_dir, scenario, Path(path).read_text(encoding="utf-8-sig"))
-
-
-def saved_scenarios(week_dir: str | Path) -> pd.DataFrame:
-    """Every scenario saved with the week (``scenario_comparison`` rows of all of them; empty without any)."""
-    folder = Path(week_dir) / FOLDER
-    frames = [read_table(f, "scenario_comparison") for f in sorted(folder.iterdir()) if (f / "scenario_comparison.parquet").exists()] \
-        if folder.is_dir() else []
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=OUTPUTS["scenario_comparison"].names)
