@@ -19,14 +19,14 @@ MAX_BYTES = 1 << 20  # a catalogue or a scenario is a few kilobytes
 
 
 def read_yaml_file(path: str | Path, what: str, error: type[Exception]) -> Any:
-    """The data in ``path``, or ``error(f"{path}: ...")`` saying what is wrong (``what``: "a countermeasure
-    catalogue", "a scenario": what the file was meant to be)."""
+    """The data in ``path``, or ``error(f"{path}: ...")`` saying what is wrong (``what``: "countermeasure
+    catalogue", "scenario": what the file was meant to be)."""
     path = Path(path)
     try:
         raw = path.read_bytes()[: MAX_BYTES + 1]
         text = raw.decode("utf-8-sig")
         if len(raw) > MAX_BYTES or "\x00" in text:
-            raise error(f"{path}: not {what} (a YAML file of a few kilobytes)")
+            raise error(f"{path}: not a {what} (a YAML file of a few kilobytes)")
         if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
             raise error(f"{path}: YAML aliases (*name) are not accepted; write each value out")
         return yaml.safe_load(text)
@@ -34,4 +34,4 @@ def read_yaml_file(path: str | Path, what: str, error: type[Exception]) -> Any:
         raise
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         why = getattr(exc, "strerror", None) or (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
-        raise error(f"{path}: cannot read {what} ({why})") from None
+        raise error(f"{path}: cannot read the {what} ({why})") from None

@@ -29,7 +29,7 @@ def load_catalogue(name: str | Path = "countermeasures.yaml") -> dict:
     :data:`ACTIONS` to its settings, numbers where numbers are expected. Anything else is a
     :class:`CatalogueError` naming the file (the run checks it before any notebook starts)."""
     path = _path(name)
-    catalogue = read_yaml_file(path, "a countermeasure catalogue", CatalogueError)
+    catalogue = read_yaml_file(path, "countermeasure catalogue", CatalogueError)
     if not isinstance(catalogue, dict) or not all(isinstance(v, dict) or v is None for v in catalogue.values()):
         raise CatalogueError(f"{path}: not a countermeasure catalogue (a mapping of each action to its settings is expected)")
     for action, settings in LATER.items():  # a catalogue written before the action existed keeps working

@@ -156,7 +156,7 @@ class Scenario:
 def read_scenario(path: str | Path) -> Scenario:
     """The scenario in a YAML file (``name``, ``events``: module doc); a :class:`ScenarioError` naming the file and
     what is wrong otherwise (nothing in it is executed: safe YAML, no aliases)."""
-    doc = read_yaml_file(path, "a scenario", ScenarioError)
+    doc = read_yaml_file(path, "scenario", ScenarioError)
     if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"].strip():
         raise ScenarioError(f"{path}: a scenario has a name (text) and a list of events")
     events = doc.get("events")
